@@ -1,0 +1,169 @@
+"""The detector contract: ``fit`` on normal data, ``score`` anything, ``save``/``load`` safely.
+
+Subclasses implement ``_fit`` and ``_score`` and list the attributes that make up their
+fitted state; the base class does input checks, seeding, device choice, thresholds and
+persistence, so every detector fails the same clear way on bad input.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel
+
+from omniad import persistence
+from omniad.device import resolve_device, seed_everything
+from omniad.errors import DataError, NotFittedError
+from omniad.component import Component
+from omniad.scores import Scores
+
+
+def _check_samples(samples: Any, where: str) -> Sequence[Any]:
+    if isinstance(samples, (str, bytes)) or not hasattr(samples, "__len__") or not hasattr(samples, "__getitem__"):
+        raise DataError(
+            f"{where}: expected a sequence of samples (list or array), got {type(samples).__name__}; "
+            "wrap a single sample in a list"
+        )
+    if len(samples) == 0:
+        raise DataError(f"{where}: got no samples; pass at least one sample")
+    return samples
+
+
+class Detector(Component, ABC):
+    """Base class for every omniad detector."""
+
+    kind: ClassVar[str] = "detector"
+    #: attributes (set by ``_fit``) saved by ``save``; numpy arrays go to safetensors.
+    state_attributes: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        params: BaseModel | Mapping[str, Any] | None = None,
+        *,
+        device: str | None = "auto",
+        seed: int | None = None,
+        component_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(params, component_id=component_id, **kwargs)
+        self.device = resolve_device(device)
+        self.seed = seed
+        self.threshold_: float | None = None
+        self._fitted = False
+
+    # -- the contract -------------------------------------------------------------------
+    @abstractmethod
+    def _fit(self, samples: Sequence[Any]) -> None:
+        """Learn from (mostly) normal samples."""
+
+    @abstractmethod
+    def _score(self, samples: Sequence[Any]) -> Scores:
+        """Return one score per sample (and localization scores where the method has them)."""
+
+    def fit(self, samples: Sequence[Any]) -> Detector:
+        samples = _check_samples(samples, f"{self.where}.fit")
+        seed_everything(self.seed)
+        self._fit(samples)
+        self._fitted = True
+        return self
+
+    def score(self, samples: Sequence[Any]) -> Scores:
+        where = f"{self.where}.score"
+        self._require_fitted(where)
+        samples = _check_samples(samples, where)
+        scores = self._score(samples)
+        if not isinstance(scores, Scores):
+            scores = Scores(sample=np.asarray(scores))
+        return scores.validate(len(samples), where)
+
+    @property
+    def is_fitted(self) -> bool:
+        return self._fitted
+
+    def _require_fitted(self, where: str) -> None:
+        if not self._fitted:
+            raise NotFittedError(f"{where}: the detector is not fitted; call fit() first (or load())")
+
+    # -- thresholds ---------------------------------------------------------------------
+    def calibrate(self, normal_samples: Sequence[Any], quantile: float = 0.99) -> float:
+        """Set the decision threshold to a quantile of scores on held-out normal samples."""
+        from omniad.metrics.thresholds import quantile_threshold
+
+        self.threshold_ = quantile_threshold(self.score(normal_samples).sample, quantile)
+        return self.threshold_
+
+    def predict(self, samples: Sequence[Any]) -> np.ndarray:
+        """0/1 label per sample using the calibrated threshold."""
+        if self.threshold_ is None:
+            raise NotFittedError(
+                f"{self.where}.predict: no threshold; call calibrate() with normal samples "
+                "or set threshold_"
+            )
+        return (self.score(samples).sample > self.threshold_).astype(np.int8)
+
+    # -- persistence --------------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        """Fitted state as numpy arrays and JSON values. Override for non-trivial state."""
+        missing = [a for a in self.state_attributes if not hasattr(self, a)]
+        if missing:
+            raise NotFittedError(f"{self.where}: state attributes {missing} are not set")
+        return {a: getattr(self, a) for a in self.state_attributes}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        for key, value in state.items():
+            setattr(self, key, value)
+
+    def save(self, path: str | Path) -> Path:
+        self._require_fitted(f"{self.where}.save")
+        state = self.get_state()
+        arrays = {k: v for k, v in state.items() if isinstance(v, np.ndarray)}
+        plain = {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
+        header = {
+            "kind": "detector",
+            "component_id": self.component_id,
+            "class": f"{type(self).__module__}:{type(self).__qualname__}",
+            "params": self.params.model_dump(mode="json"),
+            "seed": self.seed,
+            "threshold": self.threshold_,
+        }
+        return persistence.save_dir(path, header, arrays, plain)
+
+    @classmethod
+    def load(cls, path: str | Path, *, device: str | None = "auto") -> Detector:
+        """Load a saved detector. ``Detector.load`` resolves the class through the registry."""
+        header, arrays, plain = persistence.load_dir(path)
+        target_cls = cls._class_for(header, path)
+        det = target_cls(header["params"], device=device, seed=header.get("seed"), component_id=header.get("component_id"))
+        det.set_state({**plain, **arrays})
+        det.threshold_ = header.get("threshold")
+        det._fitted = True
+        return det
+
+    @classmethod
+    def _class_for(cls, header: dict[str, Any], path: str | Path) -> type[Detector]:
+        saved = header.get("class", "")
+        if cls is not Detector:
+            if saved != f"{cls.__module__}:{cls.__qualname__}":
+                raise DataError(f"{path}: holds a {saved!r}, not a {cls.__qualname__}; use Detector.load()")
+            return cls
+        component_id = header.get("component_id")
+        if component_id:
+            from omniad.plugins import get_registry
+
+            return get_registry().get("detector", component_id).load()
+        # Only classes that are registered detectors may be named by a file.
+        from omniad.plugins import get_registry
+
+        for entry in get_registry().list("detector"):
+            if entry.card.target == saved:
+                return entry.load()
+        module, _, attr = saved.partition(":")
+        raise DataError(
+            f"{path}: saved class {saved!r} is not a registered detector; load it with "
+            f"{attr or 'TheClass'}.load(path) after importing {module or 'its module'}"
+        )
+

@@ -1,0 +1,67 @@
+"""Device selection and seeding, without importing torch unless it is already in use.
+
+The core stays torch-free: torch is consulted only when it is installed, so that a
+numpy-only detector never pays torch's import time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import random
+import sys
+
+import numpy as np
+
+from omniad.errors import ConfigError
+
+DEVICE_ENV = "OMNIAD_DEVICE"
+
+
+def _torch_available() -> bool:
+    return "torch" in sys.modules or importlib.util.find_spec("torch") is not None
+
+
+def cuda_available() -> bool:
+    if not _torch_available():
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def resolve_device(requested: str | None = "auto") -> str:
+    """``auto`` means CUDA when present, else CPU. ``OMNIAD_DEVICE`` overrides ``auto``."""
+    requested = (requested or "auto").strip().lower()
+    if requested == "auto":
+        requested = os.environ.get(DEVICE_ENV, "auto").strip().lower() or "auto"
+    if requested == "auto":
+        return "cuda" if cuda_available() else "cpu"
+    if requested == "cpu":
+        return "cpu"
+    if requested == "cuda" or requested.startswith("cuda:"):
+        if not cuda_available():
+            raise ConfigError(
+                f"device {requested!r} was requested but CUDA is not available here; "
+                "use device='auto' or 'cpu'"
+            )
+        return requested
+    raise ConfigError(f"unknown device {requested!r}; use 'auto', 'cpu', 'cuda' or 'cuda:N'")
+
+
+def seed_everything(seed: int | None) -> None:
+    """Seed Python, numpy and (if loaded) torch so that a run with a seed is repeatable."""
+    if seed is None:
+        return
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    if "torch" in sys.modules:
+        import torch
+
+        torch.manual_seed(seed)
+        if torch.cuda.is_available():
+            torch.cuda.manual_seed_all(seed)
+
+
+def numpy_rng(seed: int | None) -> np.random.Generator:
+    return np.random.default_rng(seed)

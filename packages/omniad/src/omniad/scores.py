@@ -1,0 +1,82 @@
+"""What a detector returns: one score per sample, optional localization scores.
+
+Higher means more anomalous. ``local`` holds one array per sample with the shape of that
+sample's localization target (pixel map at input resolution, one score per timestep, per
+frame, per point, per line). ``extras`` carries method-specific per-sample arrays such as
+per-variable scores of a multivariate series, so metrics and reports can use them without
+the contract growing a field per method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from omniad.errors import DataError
+
+
+@dataclass
+class Scores:
+    sample: np.ndarray
+    local: list[np.ndarray] | None = None
+    extras: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.sample = np.asarray(self.sample, dtype=np.float64).reshape(-1)
+        if self.local is not None:
+            self.local = [np.asarray(a) for a in self.local]
+
+    def __len__(self) -> int:
+        return len(self.sample)
+
+    def validate(
+        self,
+        n_samples: int,
+        where: str,
+        *,
+        target_shapes: Sequence[tuple[int, ...]] | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> Scores:
+        """Reject scores that would silently corrupt a metric: wrong length, NaN, wrong shape."""
+
+        def name(i: int) -> str:
+            return str(ids[i]) if ids is not None else f"#{i}"
+
+        if len(self.sample) != n_samples:
+            raise DataError(
+                f"{where}: returned {len(self.sample)} sample scores for {n_samples} samples; "
+                "score() must return exactly one score per input sample"
+            )
+        bad = ~np.isfinite(self.sample)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{where}: sample score of {name(i)} is {self.sample[i]} "
+                f"({int(bad.sum())} non-finite in total); the detector produced NaN/inf — "
+                "check the input for constant or non-finite values"
+            )
+        if self.local is not None:
+            if len(self.local) != n_samples:
+                raise DataError(
+                    f"{where}: returned {len(self.local)} localization maps for {n_samples} samples"
+                )
+            for i, arr in enumerate(self.local):
+                if not np.all(np.isfinite(arr)):
+                    raise DataError(
+                        f"{where}: localization scores of {name(i)} contain NaN/inf; "
+                        "check the input for constant or non-finite values"
+                    )
+                if target_shapes is not None and tuple(arr.shape) != tuple(target_shapes[i]):
+                    raise DataError(
+                        f"{where}: localization scores of {name(i)} have shape {arr.shape} but its "
+                        f"ground truth has shape {tuple(target_shapes[i])}; return maps at the "
+                        "resolution of the input sample"
+                    )
+        for key, arrays in self.extras.items():
+            if len(arrays) != n_samples:
+                raise DataError(
+                    f"{where}: extras[{key!r}] has {len(arrays)} entries for {n_samples} samples"
+                )
+        return self
