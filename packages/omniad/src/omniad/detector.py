@@ -16,9 +16,9 @@ import numpy as np
 from pydantic import BaseModel
 
 from omniad import persistence
+from omniad.component import Component
 from omniad.device import resolve_device, seed_everything
 from omniad.errors import DataError, NotFittedError
-from omniad.component import Component
 from omniad.scores import Scores
 
 

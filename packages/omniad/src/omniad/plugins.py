@@ -139,7 +139,7 @@ class PluginManager:
             return
         try:
             module = ep.load()
-        except BaseException as exc:  # noqa: BLE001 - a plugin may raise anything, even SystemExit
+        except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             info = PluginInfo(name=ep.name, module=ep.value, distribution=dist, version=version)

@@ -58,7 +58,7 @@ class DatasetConformance:
         for subset in subsets:
             assert len(subset.train) > 0 and len(subset.test) > 0
             assert subset.test.labels is not None
-            assert 0 < subset.test.n_anomalous, f"{subset.name}: test split has no anomalies"
+            assert subset.test.n_anomalous > 0, f"{subset.name}: test split has no anomalies"
 
     def test_train_is_normal(self) -> None:
         if self.train_may_contain_anomalies:

@@ -1,0 +1,1 @@
+"""Neural (torch) time-series detectors."""
