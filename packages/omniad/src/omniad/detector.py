@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from omniad import persistence
 from omniad.component import Component
-from omniad.device import resolve_device, seed_everything
+from omniad.device import check_device_request, resolve_device, seed_everything
 from omniad.errors import DataError, NotFittedError
 from omniad.scores import Scores
 
@@ -50,10 +50,22 @@ class Detector(Component, ABC):
         **kwargs: Any,
     ) -> None:
         super().__init__(params, component_id=component_id, **kwargs)
-        self.device = resolve_device(device)
+        self._device_request = check_device_request(device)
+        self._device: str | None = None
         self.seed = seed
         self.threshold_: float | None = None
         self._fitted = False
+
+    @property
+    def device(self) -> str:
+        """Resolved on first use, so numpy-only detectors never pay for importing torch."""
+        if self._device is None:
+            self._device = resolve_device(self._device_request)
+        return self._device
+
+    @property
+    def device_request(self) -> str:
+        return self._device_request
 
     # -- the contract -------------------------------------------------------------------
     @abstractmethod

@@ -30,6 +30,14 @@ def cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def check_device_request(requested: str | None) -> str:
+    """Validate the spelling of a device request without importing torch."""
+    value = (requested or "auto").strip().lower()
+    if value in ("auto", "cpu", "cuda") or (value.startswith("cuda:") and value[5:].isdigit()):
+        return value
+    raise ConfigError(f"unknown device {requested!r}; use 'auto', 'cpu', 'cuda' or 'cuda:N'")
+
+
 def resolve_device(requested: str | None = "auto") -> str:
     """``auto`` means CUDA when present, else CPU. ``OMNIAD_DEVICE`` overrides ``auto``."""
     requested = (requested or "auto").strip().lower()

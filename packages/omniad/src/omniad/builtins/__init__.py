@@ -27,7 +27,7 @@ def omniad_register_metrics(registry: Registrar) -> None:
     registry.add(
         id="core.severity_spearman", target=f"{_M}:SeveritySpearman", short_name="Sev-rho", modality="any",
         summary="Spearman correlation between score and severity level (multilevel anomalies)",
-        reference="MAD-Bench severity alignment",
+        reference="MAD-Bench severity alignment", tags=("opt-in",),
     )
     local = {"modality": "any", "level": "local"}
     registry.add(id="core.local_auroc", target=f"{_M}:LocalAUROC", short_name="local AUROC", summary="AUROC over all localization elements pooled (pixel AUROC, per-timestep AUROC)", **local)

@@ -20,7 +20,7 @@ class BlobsParams(Params):
     n_test_anomalous: int = Field(default=40, ge=1)
     n_features: int = Field(default=8, ge=1)
     n_clusters: int = Field(default=3, ge=1)
-    anomaly: str = Field(default="scatter", description="scatter | shifted | local")
+    anomaly: str = Field(default="local", description="scatter | shifted | local (hardest: just off a cluster)")
     seed: int = 0
 
     @field_validator("anomaly")
@@ -60,7 +60,7 @@ class Blobs(Dataset):
         else:
             direction = rng.normal(size=(k, p.n_features))
             direction /= np.linalg.norm(direction, axis=1, keepdims=True)
-            anomalies = centers[rng.integers(0, p.n_clusters, size=k)] + direction * rng.uniform(4, 7, size=(k, 1))
+            anomalies = centers[rng.integers(0, p.n_clusters, size=k)] + direction * rng.uniform(3, 6, size=(k, 1))
         dist = np.min(np.linalg.norm(anomalies[:, None, :] - centers[None], axis=2), axis=1)
         severity = 1 + np.digitize(dist, np.quantile(dist, [1 / 3, 2 / 3]))
         x = np.vstack([test_normal, anomalies])

@@ -74,11 +74,15 @@ class MetricConformance:
             pytest.skip("threshold-dependent metric")
         case = self.cases()[0]
         base = headline(self.create(case.params)(case.truth, case.scores))
+        arrays = [case.scores.sample, *(case.scores.local or [])]
+        scale = max(float(np.abs(a).max()) for a in arrays) + 1.0
+
+        def transform(a: np.ndarray) -> np.ndarray:  # one strictly increasing map for all scores
+            return np.exp(np.asarray(a, dtype=float) / scale) * 3 + 1
+
         moved = Scores(
-            sample=np.exp(case.scores.sample / (np.abs(case.scores.sample).max() + 1)) * 3 + 1,
-            local=None if case.scores.local is None else [
-                np.exp(m / (np.abs(m).max() + 1)) * 3 + 1 for m in case.scores.local
-            ],
+            sample=transform(case.scores.sample),
+            local=None if case.scores.local is None else [transform(m) for m in case.scores.local],
             extras=case.scores.extras,
         )
         assert headline(self.create(case.params)(case.truth, moved)) == pytest.approx(base, abs=1e-9)

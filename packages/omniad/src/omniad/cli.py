@@ -1,0 +1,242 @@
+"""The ``omniad`` command line.
+
+Kept to argparse and lazy imports so that ``omniad --help`` and ``omniad list`` start in
+a fraction of a second: listing components reads cards, it never imports torch.
+Errors caused by the user print as one line (``error: ...``) and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from omniad.errors import OmniadError
+
+KIND_ALIASES = {"detectors": "detector", "datasets": "dataset", "metrics": "metric",
+                "detector": "detector", "dataset": "dataset", "metric": "metric"}
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    # In a pipe or CI log rich would wrap at 80 columns; results tables need more.
+    return Console(width=None if sys.stdout.isatty() else 200)
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from omniad.plugins import get_plugin_manager, get_registry
+
+    manager = get_plugin_manager()
+    get_registry()  # registration errors are recorded on the plugin infos
+    infos = sorted(manager.plugins.values(), key=lambda p: (p.status != "builtin", p.name))
+    if args.json:
+        print(json.dumps([p.to_dict() for p in infos], indent=1))
+        return 0
+    rows = []
+    for p in infos:
+        counts = ", ".join(f"{len(v)} {k}s" for k, v in sorted(p.components.items())) or "—"
+        status = p.status if not p.error else f"{p.status}: {p.error}"
+        rows.append([p.name, p.distribution or "—", p.version or "—", counts, status])
+    _console().print(_table("omniad plugins", ["plugin", "distribution", "version", "components", "status"], rows))
+    return 1 if args.strict and any(p.status in ("failed", "partial") for p in infos) else 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from omniad.plugins import get_registry
+
+    kind = KIND_ALIASES.get(args.kind) if args.kind else None
+    if args.kind and kind is None:
+        raise OmniadError(f"unknown kind {args.kind!r}; use detectors, datasets or metrics")
+    entries = get_registry().list(kind, modality=args.modality)  # type: ignore[arg-type]
+    if args.json:
+        print(json.dumps([{**e.card.model_dump(mode="json"), "kind": e.kind, "plugin": e.plugin} for e in entries], indent=1))
+        return 0
+    rows = [[e.id, e.kind, e.card.modality, e.plugin, e.card.summary] for e in entries]
+    _console().print(_table(f"{len(entries)} components", ["id", "kind", "modality", "plugin", "summary"], rows))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from omniad.plugins import get_registry
+
+    registry = get_registry()
+    matches = [e for e in registry.list() if e.id == args.id]
+    if not matches:
+        import difflib
+
+        from omniad.errors import UnknownComponentError
+
+        close = difflib.get_close_matches(args.id, [e.id for e in registry.list()], n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}?" if close else "run `omniad list` to see all ids"
+        raise UnknownComponentError(f"no component with id {args.id!r}; {hint}")
+    for entry in matches:
+        schema = entry.params_model().model_json_schema()
+        print(json.dumps({"kind": entry.kind, "plugin": entry.plugin, "card": entry.card.model_dump(mode="json"),
+                          "parameters": schema.get("properties", {}), "required": schema.get("required", [])}, indent=1))
+    return 0
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from omniad.runner.config import load_config
+
+    overrides: dict[str, Any] = {}
+    for name in ("output_dir", "executor", "workers", "rerun", "device"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    return load_config(args.config, overrides)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from omniad.plugins import get_registry
+    from omniad.runner.jobs import plan
+
+    config = _load(args)
+    jobs = plan(config, get_registry())
+    print(f"{args.config}: valid, {len(jobs)} jobs")
+    return 0
+
+
+def _print_results(result: Any) -> None:
+    from omniad.runner import report
+
+    console = _console()
+    board, _ = report.leaderboard(result.records)
+    shown, _, dishonest = report.table_columns(result.records)
+    rows = []
+    for b in board:
+        cells = [b["dataset"], b["detector"]]
+        cells += [report._fmt(b.get(c)) for c in shown]
+        cells += [report._fmt(b.get("fit_s"), 2), b["status"]]
+        rows.append(cells)
+    names = report.short_names(result.records)
+    columns = ["dataset", "detector", *[names.get(c, c) + (" †" if c in dishonest else "") for c in shown], "fit s", "status"]
+    console.print(_table("results", columns, rows))
+    for b in board:
+        if b["error"]:
+            console.print(f"[yellow]{b['detector']} on {b['dataset']}:[/] {b['error']}", highlight=False)
+    for kind, path in result.outputs.items():
+        console.print(f"{kind}: {path}", highlight=False)
+
+
+def _execute(config: Any, args: argparse.Namespace) -> int:
+    from omniad.runner.run import run
+
+    try:
+        result = run(config, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished jobs are saved in {config.output_dir}; "
+              "run the same command again to resume", file=sys.stderr)
+        return 130
+    _print_results(result)
+    print(f"{len(result.records)} jobs ({result.ran} run, {result.skipped} reused), "
+          f"{len(result.failed)} failed", file=sys.stderr)
+    return 1 if args.fail_on_error and result.failed else 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return _execute(_load(args), args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from omniad.plugins import get_registry
+    from omniad.runner.demo import demo_config
+
+    config = demo_config(get_registry(), Path(args.output_dir or "omniad-demo"), modality=args.modality)
+    return _execute(config, args)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from omniad.runner import report
+    from omniad.runner.run import RunResult
+    from omniad.runner.store import ResultStore
+
+    root = Path(args.results_dir)
+    records = ResultStore(root).records()
+    if not records:
+        raise OmniadError(f"{root}: no job records found (expected {root}/jobs/*.json); pass a run's output_dir")
+    title = "omniad results"
+    manifest = root / "run.json"
+    if manifest.is_file():
+        title = json.loads(manifest.read_text()).get("name", title)
+    outputs = report.write_all(records, root, title=title)
+    _print_results(RunResult(root, [], records, 0, len(records), outputs))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from omniad.version import __version__
+
+    parser = argparse.ArgumentParser(prog="omniad", description="Anomaly detection across modalities: one contract, one runner, one results table.")
+    parser.add_argument("--version", action="version", version=f"omniad {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("plugins", help="installed plugins, versions and load errors")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any plugin failed to load")
+    p.set_defaults(func=cmd_plugins)
+
+    p = sub.add_parser("list", help="registered detectors, datasets and metrics")
+    p.add_argument("kind", nargs="?", help="detectors | datasets | metrics")
+    p.add_argument("--modality", help="e.g. timeseries, vision, tabular")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="a component's card and parameter schema")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_show)
+
+    def run_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--output-dir", dest="output_dir", help="where records and reports go")
+        p.add_argument("--no-progress", action="store_true", help="no progress bar")
+        p.add_argument("--fail-on-error", action="store_true", help="exit 1 if any job failed")
+
+    p = sub.add_parser("run", help="run a grid from a TOML/YAML config (resumes where it stopped)")
+    p.add_argument("config")
+    run_options(p)
+    p.add_argument("--executor", choices=["inline", "process"])
+    p.add_argument("--workers", type=int)
+    p.add_argument("--rerun", choices=["failed", "never", "all"])
+    p.add_argument("--device", help="auto | cpu | cuda | cuda:N")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("validate", help="check a config against the installed plugins without running it")
+    p.add_argument("config")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("report", help="rebuild the tables and HTML report of a results directory")
+    p.add_argument("results_dir")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("demo", help="run every installed plugin's demo components on built-in data")
+    p.add_argument("--modality")
+    run_options(p)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except OmniadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Run configuration: a grid of detectors x datasets x metrics x seeds, validated by pydantic.
+
+A config is TOML or YAML::
+
+    output_dir = "results/nab"
+    seeds = [0, 1]
+
+    [[detectors]]
+    id = "timeseries.sub_pca"
+
+    [[detectors]]
+    id = "core.knn"
+    grid = { n_neighbors = [1, 5, 10] }     # expands into three detectors
+
+    [[datasets]]
+    id = "timeseries.nab"
+    params = { categories = ["realTraffic"] }
+
+    metrics = ["core.local_auroc", { id = "timeseries.vus_pr", params = { window = 100 } }]
+
+Everything is checked against the registry (ids, parameters, requirements) before any
+job runs, so a typo fails in a second, not after an hour of GPU time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from omniad.errors import ConfigError
+from omniad.params import format_validation_error
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ComponentSpec(_Strict):
+    id: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    grid: dict[str, list[Any]] = Field(
+        default_factory=dict, description="parameter -> values; expands into the cartesian product"
+    )
+    name: str | None = Field(default=None, description="label in reports (default: id + non-default params)")
+
+    @field_validator("grid")
+    @classmethod
+    def _non_empty_grid(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in value.items():
+            if not values:
+                raise ValueError(f"grid entry {key!r} has no values")
+        return value
+
+    def expand(self) -> list[ComponentSpec]:
+        if not self.grid:
+            return [self]
+        keys = sorted(self.grid)
+        out = []
+        for combo in itertools.product(*(self.grid[k] for k in keys)):
+            params = {**self.params, **dict(zip(keys, combo, strict=True))}
+            name = None
+            if self.name:
+                name = self.name + "[" + ",".join(f"{k}={v}" for k, v in zip(keys, combo, strict=True)) + "]"
+            out.append(ComponentSpec(id=self.id, params=params, name=name))
+        return out
+
+
+class MetricSpec(_Strict):
+    id: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    name: str | None = Field(default=None, description="column name (default: the metric id)")
+
+
+class RunConfig(_Strict):
+    name: str = "omniad-run"
+    output_dir: Path = Path("results")
+    detectors: list[ComponentSpec] = Field(min_length=1)
+    datasets: list[ComponentSpec] = Field(min_length=1)
+    metrics: list[MetricSpec] = Field(
+        default_factory=list,
+        description="empty: every honest metric that fits the dataset's modality and localization",
+    )
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    device: str = "auto"
+    pairing: Literal["modality", "all"] = Field(
+        default="modality",
+        description="modality: pair each detector only with datasets of its modality; all: every pair",
+    )
+    executor: Literal["inline", "process"] = "inline"
+    workers: int = Field(default=1, ge=1)
+    rerun: Literal["failed", "never", "all"] = Field(
+        default="failed",
+        description="for jobs already in the store: failed = rerun failed ones; never; all",
+    )
+    examples: int = Field(default=2, ge=0, description="example pictures per job for the HTML report")
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _metric_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"id": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _unique_metric_columns(self) -> RunConfig:
+        names = [m.name or m.id for m in self.metrics]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"metric columns {dupes} appear twice; give each a distinct 'name'")
+        return self
+
+
+def parse_config(data: Any, source: str = "config") -> RunConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a table/mapping, got {type(data).__name__}")
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {format_validation_error(exc)}") from None
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Read a TOML (``.toml``) or YAML (``.yaml``/``.yml``) or JSON config file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist; check the path")
+    text = path.read_text()
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".toml":
+            data = tomllib.loads(text)
+        elif suffix in {".yaml", ".yml"}:
+            import yaml
+
+            data = yaml.safe_load(text)
+        elif suffix == ".json":
+            data = json.loads(text)
+        else:
+            raise ConfigError(f"{path}: unknown config format {suffix!r}; use .toml, .yaml or .json")
+    except ConfigError:
+        raise
+    except Exception as exc:  # tomllib / yaml / json syntax errors
+        raise ConfigError(f"{path}: cannot parse ({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
+    if overrides and isinstance(data, dict):
+        data = {**data, **overrides}
+    return parse_config(data, str(path))

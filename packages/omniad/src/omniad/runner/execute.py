@@ -1,0 +1,210 @@
+"""Running one job: fit and score per subset, compute metrics, and never raise.
+
+Whatever goes wrong inside a job (bad parameters for this dataset, NaN scores, a CUDA
+error, a bug) ends up as ``status="failed"`` with the error text in the record, so the
+grid goes on. Only Ctrl-C escapes, and the records already written stay.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from omniad.data import Subset
+from omniad.device import check_device_request, resolve_device
+from omniad.errors import MissingDependencyError, OmniadError
+from omniad.metric import Metric
+from omniad.plugins import get_registry
+from omniad.registry import DetectorCard, Entry
+from omniad.runner.jobs import Job
+from omniad.scores import Scores
+from omniad.version import __version__
+
+RECORD_VERSION = 1
+
+
+def peak_rss_mb() -> float | None:
+    """Peak resident memory of this process so far (MB); None where the OS does not say."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / 1024 if sys.platform != "darwin" else peak / 2**20, 1)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def environment(entries: list[Entry]) -> dict[str, Any]:
+    env: dict[str, Any] = {
+        "omniad": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "platform": platform.platform(terse=True),
+        "plugins": {e.plugin: e.plugin_version for e in entries},
+    }
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        env["torch"] = torch.__version__
+        if torch.cuda.is_available():
+            env["gpu"] = torch.cuda.get_device_name(0)
+    return env
+
+
+def _flatten(label: str, value: Any) -> dict[str, float]:
+    if isinstance(value, dict):
+        items = list(value.items())
+        out = {label: float(items[0][1])}
+        out.update({f"{label}.{k}": float(v) for k, v in items[1:]})
+        return out
+    return {label: float(value)}
+
+
+def _metric_values(
+    metrics: list[tuple[str, Metric]], subset: Subset, scores: Scores
+) -> tuple[dict[str, float], dict[str, str]]:
+    values: dict[str, float] = {}
+    errors: dict[str, str] = {}
+    for label, metric in metrics:
+        try:
+            values.update(_flatten(label, metric(subset.test, scores)))
+        except OmniadError as exc:
+            errors[label] = str(exc)
+        except Exception as exc:  # a metric bug must not lose the detector's result
+            errors[label] = f"{type(exc).__name__}: {exc}"
+    return values, errors
+
+
+def _run_subset(
+    job: Job, det_entry: Entry, dataset: Any, metrics: list[tuple[str, Metric]], subset: Subset,
+    device: str, artifacts: Path | None, render: bool,
+) -> dict[str, Any]:
+    card = det_entry.card
+    assert isinstance(card, DetectorCard)
+    record: dict[str, Any] = {"name": subset.name, "n_train": len(subset.train), "n_test": len(subset.test)}
+    detector = det_entry.create(job.detector.params, device=device, seed=job.seed)
+    fit_samples = subset.train.samples if card.fit_on == "train" else subset.test.samples
+    t0 = time.perf_counter()
+    detector.fit(fit_samples)
+    t1 = time.perf_counter()
+    record["device"] = detector._device or "cpu"  # unresolved means it never touched torch
+    scores = detector.score(subset.test.samples)
+    t2 = time.perf_counter()
+    shapes = [np.shape(t) for t in subset.test.targets] if subset.test.targets is not None else None
+    if scores.local is not None and shapes is not None:
+        scores.validate(len(subset.test), f"detector {det_entry.id}", target_shapes=shapes, ids=subset.test.ids)
+    record["fit_s"] = round(t1 - t0, 4)
+    record["score_s"] = round(t2 - t1, 4)
+    record["metrics"], record["metric_errors"] = _metric_values(metrics, subset, scores)
+    if render and artifacts is not None:
+        try:
+            paths = dataset.render_examples(subset, scores, artifacts / subset.name, max_examples=job.examples)
+            record["artifacts"] = [str(Path(p)) for p in paths]
+        except Exception as exc:  # pictures are a nicety; never fail the job for them
+            record["artifact_error"] = f"{type(exc).__name__}: {exc}"
+    record["status"] = "ok"
+    return record
+
+
+def _aggregate(subsets: list[dict[str, Any]]) -> dict[str, float]:
+    columns: dict[str, list[float]] = {}
+    for sub in subsets:
+        for key, value in sub.get("metrics", {}).items():
+            columns.setdefault(key, []).append(value)
+    return {k: float(np.mean(v)) for k, v in columns.items()}
+
+
+def execute_job(job: Job, output_dir: str | Path | None = None) -> dict[str, Any]:
+    """Run ``job`` and return its record (a JSON-ready dict); never raises except on Ctrl-C."""
+    started = time.perf_counter()
+    record: dict[str, Any] = {
+        "record_version": RECORD_VERSION,
+        "key": job.key,
+        "detector": job.detector.to_dict(),
+        "dataset": job.dataset.to_dict(),
+        "seed": job.seed,
+        "requested_metrics": job.metric_names,
+        "metric_ids": {m.label: m.id for m in job.metrics},
+        "started_at": _now(),
+    }
+    subsets: list[dict[str, Any]] = []
+    entries: list[Entry] = []
+    try:
+        registry = get_registry()
+        det_entry = registry.get("detector", job.detector.id)
+        ds_entry = registry.get("dataset", job.dataset.id)
+        entries = [det_entry, ds_entry]
+        card = det_entry.card
+        assert isinstance(card, DetectorCard)
+        det_entry.check_requires()
+        device = check_device_request(job.device)
+        if card.gpu == "required" and not resolve_device(device).startswith("cuda"):
+            record.update(status="skipped", error=f"detector {det_entry.id} requires a GPU and none is available")
+            return record
+        dataset = ds_entry.create(job.dataset.params)
+        metric_objs = []
+        for m in job.metrics:
+            m_entry = registry.get("metric", m.id)
+            entries.append(m_entry)
+            metric_objs.append((m.label, m_entry.create(m.params)))
+        artifacts = Path(output_dir) / "artifacts" / job.key if output_dir is not None else None
+        for i, subset in enumerate(dataset.subsets()):
+            try:
+                subsets.append(
+                    _run_subset(job, det_entry, dataset, metric_objs, subset, device, artifacts, i < 2 and job.examples > 0)
+                )
+            except OmniadError as exc:
+                subsets.append({"name": subset.name, "status": "failed", "error": str(exc)})
+            except Exception as exc:  # a crash on one series must not lose the others
+                subsets.append({
+                    "name": subset.name, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
+                    "traceback": traceback.format_exc(limit=20),
+                })
+        failed = [s for s in subsets if s["status"] != "ok"]
+        if not subsets:
+            record.update(status="failed", error="the dataset yielded no subsets")
+        elif len(failed) == len(subsets):
+            record.update(status="failed", error=f"all {len(subsets)} subsets failed; first: {failed[0]['error']}")
+        else:
+            record["status"] = "partial" if failed else "ok"
+            if failed:
+                record["error"] = f"{len(failed)} of {len(subsets)} subsets failed; first: {failed[0]['error']}"
+    except MissingDependencyError as exc:
+        record.update(status="skipped", error=str(exc))
+    except OmniadError as exc:
+        record.update(status="failed", error=str(exc))
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        record.update(
+            status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc(limit=20)
+        )
+    ok = [s for s in subsets if s.get("status") == "ok"]
+    if record.get("status") == "failed" and ok:  # the dataset broke off after some subsets
+        record["status"] = "partial"
+    record["subsets"] = subsets
+    record["metrics"] = _aggregate(ok)
+    record["metric_errors"] = {k: v for s in ok for k, v in s.get("metric_errors", {}).items()}
+    record["n_subsets"] = len(subsets)
+    record["n_failed_subsets"] = len(subsets) - len(ok)
+    record["fit_s"] = round(sum(s.get("fit_s", 0.0) for s in ok), 4)
+    record["score_s"] = round(sum(s.get("score_s", 0.0) for s in ok), 4)
+    n_scored = sum(s.get("n_test", 0) for s in ok)
+    record["samples_per_s"] = round(n_scored / record["score_s"], 3) if record["score_s"] > 0 else None
+    record["total_s"] = round(time.perf_counter() - started, 4)
+    record["peak_rss_mb"] = peak_rss_mb()
+    record["finished_at"] = _now()
+    try:
+        record["environment"] = environment(entries)
+    except Exception:  # provenance is best effort
+        record["environment"] = {"omniad": __version__}
+    return record

@@ -1,0 +1,309 @@
+"""Results people read: one table (CSV/parquet/Markdown), and a self-contained HTML report.
+
+Everything is rebuilt from the job records, so ``omniad report DIR`` can regenerate the
+outputs of a finished or interrupted run without rerunning anything. Metrics that are
+known to flatter (point-adjusted F1) are shown only when an honest metric is in the table
+too, and are marked with a dagger and a footnote.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+STATUS_ORDER = {"ok": 0, "partial": 1, "skipped": 2, "failed": 3}
+TIMING_COLUMNS = ("fit_s", "score_s", "samples_per_s", "peak_rss_mb")
+
+
+def _metric_cards() -> dict[str, Any]:
+    try:
+        from omniad.plugins import get_registry
+
+        return {e.id: e.card for e in get_registry().list("metric")}
+    except Exception:  # reports must render even if a plugin is gone
+        return {}
+
+
+def metric_columns(records: Iterable[dict[str, Any]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for record in records:
+        for name in record.get("requested_metrics", []):
+            seen.setdefault(name, None)
+        for name in record.get("metrics", {}):
+            seen.setdefault(name, None)
+    return list(seen)
+
+
+def _metric_ids(records: Iterable[dict[str, Any]]) -> dict[str, str]:
+    ids: dict[str, str] = {}
+    for record in records:
+        ids.update(record.get("metric_ids", {}))
+    return ids
+
+
+def short_names(records: list[dict[str, Any]]) -> dict[str, str]:
+    """Column label -> the metric card's short name (``AUROC``), for narrow tables."""
+    cards = _metric_cards()
+    out = {}
+    for label, metric_id in _metric_ids(records).items():
+        short = getattr(cards.get(metric_id), "short_name", None)
+        out[label] = short if short and label == metric_id else label
+    return out
+
+
+def table_columns(records: list[dict[str, Any]]) -> tuple[list[str], list[str], set[str]]:
+    """Headline metric columns to show, columns hidden, and the flattering ones among those shown.
+
+    A metric whose card says ``honest=False`` (point-adjusted F1) is shown only when an
+    honest metric is in the table too.
+    """
+    records = list(records)
+    headline = []
+    for record in records:
+        for name in record.get("requested_metrics", []):
+            if name not in headline:
+                headline.append(name)
+    cards = _metric_cards()
+    ids = _metric_ids(records)
+    dishonest = {c for c in headline if not getattr(cards.get(ids.get(c, c)), "honest", True)}
+    if dishonest and len(dishonest) == len(headline):
+        return [], headline, set()
+    return headline, [], dishonest
+
+
+def rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One flat row per job record."""
+    out = []
+    for r in records:
+        row: dict[str, Any] = {
+            "detector": r.get("detector", {}).get("label", "?"),
+            "dataset": r.get("dataset", {}).get("label", "?"),
+            "seed": r.get("seed"),
+            "status": r.get("status", "?"),
+        }
+        row.update(r.get("metrics", {}))
+        for col in TIMING_COLUMNS:
+            row[col] = r.get(col)
+        row["n_subsets"] = r.get("n_subsets")
+        row["error"] = r.get("error", "")
+        row["key"] = r.get("key")
+        out.append(row)
+    out.sort(key=lambda x: (x["dataset"], STATUS_ORDER.get(x["status"], 9), x["detector"], x["seed"] or 0))
+    return out
+
+
+def leaderboard(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows aggregated over seeds: mean (and std where several seeds) per detector and dataset."""
+    columns = metric_columns(records)
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows(records):
+        groups.setdefault((row["dataset"], row["detector"]), []).append(row)
+    out = []
+    for (dataset, detector), group in groups.items():
+        statuses = sorted({g["status"] for g in group}, key=lambda s: STATUS_ORDER.get(s, 9))
+        agg: dict[str, Any] = {"dataset": dataset, "detector": detector, "status": "/".join(statuses), "seeds": len(group)}
+        for col in (*columns, *TIMING_COLUMNS):
+            values = [g[col] for g in group if isinstance(g.get(col), (int, float)) and not math.isnan(g[col])]
+            agg[col] = float(np.mean(values)) if values else None
+            if len(values) > 1 and col in columns:
+                agg[f"{col} std"] = float(np.std(values))
+        agg["error"] = next((g["error"] for g in group if g["error"]), "")
+        out.append(agg)
+    primary = columns[0] if columns else None
+
+    def sort_key(a: dict[str, Any]) -> tuple[Any, ...]:
+        value = a.get(primary) if primary else None
+        return (a["dataset"], value is None, -(value or 0.0), a["detector"])
+
+    out.sort(key=sort_key)
+    return out, columns
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "—"
+        return f"{value:.{digits}f}" if abs(value) < 1e5 else f"{value:.3g}"
+    return str(value)
+
+
+def markdown(records: list[dict[str, Any]], title: str | None = None) -> str:
+    board, _ = leaderboard(records)
+    shown, hidden, dishonest = table_columns(records)
+    header = ["dataset", "detector", *[f"{c} †" if c in dishonest else c for c in shown], "fit s", "score s", "status"]
+    lines = []
+    if title:
+        lines += [f"# {title}", ""]
+    lines += ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
+    for row in board:
+        cells = [row["dataset"], row["detector"]]
+        for c in shown:
+            cell = _fmt(row.get(c))
+            if row.get(f"{c} std") is not None:
+                cell += f" ± {row[f'{c} std']:.3f}"
+            cells.append(cell)
+        cells += [_fmt(row.get("fit_s"), 2), _fmt(row.get("score_s"), 2), row["status"]]
+        lines.append("| " + " | ".join(cells) + " |")
+    if dishonest:
+        lines += ["", "† flatters detectors (e.g. point adjustment credits a whole event for one hit); "
+                  "read it only beside the honest metrics."]
+    if hidden:
+        lines += ["", f"Not shown without an honest metric beside them: {', '.join(hidden)}."]
+    failed = [r for r in board if r["error"]]
+    if failed:
+        lines += ["", "Problems:"]
+        lines += [f"- {r['detector']} on {r['dataset']}: {r['error']}" for r in failed]
+    return "\n".join(lines) + "\n"
+
+
+def write_csv(records: list[dict[str, Any]], path: Path) -> Path:
+    flat = rows(records)
+    columns: dict[str, None] = {}
+    for row in flat:
+        for key in row:
+            columns.setdefault(key, None)
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(columns))
+        writer.writeheader()
+        writer.writerows(flat)
+    return path
+
+
+def write_parquet(records: list[dict[str, Any]], path: Path) -> Path | None:
+    """Parquet when pyarrow is installed (``pip install omniad[parquet]``); None otherwise."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        return None
+    flat = rows(records)
+    columns: dict[str, None] = {}
+    for row in flat:
+        for key in row:
+            columns.setdefault(key, None)
+    table = pa.table({c: [row.get(c) for row in flat] for c in columns})
+    pq.write_table(table, path)
+    return path
+
+
+def _svg_bars(board: list[dict[str, Any]], column: str) -> str:
+    """A small inline bar chart of one metric per detector (no plotting library needed)."""
+    items = [(b["detector"], b.get(column)) for b in board if isinstance(b.get(column), float)]
+    if not items:
+        return ""
+    width, bar_h, label_w = 640, 18, 260
+    height = bar_h * len(items) + 10
+    hi = max(1.0, max(v for _, v in items))
+    parts = [f'<svg width="{width}" height="{height}" role="img" aria-label="{html.escape(column)}">']
+    for i, (name, value) in enumerate(items):
+        y = 5 + i * bar_h
+        w = max(1, int((width - label_w - 60) * max(value, 0) / hi))
+        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" font-size="12">{html.escape(name[:40])}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{w}" height="{bar_h - 5}" fill="#4c78a8"/>')
+        parts.append(f'<text x="{label_w + w + 4}" y="{y + 13}" font-size="12">{value:.3f}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _img(path: Path) -> str:
+    try:
+        data = base64.b64encode(path.read_bytes()).decode()
+    except OSError:
+        return ""
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(path.name)}" loading="lazy">'
+
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1400px}
+table{border-collapse:collapse;margin:1rem 0;font-size:14px}
+th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}
+th{background:#f3f3f3} td.l,th.l{text-align:left}
+tr.failed td{background:#fdecea} tr.skipped td{color:#888} tr.partial td{background:#fff8e1}
+details{margin:.5rem 0} summary{cursor:pointer;font-weight:600}
+img{max-width:100%;border:1px solid #ddd;margin:4px 0}
+.note{color:#555;font-size:13px}
+"""
+
+
+def html_report(records: list[dict[str, Any]], title: str, root: Path | None = None) -> str:
+    board, _ = leaderboard(records)
+    shown, hidden, dishonest = table_columns(records)
+    esc = html.escape
+    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title><style>{CSS}</style></head><body>"]
+    out.append(f"<h1>{esc(title)}</h1><p class='note'>{len(records)} jobs. Metrics are means over subsets; "
+               "± is the standard deviation over seeds.</p>")
+    for dataset in sorted({b["dataset"] for b in board}):
+        part = [b for b in board if b["dataset"] == dataset]
+        out.append(f"<h2>{esc(dataset)}</h2><table><tr><th class='l'>detector</th>")
+        out += [f"<th>{esc(c)}{' †' if c in dishonest else ''}</th>" for c in shown]
+        out.append("<th>fit s</th><th>score s</th><th>samples/s</th><th>peak RSS MB</th><th class='l'>status</th></tr>")
+        for b in part:
+            cls = b["status"].split("/")[-1]
+            out.append(f"<tr class='{esc(cls)}'><td class='l'>{esc(b['detector'])}</td>")
+            for c in shown:
+                cell = _fmt(b.get(c))
+                if b.get(f"{c} std") is not None:
+                    cell += f" ± {b[f'{c} std']:.3f}"
+                out.append(f"<td>{cell}</td>")
+            out.append(f"<td>{_fmt(b.get('fit_s'), 2)}</td><td>{_fmt(b.get('score_s'), 2)}</td>"
+                       f"<td>{_fmt(b.get('samples_per_s'), 1)}</td><td>{_fmt(b.get('peak_rss_mb'), 0)}</td>"
+                       f"<td class='l'>{esc(b['status'])}</td></tr>")
+        out.append("</table>")
+        if shown:
+            out.append(_svg_bars(part, shown[0]))
+    if dishonest:
+        out.append("<p class='note'>† flatters detectors; read it only beside the honest metrics.</p>")
+    if hidden:
+        out.append(f"<p class='note'>Hidden (no honest metric beside them): {esc(', '.join(hidden))}</p>")
+    out.append("<h2>Jobs</h2>")
+    for r in sorted(records, key=lambda r: (r.get("dataset", {}).get("label", ""), r.get("detector", {}).get("label", ""))):
+        det, ds = r.get("detector", {}), r.get("dataset", {})
+        out.append(f"<details><summary>{esc(det.get('label', '?'))} on {esc(ds.get('label', '?'))} "
+                   f"(seed {r.get('seed')}): {esc(r.get('status', '?'))}</summary>")
+        if r.get("error"):
+            out.append(f"<p><b>Error:</b> {esc(r['error'])}</p>")
+        out.append(f"<p class='note'>key {esc(str(r.get('key')))} · detector params {esc(str(det.get('params')))} · "
+                   f"dataset params {esc(str(ds.get('params')))} · environment {esc(str(r.get('environment', {})))}</p>")
+        subs = r.get("subsets", [])
+        if subs:
+            cols = metric_columns([{"metrics": s.get("metrics", {})} for s in subs])
+            out.append("<table><tr><th class='l'>subset</th>" + "".join(f"<th>{esc(c)}</th>" for c in cols)
+                       + "<th>fit s</th><th>score s</th><th class='l'>status</th></tr>")
+            for s in subs:
+                out.append(f"<tr class='{esc(s.get('status', ''))}'><td class='l'>{esc(s.get('name', '?'))}</td>"
+                           + "".join(f"<td>{_fmt(s.get('metrics', {}).get(c))}</td>" for c in cols)
+                           + f"<td>{_fmt(s.get('fit_s'), 2)}</td><td>{_fmt(s.get('score_s'), 2)}</td>"
+                           f"<td class='l'>{esc(s.get('status', ''))} {esc(s.get('error', ''))}</td></tr>")
+            out.append("</table>")
+            for s in subs:
+                for p in s.get("artifacts", []):
+                    path = Path(p)
+                    if not path.is_absolute() and root is not None:
+                        path = root / path
+                    out.append(_img(path))
+        out.append("</details>")
+    out.append("</body></html>")
+    return "".join(out)
+
+
+def write_all(records: list[dict[str, Any]], root: Path, title: str = "omniad results") -> dict[str, Path]:
+    """Write results.csv, results.parquet (if possible), results.md and report.html under ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    written = {"csv": write_csv(records, root / "results.csv")}
+    parquet = write_parquet(records, root / "results.parquet")
+    if parquet is not None:
+        written["parquet"] = parquet
+    (root / "results.md").write_text(markdown(records, title))
+    written["markdown"] = root / "results.md"
+    (root / "report.html").write_text(html_report(records, title, root))
+    written["html"] = root / "report.html"
+    return written
