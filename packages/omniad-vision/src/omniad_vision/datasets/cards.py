@@ -4,6 +4,40 @@ from __future__ import annotations
 
 from omniad.registry import Registrar
 
+_P = "omniad_vision.datasets.params"
+_COMMON = {"modality": "vision", "localization": "pixel"}
+
 
 def register(registry: Registrar) -> None:
-    pass
+    registry.add(
+        id="vision.mvtec", target="omniad_vision.datasets.mvtec:MVTecAD", params=f"{_P}:MVTecParams",
+        summary="MVTec AD (15 categories, pixel masks); root defaults to $OMNIAD_SHARED_DATA/data/mvtec",
+        reference="Bergmann et al., CVPR 2019", needs_data=True, **_COMMON,
+    )
+    registry.add(
+        id="vision.mpdd", target="omniad_vision.datasets.mvtec:MPDD", params=f"{_P}:MPDDParams",
+        summary="MPDD metal-part defects in the MVTec layout; root defaults to $OMNIAD_SHARED_DATA/data/mpdd",
+        reference="Jezek et al., ICUMT 2021", needs_data=True, **_COMMON,
+    )
+    registry.add(
+        id="vision.btad", target="omniad_vision.datasets.mvtec:BTAD", params=f"{_P}:BTADParams",
+        summary="BTAD (3 products, ok/ko folders, pixel masks); root defaults to $OMNIAD_SHARED_DATA/data/btad",
+        reference="Mishra et al., ISIE 2021", needs_data=True, **_COMMON,
+    )
+    registry.add(
+        id="vision.visa", target="omniad_vision.datasets.visa:VisA", params=f"{_P}:VisAParams",
+        summary="VisA (12 objects) via split_csv/1cls.csv; root defaults to $OMNIAD_SHARED_DATA/data/visa",
+        reference="Zou et al., ECCV 2022", needs_data=True, **_COMMON,
+    )
+    registry.add(
+        id="vision.folder", target="omniad_vision.datasets.folder:ImageFolder", params=f"{_P}:FolderParams",
+        summary="Your own images: a normal folder, an anomalous folder and optional masks",
+        needs_data=True, **_COMMON,
+    )
+    registry.add(
+        id="vision.synthetic", target="omniad_vision.datasets.synthetic:Synthetic", params=f"{_P}:SyntheticParams",
+        summary="Procedural textures with Perlin-region, cut-paste and scratch defects (pixel masks, seeded)",
+        reference="defect recipes of DRAEM (Zavrtanik et al. 2021) and CutPaste (Li et al. 2021)",
+        demo=True, demo_params={"textures": ["stripes", "noise"], "n_train": 16, "n_test_normal": 8, "n_test_anomalous": 8},
+        **_COMMON,
+    )

@@ -1,0 +1,136 @@
+"""Multi-layer feature maps from timm CNNs, cut after the deepest layer that is used.
+
+timm's ``features_only`` wrappers of EfficientNet/MobileNet run every block even when only
+early ones are requested; building the full model, loading (and checking) the complete
+state dict, then pruning with ``prune_intermediate_layers`` skips the unused tail and the
+classifier. Models without that API fall back to ``features_only`` with ``out_indices``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from omniad.errors import ConfigError
+from omniad_vision.backbones.weights import load_pretrained
+
+
+def check_model_name(name: str, where: str) -> None:
+    import timm
+
+    if timm.is_model(name):
+        return
+    close = difflib.get_close_matches(name, timm.list_models(), n=5, cutoff=0.6)
+    hint = f"close names: {', '.join(close)}" if close else "see timm.list_models() for the names"
+    raise ConfigError(f"{where}: unknown backbone {name!r}; {hint}")
+
+
+def _feature_dicts(model: Any) -> list[dict[str, Any]]:
+    info = model.feature_info
+    return list(info.get_dicts()) if hasattr(info, "get_dicts") else [dict(d) for d in info]
+
+
+def resolve_layers(model: Any, layers: Sequence[str | int], model_name: str, where: str) -> list[int]:
+    """Feature indices for layer names (``"layer2"``, ``"blocks.4"``) or indices, in the given order."""
+    infos = _feature_dicts(model)
+    names = [d["module"] for d in infos]
+    out = []
+    for layer in layers:
+        if isinstance(layer, int) or (isinstance(layer, str) and layer.isdigit()):
+            idx = int(layer)
+            if not 0 <= idx < len(names):
+                raise ConfigError(f"{where}: layer index {idx} is out of range for {model_name} (0..{len(names) - 1})")
+        elif layer in names:
+            idx = names.index(layer)
+        else:
+            raise ConfigError(
+                f"{where}: backbone {model_name!r} has no feature layer {layer!r}; "
+                f"available: {', '.join(names)}"
+            )
+        if idx in out:
+            raise ConfigError(f"{where}: layer {layer!r} is listed twice")
+        out.append(idx)
+    if not out:
+        raise ConfigError(f"{where}: give at least one feature layer, e.g. {names[2:4]}")
+    if out != sorted(out):
+        raise ConfigError(f"{where}: list layers from shallow to deep ({', '.join(names)}), got {list(layers)}")
+    return out
+
+
+class FeatureExtractor(nn.Module):
+    """``forward(x) -> list of (B, C_i, H/r_i, W/r_i)`` for the requested layers, in order."""
+
+    def __init__(self, model: nn.Module, indices: list[int], infos: list[dict[str, Any]], *, intermediates: bool):
+        super().__init__()
+        self.model = model
+        self.indices = list(indices)
+        self.intermediates = intermediates
+        self.channels = [int(infos[i]["num_chs"]) for i in indices]
+        self.reductions = [int(infos[i]["reduction"]) for i in indices]
+        self.layer_names = [str(infos[i]["module"]) for i in indices]
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        if self.intermediates:
+            return list(self.model.forward_intermediates(x, indices=self.indices, intermediates_only=True))
+        return list(self.model(x))
+
+
+def _dry_run_ok(extractor: FeatureExtractor) -> bool:
+    size = max(64, 2 * max(extractor.reductions))
+    try:
+        with torch.no_grad():
+            out = extractor(torch.zeros(1, 3, size, size))
+    except Exception:
+        return False
+    return [o.shape[1] for o in out] == extractor.channels
+
+
+def create_feature_extractor(
+    name: str,
+    layers: Sequence[str | int],
+    *,
+    weights: str | None = None,
+    device: str = "cpu",
+    where: str = "backbone",
+) -> FeatureExtractor:
+    """A frozen, eval-mode extractor for timm model ``name``.
+
+    ``weights``: ``None`` = random initialisation (seed torch first for repeatability),
+    ``"imagenet"`` = a local file found by ``find_local_imagenet`` or else timm's hub cache,
+    or a path to a ``.safetensors`` / ``.pth`` file (torchvision and EfficientNet-PyTorch
+    layouts are remapped, see ``remap``).
+    """
+    import timm
+
+    check_model_name(name, where)
+    if weights is None:
+        full = timm.create_model(name, pretrained=False, exportable=True)
+    else:
+        full, _ = load_pretrained(name, weights, where)
+    infos = _feature_dicts(full)
+    indices = resolve_layers(full, layers, name, where)
+    full_state = full.state_dict()  # tensors stay valid after pruning replaces modules
+    extractor = None
+    if hasattr(full, "forward_intermediates") and hasattr(full, "prune_intermediate_layers"):
+        try:
+            full.prune_intermediate_layers(indices, prune_head=True)
+            extractor = FeatureExtractor(full, indices, infos, intermediates=True)
+        except Exception:
+            extractor = None
+        if extractor is not None and not _dry_run_ok(extractor):
+            extractor = None
+    if extractor is None:
+        feats = timm.create_model(name, pretrained=False, features_only=True, exportable=True, out_indices=indices)
+        result = feats.load_state_dict(full_state, strict=False)
+        if result.missing_keys:
+            raise ConfigError(
+                f"{where}: cannot transfer weights into the {name} feature extractor "
+                f"(missing {', '.join(result.missing_keys[:3])}); choose another backbone"
+            )
+        extractor = FeatureExtractor(feats, indices, infos, intermediates=False)
+    extractor.eval().requires_grad_(False)
+    return extractor.to(device)

@@ -1,0 +1,91 @@
+"""Image tensors in, anomaly maps out: the explicit resize / normalise / blur steps.
+
+Every detector resizes to ``image_size`` (bilinear with antialiasing, no crop) and
+normalises with a mean/std it states in its params; maps are computed at that size and
+resized back to each input's own resolution, so ``Scores.local`` always matches the mask.
+The Gaussian blur uses the kernel size ``2 * int(4 * sigma + 0.5) + 1`` and reflect
+padding (as anomalib / kornia do), applied as two 1-D passes: same result, far fewer
+multiplies than a 2-D kernel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from omniad_vision.images import as_rgb
+
+
+def as_hw(size: int | Sequence[int]) -> tuple[int, int]:
+    return (int(size), int(size)) if isinstance(size, int) else (int(size[0]), int(size[1]))
+
+
+def to_tensor(
+    images: Sequence[np.ndarray],
+    size: tuple[int, int],
+    mean: Sequence[float],
+    std: Sequence[float],
+    device: str | torch.device = "cpu",
+) -> torch.Tensor:
+    """``uint8 (H, W, 3)`` images -> normalised float batch ``(B, 3, *size)``."""
+    out = []
+    for img in images:
+        t = torch.from_numpy(np.ascontiguousarray(img)).to(device).permute(2, 0, 1)[None].float().div_(255.0)
+        if tuple(t.shape[-2:]) != tuple(size):
+            t = F.interpolate(t, size=size, mode="bilinear", align_corners=False, antialias=True)
+        out.append(t)
+    batch = torch.cat(out)
+    m = torch.tensor(mean, device=batch.device, dtype=batch.dtype).view(1, 3, 1, 1)
+    s = torch.tensor(std, device=batch.device, dtype=batch.dtype).view(1, 3, 1, 1)
+    return (batch - m) / s
+
+
+def iter_batches(samples: Sequence[Any], batch_size: int, where: str) -> Iterator[tuple[int, list[np.ndarray]]]:
+    """``(start, images)`` batches, decoding and validating lazily so memory stays bounded."""
+    for start in range(0, len(samples), batch_size):
+        stop = min(start + batch_size, len(samples))
+        yield start, [as_rgb(samples[i], f"{where}, image {i}") for i in range(start, stop)]
+
+
+def gaussian_kernel1d(sigma: float, device: torch.device | str = "cpu") -> torch.Tensor:
+    radius = int(4.0 * sigma + 0.5)
+    x = torch.arange(-radius, radius + 1, dtype=torch.float32, device=device)
+    k = torch.exp(-(x**2) / (2.0 * sigma**2))
+    return k / k.sum()
+
+
+def gaussian_blur(maps: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of ``(B, 1, H, W)`` maps with reflect padding; sigma 0 = identity."""
+    if sigma <= 0:
+        return maps
+    k = gaussian_kernel1d(sigma, maps.device).to(maps.dtype)
+    r = (k.numel() - 1) // 2
+    h, w = maps.shape[-2:]
+    # reflect padding needs pad < size; fall back to replicate for tiny maps
+    mode = "reflect" if r < min(h, w) else "replicate"
+    x = F.conv2d(F.pad(maps, (r, r, 0, 0), mode=mode), k.view(1, 1, 1, -1))
+    return F.conv2d(F.pad(x, (0, 0, r, r), mode=mode), k.view(1, 1, -1, 1))
+
+
+def patch_scores_to_maps(
+    patch_scores: torch.Tensor, size: tuple[int, int], sigma: float, mode: str = "bilinear"
+) -> torch.Tensor:
+    """``(B, h, w)`` patch scores -> blurred ``(B, *size)`` maps at model input resolution."""
+    x = patch_scores[:, None]
+    kwargs = {"align_corners": False} if mode == "bilinear" else {}
+    x = F.interpolate(x, size=size, mode=mode, **kwargs)
+    return gaussian_blur(x, sigma)[:, 0]
+
+
+def to_input_resolution(maps: torch.Tensor, shapes: Sequence[tuple[int, int]]) -> list[np.ndarray]:
+    """Resize each ``(H', W')`` map to its image's ``(H, W)`` (bilinear), as float32 numpy."""
+    out = []
+    for m, shape in zip(maps, shapes, strict=True):
+        if tuple(m.shape) != tuple(shape):
+            m = F.interpolate(m[None, None], size=tuple(shape), mode="bilinear", align_corners=False)[0, 0]
+        out.append(m.detach().float().cpu().numpy())
+    return out
