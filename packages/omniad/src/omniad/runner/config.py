@@ -4,6 +4,7 @@ A config is TOML or YAML::
 
     output_dir = "results/nab"
     seeds = [0, 1]
+    metrics = ["core.local_auroc", { id = "timeseries.vus_pr", params = { window = 100 } }]
 
     [[detectors]]
     id = "timeseries.sub_pca"
@@ -15,8 +16,6 @@ A config is TOML or YAML::
     [[datasets]]
     id = "timeseries.nab"
     params = { categories = ["realTraffic"] }
-
-    metrics = ["core.local_auroc", { id = "timeseries.vus_pr", params = { window = 100 } }]
 
 Everything is checked against the registry (ids, parameters, requirements) before any
 job runs, so a typo fails in a second, not after an hour of GPU time.

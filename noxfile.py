@@ -1,0 +1,112 @@
+"""Sessions for tests, lint, type check, docs, demo and benchmarks.
+
+Each package is tested in its own fresh environment holding only the core and that package
+(installed from its directory, not editable), so "install only the modality you need" is
+proven on every run: an undeclared import of a sibling package fails here.
+
+    nox -t tests          # every test session (what CI runs)
+    nox -s demo           # the main job: `omniad demo` with every package installed
+    nox -s lint typecheck docs
+    nox -s bench          # benchmarks, never part of the tests
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+nox.options.default_venv_backend = "uv"
+nox.options.error_on_missing_interpreters = True
+PYTHON = "3.11"
+
+CORE = "packages/omniad"
+# package -> (what to install next to the core, where its tests are)
+PACKAGES: dict[str, tuple[list[str], str]] = {
+    "core": ([f"{CORE}[test]"], "packages/omniad/tests"),
+    "timeseries": ([f"{CORE}[test]", "packages/omniad-timeseries[test]"], "packages/omniad-timeseries/tests"),
+    "vision": ([f"{CORE}[test]", "packages/omniad-vision[test]"], "packages/omniad-vision/tests"),
+    "plugin-template": ([f"{CORE}[test]", "plugins/omniad-plugin-template[test]"], "plugins/omniad-plugin-template/tests"),
+    "pyod": ([f"{CORE}[test]", "plugins/omniad-pyod[test]"], "plugins/omniad-pyod/tests"),
+}
+ALL = [
+    f"{CORE}[test,parquet]",
+    "packages/omniad-timeseries[test]",
+    "packages/omniad-vision[test]",
+    "plugins/omniad-plugin-template[test]",
+    "plugins/omniad-pyod[test]",
+]
+
+
+def _env() -> dict[str, str]:
+    shared = os.environ.get("OMNIAD_SHARED_DATA", str(ROOT.parent / "shared"))
+    return {
+        "OMNIAD_SHARED_DATA": shared,
+        "OMNIAD_STRICT_PLUGINS": "1",  # a plugin that fails to load fails the tests
+        "PYTHONHASHSEED": "0",
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2"),
+    }
+
+
+def _existing(paths: list[str]) -> list[str]:
+    return [p for p in paths if (ROOT / p.split("[")[0]).is_dir()]
+
+
+@nox.session(python=PYTHON, tags=["tests"])
+@nox.parametrize("package", list(PACKAGES))
+def tests(session: nox.Session, package: str) -> None:
+    """One package, alone with the core, in a fresh environment."""
+    installs, test_dir = PACKAGES[package]
+    if not (ROOT / test_dir).is_dir():
+        session.skip(f"{test_dir} does not exist")
+    session.install(*_existing(installs))
+    session.run("omniad", "plugins", "--strict", env=_env())
+    session.run("pytest", test_dir, "-q", *session.posargs, env=_env())
+
+
+@nox.session(python=PYTHON, tags=["tests"])
+def integration(session: nox.Session) -> None:
+    """Everything installed together: the runner across every plugin, CLI end to end."""
+    session.install(*_existing(ALL))
+    session.run("omniad", "plugins", "--strict", env=_env())
+    session.run("pytest", "tests", "-q", *session.posargs, env=_env())
+
+
+@nox.session(python=PYTHON)
+def demo(session: nox.Session) -> None:
+    """The main job: `omniad demo` on built-in data with every package installed."""
+    session.install(*_existing(ALL))
+    session.run("omniad", "demo", "--output-dir", "omniad-demo", *session.posargs, env=_env())
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    session.install("mypy>=1.10", f"{CORE}[test]")
+    session.run("mypy", "packages/omniad/src/omniad")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site strictly (broken links fail)."""
+    session.install("mkdocs>=1.6")
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks (slow; never part of the tests). `nox -s bench -- vus` runs one of them."""
+    session.install(*_existing(ALL), "psutil")
+    wanted = set(session.posargs)
+    for script in sorted((ROOT / "tools").glob("bench_*.py")):
+        name = script.stem.removeprefix("bench_")
+        if wanted and name not in wanted:
+            continue
+        session.run("python", str(script), env=_env())
