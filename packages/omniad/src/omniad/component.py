@@ -31,7 +31,8 @@ class Component:
             base = params.model_dump() if isinstance(params, BaseModel) else dict(params or {})
             params = {**base, **overrides}
         self.component_id = component_id
-        self.params = validate_params(type(self).Params, params, self.where)
+        # Typed Any so subclasses read their own fields (self.params.window) without casts.
+        self.params: Any = validate_params(type(self).Params, params, self.where)
 
     @property
     def where(self) -> str:

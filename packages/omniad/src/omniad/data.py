@@ -21,6 +21,9 @@ import numpy as np
 
 from omniad.errors import DataError
 
+#: what ``Split.samples`` may be: any sized, indexable sequence (a list, an array, a lazy loader)
+Samples = Sequence[Any] | np.ndarray
+
 
 def _as_binary(values: Any, what: str) -> np.ndarray:
     arr = np.asarray(values)
@@ -47,7 +50,7 @@ class Split:
     error messages.
     """
 
-    samples: Sequence[Any]
+    samples: Samples
     labels: np.ndarray | None = None
     targets: Sequence[np.ndarray] | None = None
     severity: np.ndarray | None = None

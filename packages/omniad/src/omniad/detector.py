@@ -17,12 +17,13 @@ from pydantic import BaseModel
 
 from omniad import persistence
 from omniad.component import Component
+from omniad.data import Samples
 from omniad.device import check_device_request, resolve_device, seed_everything
 from omniad.errors import DataError, NotFittedError
 from omniad.scores import Scores
 
 
-def _check_samples(samples: Any, where: str) -> Sequence[Any]:
+def _check_samples(samples: Any, where: str) -> Any:
     if isinstance(samples, (str, bytes)) or not hasattr(samples, "__len__") or not hasattr(samples, "__getitem__"):
         raise DataError(
             f"{where}: expected a sequence of samples (list or array), got {type(samples).__name__}; "
@@ -76,21 +77,21 @@ class Detector(Component, ABC):
     def _score(self, samples: Sequence[Any]) -> Scores:
         """Return one score per sample (and localization scores where the method has them)."""
 
-    def fit(self, samples: Sequence[Any]) -> Detector:
-        samples = _check_samples(samples, f"{self.where}.fit")
+    def fit(self, samples: Samples) -> Detector:
+        checked = _check_samples(samples, f"{self.where}.fit")
         seed_everything(self.seed)
-        self._fit(samples)
+        self._fit(checked)
         self._fitted = True
         return self
 
-    def score(self, samples: Sequence[Any]) -> Scores:
+    def score(self, samples: Samples) -> Scores:
         where = f"{self.where}.score"
         self._require_fitted(where)
-        samples = _check_samples(samples, where)
-        scores = self._score(samples)
+        checked = _check_samples(samples, where)
+        scores = self._score(checked)
         if not isinstance(scores, Scores):
             scores = Scores(sample=np.asarray(scores))
-        return scores.validate(len(samples), where)
+        return scores.validate(len(checked), where)
 
     @property
     def is_fitted(self) -> bool:
@@ -101,14 +102,14 @@ class Detector(Component, ABC):
             raise NotFittedError(f"{where}: the detector is not fitted; call fit() first (or load())")
 
     # -- thresholds ---------------------------------------------------------------------
-    def calibrate(self, normal_samples: Sequence[Any], quantile: float = 0.99) -> float:
+    def calibrate(self, normal_samples: Samples, quantile: float = 0.99) -> float:
         """Set the decision threshold to a quantile of scores on held-out normal samples."""
         from omniad.metrics.thresholds import quantile_threshold
 
         self.threshold_ = quantile_threshold(self.score(normal_samples).sample, quantile)
         return self.threshold_
 
-    def predict(self, samples: Sequence[Any]) -> np.ndarray:
+    def predict(self, samples: Samples) -> np.ndarray:
         """0/1 label per sample using the calibrated threshold."""
         if self.threshold_ is None:
             raise NotFittedError(

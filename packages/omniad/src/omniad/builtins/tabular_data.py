@@ -47,7 +47,8 @@ class Blobs(Dataset):
 
         def normal(n: int) -> np.ndarray:
             idx = rng.integers(0, p.n_clusters, size=n)
-            return centers[idx] + rng.normal(0, 1, size=(n, p.n_features))
+            noise: np.ndarray = rng.normal(0, 1, size=(n, p.n_features))
+            return np.asarray(centers[idx] + noise)
 
         train = normal(p.n_train)
         test_normal = normal(p.n_test_normal)

@@ -197,7 +197,7 @@ def write_parquet(records: list[dict[str, Any]], path: Path) -> Path | None:
 
 def _svg_bars(board: list[dict[str, Any]], column: str) -> str:
     """A small inline bar chart of one metric per detector (no plotting library needed)."""
-    items = [(b["detector"], b.get(column)) for b in board if isinstance(b.get(column), float)]
+    items: list[tuple[str, float]] = [(str(b["detector"]), float(b[column])) for b in board if isinstance(b.get(column), float)]
     if not items:
         return ""
     width, bar_h, label_w = 640, 18, 260

@@ -69,6 +69,7 @@ class DatasetConformance:
 
     def test_localization_targets_match_samples(self) -> None:
         card = self.entry().card
+        assert isinstance(card, DatasetCard)
         for subset in self.subsets():
             targets = subset.test.targets
             if card.localization is None:

@@ -58,7 +58,9 @@ class DetectorConformance:
 
     def fitted(self, seed: int = 0) -> Detector:
         subset = self._subset()
-        data = subset.train.samples if self.entry().card.fit_on == "train" else subset.test.samples
+        card = self.entry().card
+        assert isinstance(card, DetectorCard)
+        data = subset.train.samples if card.fit_on == "train" else subset.test.samples
         return self.new(seed=seed).fit(data)
 
     # -- registration -------------------------------------------------------------------
