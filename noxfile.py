@@ -97,7 +97,8 @@ def typecheck(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the documentation site strictly (broken links fail)."""
     session.install("mkdocs>=1.6")
-    session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+    session.run("python", "tools/stage_docs.py", "build/docs-src")
+    session.run("mkdocs", "build", "--strict")
 
 
 @nox.session(python=PYTHON)
