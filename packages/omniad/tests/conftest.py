@@ -15,6 +15,7 @@ from omniad import plugins
 def make_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], None]]:
     """Create an installed distribution exposing entry point ``name`` -> module with ``source``."""
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("OMNIAD_STRICT_PLUGINS", raising=False)  # these tests want broken plugins tolerated
     saved = (plugins._manager, plugins._registry)
     plugins.reset()
 
