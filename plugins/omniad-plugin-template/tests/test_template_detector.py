@@ -6,11 +6,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pytest
-from omniad_plugin_template.detector import MAD_TO_STD, MEAN_AD_TO_STD
 
 import omniad
 from omniad.errors import ConfigError, DataError
 from omniad.testing import DetectorConformance
+from omniad_plugin_template.detector import MAD_TO_STD, MEAN_AD_TO_STD
 
 DETECTOR = "template.robust_zscore"
 
