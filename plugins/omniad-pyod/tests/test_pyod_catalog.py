@@ -87,6 +87,8 @@ def test_readme_lists_every_detector_and_every_omission() -> None:
     missing = [spec.id for spec in SPECS if f"`{spec.id}`" not in text]
     missing += [name for name in NOT_EXPOSED if f"`{name}`" not in text]
     assert not missing, f"README.md does not mention {missing}"
+    wrong_demo = [spec.id for spec in SPECS if (f"`{spec.id}` (demo)" in text) != spec.demo]
+    assert not wrong_demo, f"README.md's (demo) marks disagree with the catalog for {wrong_demo}"
 
 
 def test_discovery_imports_neither_pyod_nor_scikit_learn() -> None:

@@ -96,8 +96,10 @@ class PyODBase(Detector):
             kwargs["random_state"] = random_state
 
         def fit() -> Any:
+            # A copy: some scikit-learn estimators work in place, and x may be the caller's
+            # array or the training matrix saved for reloading.
             with seeded_global_numpy(random_state):
-                return cls(**kwargs).fit(x)
+                return cls(**kwargs).fit(x.copy())
 
         return self._guarded(step, x, fit)
 

@@ -85,6 +85,9 @@ def neighbour_search(leaf_size: int = 30, *, p: bool = True) -> tuple[Arg, ...]:
     return tuple(args)
 
 
+ECDF_N_JOBS = Arg("n_jobs", NJobs, 1, "accepted for PyOD compatibility; omniad's ECDF scoring is vectorised and ignores it")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """One exposed detector: where PyOD keeps it, how it scores, and its arguments in order."""
@@ -165,7 +168,7 @@ CATALOG: dict[str, ModelSpec] = dict(
             "copod", "pyod.models.copod:COPOD",
             "Copula-based outlier detection: empirical tail probabilities per feature, scored against training",
             "Li, Zhao, Botta, Ionescu & Hu, ICDM 2020",
-            (contamination(), n_jobs()),
+            (contamination(), ECDF_N_JOBS),
             scoring="ecdf",
             tags=("probabilistic", "parameter-free"),
         ),
@@ -173,7 +176,7 @@ CATALOG: dict[str, ModelSpec] = dict(
             "ecod", "pyod.models.ecod:ECOD",
             "Empirical-CDF outlier detection: skew-aware tail probabilities per feature, scored against training",
             "Li, Zhao, Hu, Botta, Ionescu & Chen, TKDE 2022",
-            (contamination(), n_jobs()),
+            (contamination(), ECDF_N_JOBS),
             scoring="ecdf",
             demo=True,
             tags=("probabilistic", "parameter-free"),
@@ -209,7 +212,6 @@ CATALOG: dict[str, ModelSpec] = dict(
                 Arg("tol", Annotated[float, Field(gt=0, lt=1)], 0.5, "tolerance for values just outside the bins"),
                 contamination(),
             ),
-            demo=True,
             tags=("probabilistic",),
         ),
         _spec(
