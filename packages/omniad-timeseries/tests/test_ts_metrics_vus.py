@@ -239,3 +239,16 @@ def test_component_errors_are_clear() -> None:
         create("timeseries.vus_pr")(short, Scores(sample=np.zeros(1), local=[s]))
     with pytest.raises(ConfigError, match="window"):
         create("timeseries.vus_pr", window=-3)
+
+
+def test_cards_and_params_import_no_heavy_modules() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, omniad_timeseries.metrics.cards, omniad_timeseries.metrics.params\n"
+        "heavy = [m for m in ('torch', 'sklearn', 'scipy', 'pandas', 'timm') if m in sys.modules]\n"
+        "sys.exit(f'imported {heavy}' if heavy else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-500:]
