@@ -1,0 +1,54 @@
+"""Small fixtures for testing vision components (used by this package's tests and by plugins).
+
+``TINY_BACKBONE`` is a random-initialised resnet18 cut after ``layer2`` at 64 px: no weight
+file, a few milliseconds per image, and its features still separate the synthetic defects.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from omniad.data import Subset
+
+TINY_BACKBONE: dict[str, Any] = {
+    "backbone": "resnet18", "layers": ["layer1", "layer2"], "weights": None, "image_size": 64, "batch_size": 8,
+}
+
+
+def tiny_subset(texture: str = "stripes", *, n_train: int = 10, n_normal: int = 6, n_anomalous: int = 6,
+                size: int = 64, seed: int = 0) -> Subset:
+    """One synthetic subset (normal textures + defects with masks)."""
+    from omniad_vision.datasets.synthetic import Synthetic
+
+    ds = Synthetic(textures=(texture,), n_train=n_train, n_test_normal=n_normal,
+                   n_test_anomalous=n_anomalous, image_size=size, seed=seed)
+    return next(iter(ds.subsets()))
+
+
+def write_png(path: Path, array: np.ndarray) -> Path:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.asarray(array)).save(path)
+    return path
+
+
+def write_mvtec_tree(root: Path, category: str = "widget", *, good: str = "good", mask_suffix: str = "_mask",
+                     n_train: int = 4, size: int = 48, seed: int = 0) -> Path:
+    """An MVTec-layout category with synthetic images: train/good, test/good, test/crack + masks."""
+    subset = tiny_subset("grid", n_train=n_train, n_normal=2, n_anomalous=3, size=size, seed=seed)
+    cat = root / category
+    for i in range(n_train):
+        write_png(cat / "train" / good / f"{i:03d}.png", subset.train.samples[i])
+    defect = "crack" if good == "good" else "ko"
+    for i in range(len(subset.test)):
+        label = int(subset.test.labels[i])
+        folder = defect if label else good
+        write_png(cat / "test" / folder / f"{i:03d}.png", subset.test.samples[i])
+        if label:
+            mask = (np.asarray(subset.test.targets[i]) * 255).astype(np.uint8)
+            write_png(cat / "ground_truth" / defect / f"{i:03d}{mask_suffix}.png", mask)
+    return root
