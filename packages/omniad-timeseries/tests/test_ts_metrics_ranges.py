@@ -14,6 +14,7 @@ from omniad.testing import MetricCase, MetricConformance
 from omniad_timeseries.metrics import (
     adjust_predictions,
     adjusted_scores,
+    affiliation_precision_recall,
     event_curve,
     event_precision_recall,
     pa_k_curve,
@@ -93,6 +94,7 @@ def test_range_pr_equals_loop_reference(seed: int) -> None:
     for _ in range(15):
         n = int(rng.integers(5, 120))
         y = (rng.random(n) < rng.choice([0.1, 0.5])).astype(int)
+        y[int(rng.integers(0, n))] = 1
         p = (rng.random(n) < rng.choice([0.1, 0.5, 0.9])).astype(int)
         alpha = float(rng.choice([0.0, 0.2, 1.0]))
         card = str(rng.choice(["one", "reciprocal"]))
@@ -121,6 +123,22 @@ def test_candidate_thresholds_are_distinct_descending_and_rank_spaced() -> None:
     thin = candidate_thresholds(s, 11)
     assert thin.tolist() == [999.0, 899.0, 799.0, 699.0, 599.0, 499.0, 400.0, 300.0, 200.0, 100.0, 0.0]
     assert np.array_equal(candidate_thresholds(np.exp(s / 100), 11), np.exp(thin / 100))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [range_precision_recall, event_precision_recall, pa_k_precision_recall, adjust_predictions,
+     affiliation_precision_recall],
+)
+def test_prediction_level_functions_validate_their_input(fn) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(DataError, match="no anomaly"):
+        fn(np.zeros(5), np.ones(5))
+    with pytest.raises(DataError, match="aligned"):
+        fn(np.r_[0, 1, 1], np.ones(5))
+    with pytest.raises(DataError, match="labels must be 0/1"):
+        fn(np.r_[0, 2, 1], np.ones(3))
+    with pytest.raises(DataError, match="predictions must be 0/1"):
+        fn(np.r_[0, 1, 1], np.r_[0.5, 1, 0])
 
 
 # -- point adjustment and event-wise F1 -----------------------------------------------------

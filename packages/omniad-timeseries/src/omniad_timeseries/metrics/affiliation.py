@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from omniad_timeseries.metrics.ranges import runs
+from omniad_timeseries.metrics.ranges import check_prediction, runs
 
 
 def _phi(d: np.ndarray, cap: np.ndarray) -> np.ndarray:
@@ -79,10 +79,11 @@ def _recall_integral(a, b, pivot, cap, size) -> np.ndarray:  # type: ignore[no-u
 
 
 def affiliation_precision_recall(labels: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
-    """Affiliation precision and recall of a 0/1 prediction (labels validated by the caller).
+    """Affiliation precision and recall of a 0/1 prediction against 0/1 labels.
 
     Precision is 0 when nothing is predicted (the paper leaves it undefined).
     """
+    labels, pred = check_prediction(labels, pred, "affiliation_precision_recall")
     gs, ge = runs(labels)
     g_start, g_stop = gs.astype(np.float64), ge + 1.0
     lo, hi = _zones(g_start, g_stop, np.size(labels))

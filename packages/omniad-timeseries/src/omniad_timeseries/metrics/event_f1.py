@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from omniad.metrics.ranking import binary_curve
-from omniad_timeseries.metrics.ranges import runs
+from omniad_timeseries.metrics.ranges import check_prediction, check_series, runs
 
 
 def _range_maxima(labels: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -23,8 +23,7 @@ def _range_maxima(labels: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 def event_precision_recall(labels: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
     """Point-wise precision (0 when nothing is predicted) and event-wise recall."""
-    y = np.asarray(labels) == 1
-    p = np.asarray(pred, dtype=bool)
+    y, p = check_prediction(labels, pred, "event_precision_recall")
     n_pred = int(p.sum())
     precision = float(np.sum(p & y)) / n_pred if n_pred else 0.0
     recall = float(np.mean(_range_maxima(y, p.astype(np.float64)) > 0))
@@ -33,6 +32,7 @@ def event_precision_recall(labels: np.ndarray, pred: np.ndarray) -> tuple[float,
 
 def event_curve(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Point precision and event recall at every distinct threshold (highest first)."""
+    labels, scores = check_series(labels, scores, "event_curve")
     fps, tps, thresholds = binary_curve(labels, scores)
     peaks = np.sort(_range_maxima(labels, scores))
     detected = peaks.size - np.searchsorted(peaks, thresholds, side="left")

@@ -21,7 +21,7 @@ import numpy as np
 
 from omniad.errors import DataError
 from omniad.metrics.ranking import binary_curve
-from omniad_timeseries.metrics.ranges import range_positions, runs
+from omniad_timeseries.metrics.ranges import check_prediction, check_series, range_positions, runs
 
 
 def points_needed(lengths: np.ndarray, k: float) -> np.ndarray:
@@ -32,10 +32,15 @@ def points_needed(lengths: np.ndarray, k: float) -> np.ndarray:
     return np.where(100.0 * c <= kl, c + 1, c)
 
 
-def adjusted_scores(labels: np.ndarray, scores: np.ndarray, k: float = 0.0) -> np.ndarray:
-    """Scores under which point-wise thresholding equals PA%K thresholding of ``scores``."""
+def _check_k(k: float) -> None:
     if not 0.0 <= k <= 100.0:
         raise DataError(f"PA%K: K must be a percentage in [0, 100], got {k}")
+
+
+def adjusted_scores(labels: np.ndarray, scores: np.ndarray, k: float = 0.0) -> np.ndarray:
+    """Scores under which point-wise thresholding equals PA%K thresholding of ``scores``."""
+    _check_k(k)
+    labels, scores = check_series(labels, scores, "adjusted_scores")
     starts, ends = runs(labels)
     lengths = ends - starts + 1
     pos, owner = range_positions(starts, ends)
@@ -53,8 +58,7 @@ def adjusted_scores(labels: np.ndarray, scores: np.ndarray, k: float = 0.0) -> n
 
 def point_precision_recall(labels: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
     """Point-wise precision (0 when nothing is predicted) and recall."""
-    y = np.asarray(labels) == 1
-    p = np.asarray(pred, dtype=bool)
+    y, p = check_prediction(labels, pred, "point_precision_recall")
     tp = float(np.sum(p & y))
     n_pred = float(p.sum())
     return (tp / n_pred if n_pred else 0.0), tp / float(y.sum())
@@ -62,8 +66,9 @@ def point_precision_recall(labels: np.ndarray, pred: np.ndarray) -> tuple[float,
 
 def adjust_predictions(labels: np.ndarray, pred: np.ndarray, k: float = 0.0) -> np.ndarray:
     """PA%K on a 0/1 prediction: flag a whole range when more than K % of it is flagged."""
+    _check_k(k)
+    labels, p = check_prediction(labels, pred, "adjust_predictions")
     starts, ends = runs(labels)
-    p = np.asarray(pred, dtype=bool).copy()
     pos, owner = range_positions(starts, ends)
     hits = np.bincount(owner, weights=p[pos], minlength=starts.size)
     full = hits >= points_needed(ends - starts + 1, k)
@@ -77,5 +82,6 @@ def pa_k_precision_recall(labels: np.ndarray, pred: np.ndarray, k: float = 0.0) 
 
 def pa_k_curve(labels: np.ndarray, scores: np.ndarray, k: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Precision, recall at every distinct threshold of the adjusted scores (highest first)."""
+    labels, scores = check_series(labels, scores, "pa_k_curve")
     fps, tps, thresholds = binary_curve(labels, adjusted_scores(labels, scores, k))
     return tps / (tps + fps), tps / tps[-1], thresholds

@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 
 from omniad.errors import DataError
-from omniad_timeseries.metrics.ranges import range_positions, runs
+from omniad_timeseries.metrics.ranges import check_prediction, range_positions, runs
 
 Bias = Literal["flat", "front", "back", "middle"]
 Cardinality = Literal["one", "reciprocal"]
@@ -89,14 +89,13 @@ def range_precision_recall(
     recall_bias: Bias = "flat",
     precision_bias: Bias = "flat",
 ) -> tuple[float, float]:
-    """Range precision and recall of a 0/1 prediction against 0/1 labels (validated by the caller).
+    """Range precision and recall of a 0/1 prediction against 0/1 labels.
 
     Precision is 0 when nothing is predicted.
     """
     if not 0.0 <= alpha <= 1.0:
-        raise DataError(f"range metric: alpha must be in [0, 1], got {alpha}")
-    y = np.asarray(labels).astype(np.int64)
-    p = np.asarray(pred).astype(np.int64)
+        raise DataError(f"range_precision_recall: alpha must be in [0, 1], got {alpha}")
+    y, p = (a.astype(np.int64) for a in check_prediction(labels, pred, "range_precision_recall"))
     ys, ye = runs(y)
     ps, pe = runs(p)
     recall = _side(ys, ye, p, ps, alpha, cardinality, recall_bias)

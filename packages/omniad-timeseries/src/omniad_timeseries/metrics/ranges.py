@@ -41,15 +41,27 @@ def check_series(labels: object, scores: object, where: str) -> tuple[np.ndarray
     return check_binary_scores(y, s, where)
 
 
+def _is_binary(a: np.ndarray) -> bool:
+    return a.dtype == bool or bool(((a == 0) | (a == 1)).all())
+
+
 def check_prediction(labels: object, pred: object, where: str) -> tuple[np.ndarray, np.ndarray]:
-    """Labels and a 0/1 prediction of the same series (the prediction may be all 0 or all 1)."""
-    y, _ = check_series(labels, np.zeros(np.shape(labels)), where)
-    p = np.asarray(pred)
-    if p.shape != y.shape:
-        raise DataError(f"{where}: {y.size} labels but prediction of shape {p.shape}; they must align")
-    if p.dtype != bool and not np.isin(p, (0, 1)).all():
+    """Labels (at least one anomaly) and a 0/1 prediction of one series, as bool arrays.
+
+    Cheap enough to run at every threshold of a sweep (two comparisons per element).
+    """
+    y, p = np.asarray(labels), np.asarray(pred)
+    if y.ndim != 1 or p.shape != y.shape:
+        raise DataError(
+            f"{where}: labels and prediction must be 1-D and aligned, got shapes {y.shape} and {p.shape}"
+        )
+    if not _is_binary(y):
+        raise DataError(f"{where}: labels must be 0/1 (1 = anomalous), found {np.unique(y)[:5].tolist()}")
+    if not y.any():
+        raise DataError(f"{where}: the labels hold no anomaly, so the metric is undefined")
+    if not _is_binary(p):
         raise DataError(f"{where}: predictions must be 0/1 (1 = anomalous), found {np.unique(p)[:5].tolist()}")
-    return y, p.astype(bool)
+    return y.astype(bool), p.astype(bool)
 
 
 def check_threshold(threshold: float, where: str) -> float:

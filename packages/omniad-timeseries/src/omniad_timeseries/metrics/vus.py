@@ -98,7 +98,7 @@ def vus(labels: object, scores: object, window: int, n_thresholds: int = TSBAD_T
 
     pos, nearest, d1, d2 = _buffer_points(y, starts, ends, reach)
     kb = kt[pos]
-    width = reach + 1
+    width = min(reach, n) + 1  # no timestep lies farther than n from a range
     cells = (n_thr + 1) * width
     single = np.bincount(kb * width + d1, minlength=cells).reshape(n_thr + 1, width)[:n_thr].astype(np.float64)
     double = np.zeros(cells)  # (threshold, d1) histogram of points whose d2 is within the buffer
@@ -121,8 +121,10 @@ def vus(labels: object, scores: object, window: int, n_thresholds: int = TSBAD_T
             sel = by_d2[lo:hi]
             double += np.bincount(kb[sel] * width + d1[sel], minlength=cells)
         if h:
-            w = np.sqrt(1 - np.arange(1, h + 1) / b)
-            buffer_tp = np.cumsum(single[:, 1 : h + 1] @ w + double.reshape(n_thr + 1, width)[:n_thr, 1 : h + 1] @ (1 - w))
+            hh = min(h, width - 1)
+            w = np.sqrt(1 - np.arange(1, hh + 1) / b)
+            in_reach = double.reshape(n_thr + 1, width)[:n_thr, 1 : hh + 1]
+            buffer_tp = np.cumsum(single[:, 1 : hh + 1] @ w + in_reach @ (1 - w))
         else:
             buffer_tp = np.zeros(n_thr)
 
