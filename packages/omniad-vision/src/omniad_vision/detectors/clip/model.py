@@ -48,6 +48,12 @@ def load_clip(weights_dir: Path | None, where: str) -> tuple[Any, Any]:
             f"{where}: {path} holds a {model_type or 'unknown'!r} model, not 'clip'; pass a CLIPModel directory "
             "(e.g. openai/clip-vit-base-patch16 saved with save_pretrained)"
         )
+    has_tokenizer = (path / "tokenizer.json").is_file() or all((path / f).is_file() for f in ("vocab.json", "merges.txt"))
+    if not has_tokenizer:  # transformers would build an empty tokenizer from config.json alone
+        raise DataError(
+            f"{where}: {path} has no CLIP tokenizer files (tokenizer.json, or vocab.json + merges.txt); save them "
+            "there too: CLIPProcessor.from_pretrained(name).save_pretrained(dir)"
+        )
     model = load_hf_model(CLIPModel, path, where, "CLIP")
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)

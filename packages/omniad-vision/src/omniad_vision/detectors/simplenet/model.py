@@ -45,7 +45,7 @@ class SimpleNetNet(nn.Module):
         super().__init__()
         from omniad_vision.backbones import create_feature_extractor
 
-        weights = params.backbone_weights if pretrained else None
+        weights = params.weights if pretrained else None
         self.sigma = params.sigma
         self.patch_size = params.patch_size
         self.extractor = create_feature_extractor(params.backbone, params.layers, weights=weights, where=where)
@@ -89,7 +89,7 @@ class SimpleNet(Detector):
     def _fit(self, samples: Sequence[Any]) -> None:
         p: Params = self.params
         where = f"{self.where}.fit"
-        self.net = SimpleNetNet(p, pretrained=p.backbone_weights is not None, device=self.device, where=where)
+        self.net = SimpleNetNet(p, pretrained=p.weights is not None, device=self.device, where=where)
         generator = torch_generator(self.seed)
         images = load_unit_images(samples, input_size(p), where)
         feats = torch.cat([

@@ -9,7 +9,7 @@ from omniad_vision.detectors.extra_params import ImageInputParams
 
 class Params(ImageInputParams):
     backbone: str = Field(default="mobilenetv2_100", description="timm backbone (frozen feature extractor)")
-    backbone_weights: str | None = Field(
+    weights: str | None = Field(
         default="imagenet",
         description="'imagenet' (local file in $OMNIAD_WEIGHTS_DIR or ../shared/weights), a weight-file path, "
         "or None for a random backbone (tests only)",

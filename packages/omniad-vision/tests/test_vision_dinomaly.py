@@ -1,0 +1,139 @@
+"""Dinomaly on a tiny random DINOv2 saved offline: conformance, loss, layers, caching and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from omniad import ConfigError, DataError, Detector
+from omniad.plugins import get_registry
+from omniad.testing import DetectorConformance
+from omniad_vision.detectors.dinomaly.layers import LinearAttention
+from omniad_vision.detectors.dinomaly.model import default_layers, loose_cosine_loss
+
+DATA = {"textures": ["stripes"], "n_train": 4, "n_test_normal": 3, "n_test_anomalous": 3, "image_size": 32}
+DIRS: dict[str, Path] = {}
+
+
+def save_tiny_dinov2(path: Path, registers: int = 0) -> Path:
+    from transformers import Dinov2Config, Dinov2Model, Dinov2WithRegistersConfig, Dinov2WithRegistersModel
+
+    torch.manual_seed(0)
+    common = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64,
+              "image_size": 32, "patch_size": 8}
+    if registers:
+        model = Dinov2WithRegistersModel(Dinov2WithRegistersConfig(num_register_tokens=registers, **common))
+    else:
+        model = Dinov2Model(Dinov2Config(**common))
+    model.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _tiny_dinov2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    DIRS["dino"] = save_tiny_dinov2(tmp_path_factory.mktemp("tiny_dinov2"))
+    yield
+    torch.set_num_threads(threads)
+
+
+def synthetic():
+    return next(iter(get_registry().get("dataset", "vision.synthetic").create(DATA).subsets()))
+
+
+def tiny(**params: object) -> dict[str, object]:
+    return {"weights_dir": str(DIRS["dino"]), "image_size": 32, "train_steps": 3, "train_batch_size": 2,
+            "warmup_steps": 1, **params}
+
+
+class TestDinomalyConformance(DetectorConformance):
+    detector_id = "vision.dinomaly"
+
+    @property
+    def params(self) -> dict[str, object]:
+        return tiny()
+
+    def make_subset(self):
+        return synthetic()
+
+
+def test_default_layers_follow_the_paper() -> None:
+    assert default_layers(12) == (2, 3, 4, 5, 6, 7, 8, 9)
+    assert default_layers(24) == (4, 6, 8, 10, 12, 14, 16, 18)
+    assert default_layers(2) == (0, 1)
+
+
+def test_loose_loss_keeps_the_value_and_damps_easy_gradients() -> None:
+    torch.manual_seed(0)
+    enc = [torch.randn(1, 10, 4)]
+    dec = torch.randn(1, 10, 4, requires_grad=True)
+    plain = loose_cosine_loss(enc, [dec], 0.0, 0.1)
+    plain.backward()
+    g_plain = dec.grad.clone()
+    dec.grad = None
+    mined = loose_cosine_loss(enc, [dec], 0.5, 0.1)
+    mined.backward()
+    assert mined.item() == pytest.approx(plain.item())
+    ratio = (dec.grad.norm(dim=-1) / g_plain.norm(dim=-1))[0]
+    point = 1 - torch.nn.functional.cosine_similarity(enc[0], dec.detach(), dim=-1)[0]
+    easy = point < point.topk(5).values[-1]
+    assert torch.allclose(ratio[easy], torch.full_like(ratio[easy], 0.1)) and torch.allclose(ratio[~easy], torch.ones(5))
+
+
+def test_linear_attention_has_no_softmax_focus() -> None:
+    attn = LinearAttention(8, 2)
+    x = torch.randn(2, 5, 8)
+    assert attn(x).shape == (2, 5, 8)
+    perm = torch.randperm(5)
+    assert torch.allclose(attn(x)[:, perm], attn(x[:, perm]), atol=1e-5)  # permutation-equivariant
+
+
+def test_training_reduces_the_loss_and_cache_changes_nothing() -> None:
+    train = synthetic().train.samples
+    entry = get_registry().get("detector", "vision.dinomaly")
+    cached = entry.create(tiny(train_steps=15, lr=5e-3), device="cpu", seed=0).fit(train)
+    fresh = entry.create(tiny(train_steps=15, lr=5e-3, feature_cache_mb=0), device="cpu", seed=0).fit(train)
+    np.testing.assert_allclose(cached.train_losses_, fresh.train_losses_, rtol=1e-4)
+    assert np.mean(cached.train_losses_[-3:]) < np.mean(cached.train_losses_[:3])
+
+
+def test_register_tokens_are_dropped(tmp_path: Path) -> None:
+    path = save_tiny_dinov2(tmp_path / "reg", registers=2)
+    subset = synthetic()
+    det = get_registry().get("detector", "vision.dinomaly").create(tiny(weights_dir=str(path)), device="cpu", seed=0)
+    scores = det.fit(subset.train.samples).score(subset.test.samples)
+    assert det.net.prefix == 3 and scores.local[0].shape == (32, 32)
+
+
+def test_missing_or_wrong_weights_and_sizes(tmp_path: Path) -> None:
+    train = synthetic().train.samples
+    entry = get_registry().get("detector", "vision.dinomaly")
+    with pytest.raises(ConfigError, match=r"pass weights_dir='/path/to/dinov2"):
+        entry.create({}, device="cpu").fit(train)
+    with pytest.raises(DataError, match="no config.json"):
+        entry.create({"weights_dir": str(tmp_path)}, device="cpu").fit(train)
+    other = tmp_path / "clip"
+    other.mkdir()
+    (other / "config.json").write_text('{"model_type": "clip"}')
+    (other / "model.safetensors").write_bytes(b"")
+    with pytest.raises(DataError, match="pass a DINOv2 directory"):
+        entry.create({"weights_dir": str(other)}, device="cpu").fit(train)
+    with pytest.raises(ConfigError, match="multiple of the DINOv2 patch size 8"):
+        entry.create(tiny(image_size=36), device="cpu").fit(train)
+    with pytest.raises(ConfigError, match="exceed the encoder's 2 blocks"):
+        entry.create(tiny(target_layers=(1, 5)), device="cpu").fit(train)
+    with pytest.raises(ConfigError, match="groups"):
+        entry.create(tiny(target_layers=(0, 1), groups=((0,), (2,))))
+
+
+def test_saved_model_reloads_from_weights_dir(tmp_path: Path) -> None:
+    subset = synthetic()
+    det = get_registry().get("detector", "vision.dinomaly").create(tiny(), device="cpu", seed=0).fit(subset.train.samples)
+    det.save(tmp_path / "m")
+    loaded = Detector.load(tmp_path / "m", device="cpu")
+    np.testing.assert_allclose(loaded.score(subset.test.samples).sample, det.score(subset.test.samples).sample, rtol=1e-5)
