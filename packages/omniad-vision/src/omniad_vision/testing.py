@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from omniad.data import Subset
+from omniad.testing import DetectorConformance
 
 TINY_BACKBONE: dict[str, Any] = {
     "backbone": "resnet18", "layers": ["layer1", "layer2"], "weights": None, "image_size": 64, "batch_size": 8,
@@ -26,6 +27,16 @@ def tiny_subset(texture: str = "stripes", *, n_train: int = 10, n_normal: int = 
     ds = Synthetic(textures=(texture,), n_train=n_train, n_test_normal=n_normal,
                    n_test_anomalous=n_anomalous, image_size=size, seed=seed)
     return next(iter(ds.subsets()))
+
+
+class VisionDetectorConformance(DetectorConformance):
+    """``DetectorConformance`` on a tiny synthetic subset (48 px, 6 train, 3 + 3 test images)."""
+
+    texture: str = "stripes"
+    atol = 1e-5
+
+    def make_subset(self) -> Subset:
+        return tiny_subset(self.texture, n_train=6, n_normal=3, n_anomalous=3, size=48)
 
 
 def write_png(path: Path, array: np.ndarray) -> Path:

@@ -80,6 +80,9 @@ class FeatureExtractor(nn.Module):
 
 
 def _dry_run_ok(extractor: FeatureExtractor) -> bool:
+    """Check the intermediates API returns the advertised channels (eval mode: a training-mode
+    pass would move the BatchNorm running statistics)."""
+    extractor.eval()
     size = max(64, 2 * max(extractor.reductions))
     try:
         with torch.no_grad():
@@ -111,6 +114,7 @@ def create_feature_extractor(
         full = timm.create_model(name, pretrained=False, exportable=True)
     else:
         full, _ = load_pretrained(name, weights, where)
+    full.eval()
     infos = _feature_dicts(full)
     indices = resolve_layers(full, layers, name, where)
     full_state = full.state_dict()  # tensors stay valid after pruning replaces modules

@@ -1,0 +1,1 @@
+"""Baselines every vision detector must beat."""

@@ -1,0 +1,71 @@
+"""PaDiM detector: per-position multivariate Gaussians of backbone embeddings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from omniad.errors import ConfigError, DataError
+from omniad_vision.detectors.backbone_detector import BackboneDetector
+from omniad_vision.detectors.padim.covariance import ledoit_wolf_covariance, ridge_covariance
+from omniad_vision.detectors.padim.graph import PaDiMGraph
+from omniad_vision.detectors.padim.params import PaDiMParams
+
+POSITION_BLOCK = 256  # positions per covariance/inverse block: bounds peak memory
+
+
+class PaDiM(BackboneDetector):
+    """A Patch Distribution Modeling Framework for Anomaly Detection and Localization.
+
+    Image score = maximum of the (blurred) Mahalanobis map, as in anomalib.
+    """
+
+    Params = PaDiMParams
+    model_attributes = ("channels_", "mean_", "precision_")
+
+    def _fit(self, samples: Sequence[Any]) -> None:
+        p = self.params
+        where = f"{self.where}.fit"
+        extractor = self.build_extractor(p.weights)
+        total = sum(extractor.channels)
+        d = total if p.n_features is None else p.n_features
+        if d > total:
+            raise ConfigError(
+                f"{where}: n_features={d} but layers {list(p.layers)} of {p.backbone} give only {total} channels; "
+                f"use n_features <= {total} or None"
+            )
+        gen = torch.Generator().manual_seed(torch.initial_seed() if self.seed is None else self.seed)
+        channels = torch.randperm(total, generator=gen)[:d].sort().values.to(self.device)
+        graph = PaDiMGraph(extractor, channels, torch.empty(0), torch.empty(0), image_size=self.size, blur_sigma=p.blur_sigma)
+        chunks = []
+        with torch.inference_mode():
+            for _, _, x in self.batches(samples, where):
+                chunks.append(graph.embed(x).flatten(2).permute(0, 2, 1))  # (B, P, d)
+        x = torch.cat(chunks)
+        means, precisions = [], []
+        for start in range(0, x.shape[1], POSITION_BLOCK):
+            block = x[:, start : start + POSITION_BLOCK]
+            if p.covariance == "ridge":
+                mean, cov = ridge_covariance(block, p.ridge)
+            else:
+                mean, cov, _ = ledoit_wolf_covariance(block)
+            means.append(mean)
+            try:
+                precisions.append(torch.linalg.inv(cov.double()).float())
+            except torch.linalg.LinAlgError:
+                raise DataError(
+                    f"{where}: the covariance of {x.shape[0]} training images is singular; "
+                    "use ridge > 0 or covariance='ledoit_wolf', or add training images"
+                ) from None
+        self.channels_ = channels
+        self.mean_ = torch.cat(means)
+        self.precision_ = torch.cat(precisions)
+        self.after_load()
+
+    def after_load(self) -> None:
+        self.graph_ = PaDiMGraph(
+            self.extractor_, self.channels_, self.mean_, self.precision_,
+            image_size=self.size, blur_sigma=self.params.blur_sigma,
+        ).eval()
