@@ -53,6 +53,11 @@ class EfficientADNet(nn.Module):
         self.register_buffer("teacher_std", torch.ones(1, out_channels, 1, 1))
         self.register_buffer("quantiles", torch.tensor([0.0, 1.0, 0.0, 1.0]))  # qa_st, qb_st, qa_ae, qb_ae
 
+    @staticmethod
+    def layout(x: torch.Tensor) -> torch.Tensor:
+        """Channels-last inputs: oneDNN's PDN convolutions run about a third faster on CPU that way."""
+        return x.contiguous(memory_format=torch.channels_last)
+
     def teacher_features(self, x: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
             return (self.teacher(x) - self.teacher_mean) / self.teacher_std
@@ -60,6 +65,7 @@ class EfficientADNet(nn.Module):
     def raw_maps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Unnormalised student-teacher and student-autoencoder maps at model input size."""
         c = self.channels
+        x = self.layout(x)
         s = self.student(x)
         map_st = ((self.teacher_features(x) - s[:, :c]) ** 2).mean(dim=1, keepdim=True)
         map_ae = ((self.ae(x) - s[:, c:]) ** 2).mean(dim=1, keepdim=True)
@@ -106,7 +112,7 @@ class EfficientAD(Detector):
         teacher = self._teacher(train, generator, where)
         net = EfficientADNet(p, teacher.layers[-1].out_channels)
         net.teacher.load_state_dict(teacher.state_dict())
-        self.net = net.to(self.device)
+        self.net = net.to(self.device, memory_format=torch.channels_last)
         self._teacher_statistics(train)
         self._train(train, generator, where)
         self._map_quantiles(val)
@@ -149,7 +155,8 @@ class EfficientAD(Detector):
 
     def _teacher_statistics(self, train: torch.Tensor) -> None:
         with torch.no_grad():
-            feats = torch.cat([self.net.teacher(x).transpose(0, 1).flatten(1) for x in self._batches(train)], dim=1)
+            feats = [self.net.teacher(self.net.layout(x)).transpose(0, 1).flatten(1) for x in self._batches(train)]
+            feats = torch.cat(feats, dim=1)
         self.net.teacher_mean.copy_(feats.mean(dim=1).view(1, -1, 1, 1))
         self.net.teacher_std.copy_(feats.std(dim=1).clamp_min(1e-6).view(1, -1, 1, 1))
 
@@ -165,13 +172,13 @@ class EfficientAD(Detector):
         losses = []
         for idx in step_batches(train.shape[0], p.train_batch_size, p.train_steps, generator):
             x = train[idx].to(self.device)
-            xn = normalize(x, p.mean, p.std)
+            xn = net.layout(normalize(x, p.mean, p.std))
             distance = (net.teacher_features(xn) - net.student(xn)[:, :c]) ** 2
             loss = hard_feature_loss(distance, p.hard_quantile, generator)
             if penalty is not None:
-                pn = normalize(penalty.draw(x.shape[0], generator).to(self.device), p.mean, p.std)
+                pn = net.layout(normalize(penalty.draw(x.shape[0], generator).to(self.device), p.mean, p.std))
                 loss = loss + (net.student(pn)[:, :c] ** 2).mean()
-            xa = normalize(colour_jitter(x, generator), p.mean, p.std)
+            xa = net.layout(normalize(colour_jitter(x, generator), p.mean, p.std))
             ae_out = net.ae(xa)
             loss = loss + ((net.teacher_features(xa) - ae_out) ** 2).mean()
             loss = loss + ((ae_out - net.student(xa)[:, c:]) ** 2).mean()
@@ -208,4 +215,4 @@ class EfficientAD(Detector):
     def set_state(self, state: dict[str, Any]) -> None:
         self.net = EfficientADNet(self.params, int(state["out_channels"]))
         load_module_arrays(self.net, state, "net")
-        self.net.eval()
+        self.net.to(memory_format=torch.channels_last).eval()
