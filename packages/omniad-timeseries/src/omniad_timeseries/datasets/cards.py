@@ -4,6 +4,46 @@ from __future__ import annotations
 
 from omniad.registry import Registrar
 
+_P = "omniad_timeseries.datasets"
+
 
 def register(registry: Registrar) -> None:
-    pass
+    common = {"modality": "timeseries", "localization": "timestep"}
+    registry.add(
+        id="timeseries.synthetic", target=f"{_P}.synthetic:Synthetic", params=f"{_P}.params:SyntheticParams",
+        summary="Seasonal series with injected point/contextual/collective/level/trend/seasonal anomalies, "
+        "uni- or multivariate, severity 1-3",
+        demo=True, demo_params={"n_series": 2, "length": 800, "train_length": 200, "period": 40, "n_anomalies": 3},
+        **common,
+    )
+    registry.add(
+        id="timeseries.nab", target=f"{_P}.nab:NAB", params=f"{_P}.params:NABParams",
+        summary="Numenta Anomaly Benchmark (CSV + combined_windows.json), one subset per labelled series",
+        reference="Lavin & Ahmad, ICMLA 2015; TSB-AD (Liu & Paparrizos, NeurIPS 2024) train-prefix rule",
+        needs_data=True, **common,
+    )
+    registry.add(
+        id="timeseries.tsbad", target=f"{_P}.tsbad:TSBAD", params=f"{_P}.params:TSBADParams",
+        summary="TSB-AD-U / TSB-AD-M CSV files (channels + Label, train length from _tr_N in the name)",
+        reference="Liu & Paparrizos, NeurIPS 2024", needs_data=True, **common,
+    )
+    registry.add(
+        id="timeseries.ucr", target=f"{_P}.ucr:UCR", params=f"{_P}.params:UCRParams",
+        summary="UCR time-series anomaly archive .txt files (train end and anomaly range in the name)",
+        reference="Wu & Keogh, TKDE 2021", needs_data=True, **common,
+    )
+    registry.add(
+        id="timeseries.smd", target=f"{_P}.smd:SMD", params=f"{_P}.params:SMDParams",
+        summary="Server Machine Dataset layout (train/, test/, test_label/ text files), multivariate",
+        reference="Su et al., KDD 2019 (OmniAnomaly)", needs_data=True, **common,
+    )
+    registry.add(
+        id="timeseries.table", target=f"{_P}.table:Table", params=f"{_P}.params:TableParams",
+        summary="Generic CSV/parquet series: numeric channels, a 0/1 label column, optional timestamps",
+        needs_data=True, **common,
+    )
+    registry.add(
+        id="timeseries.bundled", target=f"{_P}.bundled:Bundled", params=f"{_P}.params:BundledParams",
+        summary="Labelled series shipped inside the sktime (mitdb, yahoo) and aeon (UCR, Daphnet) wheels",
+        **common,
+    )

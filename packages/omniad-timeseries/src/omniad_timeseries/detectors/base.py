@@ -1,0 +1,127 @@
+"""What the classic time-series detectors share: input checks, window choice, channel handling.
+
+Every detector here turns one series ``(T, C)`` into one score per timestep; the sample
+score is the maximum of those. Methods defined on a single channel (POLY, SR, matrix
+profile, ...) run on each channel of a multivariate series; their per-channel scores are
+min-max scaled, combined (mean or max) and also returned as ``extras["per_variable"]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from omniad.detector import Detector
+from omniad.errors import DataError
+from omniad.scores import Scores
+from omniad_timeseries.periodicity import find_length_rank
+from omniad_timeseries.series import as_series
+
+
+def fingerprint(x: np.ndarray) -> str:
+    """Identity of a series' values, to recognise the training series when it is scored again."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    return hashlib.sha1(x.tobytes() + str(x.shape).encode()).hexdigest()
+
+
+def series_period(x: np.ndarray, rank: int) -> int:
+    """TSB-AD's window for a series (median over channels of the per-channel rule)."""
+    return int(np.median([find_length_rank(x[:, c], rank=rank) for c in range(x.shape[1])]))
+
+
+def minmax(scores: np.ndarray) -> np.ndarray:
+    lo, hi = float(np.min(scores)), float(np.max(scores))
+    return (scores - lo) / (hi - lo) if hi > lo else np.zeros_like(scores, dtype=np.float64)
+
+
+def combine_channels(per_variable: np.ndarray, how: str) -> np.ndarray:
+    """One score per timestep from ``(T, C)`` channel scores, each min-max scaled first."""
+    scaled = np.stack([minmax(per_variable[:, c]) for c in range(per_variable.shape[1])], axis=1)
+    return scaled.max(axis=1) if how == "max" else scaled.mean(axis=1)
+
+
+class SeriesDetector(Detector):
+    """Base of the classic detectors: subclasses implement ``_fit_series`` and ``_score_series``."""
+
+    #: True for methods defined on one channel: multivariate input is scored channel by channel
+    per_channel: ClassVar[bool] = False
+
+    # -- what subclasses provide ---------------------------------------------------------
+    def min_length(self) -> int:
+        """Shortest series accepted (the window, once known)."""
+        return 2
+
+    def _fit_series(self, series: list[np.ndarray]) -> None:
+        """Learn from the (T, C) training series; the default learns nothing."""
+
+    def _score_channel(self, x: np.ndarray, channel: int) -> np.ndarray:
+        """Per-timestep scores (T,) of channel number ``channel``, values ``x``; used when ``per_channel``."""
+        raise NotImplementedError
+
+    def _score_series(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Scores (T,) of one (T, C) series and, where the method has them, per-channel scores (T, C)."""
+        if not self.per_channel:
+            raise NotImplementedError
+        if x.shape[1] == 1:
+            return self._score_channel(x[:, 0], 0), None
+        per_variable = np.stack([self._score_channel(x[:, c], c) for c in range(x.shape[1])], axis=1)
+        return combine_channels(per_variable, getattr(self.params, "channel_combine", "mean")), per_variable
+
+    # -- helpers ---------------------------------------------------------------------------
+    def resolve_window(self, x: np.ndarray) -> int:
+        """``params.window`` if set, else TSB-AD's period rule with ``params.periodicity``."""
+        window = getattr(self.params, "window", None)
+        if window is None:
+            window = series_period(x, int(getattr(self.params, "periodicity", 1)))
+        if window > x.shape[0]:
+            raise DataError(
+                f"{self.where}: series has {x.shape[0]} timesteps but the window is {window}; "
+                "set a smaller 'window' or pass a longer series"
+            )
+        return int(window)
+
+    def _series(self, samples: Sequence[Any], where: str, n_channels: int | None) -> list[np.ndarray]:
+        out = []
+        for i, sample in enumerate(samples):
+            x = as_series(sample, f"{where}, series {i}", min_length=self.min_length(), n_channels=n_channels)
+            if out and x.shape[1] != out[0].shape[1]:
+                raise DataError(
+                    f"{where}, series {i}: has {x.shape[1]} channels but series 0 has {out[0].shape[1]}; "
+                    "all series must have the same channels"
+                )
+            out.append(x)
+        return out
+
+    # -- the detector contract -------------------------------------------------------------
+    def _fit(self, samples: Sequence[Any]) -> None:
+        series = self._series(samples, f"{self.where}.fit", None)
+        self.n_channels_ = int(series[0].shape[1])
+        self._fit_series(series)
+
+    def _score(self, samples: Sequence[Any]) -> Scores:
+        series = self._series(samples, f"{self.where}.score", self.n_channels_)
+        local, per_variable = [], []
+        for x in series:
+            scores, per_var = self._score_series(x)
+            scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+            if scores.shape[0] != x.shape[0]:  # a bug guard: never hand out misaligned scores
+                raise DataError(f"{self.where}: produced {scores.shape[0]} scores for {x.shape[0]} timesteps")
+            local.append(scores)
+            per_variable.append(per_var)
+        extras = {}
+        if self.n_channels_ > 1 and all(p is not None for p in per_variable):
+            extras["per_variable"] = per_variable
+        return Scores(sample=np.array([s.max() for s in local]), local=local, extras=extras)
+
+    def get_state(self) -> dict[str, Any]:
+        state = {"n_channels_": int(self.n_channels_)}
+        state.update(super().get_state())
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        self.n_channels_ = int(state.pop("n_channels_"))
+        super().set_state(state)

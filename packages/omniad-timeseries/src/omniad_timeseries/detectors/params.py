@@ -1,0 +1,156 @@
+"""Parameter models of the classic time-series detectors (pydantic only: cards point here).
+
+Defaults are TSB-AD 1.5's published "optimal" univariate settings
+(``HP_list.Optimal_Uni_algo_HP_dict`` plus whatever ``model_wrapper.run_*`` leaves at its
+default), so a default run is the run TSB-AD's leaderboard reports.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from omniad.params import Params
+
+ChannelCombine = Literal["mean", "max"]
+
+_WINDOW_HELP = "sub-sequence length; None = TSB-AD's period rule (find_length_rank) with 'periodicity'"
+_PERIODICITY_HELP = "which autocorrelation peak sets the window when 'window' is None (TSB-AD's rank 1-3)"
+_COMBINE_HELP = "how per-channel scores (each min-max scaled) become one score on multivariate input"
+
+
+class WindowParams(Params):
+    window: int | None = Field(default=None, ge=1, description=_WINDOW_HELP)
+    periodicity: int = Field(default=1, ge=1, le=3, description=_PERIODICITY_HELP)
+
+
+class ChannelParams(Params):
+    channel_combine: ChannelCombine = Field(default="mean", description=_COMBINE_HELP)
+
+
+class SubPCAParams(WindowParams):
+    n_components: int | float | None = Field(
+        default=None, description="components kept: int, variance fraction in (0, 1), or None = all"
+    )
+    weighted: bool = Field(default=True, description="divide each component's distance by its variance ratio")
+
+
+class POLYParams(WindowParams, ChannelParams):
+    power: int = Field(default=4, ge=0, le=10, description="degree of the local polynomial")
+    neighborhood: int | None = Field(
+        default=None, ge=4, description="points around each block used for the fit; None = max(10 * window, 100)"
+    )
+
+
+class IForestParams(WindowParams):
+    window: int | None = Field(default=100, ge=1, description=_WINDOW_HELP)
+    n_estimators: int = Field(default=200, ge=1)
+    max_samples: Literal["auto"] | int | float = Field(default="auto", description="scikit-learn's max_samples")
+    max_features: int | float = Field(
+        default=1, gt=0,
+        description="scikit-learn semantics: an int is a count of window positions per tree, a float a "
+        "fraction. TSB-AD passes the int 1 (each tree splits on one random position); 1.0 uses all",
+    )
+
+
+class SubIForestParams(IForestParams):
+    window: int | None = Field(default=None, ge=1, description=_WINDOW_HELP)
+    n_estimators: int = Field(default=150, ge=1)
+
+
+class LOFParams(WindowParams):
+    window: int | None = Field(default=1, ge=1, description=_WINDOW_HELP)
+    n_neighbors: int = Field(default=50, ge=1)
+    metric: str = Field(default="minkowski", description="scikit-learn neighbour metric")
+
+
+class SubLOFParams(LOFParams):
+    window: int | None = Field(default=None, ge=1, description=_WINDOW_HELP)
+    periodicity: int = Field(default=2, ge=1, le=3, description=_PERIODICITY_HELP)
+    n_neighbors: int = Field(default=30, ge=1)
+
+
+class SubKNNParams(WindowParams):
+    periodicity: int = Field(default=2, ge=1, le=3, description=_PERIODICITY_HELP)
+    n_neighbors: int = Field(default=50, ge=1)
+    method: Literal["largest", "mean", "median"] = Field(default="largest", description="how k distances become one")
+
+
+class SubHBOSParams(WindowParams):
+    n_bins: int = Field(default=10, ge=2)
+    alpha: float = Field(default=0.1, gt=0, lt=1, description="added to densities before the log")
+    tol: float = Field(default=0.5, ge=0, le=1, description="out-of-range tolerance in bin widths")
+
+
+class SubMCDParams(WindowParams):
+    periodicity: int = Field(default=3, ge=1, le=3, description=_PERIODICITY_HELP)
+    support_fraction: float | None = Field(default=None, gt=0, le=1)
+
+
+class KMeansADParams(WindowParams):
+    periodicity: int = Field(default=2, ge=1, le=3, description=_PERIODICITY_HELP)
+    n_clusters: int = Field(default=10, ge=1)
+
+
+class KShapeADParams(WindowParams, ChannelParams):
+    n_clusters: int = Field(default=6, ge=1, description="k-Shape clusters of the long subsequences")
+    subsequence_factor: int = Field(default=4, ge=1, description="clustered subsequences are this many windows long")
+    stride_factor: float = Field(default=1.5, gt=0, description="subsequences start every stride_factor * window points")
+    max_iter: int = Field(default=100, ge=1)
+
+
+class MatrixProfileParams(WindowParams, ChannelParams):
+    reference: Literal["self", "train"] = Field(
+        default="self",
+        description="self = discord score within the scored series (TSB-AD); train = distance to the "
+        "nearest subsequence of the training series (semi-supervised)",
+    )
+
+
+class SRParams(WindowParams, ChannelParams):
+    amp_window: int = Field(default=100, ge=1, description="moving-average length over the log spectrum")
+    score_window: int = Field(
+        default=0, ge=0,
+        description="0 = raw saliency (TSB-AD); >0 = saliency relative to its trailing mean over this many "
+        "points (Ren et al., KDD 2019)",
+    )
+
+
+class SeasonalParams(WindowParams, ChannelParams):
+    trend_periods: float = Field(
+        default=4.0, gt=0, description="rolling-median trend spans this many periods (longer keeps level shifts)"
+    )
+    smooth: int = Field(default=1, ge=1, description="average the residual score over this many steps")
+
+
+class HampelParams(WindowParams, ChannelParams):
+    k: float = Field(default=1.4826, gt=0, description="MAD-to-sigma constant (1.4826 for Gaussian noise)")
+
+
+class STRAYParams(WindowParams):
+    k: int = Field(default=10, ge=1, description="neighbours searched for the largest gap")
+    knn_algorithm: Literal["auto", "ball_tree", "kd_tree", "brute"] = "brute"
+
+
+class RandomParams(Params):
+    """No parameters: the seed passed to the detector makes the scores reproducible."""
+
+
+class EnsembleMember(Params):
+    id: str = Field(description="a registered time-series detector id")
+    params: dict = Field(default_factory=dict)
+
+
+class EnsembleParams(Params):
+    members: list[EnsembleMember] = Field(
+        default_factory=lambda: [
+            EnsembleMember(id="timeseries.poly"),
+            EnsembleMember(id="timeseries.sub_pca"),
+            EnsembleMember(id="timeseries.sub_iforest"),
+        ],
+        min_length=1,
+    )
+    combine: Literal["rank_mean", "minmax_mean", "rank_max"] = Field(
+        default="rank_mean", description="how member scores are put on one scale and merged"
+    )

@@ -1,0 +1,46 @@
+"""Sub-PCA: PCA over z-scored windows; a window's score is its weighted distance to the principal axes.
+
+The score follows PyOD's PCA (which TSB-AD wraps): the sum over components of the
+Euclidean distance between the window and the unit component vector, divided by that
+component's explained-variance ratio, so low-variance directions weigh most. Constant
+window positions are dropped before the fit (PyOD's zero pruning); components whose
+variance ratio is numerically zero (< 1e-12) are dropped instead of dividing by ~0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from omniad_timeseries.detectors.params import SubPCAParams
+from omniad_timeseries.detectors.windowed import WindowModel
+
+MIN_RATIO = 1e-12
+
+
+class SubPCA(WindowModel):
+    Params = SubPCAParams
+    normalization = "column"
+    model_state = ("kept_", "components_", "weights_")
+
+    def _fit_windows(self, windows: np.ndarray) -> None:
+        from sklearn.decomposition import PCA
+
+        self.kept_ = np.any(windows != 0, axis=0)
+        x = windows[:, self.kept_]
+        n_components = self.params.n_components
+        if isinstance(n_components, int):
+            n_components = min(n_components, *x.shape)
+        pca = PCA(n_components=n_components, random_state=0).fit(x)
+        ratio = pca.explained_variance_ratio_ if self.params.weighted else np.ones(pca.n_components_)
+        keep = ratio > MIN_RATIO
+        self.components_ = pca.components_[keep]
+        self.weights_ = ratio[keep]
+        return None
+
+    def _score_windows(self, windows: np.ndarray) -> np.ndarray:
+        x = windows[:, self.kept_]
+        sq = np.einsum("ij,ij->i", x, x)[:, None] - 2 * x @ self.components_.T + 1.0
+        return (np.sqrt(np.maximum(sq, 0)) / self.weights_).sum(axis=1)
+
+    def _restore_model(self) -> None:
+        self.kept_ = np.asarray(self.kept_, dtype=bool)
