@@ -1,8 +1,9 @@
-"""SimpleNet: conformance, truncated L1 loss, and detection of easy defects with local ImageNet features."""
+"""SimpleNet: conformance, truncated L1 loss, ONNX parity, and detection of easy defects with ImageNet features."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,32 +12,20 @@ import torch
 from omniad import ConfigError, DataError, Detector
 from omniad.metrics.ranking import roc_auc
 from omniad.plugins import get_registry
-from omniad.testing import DetectorConformance
 from omniad_vision.backbones import find_local_imagenet
 from omniad_vision.detectors.simplenet.model import truncated_l1
+from omniad_vision.testing import TINY_BACKBONE, VisionDetectorConformance, tiny_subset
 
-TINY = {"image_size": 64, "weights": None, "hidden": 16, "epochs": 2, "batch_size": 4}
-DATA = {"textures": ["stripes"], "n_train": 6, "n_test_normal": 3, "n_test_anomalous": 3, "image_size": 64}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+TINY = {**TINY_BACKBONE, "hidden": 16, "epochs": 2}
 
 
-def synthetic(**overrides: object):
-    return next(iter(get_registry().get("dataset", "vision.synthetic").create({**DATA, **overrides}).subsets()))
+def simplenet(params: dict, seed: int = 0) -> Detector:
+    return get_registry().get("detector", "vision.simplenet").create(params, device="cpu", seed=seed)
 
 
-class TestSimpleNetConformance(DetectorConformance):
+class TestSimpleNetConformance(VisionDetectorConformance):
     detector_id = "vision.simplenet"
     params = TINY
-
-    def make_subset(self):
-        return synthetic()
 
     def fitted(self, seed: int = 0) -> Detector:
         if seed != 0:  # determinism still fits twice with seed 123
@@ -54,31 +43,40 @@ def test_truncated_l1_is_zero_beyond_the_margins() -> None:
     assert truncated_l1(torch.tensor([1.0]), torch.tensor([-1.0]), 0.5).item() == 0.0
 
 
-def test_even_patch_size_and_unknown_layer_rejected() -> None:
-    entry = get_registry().get("detector", "vision.simplenet")
-    with pytest.raises(ConfigError, match="odd"):
-        entry.create({"patch_size": 2})
-    det = entry.create({**TINY, "layers": ["blocks.99"]}, device="cpu")
+def test_unknown_layer_and_missing_weights_are_clear_errors(tmp_path: Path) -> None:
+    train = tiny_subset(n_train=2).train.samples
     with pytest.raises(ConfigError, match="no feature layer"):
-        det.fit(synthetic().train.samples)
-
-
-def test_missing_weight_file_is_a_clear_error(tmp_path) -> None:
-    det = get_registry().get("detector", "vision.simplenet").create(
-        {**TINY, "weights": str(tmp_path / "none.safetensors")}, device="cpu"
-    )
+        simplenet({**TINY, "layers": ["layer9"]}).fit(train)
     with pytest.raises(DataError, match="does not exist"):
-        det.fit(synthetic().train.samples)
+        simplenet({**TINY, "weights": str(tmp_path / "none.safetensors")}).fit(train)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("onnx") is None, reason="onnx not installed")
+def test_onnx_export_matches_the_detector(tmp_path: Path) -> None:
+    onnxruntime = pytest.importorskip("onnxruntime")
+    from omniad_vision.preprocess import to_tensor
+
+    subset = tiny_subset(n_train=4, n_normal=2, n_anomalous=2)
+    det = simplenet(TINY).fit(subset.train.samples)
+    path = det.export_onnx(tmp_path / "simplenet.onnx")
+    x = to_tensor(list(subset.test.samples), det.size, det.params.mean, det.params.std).numpy()
+    score, _ = onnxruntime.InferenceSession(str(path)).run(None, {"image": x})
+    np.testing.assert_allclose(score, det.score(subset.test.samples).sample, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.skipif(find_local_imagenet("mobilenetv2_100") is None, reason="no local MobileNetV2 ImageNet weights "
                     "(put them in $OMNIAD_WEIGHTS_DIR or $OMNIAD_SHARED_DATA/weights)")
 def test_detects_easy_synthetic_defects_with_imagenet_features() -> None:
-    subset = synthetic(image_size=96, n_train=10, n_test_normal=6, n_test_anomalous=6, defects=["perlin", "cutpaste"])
-    params = {"image_size": 96, "epochs": 30, "hidden": 64, "noise_std": 0.1, "adaptor_lr": 1e-3,
+    from omniad_vision.datasets.synthetic import Synthetic
+
+    ds = Synthetic(textures=("stripes",), defects=("perlin", "cutpaste"), n_train=10, n_test_normal=6,
+                   n_test_anomalous=6, image_size=96)
+    subset = next(iter(ds.subsets()))
+    params = {"backbone": "mobilenetv2_100", "layers": ["blocks.2", "blocks.4"], "weights": "imagenet",
+              "image_size": 96, "epochs": 30, "hidden": 64, "noise_std": 0.1, "adaptor_lr": 1e-3,
               "discriminator_lr": 1e-3}
     for seed in (0, 1):
-        det = get_registry().get("detector", "vision.simplenet").create(params, device="cpu", seed=seed)
+        det = simplenet(params, seed=seed)
         scores = det.fit(subset.train.samples).score(subset.test.samples)
         assert roc_auc(subset.test.labels, scores.sample) >= 0.9, seed
         pixels = roc_auc(

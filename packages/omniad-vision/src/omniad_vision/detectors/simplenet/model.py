@@ -5,12 +5,13 @@ target domain. Anomalous features are simulated by adding Gaussian noise to adap
 ones, and a small MLP discriminator is trained with the truncated L1 loss to score normal
 features above ``margin`` and noisy ones below ``-margin``. Because the backbone is frozen,
 its features are computed once; training touches only the adaptor and the discriminator.
-At test time the negated discriminator output of every patch is the anomaly map.
+At test time the negated discriminator output of every patch is the anomaly map and its
+maximum the image score.
 
-Deviations from the paper, all for a CPU box with local weights: any timm backbone (the
-paper uses WideResNet-50 layers 2+3), features are concatenated instead of pooled to
-1,536 dimensions, and the model after the last epoch is kept (the reference code keeps the
-epoch with the best *test* score, which needs test labels).
+Deviations from the reference code: any timm backbone with local weights; PatchCore's
+locally aware features are concatenated as they are (the reference pools every layer to
+1,536 channels); and the model after the last epoch is kept (the reference keeps the epoch
+with the best *test* score, which needs test labels).
 """
 
 from __future__ import annotations
@@ -22,58 +23,49 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from omniad.detector import Detector
-from omniad.scores import Scores
 from omniad.torchstate import load_module_arrays, module_arrays
-from omniad_vision.detectors.extra_torch import (
-    aggregate_local,
-    input_size,
-    load_unit_images,
-    normalize,
-    score_images,
-    step_batches,
-    torch_generator,
-)
+from omniad_vision.backbones import FeatureExtractor
+from omniad_vision.detectors.backbone_detector import BACKBONE_PREFIX, BackboneDetector
+from omniad_vision.detectors.extra_torch import step_batches, torch_generator
+from omniad_vision.detectors.patchcore.graph import patch_embedding
 from omniad_vision.detectors.simplenet.params import Params
-from omniad_vision.preprocess import gaussian_blur
+from omniad_vision.preprocess import patch_scores_to_maps
+
+HEAD_PREFIXES = ("adaptor", "discriminator")
 
 
-class SimpleNetNet(nn.Module):
-    """Frozen backbone, linear adaptor and discriminator."""
+def make_heads(dim: int, params: Params) -> tuple[nn.Module, nn.Module]:
+    """The trainable parts: linear adaptor and Linear-BN-LeakyReLU-Linear discriminator (Xavier init)."""
+    adaptor = nn.Linear(dim, dim) if params.adaptor else nn.Identity()
+    discriminator = nn.Sequential(
+        nn.Linear(dim, params.hidden), nn.BatchNorm1d(params.hidden), nn.LeakyReLU(0.2), nn.Linear(params.hidden, 1)
+    )
+    for module in (*adaptor.modules(), *discriminator.modules()):
+        if isinstance(module, nn.Linear):
+            nn.init.xavier_normal_(module.weight)
+    return adaptor, discriminator
 
-    def __init__(self, params: Params, *, pretrained: bool, device: str, where: str) -> None:
+
+class SimpleNetGraph(nn.Module):
+    """Normalised image batch -> (image scores, anomaly maps at image_size); also what ONNX export traces."""
+
+    def __init__(self, extractor: FeatureExtractor, adaptor: nn.Module, discriminator: nn.Module, *,
+                 pool_size: int, image_size: tuple[int, int], blur_sigma: float) -> None:
         super().__init__()
-        from omniad_vision.backbones import create_feature_extractor
+        self.extractor, self.adaptor, self.discriminator = extractor, adaptor, discriminator
+        self.pool_size, self.image_size, self.blur_sigma = pool_size, image_size, blur_sigma
 
-        weights = params.weights if pretrained else None
-        self.sigma = params.sigma
-        self.patch_size = params.patch_size
-        self.extractor = create_feature_extractor(params.backbone, params.layers, weights=weights, where=where)
-        dim = sum(self.extractor.channels)
-        self.adaptor = nn.Linear(dim, dim) if params.adaptor else nn.Identity()
-        self.discriminator = nn.Sequential(
-            nn.Linear(dim, params.hidden), nn.BatchNorm1d(params.hidden), nn.LeakyReLU(0.2), nn.Linear(params.hidden, 1)
-        )
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                nn.init.xavier_normal_(module.weight)
-        self.to(device)
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return patch_embedding(self.extractor(x), self.pool_size)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, h, w) locally aware features on the grid of the first layer."""
-        with torch.no_grad():
-            maps = self.extractor(x)
-            return aggregate_local(maps, tuple(maps[0].shape[-2:]), self.patch_size)
-
-    def patch_scores(self, feats: torch.Tensor) -> torch.Tensor:
-        b, c, h, w = feats.shape
-        flat = feats.permute(0, 2, 3, 1).reshape(-1, c)
-        return -self.discriminator(self.adaptor(flat)).reshape(b, h, w)
+    def score(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        emb = self.embed(x)
+        b, d, h, w = emb.shape
+        patch = -self.discriminator(self.adaptor(emb.permute(0, 2, 3, 1).reshape(-1, d))).reshape(b, h, w)
+        return patch.flatten(1).amax(dim=1), patch_scores_to_maps(patch, self.image_size, self.blur_sigma)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        scores = self.patch_scores(self.features(x))
-        maps = F.interpolate(scores[:, None], size=x.shape[-2:], mode="bilinear", align_corners=False)
-        return gaussian_blur(maps, self.sigma)[:, 0], scores.flatten(1).amax(dim=1)
+        return self.score(x)
 
 
 def truncated_l1(real: torch.Tensor, fake: torch.Tensor, margin: float) -> torch.Tensor:
@@ -81,58 +73,59 @@ def truncated_l1(real: torch.Tensor, fake: torch.Tensor, margin: float) -> torch
     return F.relu(margin - real).mean() + F.relu(margin + fake).mean()
 
 
-class SimpleNet(Detector):
-    """SimpleNet (Liu et al., CVPR 2023) on a local timm backbone."""
+class SimpleNet(BackboneDetector):
+    """SimpleNet (Liu et al., CVPR 2023) on a timm backbone with local weights."""
 
     Params = Params
 
-    def _fit(self, samples: Sequence[Any]) -> None:
+    def _graph(self, extractor: FeatureExtractor) -> SimpleNetGraph:
         p: Params = self.params
-        where = f"{self.where}.fit"
-        self.net = SimpleNetNet(p, pretrained=p.weights is not None, device=self.device, where=where)
-        generator = torch_generator(self.seed)
-        images = load_unit_images(samples, input_size(p), where)
-        feats = torch.cat([
-            self.net.features(normalize(images[i : i + p.batch_size].to(self.device), p.mean, p.std)).cpu()
-            for i in range(0, images.shape[0], p.batch_size)
-        ])
-        self._train(feats, generator)
+        adaptor, discriminator = make_heads(sum(extractor.channels), p)
+        return SimpleNetGraph(extractor, adaptor, discriminator, pool_size=p.pool_size, image_size=self.size,
+                              blur_sigma=p.blur_sigma).to(self.device)
+
+    def _fit(self, samples: Sequence[Any]) -> None:
+        graph = self._graph(self.build_extractor(self.params.weights))
+        with torch.no_grad():
+            feats = torch.cat([graph.embed(x).cpu() for _, _, x in self.batches(samples, f"{self.where}.fit")])
+        self.graph_ = graph
+        self._train(feats, torch_generator(self.seed))
+        graph.eval()
 
     def _train(self, feats: torch.Tensor, generator: torch.Generator) -> None:
         p: Params = self.params
-        net = self.net
-        groups = [{"params": net.discriminator.parameters(), "lr": p.discriminator_lr}]
+        graph = self.graph_
+        groups = [{"params": graph.discriminator.parameters(), "lr": p.discriminator_lr}]
         if p.adaptor:
-            groups.append({"params": net.adaptor.parameters(), "lr": p.adaptor_lr})
+            groups.append({"params": graph.adaptor.parameters(), "lr": p.adaptor_lr})
         optimizer = torch.optim.Adam(groups, weight_decay=p.weight_decay)
         n = feats.shape[0]
         steps = p.epochs * -(-n // min(p.train_batch_size, n))
-        net.adaptor.train()
-        net.discriminator.train()
+        graph.adaptor.train()
+        graph.discriminator.train()
         losses = []
         for idx in step_batches(n, p.train_batch_size, steps, generator):
             batch = feats[idx].to(self.device)
-            flat = net.adaptor(batch.permute(0, 2, 3, 1).reshape(-1, batch.shape[1]))
-            noise = torch.randn(flat.shape, generator=generator).to(flat.device) * p.noise_std
-            scores = net.discriminator(torch.cat([flat, flat + noise]))
-            real, fake = scores[: flat.shape[0]], scores[flat.shape[0] :]
-            loss = truncated_l1(real, fake, p.margin)
+            true = graph.adaptor(batch.permute(0, 2, 3, 1).reshape(-1, batch.shape[1]))
+            noise = torch.randn(true.shape, generator=generator).to(true.device) * p.noise_std
+            scores = graph.discriminator(torch.cat([true, true + noise]))
+            loss = truncated_l1(scores[: len(true)], scores[len(true) :], p.margin)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             losses.append(float(loss.detach()))
-        net.eval()
         self.train_losses_ = losses
 
-    def _score(self, samples: Sequence[Any]) -> Scores:
-        self.net.to(self.device).eval()
-        return score_images(samples, self.params, self.device, f"{self.where}.score", self.net)
-
-    # -- persistence: the backbone is saved too, so loading needs no weight file -------
+    # -- persistence: the base saves the extractor; the heads are added here --------------
     def get_state(self) -> dict[str, Any]:
-        return module_arrays(self.net, "net")
+        state = super().get_state()
+        for name in HEAD_PREFIXES:
+            state.update(module_arrays(getattr(self.graph_, name), name))
+        return state
 
     def set_state(self, state: dict[str, Any]) -> None:
-        self.net = SimpleNetNet(self.params, pretrained=False, device="cpu", where=f"{self.where}.load")
-        load_module_arrays(self.net, state, "net")
-        self.net.eval()
+        super().set_state({k: v for k, v in state.items() if k.startswith(f"{BACKBONE_PREFIX}.")})
+        graph = self._graph(self.extractor_)
+        for name in HEAD_PREFIXES:
+            load_module_arrays(getattr(graph, name), state, name)
+        self.graph_ = graph.eval()
