@@ -8,7 +8,6 @@ errors for missing or wrong weight directories).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +16,10 @@ import torch
 
 from omniad import ConfigError, DataError, Detector
 from omniad.plugins import get_registry
-from omniad.testing import DetectorConformance
 from omniad_vision.detectors.clip.prompts import ANOMALOUS_STATES, NORMAL_STATES, TEMPLATES, prompt_ensemble
 from omniad_vision.detectors.clip.windows import harmonic_to_patches, window_indices
+from omniad_vision.testing import VisionDetectorConformance, tiny_subset
 
-DATA = {"textures": ["stripes"], "n_train": 4, "n_test_normal": 3, "n_test_anomalous": 3, "image_size": 48}
 DIRS: dict[str, Path] = {}
 
 
@@ -45,16 +43,12 @@ def save_tiny_clip(path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> None:
     DIRS["clip"] = save_tiny_clip(tmp_path_factory.mktemp("tiny_clip"))
-    yield
-    torch.set_num_threads(threads)
 
 
 def synthetic():
-    return next(iter(get_registry().get("dataset", "vision.synthetic").create(DATA).subsets()))
+    return tiny_subset(n_train=4, n_normal=3, n_anomalous=3, size=48)
 
 
 def winclip(**params: object) -> Detector:
@@ -63,15 +57,12 @@ def winclip(**params: object) -> Detector:
     )
 
 
-class TestWinCLIPConformance(DetectorConformance):
+class TestWinCLIPConformance(VisionDetectorConformance):
     detector_id = "vision.winclip"
 
     @property
     def params(self) -> dict[str, object]:  # the tiny model is written by a fixture, after collection
         return {"weights_dir": str(DIRS["clip"]), "object_name": "stripes", "batch_size": 4}
-
-    def make_subset(self):
-        return synthetic()
 
 
 def test_window_indices_cover_the_grid_row_major() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +10,10 @@ import torch
 
 from omniad import ConfigError, DataError, Detector
 from omniad.plugins import get_registry
-from omniad.testing import DetectorConformance
 from omniad_vision.detectors.dinomaly.layers import LinearAttention
 from omniad_vision.detectors.dinomaly.model import default_layers, loose_cosine_loss
+from omniad_vision.testing import VisionDetectorConformance, tiny_subset
 
-DATA = {"textures": ["stripes"], "n_train": 4, "n_test_normal": 3, "n_test_anomalous": 3, "image_size": 32}
 DIRS: dict[str, Path] = {}
 
 
@@ -34,16 +32,12 @@ def save_tiny_dinov2(path: Path, registers: int = 0) -> Path:
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _tiny_dinov2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _tiny_dinov2(tmp_path_factory: pytest.TempPathFactory) -> None:
     DIRS["dino"] = save_tiny_dinov2(tmp_path_factory.mktemp("tiny_dinov2"))
-    yield
-    torch.set_num_threads(threads)
 
 
 def synthetic():
-    return next(iter(get_registry().get("dataset", "vision.synthetic").create(DATA).subsets()))
+    return tiny_subset(n_train=4, n_normal=3, n_anomalous=3, size=32)
 
 
 def tiny(**params: object) -> dict[str, object]:
@@ -51,15 +45,15 @@ def tiny(**params: object) -> dict[str, object]:
             "warmup_steps": 1, **params}
 
 
-class TestDinomalyConformance(DetectorConformance):
+class TestDinomalyConformance(VisionDetectorConformance):
     detector_id = "vision.dinomaly"
 
     @property
-    def params(self) -> dict[str, object]:
+    def params(self) -> dict[str, object]:  # the tiny model is written by a fixture, after collection
         return tiny()
 
     def make_subset(self):
-        return synthetic()
+        return synthetic()  # 32 px: a multiple of the tiny encoder's 8-px patches
 
 
 def test_default_layers_follow_the_paper() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,35 +11,28 @@ import torch
 from omniad import ConfigError, DataError, Detector
 from omniad.metrics.ranking import roc_auc
 from omniad.plugins import get_registry
-from omniad.testing import DetectorConformance
 from omniad_vision.detectors.efficientad.augment import PenaltyImages, colour_jitter, random_views
 from omniad_vision.detectors.efficientad.networks import PDN, AutoEncoder, pdn_output_size
 from omniad_vision.detectors.efficientad.teacher import distil_teacher, load_teacher, save_teacher
 from omniad_vision.detectors.extra_params import IMAGENET_MEAN, IMAGENET_STD
+from omniad_vision.testing import VisionDetectorConformance
 
 TINY = {"image_size": 64, "teacher_init": "random", "out_channels": 16, "train_steps": 2, "batch_size": 4}
-DATA = {"textures": ["stripes"], "n_train": 6, "n_test_normal": 3, "n_test_anomalous": 3, "image_size": 64}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Two shared cores: one intra-op thread avoids OpenMP spin contention (and is faster here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def synthetic(**overrides: object):
-    return next(iter(get_registry().get("dataset", "vision.synthetic").create({**DATA, **overrides}).subsets()))
+    from omniad_vision.datasets.synthetic import Synthetic
+
+    data = {"textures": ("stripes",), "n_train": 6, "n_test_normal": 3, "n_test_anomalous": 3, "image_size": 64}
+    return next(iter(Synthetic(**{**data, **overrides}).subsets()))
 
 
-class TestEfficientADConformance(DetectorConformance):
+class TestEfficientADConformance(VisionDetectorConformance):
     detector_id = "vision.efficientad"
     params = TINY
 
     def make_subset(self):
-        return synthetic()
+        return synthetic()  # EfficientAD needs >= 64 px
 
     def fitted(self, seed: int = 0) -> Detector:
         # seed 0 serves four read-only checks; seed 123 (determinism) still fits twice
@@ -99,7 +91,7 @@ def test_small_input_rejected_with_the_reason() -> None:
 
 
 def test_detects_easy_synthetic_defects_after_a_few_steps() -> None:
-    subset = synthetic(n_train=10, n_test_normal=6, n_test_anomalous=6, defects=["perlin", "cutpaste"])
+    subset = synthetic(n_train=10, n_test_normal=6, n_test_anomalous=6, defects=("perlin", "cutpaste"))
     params = {**TINY, "train_steps": 12, "train_batch_size": 2, "val_fraction": 0.2, "penalty_images": "synthetic"}
     for seed in (0, 1):
         det = get_registry().get("detector", "vision.efficientad").create(params, device="cpu", seed=seed)

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from omniad.errors import ConfigError, DataError
 from omniad.scores import Scores
@@ -84,19 +83,6 @@ def score_images(
         sample_scores.append(image_scores.detach().float().cpu().numpy().reshape(-1))
         local.extend(to_input_resolution(maps.float(), [im.shape[:2] for im in images]))
     return Scores(sample=np.concatenate(sample_scores), local=local)
-
-
-def aggregate_local(features: Sequence[torch.Tensor], size: tuple[int, int], kernel: int = 3) -> torch.Tensor:
-    """PatchCore-style locally aware patch features: average each layer over a ``kernel``
-    neighbourhood (stride 1), bring it to ``size`` bilinearly and concatenate channels."""
-    out = []
-    for f in features:
-        if kernel > 1:
-            f = F.avg_pool2d(f, kernel, stride=1, padding=kernel // 2, count_include_pad=False)
-        if tuple(f.shape[-2:]) != tuple(size):
-            f = F.interpolate(f, size=size, mode="bilinear", align_corners=False)
-        out.append(f)
-    return torch.cat(out, dim=1)
 
 
 def top_fraction_mean(maps: torch.Tensor, fraction: float) -> torch.Tensor:

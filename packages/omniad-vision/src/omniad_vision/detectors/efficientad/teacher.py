@@ -23,7 +23,8 @@ from torch import nn
 
 from omniad.errors import ConfigError, DataError
 from omniad_vision.detectors.efficientad.networks import PDN, pdn_output_size
-from omniad_vision.detectors.extra_torch import aggregate_local, normalize
+from omniad_vision.detectors.extra_torch import normalize
+from omniad_vision.detectors.patchcore.graph import patch_embedding
 
 FORMAT = "omniad.efficientad.teacher/1"
 MAX_CHANNELS = 384  # the paper's teacher width
@@ -45,7 +46,7 @@ class DistillationTarget(nn.Module):
 
     def raw(self, x: torch.Tensor) -> torch.Tensor:
         grid = pdn_output_size(self.model_size, self.padding, (x.shape[-2], x.shape[-1]))
-        f = aggregate_local(self.extractor(x), grid)
+        f = F.interpolate(patch_embedding(self.extractor(x), 3), size=grid, mode="bilinear", align_corners=False)
         if f.shape[1] != self.out_channels:  # PatchCore's channel reduction: average neighbouring channels
             b, c, h, w = f.shape
             f = F.adaptive_avg_pool1d(f.permute(0, 2, 3, 1).reshape(-1, 1, c), self.out_channels)
