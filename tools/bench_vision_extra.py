@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -135,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.root:
             cmd += ["--root", str(args.root)]
         print(f"== {name}: {' '.join(cmd[2:6])}", flush=True)
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}  # spinning OpenMP threads distort shared-CPU timings
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         found = [line[7:] for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
         row = json.loads(found[-1]) if found else {"model": name, "error": (proc.stderr.strip().splitlines() or ["?"])[-1]}
         print(json.dumps(row), flush=True)

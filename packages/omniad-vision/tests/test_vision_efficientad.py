@@ -164,3 +164,18 @@ def test_missing_backbone_weights_say_what_to_pass(tmp_path: Path) -> None:
     det = get_registry().get("detector", "vision.efficientad").create(params, device="cpu")
     with pytest.raises(DataError, match="does not exist"):
         det.fit(synthetic().train.samples)
+
+
+def test_onnx_export_matches_the_detector(tmp_path: Path) -> None:
+    onnxruntime = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from omniad_vision.preprocess import to_tensor
+
+    subset = synthetic()
+    det = get_registry().get("detector", "vision.efficientad").create(TINY, device="cpu", seed=0).fit(subset.train.samples)
+    path = det.export_onnx(tmp_path / "efficientad.onnx")
+    x = to_tensor(list(subset.test.samples), (64, 64), det.params.mean, det.params.std).numpy()
+    score, amap = onnxruntime.InferenceSession(str(path)).run(None, {"image": x})
+    expected = det.score(subset.test.samples)
+    np.testing.assert_allclose(score, expected.sample, rtol=1e-4, atol=1e-4)
+    assert amap.shape == (len(x), 64, 64)

@@ -11,6 +11,7 @@ that both contribute on the same scale; the image score is the combined map's ma
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -85,6 +86,18 @@ class EfficientADNet(nn.Module):
         qa_st, qb_st, qa_ae, qb_ae = self.quantiles
         combined = 0.5 * (0.1 * (map_st - qa_st) / (qb_st - qa_st)) + 0.5 * (0.1 * (map_ae - qa_ae) / (qb_ae - qa_ae))
         return combined, combined.flatten(1).amax(dim=1)
+
+
+class ScoreFirst(nn.Module):
+    """(score, map) output order, as every exported omniad vision model has it."""
+
+    def __init__(self, net: EfficientADNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        maps, scores = self.net(x)
+        return scores, maps
 
 
 def hard_feature_loss(distance: torch.Tensor, quantile: float, generator: torch.Generator) -> torch.Tensor:
@@ -207,6 +220,16 @@ class EfficientAD(Detector):
     def _score(self, samples: Sequence[Any]) -> Scores:
         self.net.to(self.device).eval()
         return score_images(samples, self.params, self.device, f"{self.where}.score", self.net)
+
+    def export_onnx(self, path: str | Path, *, opset: int = 17) -> Path:
+        """Write the fitted model as ONNX: input ``image`` = normalised ``(B, 3, H, W)`` at
+        ``image_size`` (``preprocess.to_tensor`` makes it); outputs ``score (B,)`` and
+        ``anomaly_map (B, H, W)`` at ``image_size``, quantile normalisation included."""
+        from omniad_vision.export import export_graph
+
+        where = f"{self.where}.export_onnx"
+        self._require_fitted(where)
+        return export_graph(ScoreFirst(self.net.eval()), path, input_size(self.params), opset=opset, where=where)
 
     # -- persistence -----------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
