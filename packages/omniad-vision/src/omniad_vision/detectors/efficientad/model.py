@@ -150,7 +150,7 @@ class EfficientAD(Detector):
 
         def draw(n: int) -> torch.Tensor:
             idx = torch.randint(0, train.shape[0], (n,), generator=generator)
-            return random_views(train[idx], generator)
+            return random_views(train[idx], generator, crop=p.distil_crop)
 
         pdn, info = distil_teacher(
             draw, model_size=p.model_size, out_channels=p.out_channels, padding=p.padding, size=input_size(p),

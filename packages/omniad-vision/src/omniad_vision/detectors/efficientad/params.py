@@ -45,6 +45,11 @@ class Params(ImageInputParams):
     distil_steps: int = Field(default=400, ge=1, description="on-the-fly teacher distillation steps")
     distil_batch_size: int = Field(default=8, ge=1)
     distil_lr: float = Field(default=1e-3, gt=0)
+    distil_crop: int | None = Field(
+        default=128, ge=40,
+        description="side of the random crops the teacher is distilled on (the PDN sees 33x33 patches, so crops "
+        "keep the images' scale at a fraction of the cost); None = whole images",
+    )
     train_steps: int = Field(default=1000, ge=1, description="student/autoencoder steps (paper: 70,000)")
     train_batch_size: int = Field(default=1, ge=1, description="paper: 1")
     lr: float = Field(default=1e-4, gt=0, description="Adam learning rate, divided by 10 after 95% of the steps")
