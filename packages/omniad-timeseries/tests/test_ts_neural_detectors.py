@@ -61,7 +61,7 @@ TINY: dict[str, dict[str, Any]] = {
     "timeseries.usad": {"window": 16, "hidden_dim": 8, "latent_dim": 3, "epochs": 2, "batch_size": 32},
     "timeseries.autoencoder": {"window": 16, "hidden_neurons": (16, 8), "epochs": 2, "batch_size": 32},
     "timeseries.transformer": {
-        "window": 16, "d_model": 16, "n_heads": 2, "n_layers": 1, "dim_feedforward": 32,
+        "window": 16, "patch": 4, "d_model": 16, "n_heads": 2, "n_layers": 1, "dim_feedforward": 32,
         "latent_dim": 4, "epochs": 2, "batch_size": 32, "train_stride": 2, "score_stride": 4,
     },
     "timeseries.oraclead": {

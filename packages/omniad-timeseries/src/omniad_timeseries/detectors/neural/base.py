@@ -1,4 +1,4 @@
-"""What the torch time-series detectors share: input checks, scaling, device, persistence.
+"""What the torch time-series detectors share: scaling, device, training, persistence.
 
 A subclass says how many timesteps one example spans, builds its ``nn.Module``, trains it
 on the scaled training series and turns one scaled series into per-timestep scores (and
@@ -7,16 +7,13 @@ per-variable scores where the method has them). Sample score = max of the local 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from omniad.detector import Detector
-from omniad.errors import DataError
-from omniad.scores import Scores
 from omniad.torchstate import load_module_arrays, module_arrays
+from omniad_timeseries.detectors.base import SeriesDetector
 from omniad_timeseries.detectors.neural.scaling import apply_scaler, fit_scaler
 from omniad_timeseries.detectors.neural.training import (
     LossFn,
@@ -25,13 +22,17 @@ from omniad_timeseries.detectors.neural.training import (
     require_windows,
     split_tail,
 )
-from omniad_timeseries.series import as_series
 
 MODULE_PREFIX = "module"
 
 
-class NeuralDetector(Detector):
-    """Base of the torch detectors in this package (not registered itself)."""
+class NeuralDetector(SeriesDetector):
+    """Base of the torch detectors in this package (not registered itself).
+
+    ``SeriesDetector`` (shared with the classic detectors) validates the series, keeps the
+    channel count and assembles ``Scores``; this class adds scaling, the module and its
+    training, and persistence of the module's tensors.
+    """
 
     #: fitted attributes saved besides the module, scaler and channel count
     extra_state: ClassVar[tuple[str, ...]] = ()
@@ -52,45 +53,24 @@ class NeuralDetector(Detector):
         """Local scores (T,) and per-variable scores (T, C) or None for one scaled series."""
         raise NotImplementedError
 
-    # -- the detector contract -----------------------------------------------------------
+    # -- SeriesDetector hooks --------------------------------------------------------------
     @property
     def torch_device(self) -> torch.device:
         return torch.device(self.device)
 
-    def _series(self, samples: Sequence[Any], where: str, n_channels: int | None) -> list[np.ndarray]:
-        out = []
-        for i, sample in enumerate(samples):
-            x = as_series(sample, f"{where}, series {i}", min_length=self.span(), n_channels=n_channels)
-            if n_channels is None and out and x.shape[1] != out[0].shape[1]:
-                raise DataError(
-                    f"{where}, series {i}: has {x.shape[1]} channels but series 0 has {out[0].shape[1]}; "
-                    "all training series must have the same channels"
-                )
-            out.append(x)
-        return out
+    def min_length(self) -> int:
+        return self.span()
 
-    def _fit(self, samples: Sequence[Any]) -> None:
-        series = self._series(samples, f"{self.where}.fit", None)
-        self.n_channels_ = int(series[0].shape[1])
+    def _fit_series(self, series: list[np.ndarray]) -> None:
         self.offset_, self.scale_ = fit_scaler(series, self.params.normalize)
         scaled = [apply_scaler(x, self.offset_, self.scale_) for x in series]
         self.module_ = self.build_module(self.n_channels_).to(self.torch_device)
         self.train_module(scaled)
         self.module_.eval()
 
-    def _score(self, samples: Sequence[Any]) -> Scores:
-        series = self._series(samples, f"{self.where}.score", self.n_channels_)
-        local, per_variable = [], []
+    def _score_series(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         self.module_.eval()
-        for x in series:
-            scores, per_var = self.score_series(apply_scaler(x, self.offset_, self.scale_))
-            local.append(np.asarray(scores, dtype=np.float64))
-            per_variable.append(per_var)
-        extras = {}
-        if self.n_channels_ > 1 and all(p is not None for p in per_variable):
-            extras["per_variable"] = per_variable
-        sample = np.array([s.max() for s in local])
-        return Scores(sample=sample, local=local, extras=extras)
+        return self.score_series(apply_scaler(x, self.offset_, self.scale_))
 
     # -- training helpers ----------------------------------------------------------------
     def run_training(
@@ -102,7 +82,6 @@ class NeuralDetector(Detector):
         *,
         drop_last: bool = False,
         stride: int = 1,
-        on_step: Any = None,
     ) -> list[float]:
         """Split off the validation tail, build windows and run the early-stopped loop."""
         p = self.params
@@ -113,7 +92,7 @@ class NeuralDetector(Detector):
         self.history_ = fit_loop(
             self.module_, train, val, loss_fn, optimizer, scheduler,
             epochs=p.epochs, batch_size=p.batch_size, patience=p.patience,
-            where=f"{self.where}.fit", drop_last=drop_last, on_step=on_step,
+            where=f"{self.where}.fit", drop_last=drop_last,
         )
         return self.history_
 

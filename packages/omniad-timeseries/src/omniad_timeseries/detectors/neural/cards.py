@@ -15,7 +15,6 @@ def register(registry: Registrar) -> None:
         id="timeseries.cnn", target=f"{_PKG}.forecasters:CNN", params=f"{_P}:CNNParams",
         summary="1-D CNN forecasting the next step from a window; score = squared forecast error",
         reference=f"Munir et al., DeepAnT, IEEE Access 2019; port of {_TSBAD} CNN",
-        demo=True, demo_params={"window": 32, "epochs": 3},
         **common,
     )
     registry.add(
@@ -28,7 +27,6 @@ def register(registry: Registrar) -> None:
         id="timeseries.usad", target=f"{_PKG}.usad:USAD", params=f"{_P}:USADParams",
         summary="USAD: autoencoder with two adversarially trained decoders over sliding windows",
         reference=f"Audibert et al., KDD 2020; port of {_TSBAD} USAD",
-        demo=True, demo_params={"window": 32, "epochs": 5},
         **common,
     )
     registry.add(
@@ -36,6 +34,7 @@ def register(registry: Registrar) -> None:
         params=f"{_P}:AutoEncoderParams",
         summary="Dense autoencoder over min-max scaled windows; score = reconstruction distance",
         reference=f"Aggarwal, Outlier Analysis 2015 (ch. 3); port of {_TSBAD} AutoEncoder",
+        demo=True, demo_params={"window": 40, "epochs": 20},
         **common,
     )
     registry.add(
@@ -51,6 +50,7 @@ def register(registry: Registrar) -> None:
         "dual score with per-variable root causes",
         reference="Cho et al., Structured Temporal Causality for Interpretable Multivariate Time Series "
         "Anomaly Detection (OracleAD), NeurIPS 2025, arXiv:2510.16511",
+        demo=True, demo_params={"window": 20, "epochs": 20},
         **common,
     )
     registry.add(

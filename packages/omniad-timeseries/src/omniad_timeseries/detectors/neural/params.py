@@ -112,6 +112,7 @@ class TransformerParams(TrainingParams):
     """Transformer autoencoder: encoder over a window, pooled bottleneck, decoder back to the window."""
 
     window: int = Field(default=100, ge=4)
+    patch: int = Field(default=5, ge=1, description="timesteps per token (window must be a multiple)")
     d_model: int = Field(default=64, ge=4)
     n_heads: int = Field(default=4, ge=1)
     n_layers: int = Field(default=2, ge=1)
@@ -127,6 +128,8 @@ class TransformerParams(TrainingParams):
 
     @model_validator(mode="after")
     def _heads_divide(self) -> TransformerParams:
+        if self.window % self.patch:
+            raise ValueError(f"window ({self.window}) must be a multiple of patch ({self.patch})")
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
         return self

@@ -131,7 +131,6 @@ def fit_loop(
     where: str,
     drop_last: bool = False,
     min_delta: float = 1e-4,
-    on_step: Callable[[], None] | None = None,
 ) -> list[float]:
     """Train; with validation windows, stop after ``patience`` epochs without a ``min_delta`` gain.
 
@@ -150,8 +149,6 @@ def fit_loop(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            if on_step is not None:
-                on_step()
             total += float(loss.detach()) * len(batch)
             count += len(batch)
         monitored = mean_loss(module, val, loss_fn, batch_size, epoch) if use_val else total / max(count, 1)

@@ -36,20 +36,26 @@ def encoder_stack(d_model: int, n_heads: int, ff: int, dropout: float, layers: i
 
 
 class TransformerAENet(nn.Module):
+    """Tokens are patches of ``patch`` timesteps x all channels (PatchTST-style), which keeps
+    attention cheap: a window of 100 is 20 tokens with the default patch of 5."""
+
     def __init__(self, n_channels: int, p: TransformerParams) -> None:
         super().__init__()
-        self.embed = nn.Linear(n_channels, p.d_model)
-        self.register_buffer("positions", sinusoidal_positions(p.window, p.d_model), persistent=False)
+        self.patch = p.patch
+        self.embed = nn.Linear(p.patch * n_channels, p.d_model)
+        self.register_buffer("positions", sinusoidal_positions(p.window // p.patch, p.d_model), persistent=False)
         self.encoder = encoder_stack(p.d_model, p.n_heads, p.dim_feedforward, p.dropout, p.n_layers)
         self.to_latent = nn.Linear(p.d_model, p.latent_dim)
         self.from_latent = nn.Linear(p.latent_dim, p.d_model)
         self.decoder = encoder_stack(p.d_model, p.n_heads, p.dim_feedforward, p.dropout, p.n_layers)
-        self.out = nn.Sequential(nn.LayerNorm(p.d_model), nn.Linear(p.d_model, n_channels))
+        self.out = nn.Sequential(nn.LayerNorm(p.d_model), nn.Linear(p.d_model, p.patch * n_channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (b, window, C) -> (b, window, C)
-        h = self.encoder(self.embed(x) + self.positions)
+        b, w, c = x.shape
+        h = self.encoder(self.embed(x.reshape(b, w // self.patch, self.patch * c)) + self.positions)
         z = self.to_latent(h.mean(1))
-        return self.out(self.decoder(self.from_latent(z)[:, None, :] + self.positions))
+        out = self.out(self.decoder(self.from_latent(z)[:, None, :] + self.positions))
+        return out.reshape(b, w, c)
 
 
 class TransformerAE(NeuralDetector):
