@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pytest
+import torch
 from sklearn.metrics import roc_auc_score
 
 import omniad
@@ -205,3 +206,43 @@ def test_scaling_uses_training_statistics() -> None:
     alone = det.score([a]).local[0]
     together = det.score([a, b]).local[0]
     np.testing.assert_allclose(alone, together, rtol=1e-6)
+
+
+# -- building blocks, checked by hand ----------------------------------------------------
+def test_windows_never_straddle_two_series() -> None:
+    from omniad_timeseries.detectors.neural.training import WindowSet
+
+    a = np.arange(5, dtype=np.float32)[:, None]
+    b = 100 + np.arange(4, dtype=np.float32)[:, None]
+    windows = WindowSet([a, b], 3, "cpu")
+    got = windows.take(torch.arange(len(windows)))[..., 0].numpy()
+    np.testing.assert_array_equal(got, [[0, 1, 2], [1, 2, 3], [2, 3, 4], [100, 101, 102], [101, 102, 103]])
+    strided = WindowSet([a], 3, "cpu", stride=2, include_last=True)
+    np.testing.assert_array_equal(strided.starts.numpy(), [0, 2])
+    strided = WindowSet([np.zeros((6, 1), np.float32)], 3, "cpu", stride=2, include_last=True)
+    np.testing.assert_array_equal(strided.starts.numpy(), [0, 2, 3])
+
+
+def test_overlapping_window_errors_are_averaged_per_timestep() -> None:
+    from omniad_timeseries.detectors.neural.training import mean_over_cover
+
+    errors = np.array([[1.0, 2.0, 3.0], [10.0, 20.0, 30.0]])[:, :, None]  # windows at 0 and 2, length 3
+    out = mean_over_cover(errors, np.array([0, 2]), 5)[:, 0]
+    np.testing.assert_allclose(out, [1.0, 2.0, (3.0 + 10.0) / 2, 20.0, 30.0])
+
+
+def test_forecast_scores_pad_the_first_window() -> None:
+    from omniad_timeseries.detectors.neural.training import pad_front
+
+    np.testing.assert_array_equal(pad_front(np.array([5.0, 6.0, 7.0]), 5), [5.0, 5.0, 5.0, 6.0, 7.0])
+
+
+def test_scaler_uses_training_statistics_and_spares_constant_channels() -> None:
+    from omniad_timeseries.detectors.neural.scaling import apply_scaler, fit_scaler
+
+    train = np.column_stack([np.array([0.0, 2.0, 4.0]), np.full(3, 7.0)])
+    offset, scale = fit_scaler([train], "zscore")
+    np.testing.assert_allclose(offset, [2.0, 7.0])
+    np.testing.assert_allclose(scale, [np.std([0.0, 2.0, 4.0]), 1.0])
+    lo, span = fit_scaler([train], "minmax")
+    np.testing.assert_allclose(apply_scaler(np.array([[4.0, 7.0]]), lo, span), [[1.0, 0.0]])
