@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from omniad.errors import DataError
 from omniad_timeseries.detectors.neural.base import NeuralDetector
 from omniad_timeseries.detectors.neural.params import AutoEncoderParams
 from omniad_timeseries.detectors.neural.training import WindowSet, map_windows
@@ -96,7 +97,13 @@ class AutoEncoder(NeuralDetector):
     def train_module(self, series: list[np.ndarray]) -> None:
         if hasattr(self, "_col_mean_t"):
             del self._col_mean_t, self._col_std_t
-        self._fit_columns(WindowSet(series, self.span(), self.torch_device))
+        windows = WindowSet(series, self.span(), self.torch_device)
+        if self.params.batch_norm and len(windows) < 2:
+            raise DataError(
+                f"{self.where}.fit: batch norm needs at least 2 training windows but the training "
+                f"series give {len(windows)}; pass longer series, a smaller window or batch_norm=False"
+            )
+        self._fit_columns(windows)
         p = self.params
         optimizer = torch.optim.Adam(self.module_.parameters(), lr=p.lr, weight_decay=p.weight_decay)
         self.run_training(series, self._loss, optimizer, drop_last=True)
