@@ -115,20 +115,15 @@ def _print_results(result: Any) -> None:
     from omniad.runner import report
 
     console = _console()
-    board, _ = report.leaderboard(result.records)
-    shown, _, dishonest = report.table_columns(result.records)
-    rows = []
-    for b in board:
-        cells = [b["dataset"], b["detector"]]
-        cells += [report._fmt(b.get(c)) for c in shown]
-        cells += [report._fmt(b.get("fit_s"), 2), b["status"]]
-        rows.append(cells)
     names = report.short_names(result.records)
-    columns = ["dataset", "detector", *[names.get(c, c) + (" †" if c in dishonest else "") for c in shown], "fit s", "status"]
-    console.print(_table("results", columns, rows))
-    for b in board:
-        if b["error"]:
-            console.print(f"[yellow]{b['detector']} on {b['dataset']}:[/] {b['error']}", highlight=False)
+    for sec in report.sections(result.records):
+        columns = ["detector", *[names.get(c, c) + (" †" if c in sec.dishonest else "") for c in sec.columns], "fit s", "status"]
+        rows = [[b["detector"], *[report._cell(b, c) for c in sec.columns], report._fmt(b.get("fit_s"), 2), b["status"]]
+                for b in sec.rows]
+        console.print(_table(sec.dataset, columns, rows))
+        for b in sec.rows:
+            if b["error"]:
+                console.print(f"[yellow]{b['detector']}:[/] {b['error']}", highlight=False)
     for kind, path in result.outputs.items():
         console.print(f"{kind}: {path}", highlight=False)
 

@@ -92,6 +92,11 @@ class DatasetCard(ComponentCard):
         default=None, description="what targets hold: 'pixel', 'timestep', 'frame', 'point', 'line'"
     )
     needs_data: bool = Field(default=False, description="reads files the user must provide")
+    metrics: tuple[str, ...] = Field(
+        default=(),
+        description="metric ids used when a run names none, headline first (the dataset's usual "
+        "protocol, e.g. VUS-PR for NAB, image AUROC for MVTec)",
+    )
 
 
 class MetricCard(ComponentCard):

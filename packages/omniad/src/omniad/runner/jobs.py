@@ -89,9 +89,22 @@ def _resolve_metric(registry: Registry, spec: MetricSpec) -> Resolved:
 
 
 def auto_metrics(registry: Registry, dataset: DatasetCard) -> list[Resolved]:
-    """Honest metrics that fit the dataset: its modality (or any) and, for local ones, localization."""
+    """The dataset's declared metrics, else every honest metric that fits its modality.
+
+    Fitting means: the metric's modality is the dataset's (or any), local metrics only where
+    the dataset has localization, and no parameter the user must choose. Modality-specific
+    metrics come before generic ones, ranking metrics before threshold-dependent ones.
+    """
+    if dataset.metrics:
+        declared = [registry.get("metric", m) for m in dataset.metrics if ("metric", m) in registry]
+        if declared:
+            return [Resolved(e.id, e.validate_params({}).model_dump(mode="json"), e.id) for e in declared]
     out = []
-    for entry in registry.list("metric"):
+    entries = sorted(
+        registry.list("metric"),
+        key=lambda e: (e.card.modality == "any", "threshold-dependent" in e.card.tags, e.id),
+    )
+    for entry in entries:
         card = entry.card
         assert isinstance(card, MetricCard)
         if card.modality not in ("any", dataset.modality) or not card.honest or "opt-in" in card.tags:

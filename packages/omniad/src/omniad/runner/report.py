@@ -13,6 +13,7 @@ import csv
 import html
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -136,33 +137,69 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
-def markdown(records: list[dict[str, Any]], title: str | None = None) -> str:
+@dataclass
+class Section:
+    """One dataset's table: its rows (best first) and the metric columns that apply to it."""
+
+    dataset: str
+    rows: list[dict[str, Any]]
+    columns: list[str]
+    hidden: list[str]
+    dishonest: set[str]
+
+
+def sections(records: list[dict[str, Any]]) -> list[Section]:
+    """One table per dataset with only that dataset's metrics, sorted by its first metric."""
     board, _ = leaderboard(records)
-    shown, hidden, dishonest = table_columns(records)
-    header = ["dataset", "detector", *[f"{c} †" if c in dishonest else c for c in shown], "fit s", "score s", "status"]
-    lines = []
-    if title:
-        lines += [f"# {title}", ""]
-    lines += ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
-    for row in board:
-        cells = [row["dataset"], row["detector"]]
-        for c in shown:
-            cell = _fmt(row.get(c))
-            if row.get(f"{c} std") is not None:
-                cell += f" ± {row[f'{c} std']:.3f}"
-            cells.append(cell)
-        cells += [_fmt(row.get("fit_s"), 2), _fmt(row.get("score_s"), 2), row["status"]]
-        lines.append("| " + " | ".join(cells) + " |")
-    if dishonest:
-        lines += ["", "† flatters detectors (e.g. point adjustment credits a whole event for one hit); "
-                  "read it only beside the honest metrics."]
-    if hidden:
-        lines += ["", f"Not shown without an honest metric beside them: {', '.join(hidden)}."]
-    failed = [r for r in board if r["error"]]
-    if failed:
-        lines += ["", "Problems:"]
-        lines += [f"- {r['detector']} on {r['dataset']}: {r['error']}" for r in failed]
-    return "\n".join(lines) + "\n"
+    cards = _metric_cards()
+    ids = _metric_ids(records)
+    out = []
+    for dataset in sorted({r.get("dataset", {}).get("label", "?") for r in records}):
+        subset = [r for r in records if r.get("dataset", {}).get("label", "?") == dataset]
+        shown, hidden, dishonest = table_columns(subset)
+        rows_ = [b for b in board if b["dataset"] == dataset]
+        shown = [c for c in shown if any(b.get(c) is not None for b in rows_)]  # n/a for this dataset
+        if shown:
+            first = shown[0]
+            lower = not getattr(cards.get(ids.get(first, first)), "higher_is_better", True)
+            rows_.sort(key=lambda b: (b.get(first) is None, (b.get(first) or 0.0) * (1 if lower else -1), b["detector"]))
+        out.append(Section(dataset, rows_, shown, hidden, dishonest))
+    return out
+
+
+def _cell(row: dict[str, Any], column: str) -> str:
+    cell = _fmt(row.get(column))
+    if row.get(f"{column} std") is not None:
+        cell += f" ± {row[f'{column} std']:.3f}"
+    return cell
+
+
+def markdown(records: list[dict[str, Any]], title: str | None = None) -> str:
+    names = short_names(records)
+    lines = [f"# {title}", ""] if title else []
+    any_dishonest = False
+    for sec in sections(records):
+        header = ["detector", *[names.get(c, c) + (" †" if c in sec.dishonest else "") for c in sec.columns],
+                  "fit s", "score s", "status"]
+        lines += [f"## {sec.dataset}", "", "| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
+        for row in sec.rows:
+            cells = [row["detector"], *[_cell(row, c) for c in sec.columns],
+                     _fmt(row.get("fit_s"), 2), _fmt(row.get("score_s"), 2), row["status"]]
+            lines.append("| " + " | ".join(cells) + " |")
+        if sec.hidden:
+            lines += ["", f"Not shown without an honest metric beside them: {', '.join(sec.hidden)}."]
+        problems = [r for r in sec.rows if r["error"]]
+        if problems:
+            lines += ["", "Problems:"] + [f"- {r['detector']}: {r['error']}" for r in problems]
+        lines.append("")
+        any_dishonest = any_dishonest or bool(sec.dishonest)
+    legend = [f"`{names[c]}` = {c}" for c in names if names[c] != c]
+    if legend:
+        lines += ["Columns: " + "; ".join(legend) + ".", ""]
+    if any_dishonest:
+        lines += ["† flatters detectors (point adjustment credits a whole event for one hit); "
+                  "read it only beside the honest metrics.", ""]
+    return "\n".join(lines)
 
 
 def write_csv(records: list[dict[str, Any]], path: Path) -> Path:
@@ -235,35 +272,31 @@ img{max-width:100%;border:1px solid #ddd;margin:4px 0}
 
 
 def html_report(records: list[dict[str, Any]], title: str, root: Path | None = None) -> str:
-    board, _ = leaderboard(records)
-    shown, hidden, dishonest = table_columns(records)
     esc = html.escape
+    names = short_names(records)
     out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title><style>{CSS}</style></head><body>"]
     out.append(f"<h1>{esc(title)}</h1><p class='note'>{len(records)} jobs. Metrics are means over subsets; "
                "± is the standard deviation over seeds.</p>")
-    for dataset in sorted({b["dataset"] for b in board}):
-        part = [b for b in board if b["dataset"] == dataset]
-        out.append(f"<h2>{esc(dataset)}</h2><table><tr><th class='l'>detector</th>")
-        out += [f"<th>{esc(c)}{' †' if c in dishonest else ''}</th>" for c in shown]
+    any_dishonest = False
+    for sec in sections(records):
+        out.append(f"<h2>{esc(sec.dataset)}</h2><table><tr><th class='l'>detector</th>")
+        out += [f"<th title='{esc(c)}'>{esc(names.get(c, c))}{' †' if c in sec.dishonest else ''}</th>" for c in sec.columns]
         out.append("<th>fit s</th><th>score s</th><th>samples/s</th><th>peak RSS MB</th><th class='l'>status</th></tr>")
-        for b in part:
+        for b in sec.rows:
             cls = b["status"].split("/")[-1]
             out.append(f"<tr class='{esc(cls)}'><td class='l'>{esc(b['detector'])}</td>")
-            for c in shown:
-                cell = _fmt(b.get(c))
-                if b.get(f"{c} std") is not None:
-                    cell += f" ± {b[f'{c} std']:.3f}"
-                out.append(f"<td>{cell}</td>")
+            out += [f"<td>{_cell(b, c)}</td>" for c in sec.columns]
             out.append(f"<td>{_fmt(b.get('fit_s'), 2)}</td><td>{_fmt(b.get('score_s'), 2)}</td>"
                        f"<td>{_fmt(b.get('samples_per_s'), 1)}</td><td>{_fmt(b.get('peak_rss_mb'), 0)}</td>"
                        f"<td class='l'>{esc(b['status'])}</td></tr>")
         out.append("</table>")
-        if shown:
-            out.append(_svg_bars(part, shown[0]))
-    if dishonest:
+        if sec.columns:
+            out.append(_svg_bars(sec.rows, sec.columns[0]))
+        if sec.hidden:
+            out.append(f"<p class='note'>Hidden (no honest metric beside them): {esc(', '.join(sec.hidden))}</p>")
+        any_dishonest = any_dishonest or bool(sec.dishonest)
+    if any_dishonest:
         out.append("<p class='note'>† flatters detectors; read it only beside the honest metrics.</p>")
-    if hidden:
-        out.append(f"<p class='note'>Hidden (no honest metric beside them): {esc(', '.join(hidden))}</p>")
     out.append("<h2>Jobs</h2>")
     for r in sorted(records, key=lambda r: (r.get("dataset", {}).get("label", ""), r.get("detector", {}).get("label", ""))):
         det, ds = r.get("detector", {}), r.get("dataset", {})
