@@ -167,11 +167,16 @@ class EfficientAD(Detector):
             yield normalize(images[start : start + p.batch_size].to(self.device), p.mean, p.std)
 
     def _teacher_statistics(self, train: torch.Tensor) -> None:
+        """Per-channel mean/std of the teacher on the training images, accumulated in float64."""
+        count, total, squares = 0, 0.0, 0.0
         with torch.no_grad():
-            feats = [self.net.teacher(self.net.layout(x)).transpose(0, 1).flatten(1) for x in self._batches(train)]
-            feats = torch.cat(feats, dim=1)
-        self.net.teacher_mean.copy_(feats.mean(dim=1).view(1, -1, 1, 1))
-        self.net.teacher_std.copy_(feats.std(dim=1).clamp_min(1e-6).view(1, -1, 1, 1))
+            for x in self._batches(train):
+                f = self.net.teacher(self.net.layout(x)).transpose(0, 1).flatten(1).double()
+                count, total, squares = count + f.shape[1], total + f.sum(dim=1), squares + (f * f).sum(dim=1)
+        mean = total / count
+        var = (squares - count * mean * mean) / max(1, count - 1)
+        self.net.teacher_mean.copy_(mean.float().view(1, -1, 1, 1))
+        self.net.teacher_std.copy_(var.clamp_min(1e-12).sqrt().float().view(1, -1, 1, 1))
 
     def _train(self, train: torch.Tensor, generator: torch.Generator, where: str) -> None:
         p: Params = self.params
