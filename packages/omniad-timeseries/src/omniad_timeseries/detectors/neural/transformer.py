@@ -2,9 +2,11 @@
 
 A plain Transformer encoder that maps a window to itself learns the identity (every token
 can attend to itself), so anomalies reconstruct as well as normal data. Here the encoder's
-tokens are mean-pooled into a small latent vector and a second Transformer rebuilds the
-window from that vector plus positions only: the bottleneck forces the model to learn the
-normal shapes. A timestep's score is its squared error averaged over every scored window
+tokens are flattened and projected to a small latent vector, and a second Transformer
+rebuilds the window from that vector's projection back to tokens plus positions: the
+bottleneck forces the model to learn the normal shapes. (Mean-pooling the tokens instead
+loses the phase: over whole periods the token values average out, and in our tests such a
+model never got below predicting the mean.) A timestep's score is its squared error averaged over every scored window
 that covers it, so scores are already per timestep (no centre padding).
 """
 
@@ -45,17 +47,18 @@ class TransformerAENet(nn.Module):
         self.embed = nn.Linear(p.patch * n_channels, p.d_model)
         self.register_buffer("positions", sinusoidal_positions(p.window // p.patch, p.d_model), persistent=False)
         self.encoder = encoder_stack(p.d_model, p.n_heads, p.dim_feedforward, p.dropout, p.n_layers)
-        self.to_latent = nn.Linear(p.d_model, p.latent_dim)
-        self.from_latent = nn.Linear(p.latent_dim, p.d_model)
+        n_tokens = p.window // p.patch
+        self.to_latent = nn.Linear(n_tokens * p.d_model, p.latent_dim)
+        self.from_latent = nn.Linear(p.latent_dim, n_tokens * p.d_model)
         self.decoder = encoder_stack(p.d_model, p.n_heads, p.dim_feedforward, p.dropout, p.n_layers)
         self.out = nn.Sequential(nn.LayerNorm(p.d_model), nn.Linear(p.d_model, p.patch * n_channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (b, window, C) -> (b, window, C)
         b, w, c = x.shape
         h = self.encoder(self.embed(x.reshape(b, w // self.patch, self.patch * c)) + self.positions)
-        z = self.to_latent(h.mean(1))
-        out = self.out(self.decoder(self.from_latent(z)[:, None, :] + self.positions))
-        return out.reshape(b, w, c)
+        z = self.to_latent(h.flatten(1))
+        seed = self.from_latent(z).reshape(b, -1, self.positions.shape[1])
+        return self.out(self.decoder(seed + self.positions)).reshape(b, w, c)
 
 
 class TransformerAE(NeuralDetector):
