@@ -64,14 +64,14 @@ def register(registry: Registrar) -> None:
     )
     registry.add(
         id="timeseries.kshapead", target=f"{_D}.kshape:KShapeAD", params=f"{_P}:KShapeADParams", **unsup,
-        summary="Weighted distance to k-Shape normal patterns (SAND offline, tslearn + stumpy)",
-        reference=f"Boniol et al., VLDB 2021 (SAND); {TSBAD}", requires=("tslearn", "stumpy"),
+        summary="Weighted distance to k-Shape normal patterns (SAND offline; tslearn k-Shape)",
+        reference=f"Boniol et al., VLDB 2021 (SAND); {TSBAD}", requires=("tslearn",),
     )
     registry.add(
         id="timeseries.matrix_profile", target=f"{_D}.matrix_profile:MatrixProfile",
         params=f"{_P}:MatrixProfileParams", **unsup,
-        summary="Matrix-profile discords (stumpy): distance to the nearest other subsequence",
-        reference=f"Yeh et al., ICDM 2016; {TSBAD}", requires=("stumpy",),
+        summary="Matrix-profile discords: z-normalised distance to the nearest other subsequence",
+        reference=f"Yeh et al., ICDM 2016; {TSBAD}",
     )
     registry.add(
         id="timeseries.sr", target=f"{_D}.spectral:SR", params=f"{_P}:SRParams", **unsup,

@@ -5,7 +5,7 @@ are clustered with k-Shape (tslearn). Each centroid is a "normal pattern" weight
 how often it occurs (squared), how central it is among the centroids (divided by the sum of
 its shape-based distances to the others) and how recently its cluster was seen; a
 window's score is the weighted mean over centroids of its z-normalised nearest-neighbour
-distance into the centroid (stumpy AB-join), smoothed by a moving average of one window.
+distance into the centroid (an AB-join, ``profile.py``), smoothed by a moving average of one window.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 from omniad.errors import DataError
 from omniad_timeseries.detectors.base import SeriesDetector
 from omniad_timeseries.detectors.params import KShapeADParams
+from omniad_timeseries.detectors.profile import ab_join
 
 ALPHA = 0.5  # SAND's update rate; offline it mixes the weight with its time-decayed value
 
@@ -53,7 +54,6 @@ class KShapeAD(SeriesDetector):
     per_channel = True
 
     def _score_channel(self, x: np.ndarray, channel: int) -> np.ndarray:
-        import stumpy
         from tslearn.clustering import KShape
 
         p = self.params
@@ -77,7 +77,7 @@ class KShapeAD(SeriesDetector):
         weights = normal_model_weights(centroids, sizes, last_seen, x.size)
         join = np.zeros(x.size - window + 1)
         for w, centroid in zip(weights, centroids):
-            profile = stumpy.stump(x, m=window, T_B=centroid, ignore_trivial=False)[:, 0].astype(np.float64)
+            profile = ab_join(x, centroid, window, p.backend)
             join += w * np.nan_to_num(profile, nan=0.0, posinf=0.0)
         join = np.r_[join, np.full(window - 1, join[-1])] / weights.sum()
         smooth = running_mean(join, window)

@@ -14,9 +14,14 @@ from pydantic import Field
 from omniad.params import Params
 
 ChannelCombine = Literal["mean", "max"]
+ProfileBackend = Literal["auto", "numpy", "stumpy"]
 
 _WINDOW_HELP = "sub-sequence length; None = TSB-AD's period rule (find_length_rank) with 'periodicity'"
 _PERIODICITY_HELP = "which autocorrelation peak sets the window when 'window' is None (TSB-AD's rank 1-3)"
+_BACKEND_HELP = (
+    "matrix-profile joins: numpy (no compilation), stumpy (numba; faster on long series but "
+    "compiles for tens of seconds per process) or auto (numpy up to 20,000 points)"
+)
 _COMBINE_HELP = "how per-channel scores (each min-max scaled) become one score on multivariate input"
 
 
@@ -98,6 +103,7 @@ class KShapeADParams(WindowParams, ChannelParams):
     subsequence_factor: int = Field(default=4, ge=1, description="clustered subsequences are this many windows long")
     stride_factor: float = Field(default=1.5, gt=0, description="subsequences start every stride_factor * window points")
     max_iter: int = Field(default=100, ge=1)
+    backend: ProfileBackend = Field(default="auto", description=_BACKEND_HELP)
 
 
 class MatrixProfileParams(WindowParams, ChannelParams):
@@ -106,6 +112,7 @@ class MatrixProfileParams(WindowParams, ChannelParams):
         description="self = discord score within the scored series (TSB-AD); train = distance to the "
         "nearest subsequence of the training series (semi-supervised)",
     )
+    backend: ProfileBackend = Field(default="auto", description=_BACKEND_HELP)
 
 
 class SRParams(WindowParams, ChannelParams):
