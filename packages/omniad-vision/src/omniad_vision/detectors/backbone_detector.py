@@ -18,7 +18,7 @@ from torch import nn
 
 from omniad.detector import Detector
 from omniad.scores import Scores
-from omniad.torchstate import load_module_arrays, module_arrays, tensors_from_state
+from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_vision.backbones import FeatureExtractor, create_feature_extractor
 from omniad_vision.preprocess import as_hw, iter_batches, to_input_resolution, to_tensor
 
@@ -37,7 +37,7 @@ class BackboneDetector(Detector):
     def build_extractor(self, weights: str | None) -> FeatureExtractor:
         p = self.params
         self.extractor_ = create_feature_extractor(
-            p.backbone, list(p.layers), weights=weights, device=self.device, where=self.where
+            p.backbone, list(p.layers), weights=weights, device=self.device, where=self.where, fold_batchnorm=True
         )
         return self.extractor_
 
@@ -88,9 +88,8 @@ class BackboneDetector(Detector):
     def set_state(self, state: dict[str, Any]) -> None:
         extractor = self.build_extractor(None)
         load_module_arrays(extractor, state, BACKBONE_PREFIX)
-        backbone_keys = set(tensors_from_state(state, BACKBONE_PREFIX))
         for key, value in state.items():
-            if key.startswith(f"{BACKBONE_PREFIX}.") and key[len(BACKBONE_PREFIX) + 1:] in backbone_keys:
+            if key.startswith(f"{BACKBONE_PREFIX}."):
                 continue
             if key in self.model_attributes and isinstance(value, np.ndarray):
                 value = torch.from_numpy(np.ascontiguousarray(value)).to(self.device)
