@@ -184,6 +184,9 @@ class TimeRCDParams(TrainingParams):
         default=0.5, gt=0, le=1, description="share of training windows that get one injected anomaly"
     )
     copies: int = Field(default=4, ge=1, description="independently corrupted copies of each training window per epoch")
+    normalize: Normalize = Field(
+        default="none", description="no effect on the scores: every window is standardised by its own mean/std"
+    )
 
     @model_validator(mode="after")
     def _shape_ok(self) -> TimeRCDParams:
