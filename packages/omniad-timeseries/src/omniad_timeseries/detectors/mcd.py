@@ -3,13 +3,15 @@
 Semi-supervised in TSB-AD: the robust Gaussian is fitted on the training prefix and every
 window of the scored series is measured against it (squared distance, as scikit-learn's
 ``mahalanobis``). When the MCD cannot find a support of the requested size, the fraction is
-raised in steps of 0.1 (then left to scikit-learn), TSB-AD's fallback.
+raised in steps of 0.1 (then left to scikit-learn), TSB-AD's fallback. A constant training
+series has no covariance to measure by: every window then scores 0.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from omniad.errors import DataError
 from omniad_timeseries.detectors.params import SubMCDParams
 from omniad_timeseries.detectors.windowed import WindowModel
 
@@ -22,15 +24,21 @@ class SubMCD(WindowModel):
     def _fit_windows(self, windows: np.ndarray) -> None:
         from sklearn.covariance import MinCovDet
 
+        if np.ptp(windows, axis=0).max() <= 1e-12:  # constant training series: no scale to measure by
+            self.location_, self.precision_ = windows[0].copy(), np.zeros((windows.shape[1], windows.shape[1]))
+            return None
         fraction = self.params.support_fraction
         seed = self.seed if self.seed is not None else 0
         while True:
             try:
                 mcd = MinCovDet(support_fraction=fraction, random_state=seed).fit(windows)
                 break
-            except ValueError:
+            except ValueError as exc:
                 if fraction is None:
-                    raise
+                    raise DataError(
+                        f"{self.where}: the robust covariance of the training windows is degenerate ({exc}); "
+                        "use a longer or less repetitive training series, or a smaller window"
+                    ) from None
                 fraction = fraction + 0.1
                 if fraction >= 1:
                     fraction = None

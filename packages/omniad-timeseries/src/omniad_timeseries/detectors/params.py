@@ -115,7 +115,7 @@ class MatrixProfileParams(WindowParams, ChannelParams):
     backend: ProfileBackend = Field(default="auto", description=_BACKEND_HELP)
 
 
-class SRParams(WindowParams, ChannelParams):
+class SRParams(ChannelParams):
     amp_window: int = Field(default=100, ge=1, description="moving-average length over the log spectrum")
     score_window: int = Field(
         default=0, ge=0,

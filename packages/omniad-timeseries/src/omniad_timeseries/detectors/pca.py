@@ -3,7 +3,8 @@
 The score follows PyOD's PCA (which TSB-AD wraps): the sum over components of the
 Euclidean distance between the window and the unit component vector, divided by that
 component's explained-variance ratio, so low-variance directions weigh most. Constant
-window positions are dropped before the fit (PyOD's zero pruning); components whose
+window positions are dropped before the fit (PyOD's zero pruning; a constant series
+therefore scores 0 everywhere); components whose
 variance ratio is numerically zero (< 1e-12) are dropped instead of dividing by ~0.
 """
 
@@ -27,6 +28,9 @@ class SubPCA(WindowModel):
 
         self.kept_ = np.any(windows != 0, axis=0)
         x = windows[:, self.kept_]
+        if x.shape[1] == 0:  # a constant series: no direction to measure, every window scores 0
+            self.components_, self.weights_ = np.zeros((0, 0)), np.zeros(0)
+            return None
         n_components = self.params.n_components
         if isinstance(n_components, int):
             n_components = min(n_components, *x.shape)
@@ -38,6 +42,8 @@ class SubPCA(WindowModel):
         return None
 
     def _score_windows(self, windows: np.ndarray) -> np.ndarray:
+        if self.components_.size == 0:
+            return np.zeros(len(windows))
         x = windows[:, self.kept_]
         sq = np.einsum("ij,ij->i", x, x)[:, None] - 2 * x @ self.components_.T + 1.0
         return (np.sqrt(np.maximum(sq, 0)) / self.weights_).sum(axis=1)
