@@ -7,11 +7,14 @@ per-variable scores where the method has them). Sample score = max of the local 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
+from omniad.scores import Scores
 from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_timeseries.detectors.base import SeriesDetector
 from omniad_timeseries.detectors.neural.scaling import apply_scaler, fit_scaler
@@ -21,6 +24,7 @@ from omniad_timeseries.detectors.neural.training import (
     fit_loop,
     require_windows,
     split_tail,
+    torch_threads,
 )
 
 MODULE_PREFIX = "module"
@@ -60,6 +64,18 @@ class NeuralDetector(SeriesDetector):
 
     def min_length(self) -> int:
         return self.span()
+
+    def _threads(self) -> AbstractContextManager[None]:
+        n = self.params.cpu_threads
+        return torch_threads(n) if n is not None and self.torch_device.type == "cpu" else nullcontext()
+
+    def _fit(self, samples: Sequence[Any]) -> None:
+        with self._threads():
+            super()._fit(samples)
+
+    def _score(self, samples: Sequence[Any]) -> Scores:
+        with self._threads():
+            return super()._score(samples)
 
     def _fit_series(self, series: list[np.ndarray]) -> None:
         self.offset_, self.scale_ = fit_scaler(series, self.params.normalize)

@@ -38,6 +38,11 @@ class TrainingParams(Params):
     )
     normalize: Normalize = Field(default="zscore", description=_NORMALIZE_HELP)
     score_batch_size: int = Field(default=1024, ge=1, description="windows per forward pass when scoring")
+    cpu_threads: int | None = Field(
+        default=1, ge=1,
+        description="torch intra-op threads while fitting/scoring on CPU (None = torch's setting); these "
+        "networks are small, and more threads mostly wait on each other, badly so on a busy machine",
+    )
 
 
 class CNNParams(TrainingParams):
