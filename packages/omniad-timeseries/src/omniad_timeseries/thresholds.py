@@ -70,16 +70,12 @@ def gpd_loglik(excesses: np.ndarray, shape: float, scale: float) -> float:
     return float(-y.size * np.log(scale) - (1 + 1 / shape) * np.log(arg).sum())
 
 
-def _roots(func: Callable[[float], float], grid: np.ndarray) -> list[float]:
-    """All sign changes of ``func`` between neighbouring grid points, refined by Brent's method."""
+def _roots(func: Callable[[float], float], grid: np.ndarray, values: np.ndarray) -> list[float]:
+    """Roots of ``func`` between neighbouring grid points where ``values`` changes sign (Brent)."""
     from scipy.optimize import brentq
 
-    values = np.array([func(x) for x in grid])
-    roots = []
-    for a, b, fa, fb in zip(grid[:-1], grid[1:], values[:-1], values[1:]):
-        if np.isfinite(fa) and np.isfinite(fb) and fa * fb < 0:
-            roots.append(brentq(func, a, b))
-    return roots
+    change = np.flatnonzero(np.isfinite(values[:-1]) & np.isfinite(values[1:]) & (values[:-1] * values[1:] < 0))
+    return [brentq(func, grid[i], grid[i + 1]) for i in change]
 
 
 def _grimshaw(y: np.ndarray) -> tuple[float, float]:
@@ -95,12 +91,16 @@ def _grimshaw(y: np.ndarray) -> tuple[float, float]:
     def w(x: float) -> float:
         return u(x) * v(x) - 1
 
+    def w_grid(grid: np.ndarray) -> np.ndarray:  # w on a whole grid at once
+        xy = grid[:, None] * y[None, :]
+        return np.mean(1 / (1 + xy), axis=1) * (1 + np.mean(np.log1p(xy), axis=1)) - 1
+
     # Grimshaw's bounds: negative roots lie in (-1/max, 0), positive ones below 2(mean-min)/min^2
     upper = max(2 * (ymean - ymin) / ymin**2, 10 * _EPS)
     negative = np.linspace(-1 / ymax + _EPS, -_EPS, GRID)
     positive = np.geomspace(_EPS, upper, GRID)
     candidates = [(0.0, ymean)]  # the exponential (shape 0) limit
-    for x in _roots(w, negative) + _roots(w, positive):
+    for x in _roots(w, negative, w_grid(negative)) + _roots(w, positive, w_grid(positive)):
         shape = v(x) - 1
         if x != 0 and shape != 0:
             candidates.append((shape, shape / x))
