@@ -97,3 +97,8 @@ def register(registry: Registrar) -> None:
         id="timeseries.random", target=f"{_D}.random_scores:RandomScores", params=f"{_P}:RandomParams", **unsup,
         summary="Seeded uniform random scores per timestep (the floor)", demo=True,
     )
+    registry.add(
+        id="timeseries.ensemble", target=f"{_D}.ensemble:Ensemble", params=f"{_P}:EnsembleParams", **unsup,
+        summary="Rank-averaged scores of several detectors (default: POLY, Sub-PCA, KMeansAD)",
+        reference="score-level ensembles (Aggarwal & Sathe, 2017)",
+    )

@@ -154,9 +154,11 @@ class EnsembleParams(Params):
         default_factory=lambda: [
             EnsembleMember(id="timeseries.poly"),
             EnsembleMember(id="timeseries.sub_pca"),
-            EnsembleMember(id="timeseries.sub_iforest"),
+            EnsembleMember(id="timeseries.kmeansad"),
         ],
         min_length=1,
+        description="detectors whose scores are combined; default: the three strongest classic "
+        "detectors of TSB-AD's univariate results that run in seconds (KShapeAD left out for its cost)",
     )
     combine: Literal["rank_mean", "minmax_mean", "rank_max"] = Field(
         default="rank_mean", description="how member scores are put on one scale and merged"

@@ -5,7 +5,7 @@ of CPU seconds in every fresh process, far more than a join of a few thousand po
 costs. The numpy path (STOMP's sliding dot-product recurrence, one vectorised row per
 subsequence) needs no compilation and is what ``backend="auto"`` uses up to
 ``NUMPY_MAX_LENGTH`` points; longer series go to stumpy, whose compiled O(n^2) loop wins
-there (numbers in docs/detectors.md, ``tools/bench_profile.py``). Constant subsequences
+there (numbers in docs/detectors.md, ``tools/bench_ts_profile.py``). Constant subsequences
 follow stumpy's convention: two constant ones are at distance 0, a constant and a
 non-constant one at sqrt(m).
 """
