@@ -175,9 +175,9 @@ def test_render_examples_writes_triptychs(tmp_path: Path) -> None:
     paths = ds.render_examples(subset, scores, tmp_path, max_examples=3)
     assert len(paths) == 3 and all(p.suffix == ".png" for p in paths)
     picture = np.asarray(Image.open(paths[0]))
-    assert picture.shape == (48, 48 * 3 + 2 * 4, 3)
+    assert picture.shape == (192, 192 * 3 + 2 * 4, 3)  # 48-px images enlarged 4x to stay legible
     image_only = ds.render_examples(subset, omniad.Scores(sample=np.arange(5.0)), tmp_path / "b", max_examples=2)
-    assert np.asarray(Image.open(image_only[0])).shape == (48, 48 * 2 + 4, 3)
+    assert np.asarray(Image.open(image_only[0])).shape == (192, 192 * 2 + 4, 3)
 
 
 SHARED = Path(os.environ.get("OMNIAD_SHARED_DATA", Path(__file__).resolve().parents[3] / ".." / "shared"))

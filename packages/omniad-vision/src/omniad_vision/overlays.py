@@ -16,6 +16,7 @@ from omniad.errors import DataError
 
 GT_COLOUR = (0, 255, 0)
 SEPARATOR = 4
+MIN_PANEL = 192  # small images are enlarged (nearest) so the picture and its caption stay legible
 
 
 def colorize(score_map: np.ndarray, vmin: float, vmax: float, cmap: str = "jet") -> np.ndarray:
@@ -68,6 +69,14 @@ def triptych(
     title: str = "",
 ) -> np.ndarray:
     """``image | image with ground-truth outline | map overlay`` side by side (``uint8``)."""
+    k = max(1, -(-MIN_PANEL // min(image.shape[:2])))
+
+    def big(a: np.ndarray) -> np.ndarray:
+        return a if k == 1 else np.repeat(np.repeat(a, k, axis=0), k, axis=1)
+
+    image = big(image)
+    mask = None if mask is None else big(np.asarray(mask))
+    score_map = None if score_map is None else big(np.asarray(score_map))
     panels = [_label(image, title) if title else image]
     panels.append(_label(outline(image, mask) if mask is not None else image, "ground truth"))
     if score_map is not None:
