@@ -115,3 +115,10 @@ class TestSTRAY(ClassicConformance):
 
 class TestRandom(ClassicConformance):
     detector_id = "timeseries.random"
+
+
+class TestEnsemble(ClassicConformance):
+    detector_id = "timeseries.ensemble"
+    params: ClassVar[dict[str, Any]] = {
+        "members": [{"id": "timeseries.poly"}, {"id": "timeseries.sub_knn", "params": {"n_neighbors": 5}}]
+    }

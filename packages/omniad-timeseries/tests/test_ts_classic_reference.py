@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from omniad.errors import DataError
+from omniad.errors import ConfigError, DataError
 from omniad.plugins import get_registry
 from omniad_timeseries.datasets.reading import shared_data_root
 from omniad_timeseries.detectors.kmeans import mean_cover
@@ -219,3 +219,19 @@ def test_real_nab_smoke() -> None:
     x, y = subset.test.samples[0], subset.test.targets[0]
     for detector_id in ("timeseries.poly", "timeseries.sub_pca"):
         assert roc_auc_score(y, local(detector_id, x)) > 0.75, detector_id
+
+
+def test_ensemble_is_the_mean_of_member_ranks_and_minmax() -> None:
+    from scipy.stats import rankdata
+
+    x = seasonal_series()
+    members = [{"id": "timeseries.poly"}, {"id": "timeseries.sub_pca"}]
+    parts = [local("timeseries.poly", x), local("timeseries.sub_pca", x)]
+    ranked = np.mean([(rankdata(p) - 1) / (p.size - 1) for p in parts], axis=0)
+    np.testing.assert_allclose(local("timeseries.ensemble", x, members=members), ranked)
+    scaled = np.mean([(p - p.min()) / (p.max() - p.min()) for p in parts], axis=0)
+    np.testing.assert_allclose(local("timeseries.ensemble", x, members=members, combine="minmax_mean"), scaled)
+    with pytest.raises(ConfigError, match="unknown detector id"):
+        detector("timeseries.ensemble", members=[{"id": "timeseries.nope"}]).fit([x])
+    with pytest.raises(ConfigError, match="not a time-series detector"):
+        detector("timeseries.ensemble", members=[{"id": "core.knn"}]).fit([x])
