@@ -17,9 +17,9 @@ from sklearn.metrics import roc_auc_score
 
 import omniad
 from omniad.data import Split, Subset
+from omniad.device import torch_cpu_threads
 from omniad.errors import DataError
 from omniad.testing import DetectorConformance
-from omniad_timeseries.detectors.neural.training import torch_threads
 
 PERIOD = 20
 
@@ -27,7 +27,7 @@ PERIOD = 20
 @pytest.fixture(autouse=True, scope="module")
 def one_torch_thread() -> Iterator[None]:
     """Tiny networks run fastest on one thread, and a busy shared CPU makes two threads spin."""
-    with torch_threads(1):
+    with torch_cpu_threads(1):
         yield
 
 

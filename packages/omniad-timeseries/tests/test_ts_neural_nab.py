@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import omniad
+from omniad.device import torch_cpu_threads
 from omniad_timeseries.datasets.reading import shared_data_root
-from omniad_timeseries.detectors.neural.training import torch_threads
 from omniad_timeseries.metrics.vus import vus_pr
 from omniad_timeseries.periodicity import find_length_rank
 
@@ -26,7 +26,7 @@ PARAMS = {"timeseries.autoencoder": {}, "timeseries.usad": {"normalize": "none"}
 
 @pytest.fixture(autouse=True, scope="module")
 def one_torch_thread() -> Iterator[None]:
-    with torch_threads(1):
+    with torch_cpu_threads(1):
         yield
 
 

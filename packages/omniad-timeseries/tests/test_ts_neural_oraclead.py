@@ -12,7 +12,7 @@ from sklearn.metrics import roc_auc_score
 
 import omniad
 from omniad.detector import Detector
-from omniad_timeseries.detectors.neural.training import torch_threads
+from omniad.device import torch_cpu_threads
 
 PARAMS = {"window": 16, "hidden_dim": 16, "embed_dim": 8, "n_heads": 2, "epochs": 6, "batch_size": 32, "lr": 5e-3}
 BROKEN = 2  # the variable whose relation to the others breaks in the test series
@@ -20,7 +20,7 @@ BROKEN = 2  # the variable whose relation to the others breaks in the test serie
 
 @pytest.fixture(autouse=True, scope="module")
 def one_torch_thread() -> Iterator[None]:
-    with torch_threads(1):
+    with torch_cpu_threads(1):
         yield
 
 

@@ -12,9 +12,9 @@ import pytest
 import torch
 
 import omniad
+from omniad.device import torch_cpu_threads
 from omniad.errors import ConfigError
 from omniad_timeseries.detectors.neural.synthetic import INJECTORS, base_signal, inject
-from omniad_timeseries.detectors.neural.training import torch_threads
 
 REPO = Path(__file__).resolve().parents[3]
 ARCH = {"window": 32, "patch": 8, "d_model": 16, "n_heads": 2, "n_layers": 1, "dim_feedforward": 32}
@@ -22,7 +22,7 @@ ARCH = {"window": 32, "patch": 8, "d_model": 16, "n_heads": 2, "n_layers": 1, "d
 
 @pytest.fixture(autouse=True, scope="module")
 def one_torch_thread() -> Iterator[None]:
-    with torch_threads(1):
+    with torch_cpu_threads(1):
         yield
 
 

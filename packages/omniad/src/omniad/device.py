@@ -10,6 +10,9 @@ import importlib.util
 import os
 import random
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -73,3 +76,24 @@ def seed_everything(seed: int | None) -> None:
 
 def numpy_rng(seed: int | None) -> np.random.Generator:
     return np.random.default_rng(seed)
+
+
+@contextmanager
+def torch_cpu_threads(n: int | None, device: Any = "cpu") -> Iterator[None]:
+    """Run a block with ``n`` torch intra-op threads on CPU, restoring the previous count.
+
+    Small networks and sequential loops (a greedy coreset) are fastest with one thread on a
+    busy CPU, where torch's default of one thread per core makes threads wait on each
+    other. A no-op on GPU or when ``n`` is None.
+    """
+    if n is None or str(getattr(device, "type", device)).split(":")[0] != "cpu":
+        yield
+        return
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -66,5 +66,6 @@ class Metric(Component, ABC):
         """All localization elements of all samples in one pair of flat arrays (pixel AUROC style)."""
         targets, maps = self.local_arrays(truth, scores)
         y = np.concatenate([np.asarray(t).reshape(-1) > 0 for t in targets]).astype(np.int8)
-        s = np.concatenate([np.asarray(m, dtype=np.float64).reshape(-1) for m in maps])
+        dtype = np.float32 if all(np.asarray(m).dtype == np.float32 for m in maps) else np.float64
+        s = np.concatenate([np.asarray(m, dtype=dtype).reshape(-1) for m in maps])
         return y, s

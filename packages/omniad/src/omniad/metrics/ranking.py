@@ -10,7 +10,10 @@ from omniad.errors import DataError
 def check_binary_scores(y_true: object, y_score: object, where: str = "metric") -> tuple[np.ndarray, np.ndarray]:
     """Validate a (labels, scores) pair once for every metric: same length, finite, both classes."""
     y = np.asarray(y_true).reshape(-1)
-    s = np.asarray(y_score, dtype=np.float64).reshape(-1)
+    s = np.asarray(y_score)
+    # float32 maps stay float32: pooled pixel metrics over millions of pixels would
+    # otherwise double their memory; sorting and counting are exact either way.
+    s = (s if s.dtype == np.float32 else s.astype(np.float64, copy=False)).reshape(-1)
     if y.shape != s.shape:
         raise DataError(f"{where}: {y.size} labels but {s.size} scores; they must align one to one")
     if y.size == 0:
@@ -36,12 +39,13 @@ def binary_curve(y_true: np.ndarray, y_score: np.ndarray) -> tuple[np.ndarray, n
     """
     order = np.argsort(y_score, kind="mergesort")[::-1]
     s = y_score[order]
-    y = y_true[order].astype(np.float64)
-    distinct = np.flatnonzero(np.diff(s))
-    last = np.r_[distinct, y.size - 1]
-    tps = np.cumsum(y)[last]
+    distinct = np.flatnonzero(s[1:] != s[:-1])
+    del s
+    last = np.r_[distinct, y_true.size - 1]
+    count_type = np.int32 if y_true.size < 2**31 else np.int64
+    tps = np.cumsum(y_true[order], dtype=count_type)[last].astype(np.float64)
     fps = 1 + last - tps
-    return fps, tps, s[last]
+    return fps, tps, y_score[order[last]].astype(np.float64)
 
 
 def roc_curve(y_true: object, y_score: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -8,12 +8,13 @@ per-variable scores where the method has them). Sample score = max of the local 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
+from omniad.device import torch_cpu_threads
 from omniad.scores import Scores
 from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_timeseries.detectors.base import SeriesDetector
@@ -24,7 +25,6 @@ from omniad_timeseries.detectors.neural.training import (
     fit_loop,
     require_windows,
     split_tail,
-    torch_threads,
 )
 
 MODULE_PREFIX = "module"
@@ -66,8 +66,7 @@ class NeuralDetector(SeriesDetector):
         return self.span()
 
     def _threads(self) -> AbstractContextManager[None]:
-        n = self.params.cpu_threads
-        return torch_threads(n) if n is not None and self.torch_device.type == "cpu" else nullcontext()
+        return torch_cpu_threads(self.params.cpu_threads, self.torch_device)
 
     def _fit(self, samples: Sequence[Any]) -> None:
         with self._threads():

@@ -20,23 +20,9 @@ measurements, while one thread loses nothing on ops this small.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import torch
 
-
-@contextmanager
-def cpu_threads(n: int, device: torch.device) -> Iterator[None]:
-    if device.type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+from omniad.device import torch_cpu_threads
 
 
 def random_projection(features: torch.Tensor, dim: int | None, generator: torch.Generator) -> torch.Tensor:
@@ -65,7 +51,7 @@ def greedy_coreset(
         return torch.arange(n, device=features.device)
     gen = torch.Generator(device=features.device)
     gen.manual_seed(torch.initial_seed() if seed is None else int(seed))
-    with torch.no_grad(), cpu_threads(1, features.device):
+    with torch.no_grad(), torch_cpu_threads(1, features.device):
         x = random_projection(features.float(), projection_dim, gen).contiguous()
         sq = x.pow(2).sum(1)
         idx = torch.randint(n, (1,), generator=gen, device=x.device)[0]
