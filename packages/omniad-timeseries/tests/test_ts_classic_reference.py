@@ -235,3 +235,14 @@ def test_ensemble_is_the_mean_of_member_ranks_and_minmax() -> None:
         detector("timeseries.ensemble", members=[{"id": "timeseries.nope"}]).fit([x])
     with pytest.raises(ConfigError, match="not a time-series detector"):
         detector("timeseries.ensemble", members=[{"id": "core.knn"}]).fit([x])
+
+
+def test_stray_equals_sktime_on_standardised_windows_and_smooths() -> None:
+    from sktime.detection.stray import STRAY
+
+    x = seasonal_series()
+    rows = column_z(sliding_windows(x[:, None], PERIOD))
+    raw = centre(np.asarray(STRAY(k=10).fit(rows).score_, dtype=float), PERIOD)
+    np.testing.assert_allclose(local("timeseries.stray", x, window=PERIOD, smooth=False), raw, rtol=1e-9)
+    brute = [raw[max(0, t - PERIOD // 2) : t - PERIOD // 2 + PERIOD].mean() for t in range(raw.size)]
+    np.testing.assert_allclose(local("timeseries.stray", x, window=PERIOD), brute, rtol=1e-9)

@@ -37,6 +37,16 @@ def minmax(scores: np.ndarray) -> np.ndarray:
     return (scores - lo) / (hi - lo) if hi > lo else np.zeros_like(scores, dtype=np.float64)
 
 
+def moving_average(scores: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average; the ends average over the part of the window inside the series."""
+    width = max(1, min(int(width), scores.size))
+    csum = np.r_[0.0, np.cumsum(scores)]
+    t = np.arange(scores.size)
+    lo = np.maximum(0, t - width // 2)
+    hi = np.minimum(scores.size, t - width // 2 + width)
+    return (csum[hi] - csum[lo]) / (hi - lo)
+
+
 def combine_channels(per_variable: np.ndarray, how: str) -> np.ndarray:
     """One score per timestep from ``(T, C)`` channel scores, each min-max scaled first."""
     scaled = np.stack([minmax(per_variable[:, c]) for c in range(per_variable.shape[1])], axis=1)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from omniad_timeseries.detectors.base import SeriesDetector
+from omniad_timeseries.detectors.base import SeriesDetector, moving_average
 from omniad_timeseries.detectors.params import SeasonalParams
 
 MAD_TO_SIGMA = 1.4826
@@ -51,8 +51,4 @@ class SeasonalBaseline(SeriesDetector):
     def _score_channel(self, x: np.ndarray, channel: int) -> np.ndarray:
         period = self.resolve_window(x[:, None])
         scores = robust_scores(seasonal_residual(x, max(1, period), self.params.trend_periods))
-        if self.params.smooth > 1:
-            kernel = np.ones(self.params.smooth) / self.params.smooth
-            scores = np.convolve(np.pad(scores, (self.params.smooth // 2, (self.params.smooth - 1) // 2), mode="edge"),
-                                 kernel, mode="valid")
-        return scores
+        return moving_average(scores, self.params.smooth) if self.params.smooth > 1 else scores

@@ -7,8 +7,9 @@
   distance at the largest gap among the k neighbours (robust to small clusters of
   anomalies). sktime applies it to rows; here the rows are the series' sliding windows
   (standardised per position), so it scores sub-sequences, and each window's score goes to
-  its centre timestep. STRAY's own threshold is not used: omniad scores, thresholds live
-  in ``omniad_timeseries.thresholds``.
+  its centre timestep, and (``smooth``, default) the timestep scores are averaged over one
+  window. STRAY's own threshold is not used: omniad scores, thresholds live in
+  ``omniad_timeseries.thresholds``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from omniad_timeseries.detectors.base import SeriesDetector
+from omniad_timeseries.detectors.base import SeriesDetector, moving_average
 from omniad_timeseries.detectors.params import HampelParams, STRAYParams
 from omniad_timeseries.windows import sliding_windows, window_to_point
 
@@ -51,4 +52,5 @@ class STRAY(SeriesDetector):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=FutureWarning)
             scores = np.asarray(model.fit(rows).score_, dtype=np.float64)
-        return window_to_point(scores, window, x.shape[0]), None
+        points = window_to_point(scores, window, x.shape[0])
+        return (moving_average(points, window) if self.params.smooth else points), None
