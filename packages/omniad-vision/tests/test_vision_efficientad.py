@@ -14,7 +14,7 @@ from omniad.plugins import get_registry
 from omniad_vision.detectors.efficientad.augment import PenaltyImages, colour_jitter, random_views
 from omniad_vision.detectors.efficientad.networks import PDN, AutoEncoder, pdn_output_size
 from omniad_vision.detectors.efficientad.teacher import distil_teacher, load_teacher, save_teacher
-from omniad_vision.detectors.extra_params import IMAGENET_MEAN, IMAGENET_STD
+from omniad_vision.detectors.image_params import IMAGENET_MEAN, IMAGENET_STD
 from omniad_vision.testing import VisionDetectorConformance
 
 TINY = {"image_size": 64, "teacher_init": "random", "out_channels": 16, "train_steps": 2, "batch_size": 4}

@@ -17,9 +17,7 @@ from omniad_vision.backbones.extractor import (
     resolve_layers,
 )
 from omniad_vision.backbones.weights import find_local_imagenet, load_state, read_weight_file
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from omniad_vision.detectors.image_params import IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = [
     "IMAGENET_MEAN",

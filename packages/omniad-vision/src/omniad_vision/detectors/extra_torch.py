@@ -18,14 +18,14 @@ import torch
 
 from omniad.errors import ConfigError, DataError
 from omniad.scores import Scores
-from omniad_vision.detectors.extra_params import ImageInputParams
+from omniad_vision.detectors.image_params import ImageParams
 from omniad_vision.preprocess import as_hw, iter_batches, to_input_resolution, to_tensor
 
 #: maps at model input size (B, H, W) and one image score per map (B,)
 MapFn = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
-def input_size(params: ImageInputParams) -> tuple[int, int]:
+def input_size(params: ImageParams) -> tuple[int, int]:
     return as_hw(params.image_size)
 
 
@@ -66,7 +66,7 @@ def torch_generator(seed: int | None) -> torch.Generator:
 
 def score_images(
     samples: Sequence[Any],
-    params: ImageInputParams,
+    params: ImageParams,
     device: str,
     where: str,
     fn: MapFn,

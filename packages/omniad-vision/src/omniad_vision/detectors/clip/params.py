@@ -5,16 +5,11 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from omniad_vision.detectors.clip.prompts import ANOMALOUS_STATES, NORMAL_STATES, TEMPLATES
-from omniad_vision.detectors.extra_params import (
-    CLIP_MEAN,
-    CLIP_STD,
-    ImageInputParams,
-    LocalWeightsParams,
-    Size,
-)
+from omniad_vision.detectors.extra_params import LocalWeightsParams
+from omniad_vision.detectors.image_params import CLIP_MEAN, CLIP_STD, ImageParams, Size
 
 
-class Params(ImageInputParams, LocalWeightsParams):
+class Params(ImageParams, LocalWeightsParams):
     image_size: Size | None = Field(
         default=None, description="model input size; None = the checkpoint's own (e.g. 224); a multiple of the patch size"
     )

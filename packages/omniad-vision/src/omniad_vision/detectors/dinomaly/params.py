@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from omniad_vision.detectors.extra_params import ImageInputParams, LocalWeightsParams
+from omniad_vision.detectors.extra_params import LocalWeightsParams
+from omniad_vision.detectors.image_params import ImageParams
 
 
-class Params(ImageInputParams, LocalWeightsParams):
+class Params(ImageParams, LocalWeightsParams):
     image_size: int | tuple[int, int] = Field(
         default=392, description="model input size, a multiple of the ViT patch size (paper: 448 resize + 392 crop)"
     )

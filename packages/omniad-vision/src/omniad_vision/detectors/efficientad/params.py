@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from omniad_vision.detectors.extra_params import ImageInputParams
+from omniad_vision.detectors.image_params import ImageParams
 
 
-class Params(ImageInputParams):
+class Params(ImageParams):
     model_size: Literal["small", "medium"] = Field(
         default="small", description="PDN size: small (EfficientAD-S) or medium (EfficientAD-M)"
     )
