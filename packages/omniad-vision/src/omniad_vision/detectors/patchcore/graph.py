@@ -10,27 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from omniad_vision.backbones import FeatureExtractor
+from omniad_vision.features import patch_embedding
 from omniad_vision.neighbors import squared_distances
 from omniad_vision.preprocess import patch_scores_to_maps
 
 Search = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
-
-
-def patch_embedding(features: list[torch.Tensor], pool_size: int) -> torch.Tensor:
-    """Locally aware patch features (Sec. 3.1): neighbourhood average per layer, deeper
-    layers bilinearly upsampled to the first layer's grid, channels concatenated."""
-    if pool_size > 1:
-        pad = pool_size // 2
-        features = [F.avg_pool2d(f, pool_size, stride=1, padding=pad) for f in features]
-        if pool_size % 2 == 0:  # even kernels grow the map by one; crop back
-            features = [f[..., : -1, : -1] for f in features]
-    size = features[0].shape[-2:]
-    ups = [features[0]] + [F.interpolate(f, size=size, mode="bilinear", align_corners=False) for f in features[1:]]
-    return torch.cat(ups, dim=1)
 
 
 class PatchCoreGraph(nn.Module):
