@@ -26,9 +26,10 @@ from omniad.device import resolve_device, seed_everything
 from omniad.errors import OmniadError
 from omniad_vision.detectors.efficientad.augment import PenaltyImages, random_views
 from omniad_vision.detectors.efficientad.teacher import distil_teacher, save_teacher
-from omniad_vision.detectors.extra_torch import load_unit_images, torch_generator
 from omniad_vision.detectors.image_params import IMAGENET_MEAN, IMAGENET_STD
 from omniad_vision.images import IMAGE_SUFFIXES
+from omniad_vision.preprocess import load_unit_images
+from omniad_vision.training import torch_generator
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

@@ -1,6 +1,7 @@
 """Base class of detectors built on frozen backbone features.
 
-It owns what they all repeat: validating and batching images, resizing/normalising,
+It owns what they all repeat: validating, batching, resizing and normalising images
+(through ``preprocess.tensor_batches`` / ``score_images``, as every vision detector does),
 building the feature extractor after seeding (so random-init backbones are repeatable),
 and saving the extractor's weights with the fitted state, so a saved model loads without
 the original weight file.
@@ -20,7 +21,7 @@ from omniad.detector import Detector
 from omniad.scores import Scores
 from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_vision.backbones import FeatureExtractor, create_feature_extractor
-from omniad_vision.preprocess import as_hw, iter_batches, to_input_resolution, to_tensor
+from omniad_vision.preprocess import input_size, score_images, tensor_batches
 
 BACKBONE_PREFIX = "backbone"
 
@@ -32,7 +33,7 @@ class BackboneDetector(Detector):
 
     @property
     def size(self) -> tuple[int, int]:
-        return as_hw(self.params.image_size)
+        return input_size(self.params)
 
     def build_extractor(self, weights: str | None) -> FeatureExtractor:
         p = self.params
@@ -43,10 +44,7 @@ class BackboneDetector(Detector):
 
     def batches(self, samples: Sequence[Any], where: str) -> Iterator[tuple[int, list[tuple[int, int]], torch.Tensor]]:
         """``(start, original (H, W) per image, normalised batch)`` for all samples."""
-        p = self.params
-        for start, images in iter_batches(samples, p.batch_size, where):
-            shapes = [img.shape[:2] for img in images]
-            yield start, shapes, to_tensor(images, self.size, p.mean, p.std, self.device)
+        return tensor_batches(samples, self.params, self.device, where)
 
     # -- scoring through a graph module (maps at image_size -> input resolution) ---------
     graph_: nn.Module
@@ -56,15 +54,7 @@ class BackboneDetector(Detector):
         return self.graph_.score(x)
 
     def _score(self, samples: Sequence[Any]) -> Scores:
-        where = f"{self.where}.score"
-        scores = np.empty(len(samples))
-        maps: list[np.ndarray] | None = []
-        with torch.inference_mode():
-            for start, shapes, x in self.batches(samples, where):
-                s, m = self.score_batch(x)
-                scores[start : start + len(shapes)] = s.double().cpu().numpy()
-                maps = None if m is None or maps is None else maps + to_input_resolution(m, shapes)
-        return Scores(sample=scores, local=maps)
+        return score_images(samples, self.params, self.device, f"{self.where}.score", self.score_batch)
 
     def export_onnx(self, path: str | Path, *, opset: int = 17) -> Path:
         """Write the fitted model as ONNX: input ``image`` = normalised ``(B, 3, H, W)`` at

@@ -31,8 +31,8 @@ from omniad.scores import Scores
 from omniad_vision.detectors.clip.params import Params
 from omniad_vision.detectors.clip.prompts import prompt_ensemble
 from omniad_vision.detectors.clip.windows import harmonic_to_patches, window_indices
-from omniad_vision.detectors.extra_torch import hf_model_dir, load_hf_model, read_model_type, score_images
-from omniad_vision.preprocess import as_hw, gaussian_blur, iter_batches, to_tensor
+from omniad_vision.local_models import hf_model_dir, load_hf_model, read_model_type
+from omniad_vision.preprocess import as_hw, iter_batches, patch_scores_to_maps, score_images, to_tensor
 
 
 def load_clip(weights_dir: Path | None, where: str) -> tuple[Any, Any]:
@@ -168,7 +168,8 @@ class WinCLIP(Detector):
             for i, k in enumerate(p.scales):
                 self.references_[f"windows_{k}"] = torch.cat([r[1][i] for r in refs]).flatten(0, 1).cpu().numpy()
 
-    def _maps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _score_batch(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(image scores (B,), maps (B, H, W) at model input size)`` of a normalised batch."""
         p: Params = self.params
         net = self._net(f"{self.where}.score")
         text = torch.from_numpy(self.text_).to(x.device)
@@ -191,13 +192,11 @@ class WinCLIP(Detector):
             few_map = torch.stack(few).mean(dim=0)
             patch_map = (patch_map + few_map) / 2
             image_score = (image_score + few_map.amax(dim=1)) / 2
-        grid = patch_map.reshape(-1, 1, *net.grid)
-        maps = F.interpolate(grid, size=net.size, mode="bilinear", align_corners=False)
-        return gaussian_blur(maps, p.sigma)[:, 0], image_score
+        return image_score, patch_scores_to_maps(patch_map.reshape(-1, *net.grid), net.size, p.sigma)
 
     def _score(self, samples: Sequence[Any]) -> Scores:
         net = self._net(f"{self.where}.score")
-        return score_images(samples, self.params, self.device, f"{self.where}.score", self._maps, size=net.size)
+        return score_images(samples, self.params, self.device, f"{self.where}.score", self._score_batch, size=net.size)
 
     # -- persistence: prompts' text directions and few-shot references; CLIP stays in weights_dir
     def get_state(self) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from omniad_vision.detectors.clip.prompts import ANOMALOUS_STATES, NORMAL_STATES, TEMPLATES
-from omniad_vision.detectors.extra_params import LocalWeightsParams
 from omniad_vision.detectors.image_params import CLIP_MEAN, CLIP_STD, ImageParams, Size
+from omniad_vision.local_models import LocalWeightsParams
 
 
 class Params(ImageParams, LocalWeightsParams):

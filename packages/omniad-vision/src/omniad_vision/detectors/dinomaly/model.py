@@ -30,19 +30,16 @@ from omniad.scores import Scores
 from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_vision.detectors.dinomaly.layers import DecoderBlock, NoisyMLP
 from omniad_vision.detectors.dinomaly.params import Params
-from omniad_vision.detectors.extra_torch import (
-    hf_model_dir,
+from omniad_vision.local_models import hf_model_dir, load_hf_model, read_model_type
+from omniad_vision.preprocess import (
     input_size,
-    load_hf_model,
     load_unit_images,
     normalize,
-    read_model_type,
+    normalized_batches,
+    patch_scores_to_maps,
     score_images,
-    step_batches,
-    top_fraction_mean,
-    torch_generator,
 )
-from omniad_vision.preprocess import gaussian_blur
+from omniad_vision.training import step_batches, torch_generator
 
 DINO_TYPES = ("dinov2", "dinov2_with_registers")
 
@@ -58,6 +55,13 @@ def load_encoder(params: Params, where: str) -> Any:
             "(e.g. facebook/dinov2-base saved with save_pretrained)"
         )
     return load_hf_model(AutoModel, path, where, "DINOv2")
+
+
+def top_fraction_mean(maps: torch.Tensor, fraction: float) -> torch.Tensor:
+    """Mean of the highest ``fraction`` of each map's pixels (at least one pixel)."""
+    flat = maps.flatten(1)
+    k = max(1, round(flat.shape[1] * fraction))
+    return flat.topk(k, dim=1).values.mean(dim=1)
 
 
 def default_layers(depth: int) -> tuple[int, ...]:
@@ -113,11 +117,11 @@ class DinomalyNet(nn.Module):
         return fuse(feats), fuse(decoded)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(image scores (B,), maps (B, H, W) at model input size)`` of a normalised batch."""
         enc, dec = self.reconstruct(self.encode(x))
         dist = torch.stack([1.0 - F.cosine_similarity(e, d, dim=-1) for e, d in zip(enc, dec, strict=True)]).mean(dim=0)
-        grid = dist.reshape(-1, 1, *self.grid)
-        maps = gaussian_blur(F.interpolate(grid, size=self.size, mode="bilinear", align_corners=False), self.sigma)[:, 0]
-        return maps, top_fraction_mean(maps, self.top_fraction)
+        maps = patch_scores_to_maps(dist.reshape(-1, *self.grid), self.size, self.sigma)
+        return top_fraction_mean(maps, self.top_fraction), maps
 
 
 def loose_cosine_loss(enc: list[torch.Tensor], dec: list[torch.Tensor], hard: float, easy_factor: float) -> torch.Tensor:
@@ -184,7 +188,8 @@ class Dinomaly(Detector):
         megabytes = images.shape[0] * len(net.layers) * tokens * int(cfg.hidden_size) * 4 / 2**20
         if megabytes > self.params.feature_cache_mb:
             return None
-        parts = [net.encode(self._normalised(images[i : i + self.params.batch_size])) for i in range(0, images.shape[0], self.params.batch_size)]
+        p: Params = self.params
+        parts = [net.encode(x) for x in normalized_batches(images, p.batch_size, p.mean, p.std, self.device)]
         return [torch.cat([part[j] for part in parts]).cpu() for j in range(len(net.layers))]
 
     def _schedule(self, step: int) -> float:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from omniad_vision.detectors.extra_params import LocalWeightsParams
 from omniad_vision.detectors.image_params import ImageParams
+from omniad_vision.local_models import LocalWeightsParams
 
 
 class Params(ImageParams, LocalWeightsParams):

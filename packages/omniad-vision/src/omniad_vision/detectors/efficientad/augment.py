@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from omniad.errors import ConfigError, DataError
 from omniad_vision.images import IMAGE_SUFFIXES, read_rgb
-from omniad_vision.preprocess import to_tensor
+from omniad_vision.preprocess import to_unit_tensor
 
 _GRAY = (0.299, 0.587, 0.114)
 
@@ -95,7 +95,7 @@ class PenaltyImages:
             return self._textures(n, generator)
         picks = torch.randint(0, len(self.paths), (n,), generator=generator).tolist()
         images = [read_rgb(self.paths[i], f"{self.where}, penalty image") for i in picks]
-        return to_tensor(images, self.size, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)).clamp_(0.0, 1.0)
+        return to_unit_tensor(images, self.size)
 
     def _textures(self, n: int, generator: torch.Generator) -> torch.Tensor:
         from omniad_vision.datasets.synthetic import PALETTES, paint, pattern
@@ -109,4 +109,4 @@ class PenaltyImages:
             palette = PALETTES[kinds[int(rng.integers(len(kinds)))]]
             rgb = paint(pattern(kind, side, rng, angle=float(rng.uniform(0, 180))), palette, rng)
             out.append((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8)[: self.size[0], : self.size[1]])
-        return to_tensor(out, self.size, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)).clamp_(0.0, 1.0)
+        return to_unit_tensor(out, self.size)

@@ -26,14 +26,8 @@ from omniad_vision.detectors.efficientad.augment import PenaltyImages, colour_ji
 from omniad_vision.detectors.efficientad.networks import PDN, AutoEncoder, pdn_output_size
 from omniad_vision.detectors.efficientad.params import Params
 from omniad_vision.detectors.efficientad.teacher import distil_teacher, load_teacher
-from omniad_vision.detectors.extra_torch import (
-    input_size,
-    load_unit_images,
-    normalize,
-    score_images,
-    step_batches,
-    torch_generator,
-)
+from omniad_vision.preprocess import input_size, load_unit_images, normalize, normalized_batches, score_images
+from omniad_vision.training import step_batches, torch_generator
 
 MAX_QUANTILE_ELEMENTS = 2**24  # torch.quantile's limit
 
@@ -89,7 +83,7 @@ class EfficientADNet(nn.Module):
 
 
 class ScoreFirst(nn.Module):
-    """(score, map) output order, as every exported omniad vision model has it."""
+    """(score, map) output order, as every exported omniad vision model and ``score_images`` have it."""
 
     def __init__(self, net: EfficientADNet) -> None:
         super().__init__()
@@ -163,8 +157,7 @@ class EfficientAD(Detector):
 
     def _batches(self, images: torch.Tensor) -> Any:
         p: Params = self.params
-        for start in range(0, images.shape[0], p.batch_size):
-            yield normalize(images[start : start + p.batch_size].to(self.device), p.mean, p.std)
+        return normalized_batches(images, p.batch_size, p.mean, p.std, self.device)
 
     def _teacher_statistics(self, train: torch.Tensor) -> None:
         """Per-channel mean/std of the teacher on the training images, accumulated in float64."""
@@ -224,7 +217,7 @@ class EfficientAD(Detector):
 
     def _score(self, samples: Sequence[Any]) -> Scores:
         self.net.to(self.device).eval()
-        return score_images(samples, self.params, self.device, f"{self.where}.score", self.net)
+        return score_images(samples, self.params, self.device, f"{self.where}.score", ScoreFirst(self.net))
 
     def export_onnx(self, path: str | Path, *, opset: int = 17) -> Path:
         """Write the fitted model as ONNX: input ``image`` = normalised ``(B, 3, H, W)`` at

@@ -23,8 +23,8 @@ from torch import nn
 
 from omniad.errors import ConfigError, DataError
 from omniad_vision.detectors.efficientad.networks import PDN, pdn_output_size
-from omniad_vision.detectors.extra_torch import normalize
 from omniad_vision.features import patch_embedding
+from omniad_vision.preprocess import normalize
 
 FORMAT = "omniad.efficientad.teacher/1"
 MAX_CHANNELS = 384  # the paper's teacher width

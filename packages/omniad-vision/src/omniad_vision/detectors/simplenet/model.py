@@ -26,10 +26,10 @@ from torch import nn
 from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_vision.backbones import FeatureExtractor
 from omniad_vision.detectors.backbone_detector import BACKBONE_PREFIX, BackboneDetector
-from omniad_vision.detectors.extra_torch import step_batches, torch_generator
 from omniad_vision.detectors.simplenet.params import Params
 from omniad_vision.features import patch_embedding
 from omniad_vision.preprocess import patch_scores_to_maps
+from omniad_vision.training import step_batches, torch_generator
 
 HEAD_PREFIXES = ("adaptor", "discriminator")
 
