@@ -15,7 +15,8 @@ Datasets hand out ``ImageFiles`` / ``MaskFiles``: lazy sequences that read one f
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, overload
 
@@ -38,6 +39,17 @@ def _open(path: Path, where: str) -> Any:
         raise DataError(f"{where}: {path} is not a readable image ({exc}); re-export or remove the file") from None
 
 
+@contextmanager
+def _decoded(path: Path, where: str, what: str, hint: str) -> Iterator[Any]:
+    """The opened image with its pixels loaded; truncated or corrupt data fails with a ``DataError``."""
+    with _open(path, where) as im:
+        try:
+            im.load()
+        except (OSError, ValueError, SyntaxError) as exc:  # truncated / corrupt pixel data
+            raise DataError(f"{where}: cannot decode {what}{path} ({exc}); the file is truncated or corrupt{hint}") from None
+        yield im
+
+
 def image_size(path: PathLike, where: str = "image") -> tuple[int, int]:
     """``(H, W)`` from the file header only (no pixel decoding)."""
     with _open(Path(path), where) as im:
@@ -47,15 +59,7 @@ def image_size(path: PathLike, where: str = "image") -> tuple[int, int]:
 
 def read_rgb(path: PathLike, where: str = "image") -> np.ndarray:
     """Decode an image file to ``uint8 (H, W, 3)``; grayscale, palette, RGBA and 16-bit become RGB."""
-    path = Path(path)
-    with _open(path, where) as im:
-        try:
-            im.load()
-        except (OSError, ValueError, SyntaxError) as exc:  # truncated / corrupt pixel data
-            raise DataError(
-                f"{where}: cannot decode {path} ({exc}); the file is truncated or corrupt, "
-                "re-copy it from the original dataset"
-            ) from None
+    with _decoded(Path(path), where, "", ", re-copy it from the original dataset") as im:
         if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
             arr = np.asarray(im, dtype=np.float64)
             hi = float(arr.max()) or 1.0
@@ -66,11 +70,7 @@ def read_rgb(path: PathLike, where: str = "image") -> np.ndarray:
 def read_mask(path: PathLike, where: str = "mask", shape: tuple[int, int] | None = None) -> np.ndarray:
     """Decode a ground-truth mask to ``uint8 (H, W)`` with values 0/1 (any non-zero pixel is anomalous)."""
     path = Path(path)
-    with _open(path, where) as im:
-        try:
-            im.load()
-        except (OSError, ValueError, SyntaxError) as exc:
-            raise DataError(f"{where}: cannot decode mask {path} ({exc}); the file is truncated or corrupt") from None
+    with _decoded(path, where, "mask ", "") as im:
         arr = np.asarray(im.convert("L") if im.mode not in ("L", "1", "I", "I;16", "F") else im)
     if arr.ndim != 2:
         arr = arr[..., 0]

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from omniad.errors import ConfigError
 from omniad.scores import Scores
 from omniad_vision.detectors.image_params import ImageParams
 from omniad_vision.images import as_rgb
@@ -35,6 +36,15 @@ def as_hw(size: int | Sequence[int]) -> tuple[int, int]:
 def input_size(params: ImageParams) -> tuple[int, int]:
     """``(H, W)`` of the model input that ``params.image_size`` states."""
     return as_hw(params.image_size)
+
+
+def patch_grid(size: tuple[int, int], patch: int, where: str, model: str, example: int) -> tuple[int, int]:
+    """``(rows, cols)`` of ``patch``-pixel tokens of a ViT input of ``size``; sides must be multiples."""
+    if size[0] % patch or size[1] % patch:
+        raise ConfigError(
+            f"{where}: image_size {size} is not a multiple of the {model} patch size {patch}; use e.g. {example}"
+        )
+    return (size[0] // patch, size[1] // patch)
 
 
 def normalize(x: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:

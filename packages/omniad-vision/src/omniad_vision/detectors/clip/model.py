@@ -26,13 +26,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from omniad.detector import Detector
-from omniad.errors import ConfigError, DataError
+from omniad.errors import DataError
 from omniad.scores import Scores
 from omniad_vision.detectors.clip.params import Params
 from omniad_vision.detectors.clip.prompts import prompt_ensemble
 from omniad_vision.detectors.clip.windows import harmonic_to_patches, window_indices
 from omniad_vision.local_models import hf_model_dir, load_hf_model, read_model_type
-from omniad_vision.preprocess import as_hw, iter_batches, patch_scores_to_maps, score_images, to_tensor
+from omniad_vision.preprocess import (
+    as_hw,
+    iter_batches,
+    patch_grid,
+    patch_scores_to_maps,
+    score_images,
+    to_tensor,
+)
 
 
 def load_clip(weights_dir: Path | None, where: str) -> tuple[Any, Any]:
@@ -87,12 +94,7 @@ class WinClipNet(nn.Module):
         self.patch = int(vision.patch_size)
         self.native = int(vision.image_size)
         self.size = as_hw(params.image_size) if params.image_size is not None else (self.native, self.native)
-        if self.size[0] % self.patch or self.size[1] % self.patch:
-            raise ConfigError(
-                f"{where}: image_size {self.size} is not a multiple of the CLIP patch size {self.patch}; "
-                f"use e.g. {self.native}"
-            )
-        self.grid = (self.size[0] // self.patch, self.size[1] // self.patch)
+        self.grid = patch_grid(self.size, self.patch, where, "CLIP", self.native)
         self.params = params
         self.windows = [window_indices(self.grid, k) for k in params.scales]
 

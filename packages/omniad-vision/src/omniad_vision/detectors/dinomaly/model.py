@@ -36,6 +36,7 @@ from omniad_vision.preprocess import (
     load_unit_images,
     normalize,
     normalized_batches,
+    patch_grid,
     patch_scores_to_maps,
     score_images,
 )
@@ -87,12 +88,7 @@ class DinomalyNet(nn.Module):
         if any(i >= len(self.layers) for g in self.groups for i in g):
             raise ConfigError(f"{where}: groups {self.groups} index past the {len(self.layers)} target_layers")
         self.size = input_size(params)
-        if self.size[0] % self.patch or self.size[1] % self.patch:
-            raise ConfigError(
-                f"{where}: image_size {self.size} is not a multiple of the DINOv2 patch size {self.patch}; "
-                f"use e.g. {self.patch * round(self.size[0] / self.patch)}"
-            )
-        self.grid = (self.size[0] // self.patch, self.size[1] // self.patch)
+        self.grid = patch_grid(self.size, self.patch, where, "DINOv2", self.patch * round(self.size[0] / self.patch))
         self.sigma, self.top_fraction = params.sigma, params.top_fraction
         self.bottleneck = NoisyMLP(dim, int(dim * params.mlp_ratio), params.bottleneck_dropout)
         self.decoder = nn.ModuleList(DecoderBlock(dim, heads, params.mlp_ratio) for _ in self.layers)
