@@ -26,13 +26,7 @@ def simplenet(params: dict, seed: int = 0) -> Detector:
 class TestSimpleNetConformance(VisionDetectorConformance):
     detector_id = "vision.simplenet"
     params = TINY
-
-    def fitted(self, seed: int = 0) -> Detector:
-        if seed != 0:  # determinism still fits twice with seed 123
-            return super().fitted(seed)
-        if not hasattr(type(self), "_fitted0"):
-            type(self)._fitted0 = super().fitted(seed)
-        return type(self)._fitted0
+    reuse_seed0_fit = True  # determinism still fits twice with seed 123
 
 
 def test_truncated_l1_is_zero_beyond_the_margins() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from omniad.data import Subset
+from omniad.detector import Detector
 from omniad.testing import DetectorConformance
 
 TINY_BACKBONE: dict[str, Any] = {
@@ -34,9 +35,20 @@ class VisionDetectorConformance(DetectorConformance):
 
     texture: str = "stripes"
     atol = 1e-5
+    #: fit once with seed 0 and share that detector between the read-only checks (for detectors
+    #: that train); other seeds (the determinism check) still fit afresh
+    reuse_seed0_fit: bool = False
 
     def make_subset(self) -> Subset:
         return tiny_subset(self.texture, n_train=6, n_normal=3, n_anomalous=3, size=48)
+
+    def fitted(self, seed: int = 0) -> Detector:
+        if seed != 0 or not self.reuse_seed0_fit:
+            return super().fitted(seed)
+        cls = type(self)
+        if "_fitted0" not in cls.__dict__:
+            cls._fitted0 = super().fitted(seed)
+        return cls._fitted0
 
 
 def write_png(path: Path, array: np.ndarray) -> Path:
