@@ -82,6 +82,7 @@ VARIANTS: list[tuple[str, str, dict[str, Any]]] = [
     ("Sub-IForest, all positions per tree", "timeseries.sub_iforest", {"max_features": 1.0}),
     ("ensemble, min-max average", "timeseries.ensemble", {"combine": "minmax_mean"}),
     ("STRAY, no smoothing", "timeseries.stray", {"smooth": False}),
+    ("POLY, smoothed over one window", "timeseries.poly", {"smooth": True}),
 ]
 
 

@@ -204,6 +204,9 @@ def test_poly_warm_up_and_constant_series() -> None:
     scores = local("timeseries.poly", x, window=PERIOD)
     assert np.all(scores[: 48 // PERIOD * PERIOD] == 0)  # min(500, 10%) = 48 points of warm-up
     np.testing.assert_array_equal(local("timeseries.poly", np.full(300, 2.0)), 0.0)
+    smoothed = local("timeseries.poly", x, window=PERIOD, smooth=True)
+    brute = [scores[max(0, t - PERIOD // 2) : t - PERIOD // 2 + PERIOD].mean() for t in range(scores.size)]
+    np.testing.assert_allclose(smoothed, brute, rtol=1e-9)
 
 
 # -- real data --------------------------------------------------------------------------------

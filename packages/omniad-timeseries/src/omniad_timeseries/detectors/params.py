@@ -46,6 +46,11 @@ class POLYParams(WindowParams, ChannelParams):
     neighborhood: int | None = Field(
         default=None, ge=4, description="points around each block used for the fit; None = max(10 * window, 100)"
     )
+    smooth: bool = Field(
+        default=False,
+        description="average the timestep scores over one window (off = TSB-AD's POLY; the rule was chosen "
+        "on synthetic and sktime's bundled series, see docs/benchmark-nab.md)",
+    )
 
 
 class IForestParams(WindowParams):

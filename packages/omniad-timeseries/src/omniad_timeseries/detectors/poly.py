@@ -11,6 +11,7 @@ Differences to TSB-AD's code, none of which moves its results beyond noise: the 
 is fitted in coordinates centred on the block (better conditioned for power 4 on long
 series) and evaluated on the block's own timesteps (TSB-AD evaluates it on a grid
 stretched by one step), and a constant series scores 0 everywhere instead of dividing by 0.
+``smooth=True`` (not TSB-AD) averages the scores over one window.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import math
 
 import numpy as np
 
-from omniad_timeseries.detectors.base import SeriesDetector
+from omniad_timeseries.detectors.base import SeriesDetector, moving_average
 from omniad_timeseries.detectors.params import POLYParams
 
 WARMUP_MAX = 500
@@ -70,4 +71,5 @@ class POLY(SeriesDetector):
 
     def _score_channel(self, x: np.ndarray, channel: int) -> np.ndarray:
         window = self.resolve_window(x[:, None])
-        return poly_scores(x, window, self.params.power, self.params.neighborhood)
+        scores = poly_scores(x, window, self.params.power, self.params.neighborhood)
+        return moving_average(scores, window) if self.params.smooth else scores
