@@ -5,7 +5,9 @@ from __future__ import annotations
 from omniad.registry import Registrar
 
 _P = "omniad_vision.datasets.params"
-_COMMON = {"modality": "vision", "localization": "pixel"}
+# The MVTec AD protocol: image AUROC first, then pixel AUROC and AUPRO (FPR <= 0.3).
+_METRICS = ("core.auroc", "core.local_auroc", "vision.aupro", "core.aupr", "core.f1_max", "core.local_f1_max")
+_COMMON = {"modality": "vision", "localization": "pixel", "metrics": _METRICS}
 
 
 def register(registry: Registrar) -> None:
