@@ -83,6 +83,7 @@ VARIANTS: list[tuple[str, str, dict[str, Any]]] = [
     ("ensemble, min-max average", "timeseries.ensemble", {"combine": "minmax_mean"}),
     ("STRAY, no smoothing", "timeseries.stray", {"smooth": False}),
     ("POLY, smoothed over one window", "timeseries.poly", {"smooth": True}),
+    ("USAD, raw input (what TSB-AD feeds it)", "timeseries.usad", {"normalize": "none"}),
 ]
 
 
