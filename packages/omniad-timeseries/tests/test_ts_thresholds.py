@@ -78,10 +78,10 @@ def test_spot_false_alarm_rate_and_real_alarms() -> None:
 
 def test_dspot_follows_a_drift_that_spot_cannot() -> None:
     rng = np.random.default_rng(2)
-    n = 6000
+    n = 4000
     stream = rng.standard_exponential(n) + np.linspace(0, 10, n)  # the level drifts up
-    plain = SPOT(q=1e-3).fit(stream[:2000]).run(stream[2000:])
-    drift = SPOT(q=1e-3, depth=50).fit(stream[:2000]).run(stream[2000:])
+    plain = SPOT(q=1e-3).fit(stream[:1500]).run(stream[1500:])
+    drift = SPOT(q=1e-3, depth=50).fit(stream[:1500]).run(stream[1500:])
     assert plain.alarms.mean() > 0.05  # plain SPOT flags a good part of the drift
     assert drift.alarms.mean() < 0.005  # DSPOT stays near its risk q
 
