@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pytest
-
 from omniad.data import Split, Subset
 from omniad.plugins import get_registry
 from omniad.testing import DetectorConformance
@@ -31,13 +29,6 @@ class ClassicConformance(DetectorConformance):
             )
             _CACHE["small"] = Subset(name="small", train=first.train, test=test).validate("test data")
         return _CACHE["small"]
-
-    def test_discovery_imports_no_heavy_modules(self) -> None:
-        # Every classic card and Params model lives in the same two light modules
-        # (classic_cards.py, params.py), so one subprocess check (TestPOLY) covers them all.
-        if self.detector_id != "timeseries.poly":
-            pytest.skip("same card/params modules as timeseries.poly, checked there")
-        super().test_discovery_imports_no_heavy_modules()
 
 
 class TestPOLY(ClassicConformance):
