@@ -83,7 +83,7 @@ VARIANTS: list[tuple[str, str, dict[str, Any]]] = [
     ("ensemble, min-max average", "timeseries.ensemble", {"combine": "minmax_mean"}),
     ("STRAY, no smoothing", "timeseries.stray", {"smooth": False}),
     ("POLY, smoothed over one window", "timeseries.poly", {"smooth": True}),
-    ("USAD, raw input (what TSB-AD feeds it)", "timeseries.usad", {"normalize": "none"}),
+    ("USAD, min-max scaled input (the USAD paper)", "timeseries.usad", {"normalize": "minmax"}),
 ]
 
 
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help=f"JSON-lines results cache ({DEFAULT_CACHE})")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--rerun", action="store_true", help="ignore cached results of the selected runs")
+    parser.add_argument("--rerun", action="store_true", help="ignore cached results of the selected runs (needed after changing a default: the cache is keyed by the parameters given, not the defaults)")
     parser.add_argument("--report-only", action="store_true", help="no runs: tables from the cache")
     parser.add_argument("--no-doc", action="store_true", help="print the tables instead of writing the doc")
     args = parser.parse_args(argv)

@@ -88,8 +88,9 @@ class USADParams(TrainingParams):
     alpha: float = Field(default=0.1, ge=0, description="weight of AE1's error in the score")
     beta: float = Field(default=0.9, ge=0, description="weight of AE2(AE1)'s error in the score")
     normalize: Normalize = Field(
-        default="minmax",
-        description="as TrainingParams; minmax by default because USAD's decoders end in a sigmoid",
+        default="none",
+        description="as TrainingParams; none by default = what TSB-AD 1.5 feeds USAD (its figures are "
+        "reproduced exactly); 'minmax' is the USAD paper's choice for its sigmoid decoders",
     )
 
 
