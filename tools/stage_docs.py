@@ -39,17 +39,23 @@ def stage(out: Path) -> list[str]:
         target = out / ("index.md" if rel == Path("README.md") else rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         text = md.read_text()
-        target.write_text(text)
         for link in LINK.findall(text):
             if "://" in link or link.startswith("mailto:"):
                 continue
             linked = (md.parent / link).resolve()
             if not linked.exists():
                 problems.append(f"{rel}: broken link {link}")
+            elif linked == ROOT / "README.md":
+                # On the site the root README is the home page, index.md.
+                text = text.replace(f"]({link}", f"]({link[: -len('README.md')]}index.md")
+            elif linked.is_dir() and (linked / "README.md").exists():
+                # GitHub shows a folder's README; the site needs the file itself.
+                text = text.replace(f"]({link})", f"]({link.rstrip('/')}/README.md)")
             elif linked.is_file() and linked.suffix != ".md":
                 dest = out / linked.relative_to(ROOT)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(linked, dest)
+        target.write_text(text)
     return problems
 
 
