@@ -15,19 +15,23 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 Backend = Literal["auto", "numpy", "stumpy"]
 NUMPY_MAX_LENGTH = 20_000
 REANCHOR = 512  # recompute dot products exactly every so many rows (bounds rounding drift)
-STD_EPS = 1e-8
 
 
-def _stats(x: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
-    csum = np.r_[0.0, np.cumsum(x)]
-    csq = np.r_[0.0, np.cumsum(x * x)]
-    mean = (csum[m:] - csum[:-m]) / m
-    var = np.maximum((csq[m:] - csq[:-m]) / m - mean**2, 0.0)
-    return mean, np.sqrt(var)
+def _stats(x: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, standard deviation and constancy of every subsequence.
+
+    Computed on the windows themselves, not from running sums: running sums cancel
+    catastrophically on a long flat stretch at a large level (a constant subsequence then
+    shows a standard deviation of 1e-4 instead of 0). Constancy is stumpy's exact test
+    (max == min), so flat stretches get stumpy's distances.
+    """
+    windows = sliding_window_view(x, m)
+    return windows.mean(axis=1), windows.std(axis=1), np.ptp(windows, axis=1) == 0
 
 
 def _dots(query: np.ndarray, series: np.ndarray) -> np.ndarray:
@@ -35,8 +39,10 @@ def _dots(query: np.ndarray, series: np.ndarray) -> np.ndarray:
     return np.correlate(series, query, mode="valid")
 
 
-def _distances(qt: np.ndarray, m: int, mu_q: float, sd_q: float, mu: np.ndarray, sd: np.ndarray) -> np.ndarray:
-    const_q, const = sd_q < STD_EPS, sd < STD_EPS
+def _distances(
+    qt: np.ndarray, m: int, q: tuple[float, float, bool], mu: np.ndarray, sd: np.ndarray, const: np.ndarray
+) -> np.ndarray:
+    mu_q, sd_q, const_q = q
     with np.errstate(divide="ignore", invalid="ignore"):
         corr = (qt - m * mu_q * mu) / (m * sd_q * sd)
     d2 = 2 * m * (1 - np.clip(corr, -1.0, 1.0))
@@ -49,8 +55,8 @@ def _distances(qt: np.ndarray, m: int, mu_q: float, sd_q: float, mu: np.ndarray,
 
 def _join(a: np.ndarray, b: np.ndarray, m: int, exclusion: int | None) -> np.ndarray:
     """For each subsequence of ``a``: distance to its nearest subsequence of ``b`` (numpy STOMP)."""
-    mu_a, sd_a = _stats(a, m)
-    mu_b, sd_b = _stats(b, m)
+    mu_a, sd_a, const_a = _stats(a, m)
+    mu_b, sd_b, const_b = _stats(b, m)
     n_b = b.size - m + 1
     best = np.full(a.size - m + 1, np.inf)
     qt = _dots(b[:m], a)
@@ -60,7 +66,7 @@ def _join(a: np.ndarray, b: np.ndarray, m: int, exclusion: int | None) -> np.nda
             qt[0] = float(np.dot(b[j : j + m], a[:m]))
         elif j:
             qt = _dots(b[j : j + m], a)
-        d = _distances(qt, m, mu_b[j], sd_b[j], mu_a, sd_a)
+        d = _distances(qt, m, (mu_b[j], sd_b[j], bool(const_b[j])), mu_a, sd_a, const_a)
         if exclusion is not None:
             d[max(0, j - exclusion) : j + exclusion + 1] = np.inf
         np.minimum(best, d, out=best)
