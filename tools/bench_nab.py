@@ -84,6 +84,9 @@ VARIANTS: list[tuple[str, str, dict[str, Any]]] = [
     ("STRAY, no smoothing", "timeseries.stray", {"smooth": False}),
     ("POLY, smoothed over one window", "timeseries.poly", {"smooth": True}),
     ("USAD, min-max scaled input (the USAD paper)", "timeseries.usad", {"normalize": "minmax"}),
+    ("Sub-KNN, raw windows", "timeseries.sub_knn", {"normalize": "none"}),
+    ("Sub-KNN, targets.md's point-wise recipe (raw windows of 100, k=5, max over covering windows)",
+     "timeseries.sub_knn", {"window": 100, "n_neighbors": 5, "normalize": "none", "point_score": "max_cover"}),
 ]
 
 
@@ -230,13 +233,14 @@ def markdown(summary: list[dict[str, Any]], records: list[dict[str, Any]], comma
     return "\n".join(lines)
 
 
-def write_doc(table: str) -> None:
-    text = DOC.read_text() if DOC.is_file() else f"# NAB parity benchmark\n\n{START}\n{END}\n"
-    if START not in text:
-        text += f"\n{START}\n{END}\n"
-    head, rest = text.split(START, 1)
-    tail = rest.split(END, 1)[1] if END in rest else ""
-    DOC.write_text(f"{head}{START}\n{table}\n{END}{tail}")
+def write_doc(table: str, start: str = START, end: str = END) -> None:
+    """Replace what stands between the markers in the NAB doc (appended when missing)."""
+    text = DOC.read_text() if DOC.is_file() else f"# NAB parity benchmark\n\n{start}\n{end}\n"
+    if start not in text:
+        text += f"\n{start}\n{end}\n"
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1] if end in rest else ""
+    DOC.write_text(f"{head}{start}\n{table}\n{end}{tail}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from omniad_timeseries.datasets.reading import shared_data_root
 from omniad_timeseries.detectors.kmeans import mean_cover
 from omniad_timeseries.detectors.profile import ab_join, self_join
 from omniad_timeseries.detectors.windowed import window_zscore
-from omniad_timeseries.windows import sliding_windows
+from omniad_timeseries.windows import max_cover, sliding_windows
 
 PERIOD = 16
 
@@ -130,11 +130,76 @@ def test_profile_joins_equal_brute_force() -> None:
     np.testing.assert_allclose(ab_join(x, b, m, "numpy"), brute_ab, atol=1e-7)
 
 
+
+def test_profile_join_on_a_long_series_with_flat_stretches_equals_vectorised_brute_force() -> None:
+    # running sums of a long series lose the spread of a window to rounding (1e-6 where it is 0,
+    # errors of 1e-3 elsewhere); windows computed directly do not
+    rng = np.random.default_rng(2)
+    x = np.abs(rng.normal(size=1500)) * 3 + rng.integers(0, 50)
+    x[900:960] = x[1200:1260] = round(float(x[899]), 1)
+    m, zone = 16, 4
+    w = sliding_windows(x[:, None], m)
+    const = np.ptp(w, axis=1) == 0
+    z = np.zeros_like(w)
+    z[~const] = (w[~const] - w[~const].mean(1, keepdims=True)) / w[~const].std(1, keepdims=True)
+    d = np.sqrt(np.maximum(((z[:, None, :] - z[None, :, :]) ** 2).sum(-1), 0))
+    d[np.ix_(const, const)] = 0.0
+    d[np.ix_(const, ~const)] = d[np.ix_(~const, const)] = np.sqrt(m)
+    idx = np.arange(len(w))
+    d[np.abs(idx[:, None] - idx[None, :]) <= zone] = np.inf
+    # sqrt(2m(1 - corr)) turns a 1e-12 rounding of corr near 1 into ~1e-5 near distance 0 (stumpy too)
+    np.testing.assert_allclose(self_join(x, m, "numpy"), d.min(1), atol=1e-4)
+
+
 def test_mean_cover_equals_brute_force() -> None:
     scores = np.random.default_rng(0).random(20)
     w, length = 5, 24
     brute = [np.mean([scores[i] for i in range(scores.size) if i <= t < i + w]) for t in range(length)]
     np.testing.assert_allclose(mean_cover(scores, w, length), brute)
+
+
+def test_max_cover_equals_brute_force_with_and_without_stride() -> None:
+    scores = np.random.default_rng(1).random(20)
+    w, length = 5, 24
+    brute = [max(scores[i] for i in range(scores.size) if i <= t < i + w) for t in range(length)]
+    np.testing.assert_allclose(max_cover(scores, w, length), brute)
+    strided = scores[:8]  # windows start at 0, 3, ..., 21; the last one covers 21-25 of 26
+    brute = [max(strided[i] for i in range(8) if 3 * i <= t < 3 * i + w) for t in range(26)]
+    np.testing.assert_allclose(max_cover(strided, w, 26, stride=3), brute)
+
+
+@pytest.mark.parametrize("detector_id", ["timeseries.sub_knn", "timeseries.sub_pca", "timeseries.matrix_profile"])
+def test_point_score_max_cover_takes_the_covering_windows_maximum(detector_id: str) -> None:
+    x = seasonal_series()
+    centred = local(detector_id, x, window=PERIOD)
+    covered = local(detector_id, x, window=PERIOD, point_score="max_cover")
+    head = int(np.ceil((PERIOD - 1) / 2))
+    window_scores = centred[head : head + x.size - PERIOD + 1]  # the centre rule places each window once
+    np.testing.assert_allclose(covered, max_cover(window_scores, PERIOD, x.size), rtol=1e-9)
+    assert not np.allclose(covered, centred)
+    with pytest.raises(ConfigError, match="point_score"):
+        detector(detector_id, point_score="median")
+
+
+def test_sub_knn_on_raw_windows_with_max_cover_is_pyod_knn_the_targets_recipe() -> None:
+    pyod_knn = pytest.importorskip("pyod.models.knn")
+    x = seasonal_series()
+    x = x * 3.0 + 7.0  # level and scale survive "none": the recipe z-normalises the series itself
+    expected = pyod_knn.KNN(n_neighbors=5, method="largest").fit(sliding_windows(x[:, None], PERIOD)).decision_scores_
+    ours = local("timeseries.sub_knn", x, window=PERIOD, n_neighbors=5, normalize="none", point_score="max_cover")
+    np.testing.assert_allclose(ours, max_cover(expected, PERIOD, x.size), rtol=1e-9)
+
+
+def test_normalize_option_overrides_the_tsbad_default_and_survives_save_load(tmp_path) -> None:
+    x, other = seasonal_series(), seasonal_series(seed=1)
+    shape_only = local("timeseries.sub_knn", x, window=PERIOD)
+    det = detector("timeseries.sub_knn", window=PERIOD, normalize="column").fit([x])
+    assert not np.allclose(det.score([x]).local[0], shape_only)
+    det.save(tmp_path / "knn")
+    loaded = type(det).load(tmp_path / "knn")
+    np.testing.assert_allclose(loaded.score([other]).local[0], det.score([other]).local[0], rtol=1e-12)
+    with pytest.raises(ConfigError, match="normalize"):
+        detector("timeseries.sub_pca", normalize="minmax")
 
 
 def test_window_zscore_constant_windows_are_zero() -> None:

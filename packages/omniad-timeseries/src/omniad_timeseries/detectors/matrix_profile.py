@@ -18,6 +18,7 @@ from omniad.errors import DataError
 from omniad_timeseries.detectors.base import SeriesDetector
 from omniad_timeseries.detectors.params import MatrixProfileParams
 from omniad_timeseries.detectors.profile import ab_join, self_join
+from omniad_timeseries.windows import max_cover
 
 
 def finite(profile: np.ndarray) -> np.ndarray:
@@ -60,6 +61,8 @@ class MatrixProfile(SeriesDetector):
             if not joins:
                 raise DataError(f"{self.where}: no training series is as long as the window ({window})")
             profile = np.min(joins, axis=0)
+        if self.params.point_score == "max_cover":
+            return max_cover(profile, window, x.size)
         return place_profile(profile, window, x.size)
 
     def get_state(self) -> dict[str, Any]:

@@ -15,12 +15,23 @@ from omniad.params import Params
 
 ChannelCombine = Literal["mean", "max"]
 ProfileBackend = Literal["auto", "numpy", "stumpy"]
+PointScore = Literal["centre", "max_cover"]
+WindowNormalization = Literal["default", "none", "column", "window"]
 
 _WINDOW_HELP = "sub-sequence length; None = TSB-AD's period rule (find_length_rank) with 'periodicity'"
 _PERIODICITY_HELP = "which autocorrelation peak sets the window when 'window' is None (TSB-AD's rank 1-3)"
 _BACKEND_HELP = (
     "matrix-profile joins: numpy (no compilation), stumpy (numba; faster on long series but "
     "compiles for tens of seconds per process) or auto (numpy up to 20,000 points)"
+)
+_POINT_SCORE_HELP = (
+    "how window scores become timestep scores: centre = a window's score goes to its centre "
+    "timestep (TSB-AD); max_cover = a timestep gets the highest score of all windows that contain it"
+)
+_NORMALIZE_HELP = (
+    "how windows are scaled before the model: default = TSB-AD's choice for this detector; none = raw "
+    "windows (keeps the level); column = standardise each window position with training statistics; "
+    "window = z-normalise every window on its own (shape only, the level is lost)"
 )
 _COMBINE_HELP = "how per-channel scores (each min-max scaled) become one score on multivariate input"
 
@@ -30,11 +41,19 @@ class WindowParams(Params):
     periodicity: int = Field(default=1, ge=1, le=3, description=_PERIODICITY_HELP)
 
 
+class PointScoreParams(Params):
+    point_score: PointScore = Field(default="centre", description=_POINT_SCORE_HELP)
+
+
+class WindowScoringParams(PointScoreParams):
+    normalize: WindowNormalization = Field(default="default", description=_NORMALIZE_HELP)
+
+
 class ChannelParams(Params):
     channel_combine: ChannelCombine = Field(default="mean", description=_COMBINE_HELP)
 
 
-class SubPCAParams(WindowParams):
+class SubPCAParams(WindowParams, WindowScoringParams):
     n_components: int | float | None = Field(
         default=None, description="components kept: int, variance fraction in (0, 1), or None = all"
     )
@@ -53,7 +72,7 @@ class POLYParams(WindowParams, ChannelParams):
     )
 
 
-class IForestParams(WindowParams):
+class IForestParams(WindowParams, WindowScoringParams):
     window: int | None = Field(default=100, ge=1, description=_WINDOW_HELP)
     n_estimators: int = Field(default=200, ge=1)
     max_samples: Literal["auto"] | int | float = Field(default="auto", description="scikit-learn's max_samples")
@@ -69,7 +88,7 @@ class SubIForestParams(IForestParams):
     n_estimators: int = Field(default=150, ge=1)
 
 
-class LOFParams(WindowParams):
+class LOFParams(WindowParams, WindowScoringParams):
     window: int | None = Field(default=1, ge=1, description=_WINDOW_HELP)
     n_neighbors: int = Field(default=50, ge=1)
     metric: str = Field(default="minkowski", description="scikit-learn neighbour metric")
@@ -81,19 +100,19 @@ class SubLOFParams(LOFParams):
     n_neighbors: int = Field(default=30, ge=1)
 
 
-class SubKNNParams(WindowParams):
+class SubKNNParams(WindowParams, WindowScoringParams):
     periodicity: int = Field(default=2, ge=1, le=3, description=_PERIODICITY_HELP)
     n_neighbors: int = Field(default=50, ge=1)
     method: Literal["largest", "mean", "median"] = Field(default="largest", description="how k distances become one")
 
 
-class SubHBOSParams(WindowParams):
+class SubHBOSParams(WindowParams, WindowScoringParams):
     n_bins: int = Field(default=10, ge=2)
     alpha: float = Field(default=0.1, gt=0, lt=1, description="added to densities before the log")
     tol: float = Field(default=0.5, ge=0, le=1, description="out-of-range tolerance in bin widths")
 
 
-class SubMCDParams(WindowParams):
+class SubMCDParams(WindowParams, WindowScoringParams):
     periodicity: int = Field(default=3, ge=1, le=3, description=_PERIODICITY_HELP)
     support_fraction: float | None = Field(default=None, gt=0, le=1)
 
@@ -111,7 +130,7 @@ class KShapeADParams(WindowParams, ChannelParams):
     backend: ProfileBackend = Field(default="auto", description=_BACKEND_HELP)
 
 
-class MatrixProfileParams(WindowParams, ChannelParams):
+class MatrixProfileParams(WindowParams, ChannelParams, PointScoreParams):
     reference: Literal["self", "train"] = Field(
         default="self",
         description="self = discord score within the scored series (TSB-AD); train = distance to the "

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from omniad_timeseries.detectors.base import SeriesDetector, fingerprint
-from omniad_timeseries.windows import sliding_windows, window_to_point
+from omniad_timeseries.windows import max_cover, sliding_windows, window_to_point
 
 IN_SAMPLE_PREFIX = "in_sample_"
 
@@ -35,6 +35,7 @@ def window_zscore(windows: np.ndarray, window: int, n_channels: int) -> np.ndarr
 class WindowModel(SeriesDetector):
     """Base of the sub-sequence detectors; subclasses fit and score window matrices."""
 
+    #: TSB-AD's scaling for this detector, used when ``params.normalize`` is "default":
     #: "none", "column" (standardise each window position with training statistics) or
     #: "window" (z-normalise every window on its own)
     normalization: ClassVar[str] = "none"
@@ -53,19 +54,26 @@ class WindowModel(SeriesDetector):
         """Rebuild derived objects after ``set_state`` (e.g. refit a forest from saved windows)."""
 
     def _to_points(self, window_scores: np.ndarray, length: int) -> np.ndarray:
-        """Window scores to timestep scores: the window's centre gets its score (TSB-AD)."""
+        """Window scores to timestep scores, by the ``point_score`` rule (default: TSB-AD's centre)."""
+        if self.params.point_score == "max_cover":
+            return max_cover(window_scores, self.window_, length)
         return window_to_point(window_scores, self.window_, length)
 
     # -- machinery -------------------------------------------------------------------------
+    @property
+    def window_norm(self) -> str:
+        chosen = getattr(self.params, "normalize", "default")  # KMeansAD keeps TSB-AD's fixed choice
+        return self.normalization if chosen == "default" else chosen
+
     def min_length(self) -> int:
         return int(getattr(self, "window_", 2))
 
     def windows(self, x: np.ndarray) -> np.ndarray:
         """Normalised windows ``(T - w + 1, w * C)`` of one series."""
         raw = sliding_windows(x, self.window_)
-        if self.normalization == "window":
+        if self.window_norm == "window":
             return window_zscore(raw, self.window_, x.shape[1])
-        if self.normalization == "column":
+        if self.window_norm == "column":
             return (raw - self.col_mean_) / self.col_scale_
         return np.ascontiguousarray(raw, dtype=np.float64)
 
@@ -74,7 +82,7 @@ class WindowModel(SeriesDetector):
         for x in series:
             if x.shape[0] < self.window_:
                 self.resolve_window(x)  # raises the clear error
-        if self.normalization == "column":
+        if self.window_norm == "column":
             raw = np.concatenate([sliding_windows(x, self.window_) for x in series])
             self.col_mean_ = raw.mean(axis=0)
             std = raw.std(axis=0)
@@ -101,7 +109,7 @@ class WindowModel(SeriesDetector):
     # -- persistence -----------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {"n_channels_": int(self.n_channels_), "window_": int(self.window_)}
-        if self.normalization == "column":
+        if self.window_norm == "column":
             state.update(col_mean_=self.col_mean_, col_scale_=self.col_scale_)
         state["in_sample_keys_"] = list(self.in_sample_keys_)
         state.update({f"{IN_SAMPLE_PREFIX}{i}": arr for i, arr in enumerate(self.in_sample_)})
@@ -111,7 +119,7 @@ class WindowModel(SeriesDetector):
     def set_state(self, state: dict[str, Any]) -> None:
         self.n_channels_ = int(state["n_channels_"])
         self.window_ = int(state["window_"])
-        if self.normalization == "column":
+        if self.window_norm == "column":
             self.col_mean_ = np.asarray(state["col_mean_"])
             self.col_scale_ = np.asarray(state["col_scale_"])
         self.in_sample_keys_ = list(state["in_sample_keys_"])
