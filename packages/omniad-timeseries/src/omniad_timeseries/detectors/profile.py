@@ -27,7 +27,7 @@ def _stats(x: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     Computed on the windows themselves, not from running sums: running sums cancel
     catastrophically on a long flat stretch at a large level (a constant subsequence then
-    shows a standard deviation of 1e-4 instead of 0). Constancy is stumpy's exact test
+    shows a small non-zero standard deviation instead of 0). Constancy is stumpy's exact test
     (max == min), so flat stretches get stumpy's distances.
     """
     windows = sliding_window_view(x, m)
