@@ -28,6 +28,7 @@ PACKAGES: dict[str, tuple[list[str], str]] = {
     "core": ([f"{CORE}[test]"], "packages/omniad/tests"),
     "timeseries": ([f"{CORE}[test]", "packages/omniad-timeseries[test]"], "packages/omniad-timeseries/tests"),
     "vision": ([f"{CORE}[test]", "packages/omniad-vision[test]"], "packages/omniad-vision/tests"),
+    "logs": ([f"{CORE}[test]", "packages/omniad-logs[test]"], "packages/omniad-logs/tests"),
     "plugin-template": ([f"{CORE}[test]", "plugins/omniad-plugin-template[test]"], "plugins/omniad-plugin-template/tests"),
     "pyod": ([f"{CORE}[test]", "plugins/omniad-pyod[test]"], "plugins/omniad-pyod/tests"),
 }
@@ -35,6 +36,7 @@ ALL = [
     f"{CORE}[test,parquet]",
     "packages/omniad-timeseries[test]",
     "packages/omniad-vision[test]",
+    "packages/omniad-logs[test]",
     "plugins/omniad-plugin-template[test]",
     "plugins/omniad-pyod[test]",
 ]

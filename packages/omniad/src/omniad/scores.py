@@ -5,6 +5,11 @@ sample's localization target (pixel map at input resolution, one score per times
 frame, per point, per line). ``extras`` carries method-specific per-sample arrays such as
 per-variable scores of a multivariate series, so metrics and reports can use them without
 the contract growing a field per method.
+
+``decision`` is the detector's own 0/1 call per sample, for methods whose published decision
+rule is part of the method (DeepLog's top-g rule, PCA's Q-statistic): F1 "at the method's
+decision" is then measured on it (``core.prf_at_decision``), not on a threshold chosen
+with the test labels.
 """
 
 from __future__ import annotations
@@ -22,9 +27,12 @@ class Scores:
     sample: np.ndarray
     local: list[np.ndarray] | None = None
     extras: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    decision: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.sample = np.asarray(self.sample, dtype=np.float64).reshape(-1)
+        if self.decision is not None:
+            self.decision = np.asarray(self.decision).reshape(-1)
         if self.local is not None:
             self.local = [np.asarray(a) for a in self.local]
 
@@ -74,6 +82,14 @@ class Scores:
                         f"ground truth has shape {tuple(target_shapes[i])}; return maps at the "
                         "resolution of the input sample"
                     )
+        if self.decision is not None:
+            if len(self.decision) != n_samples:
+                raise DataError(
+                    f"{where}: returned {len(self.decision)} decisions for {n_samples} samples; "
+                    "give one 0/1 decision per sample"
+                )
+            if not np.isin(self.decision, (0, 1)).all():
+                raise DataError(f"{where}: decisions must be 0 (normal) or 1 (anomalous)")
         for key, arrays in self.extras.items():
             if len(arrays) != n_samples:
                 raise DataError(

@@ -25,6 +25,11 @@ def omniad_register_metrics(registry: Registrar) -> None:
         short_name="F1@t", modality="any", summary="Precision, recall and F1 at a fixed threshold",
     )
     registry.add(
+        id="core.prf_at_decision", target=f"{_M}:PRFAtDecision", short_name="F1@decision", modality="any",
+        summary="Precision, recall and F1 of the detector's own 0/1 decisions (its published decision rule)",
+        tags=("opt-in",),
+    )
+    registry.add(
         id="core.severity_spearman", target=f"{_M}:SeveritySpearman", short_name="Sev-rho", modality="any",
         summary="Spearman correlation between score and severity level (multilevel anomalies)",
         reference="MAD-Bench severity alignment", tags=("opt-in",),

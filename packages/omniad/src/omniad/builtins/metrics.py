@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from pydantic import Field
 
 from omniad import metrics as M
@@ -36,6 +37,22 @@ class PRFAtThreshold(Metric):
 
     def compute(self, truth: Split, scores: Scores) -> MetricValue:
         p, r, f1 = M.precision_recall_f1(*self.sample_arrays(truth, scores), self.params.threshold)
+        return {"f1": f1, "precision": p, "recall": r}
+
+
+class PRFAtDecision(Metric):
+    """Precision, recall and F1 of the detector's own decisions: no test label picks a threshold."""
+
+    def compute(self, truth: Split, scores: Scores) -> MetricValue:
+        labels, _ = self.sample_arrays(truth, scores)
+        if scores.decision is None:
+            from omniad.errors import DataError
+
+            raise DataError(
+                f"{self.where}: the detector makes no decision of its own (Scores.decision is empty); "
+                "use core.f1_max or core.prf_at_threshold for it"
+            )
+        p, r, f1 = M.precision_recall_f1(labels, scores.decision.astype(np.float64), 0.5)
         return {"f1": f1, "precision": p, "recall": r}
 
 

@@ -1,0 +1,35 @@
+"""Entry point of the ``omniad`` group: registers the log components.
+
+Cards live next to the code they describe (``*/cards.py``); this module only routes the
+hooks to them and must stay free of heavy imports.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from omniad import hookimpl
+
+if TYPE_CHECKING:
+    from omniad.registry import Registrar
+
+
+@hookimpl
+def omniad_register_datasets(registry: Registrar) -> None:
+    from omniad_logs.datasets.cards import register
+
+    register(registry)
+
+
+@hookimpl
+def omniad_register_detectors(registry: Registrar) -> None:
+    from omniad_logs.detectors.cards import register
+
+    register(registry)
+
+
+@hookimpl
+def omniad_register_metrics(registry: Registrar) -> None:
+    from omniad_logs.metrics.cards import register
+
+    register(registry)
