@@ -57,14 +57,16 @@ def test_strict_mode_raises(make_plugin, monkeypatch) -> None:
         plugins.PluginManager()
 
 
-def test_duplicate_ids_rejected_first_wins(make_plugin) -> None:
+def test_taking_a_builtin_id_fails_the_whole_plugin(make_plugin) -> None:
+    """Registration is all or nothing: the plugin's valid id is not kept either."""
     make_plugin("dup", DUPLICATE)
     registry = plugins.get_registry()
     assert registry.get("detector", "core.knn").plugin == "omniad"
-    assert ("detector", "dup.other") in registry
+    assert ("detector", "dup.other") not in registry
     info = plugins.get_plugin_manager().plugins["dup"]
-    assert info.status == "partial"
-    assert "'core.knn' is registered twice: by plugin 'omniad' and by plugin 'dup'" in info.error
+    assert info.status == "failed" and info.components == {}
+    assert "omniad_register_detectors" in info.error
+    assert "detector id 'core.knn' is outside its id prefixes ('dup.')" in info.error
 
 
 def test_disable_and_load_switches(make_plugin, monkeypatch) -> None:

@@ -11,8 +11,9 @@ import omniad
 from omniad.errors import ConfigError
 from omniad.metrics import roc_auc
 from omniad.testing import DatasetConformance
+from omniad_plugin_template.plugin import PREFIX
 
-DATASET = "template.sparse_shift"
+DATASET = f"{PREFIX}.sparse_shift"
 SMALL = {"n_train": 100, "n_test_normal": 50, "n_test_anomalous": 20, "n_features": 8}
 
 
@@ -53,7 +54,7 @@ def test_severity_grows_with_shift_size() -> None:
 def test_larger_shifts_are_easier_to_detect() -> None:
     aurocs = []
     for subset in subsets(shifts=[1.0, 8.0], n_test_anomalous=40):
-        det = omniad.create_detector("template.robust_zscore", device="cpu").fit(subset.train.samples)
+        det = omniad.create_detector(f"{PREFIX}.robust_zscore", device="cpu").fit(subset.train.samples)
         aurocs.append(roc_auc(subset.test.labels, det.score(subset.test.samples).sample))
     assert aurocs[1] > 0.99
     assert aurocs[0] < aurocs[1] - 0.1

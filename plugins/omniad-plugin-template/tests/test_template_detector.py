@@ -11,13 +11,14 @@ import omniad
 from omniad.errors import ConfigError, DataError
 from omniad.testing import DetectorConformance
 from omniad_plugin_template.detector import MAD_TO_STD, MEAN_AD_TO_STD
+from omniad_plugin_template.plugin import PREFIX
 
-DETECTOR = "template.robust_zscore"
+DETECTOR = f"{PREFIX}.robust_zscore"
 
 
 class TestRobustZScoreConformance(DetectorConformance):
     detector_id = DETECTOR
-    dataset_id = "template.sparse_shift"
+    dataset_id = f"{PREFIX}.sparse_shift"
     dataset_params: ClassVar[dict[str, Any]] = {"n_train": 120, "n_test_normal": 60, "n_test_anomalous": 12, "shifts": [6.0]}
 
 

@@ -1,4 +1,8 @@
-"""The plugin is discovered through its entry point and listed by the ``omniad`` CLI."""
+"""The plugin is discovered through its entry point and listed by the ``omniad`` CLI.
+
+Names come from the package itself (the prefix from ``plugin.OMNIAD_PREFIXES``, the plugin
+name from the installed entry point), so a renamed copy of the template passes unchanged.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +11,53 @@ import json
 import shutil
 import subprocess
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 
 import omniad
+import omniad_plugin_template
+from omniad.plugins import get_plugin_manager
+from omniad_plugin_template import plugin
+from omniad_plugin_template.plugin import PREFIX
 
 IDS = {
-    ("detector", "template.robust_zscore"),
-    ("dataset", "template.sparse_shift"),
-    ("metric", "template.recall_at_fpr"),
+    ("detector", f"{PREFIX}.robust_zscore"),
+    ("dataset", f"{PREFIX}.sparse_shift"),
+    ("metric", f"{PREFIX}.recall_at_fpr"),
 }
+
+
+def plugin_name() -> str:
+    """The left side of this package's ``[project.entry-points.omniad]`` line."""
+    names = {ep.name for ep in entry_points(group="omniad") if ep.value == plugin.__name__}
+    assert len(names) == 1, (
+        f"expected one installed 'omniad' entry point for {plugin.__name__}, found {sorted(names)}; "
+        "install the package (pip install -e .) after editing pyproject.toml"
+    )
+    return names.pop()
+
+
+def test_plugin_owns_its_prefix() -> None:
+    omniad.get_registry()  # prefixes are claimed and hooks run when the registry is built
+    info = get_plugin_manager().plugins[plugin_name()]
+    assert info.status == "loaded", info.error
+    assert info.prefixes == plugin.OMNIAD_PREFIXES
 
 
 def test_registry_has_the_template_components() -> None:
     registry = omniad.get_registry()
     for kind, component_id in IDS:
         entry = registry.get(kind, component_id)
-        assert entry.plugin == "template"
-        assert entry.plugin_version == "0.1.0"
+        assert entry.plugin == plugin_name()
+        assert entry.plugin_version == omniad_plugin_template.__version__
 
 
 def test_demo_flags() -> None:
     registry = omniad.get_registry()
-    assert registry.get("detector", "template.robust_zscore").card.demo
-    assert registry.get("dataset", "template.sparse_shift").card.demo
+    assert registry.get("detector", f"{PREFIX}.robust_zscore").card.demo
+    assert registry.get("dataset", f"{PREFIX}.sparse_shift").card.demo
 
 
 def omniad_command() -> list[str]:
@@ -48,5 +74,5 @@ def test_omniad_list_shows_the_template_components() -> None:
         [*omniad_command(), "list", "--json"], capture_output=True, text=True, timeout=120, check=False
     )
     assert proc.returncode == 0, proc.stderr[-1000:]
-    listed = {(row["kind"], row["id"]) for row in json.loads(proc.stdout) if row["plugin"] == "template"}
+    listed = {(row["kind"], row["id"]) for row in json.loads(proc.stdout) if row["plugin"] == plugin_name()}
     assert listed == IDS

@@ -9,8 +9,9 @@ import omniad
 from omniad import Scores, Split
 from omniad.errors import ConfigError, DataError
 from omniad.testing import MetricCase, MetricConformance
+from omniad_plugin_template.plugin import PREFIX
 
-METRIC = "template.recall_at_fpr"
+METRIC = f"{PREFIX}.recall_at_fpr"
 
 # Ten normals scored 0.0 .. 0.9 and four anomalies. Ranked from the top:
 # 0.95 A, 0.90 N, 0.85 A, 0.80 N, ... so flagging down to 0.85 costs one false positive.

@@ -13,6 +13,9 @@ from omniad import hookimpl
 if TYPE_CHECKING:
     from omniad.registry import Registrar
 
+#: id prefixes this plugin owns (ids read ``timeseries.<name>``); omniad refuses any other.
+OMNIAD_PREFIXES = ("timeseries",)
+
 
 @hookimpl
 def omniad_register_datasets(registry: Registrar) -> None:

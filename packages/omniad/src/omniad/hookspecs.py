@@ -6,6 +6,10 @@ below, exposed through an entry point in the ``omniad`` group::
     [project.entry-points.omniad]
     my_plugin = "my_package.plugin"
 
+The plugin module declares the id prefixes it owns, ``OMNIAD_PREFIXES = ("my_plugin",)``
+(default: the entry-point name); omniad refuses ids outside them and a prefix another
+plugin owns, and keeps a plugin's components only if all of its hooks succeed.
+
 Each hook receives a ``registry`` for one kind of component and adds cards to it. Cards
 name their implementation as a ``"module:attr"`` string, so the plugin module must stay
 cheap to import: no torch, timm or transformers at module level.

@@ -4,6 +4,13 @@ One broken plugin (a CUDA mismatch, a missing dependency, a bug in its hook) is 
 with its error and skipped, so ``omniad`` keeps working with the others; ``omniad plugins``
 shows what failed. Strict mode turns any such failure into an error, for CI.
 
+Registration is all or nothing per plugin: its three hooks fill a staging registry, which
+is committed only if every hook succeeded and no id clashes, so a half-registered plugin
+(detectors present, metrics missing) never exists. Each plugin owns id prefixes: those its
+module declares in ``OMNIAD_PREFIXES``, else its entry-point name; the built-ins own
+``core``. A prefix that is the name of another installed plugin is reserved for that
+plugin, and a prefix already owned is refused, so no plugin can shadow another's ids.
+
 Environment switches:
 
 - ``OMNIAD_DISABLE_PLUGINS=a,b``: skip these plugins (entry-point names).
@@ -15,6 +22,7 @@ Environment switches:
 from __future__ import annotations
 
 import os
+import re
 import traceback
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
@@ -24,11 +32,14 @@ from typing import Any
 import pluggy
 
 from omniad import hookspecs
-from omniad.errors import OmniadError, PluginLoadError
+from omniad.errors import DuplicateComponentError, PluginLoadError
 from omniad.registry import KINDS, Kind, Registrar, Registry
 
 ENTRY_POINT_GROUP = "omniad"
 BUILTIN_NAME = "omniad"
+BUILTIN_PREFIXES = ("core",)
+PREFIXES_ATTRIBUTE = "OMNIAD_PREFIXES"
+PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")  # the first part of a component id
 ENV_DISABLE = "OMNIAD_DISABLE_PLUGINS"
 ENV_LOAD = "OMNIAD_LOAD_PLUGINS"
 ENV_NO_AUTOLOAD = "OMNIAD_DISABLE_PLUGIN_AUTOLOAD"
@@ -54,10 +65,11 @@ class PluginInfo:
     module: str
     distribution: str | None = None
     version: str | None = None
-    status: str = "loaded"  # builtin | loaded | partial | failed | disabled
+    status: str = "loaded"  # builtin | loaded | failed | disabled
     error: str | None = None
     traceback: str | None = field(default=None, repr=False)
     components: dict[str, list[str]] = field(default_factory=dict)
+    prefixes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,12 +80,41 @@ class PluginInfo:
             "status": self.status,
             "error": self.error,
             "components": self.components,
+            "prefixes": list(self.prefixes),
         }
 
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
+
+
+def declared_prefixes(plugin: ModuleType | object, name: str, declared: Any = None) -> tuple[str, ...]:
+    """The id prefixes a plugin claims: ``declared``, else its module's ``OMNIAD_PREFIXES``,
+    else its entry-point name; checked here because a bare string would claim its letters."""
+    module = getattr(plugin, "__name__", type(plugin).__name__)
+    if declared is None:
+        declared = getattr(plugin, PREFIXES_ATTRIBUTE, None)
+    if declared is None:
+        if not PREFIX_PATTERN.match(name):
+            suggestion = re.sub(r"[^a-z0-9_]", "_", name.lower())
+            raise PluginLoadError(
+                f"plugin name {name!r} is not a valid id prefix (lowercase letters, digits, '_'); "
+                f"declare {PREFIXES_ATTRIBUTE} = ({suggestion!r},) in {module}"
+            )
+        return (name,)
+    if isinstance(declared, str) or not isinstance(declared, (tuple, list)) or not declared:
+        raise PluginLoadError(
+            f"{module}.{PREFIXES_ATTRIBUTE} must be a non-empty tuple of prefixes such as "
+            f"({name!r},), not {declared!r}"
+        )
+    bad = [p for p in declared if not isinstance(p, str) or not PREFIX_PATTERN.match(p)]
+    if bad:
+        raise PluginLoadError(
+            f"{module}.{PREFIXES_ATTRIBUTE}: {', '.join(repr(b) for b in bad)} is not a valid id "
+            "prefix; use lowercase letters, digits and '_', starting with a letter"
+        )
+    return tuple(dict.fromkeys(declared))
 
 
 class PluginManager:
@@ -87,7 +128,10 @@ class PluginManager:
         from omniad import builtins
         from omniad.version import __version__
 
-        self.register(builtins, name=BUILTIN_NAME, distribution="omniad", version=__version__, status="builtin")
+        self.register(
+            builtins, name=BUILTIN_NAME, distribution="omniad", version=__version__, status="builtin",
+            prefixes=BUILTIN_PREFIXES,
+        )
         if autoload is None:
             autoload = not _env_flag(ENV_NO_AUTOLOAD)
         if autoload:
@@ -102,10 +146,13 @@ class PluginManager:
         distribution: str | None = None,
         version: str | None = None,
         status: str = "loaded",
+        prefixes: tuple[str, ...] | None = None,
     ) -> PluginInfo:
+        """Register a plugin object; ``prefixes`` overrides what its module declares."""
         module = getattr(plugin, "__name__", type(plugin).__name__)
         info = PluginInfo(name=name, module=module, distribution=distribution, version=version, status=status)
         try:
+            info.prefixes = declared_prefixes(plugin, name, prefixes)
             self.pm.register(plugin, name=name)
             self.pm.check_pending()
         except Exception as exc:  # a hookimpl with an unknown name or bad signature
@@ -148,9 +195,10 @@ class PluginManager:
             return
         self.register(module, name=ep.name, distribution=dist, version=version)
 
-    def _fail(self, info: PluginInfo, exc: BaseException, *, status: str = "failed") -> None:
-        info.status = status
-        info.error = "; ".join(filter(None, [info.error, _one_line(exc)]))
+    def _fail(self, info: PluginInfo, exc: BaseException, *, where: str | None = None) -> None:
+        info.status = "failed"
+        message = _one_line(exc) if where is None else f"{where}: {_one_line(exc)}"
+        info.error = "; ".join(filter(None, [info.error, message]))
         info.traceback = "".join(traceback.format_exception(exc))
         if self.strict:
             raise PluginLoadError(
@@ -159,35 +207,81 @@ class PluginManager:
             ) from exc
 
     # -- registry -----------------------------------------------------------------------
+    def _ordered(self) -> list[PluginInfo]:
+        """Built-ins first, then plugins by name: the order in which prefixes are claimed."""
+        return sorted(self.plugins.values(), key=lambda p: (p.status != "builtin", p.name))
+
     def build_registry(self) -> Registry:
-        """Call each plugin's hooks separately so one failure cannot hide the others."""
+        """Stage each plugin's hooks apart; commit a plugin only if all of them succeeded."""
         registry = Registry()
-        order = sorted(self.plugins.values(), key=lambda p: (p.status != "builtin", p.name))
-        for kind in KINDS:
-            hook = getattr(self.pm.hook, f"omniad_register_{kind}s")
-            impls = {impl.plugin_name: impl for impl in hook.get_hookimpls()}
-            for info in order:
-                impl = impls.get(info.name)
-                if impl is None or info.status == "failed":
-                    continue
-                self._call(registry, kind, info, impl.function)
+        impls = {
+            kind: {impl.plugin_name: impl for impl in getattr(self.pm.hook, f"omniad_register_{kind}s").get_hookimpls()}
+            for kind in KINDS
+        }
+        self._claim_prefixes()
+        for info in self._ordered():
+            if info.status in ("failed", "disabled"):
+                continue
+            staging = self._stage(info, {kind: impls[kind].get(info.name) for kind in KINDS})
+            if staging is not None:
+                self._commit(registry, staging, info)
         return registry.freeze()
 
-    def _call(self, registry: Registry, kind: Kind, info: PluginInfo, function: Any) -> None:
-        staging = Registry()
-        registrar = Registrar(staging, kind, info.name, info.version)
-        try:
-            function(registry=registrar)
-        except Exception as exc:
-            self._fail(info, exc)
-            return
-        for entry in staging.list(kind):
-            try:
-                registry.add(entry.card, plugin=info.name, plugin_version=info.version)
-            except OmniadError as exc:  # duplicate id: the first registration wins
-                self._fail(info, exc, status="partial")
+    def _claim_prefixes(self) -> None:
+        """Give each prefix to one plugin; a plugin asking for a prefix it cannot have fails."""
+        owners: dict[str, str] = {}
+        for info in self._ordered():
+            if info.status in ("failed", "disabled"):
                 continue
-            info.components.setdefault(kind, []).append(entry.id)
+            problem = None
+            for prefix in info.prefixes:
+                reserved_for = BUILTIN_NAME if prefix in BUILTIN_PREFIXES else prefix if prefix in self.plugins else None
+                owner = owners.get(prefix) or (reserved_for if reserved_for != info.name else None)
+                if owner is not None:
+                    problem = (
+                        f"id prefix {prefix!r} belongs to plugin {owner!r} ({self.plugins[owner].module}); "
+                        f"choose another prefix in {info.module}.{PREFIXES_ATTRIBUTE}"
+                    )
+                    break
+            if problem is not None:
+                self._fail(info, PluginLoadError(problem))
+                continue
+            owners.update(dict.fromkeys(info.prefixes, info.name))
+
+    def _stage(self, info: PluginInfo, impls: dict[Kind, Any]) -> Registry | None:
+        """Run all of one plugin's hooks into a private registry; None when one of them fails."""
+        staging = Registry()
+        for kind, impl in impls.items():
+            if impl is None:
+                continue
+            registrar = Registrar(staging, kind, info.name, info.version, prefixes=info.prefixes)
+            arguments = {"registry": registrar}
+            try:
+                impl.function(*(arguments[name] for name in impl.argnames))
+            except Exception as exc:
+                self._fail(info, exc, where=f"omniad_register_{kind}s (none of its components registered)")
+                return None
+        return staging
+
+    def _commit(self, registry: Registry, staging: Registry, info: PluginInfo) -> bool:
+        """Move a staged plugin into the registry, or nothing of it when one of its ids is taken."""
+        clashes = [
+            f"{entry.kind} {entry.id!r} (plugin {registry.get(entry.kind, entry.id).plugin!r})"
+            for entry in staging.list()
+            if (entry.kind, entry.id) in registry
+        ]
+        if clashes:
+            self._fail(info, DuplicateComponentError(
+                f"ids already registered: {', '.join(clashes)}; none of its components registered; "
+                f"rename them or disable a plugin with {ENV_DISABLE}"
+            ))
+            return False
+        components: dict[str, list[str]] = {}
+        for entry in staging.list():
+            registry.add(entry.card, plugin=info.name, plugin_version=info.version)
+            components.setdefault(entry.kind, []).append(entry.id)
+        info.components = components
+        return True
 
 
 _manager: PluginManager | None = None

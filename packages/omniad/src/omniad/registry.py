@@ -106,6 +106,11 @@ class MetricCard(ComponentCard):
     )
     higher_is_better: bool = True
     short_name: str | None = Field(default=None, description="column header in reports")
+    localization: tuple[str, ...] = Field(
+        default=(),
+        description="for local metrics: the dataset localization kinds it is defined on, e.g. "
+        "('timestep',) for VUS-PR; empty = any dataset with localization (pooled metrics)",
+    )
     honest: bool = Field(
         default=True,
         description="False for metrics known to flatter (point-adjusted F1); reports show "
@@ -249,13 +254,27 @@ class Registry:
 
 
 class Registrar:
-    """What a ``omniad_register_*`` hook receives: adds cards of one kind for one plugin."""
+    """What a ``omniad_register_*`` hook receives: adds cards of one kind for one plugin.
 
-    def __init__(self, registry: Registry, kind: Kind, plugin: str, plugin_version: str | None) -> None:
+    ``prefixes`` are the id prefixes the plugin owns; an id outside them is refused here,
+    inside the hook, so the error names the offending id instead of surfacing later as a
+    clash with the plugin that really owns the prefix. ``None`` (a registrar made by hand)
+    checks no prefix.
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        kind: Kind,
+        plugin: str,
+        plugin_version: str | None,
+        prefixes: tuple[str, ...] | None = None,
+    ) -> None:
         self._registry = registry
         self.kind = kind
         self.plugin = plugin
         self.plugin_version = plugin_version
+        self.prefixes = prefixes
         self.added: list[str] = []
 
     def add(self, card: ComponentCard | None = None, /, **fields: Any) -> None:
@@ -275,6 +294,18 @@ class Registrar:
             raise ConfigError(
                 f"plugin {self.plugin!r}: {type(card).__name__} {card.id!r} given to the "
                 f"{self.kind} hook; register it from omniad_register_{card.kind}s"
+            )
+        if self.prefixes is not None and card.prefix not in self.prefixes:
+            owned = ", ".join(f"'{p}.'" for p in self.prefixes)
+            raise ConfigError(
+                f"plugin {self.plugin!r}: {self.kind} id {card.id!r} is outside its id prefixes "
+                f"({owned}); rename the id, or declare the prefix in the plugin module's "
+                "OMNIAD_PREFIXES if no other plugin owns it"
+            )
+        if card.id in self.added:  # Registry.add would name this plugin twice
+            raise DuplicateComponentError(
+                f"plugin {self.plugin!r}: {self.kind} id {card.id!r} is registered twice; "
+                "give each component its own id"
             )
         self._registry.add(card, plugin=self.plugin, plugin_version=self.plugin_version)
         self.added.append(card.id)

@@ -14,8 +14,11 @@ from omniad import hookimpl
 if TYPE_CHECKING:
     from omniad.registry import Registrar
 
-#: id prefix of every component of this plugin (ids read ``template.<name>``).
-PREFIX = "template"
+#: The id prefixes this plugin owns (ids read ``template.<name>``): omniad refuses ids
+#: outside them, and another plugin cannot take them. The only place the prefix is written;
+#: the tests read it from here.
+OMNIAD_PREFIXES = ("template",)
+PREFIX = OMNIAD_PREFIXES[0]
 #: import path of this package, so renaming the package needs no edit here.
 _PKG = __name__.rpartition(".")[0]
 

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from omniad.registry import Registrar
     from omniad_pyod.catalog import ModelSpec
 
+#: id prefixes this plugin owns (ids read ``pyod.<name>``); omniad refuses any other.
+OMNIAD_PREFIXES = ("pyod",)
+
 #: import names each PyOD-backed detector needs; ECOD and COPOD are scored by omniad itself.
 PYOD_REQUIRES = ("pyod", "sklearn")
 
