@@ -1,0 +1,202 @@
+"""Job claims: how several runners share one output directory without running a job twice.
+
+Before a runner starts a job it creates ``<output>/claims/<key>.json`` with
+``O_CREAT | O_EXCL`` (atomic on local filesystems), holding its pid, host, a random token
+and an expiry. The claim is removed once the job's record is written. A claim is honoured
+while its owner lives: a claim whose owner is gone (same host, pid not running) or whose
+lease ran out (owner on another host that stopped renewing) is taken over. A runner renews
+the leases it holds from a background thread, so a long job keeps its claim however long
+it runs, and a killed runner's claims expire by themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omniad.errors import OmniadError
+
+#: how long a claim stays valid without renewal; generous, since only crashed runners stop renewing
+LEASE_S = 600.0
+#: how often a live runner renews the claims it holds
+RENEW_S = 60.0
+#: how long an unreadable claim file is honoured (its owner may be writing it right now)
+UNREADABLE_GRACE_S = 5.0
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who holds a claim, as read from its file."""
+
+    pid: int
+    host: str
+    started_at: float
+    expires_at: float
+    token: str
+
+    def describe(self) -> str:
+        return f"pid {self.pid}, host {self.host}" if self.pid > 0 else "unknown: its claim file is unreadable"
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid runs on this host (zombies count as gone)."""
+    if pid <= 0:
+        return False
+    if sys.platform == "win32":  # os.kill would terminate it; rely on the lease there
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def _read_owner(path: Path) -> Owner | None:
+    """The claim's owner; None when the file is gone. An unreadable claim is treated as stale."""
+    try:
+        data = json.loads(path.read_text())
+        return Owner(int(data["pid"]), str(data["host"]), float(data["started_at"]),
+                     float(data["expires_at"]), str(data["token"]))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        # junk, or a claim torn by a runner killed while writing it; honoured for a few seconds
+        # in case its owner created it a moment ago and is still writing
+        try:
+            made = path.stat().st_mtime
+        except OSError:
+            made = 0.0
+        return Owner(-1, "?", made, made + UNREADABLE_GRACE_S, "")
+
+
+class Claims:
+    """The claims of one runner in ``<output>/claims``; renews its leases while alive."""
+
+    def __init__(self, root: str | Path, *, lease_s: float = LEASE_S, renew_s: float = RENEW_S) -> None:
+        self.dir = Path(root) / "claims"
+        self.lease_s = lease_s
+        self.renew_s = renew_s
+        self.pid = os.getpid()
+        self.host = socket.gethostname()
+        self.token = uuid.uuid4().hex
+        self._held: dict[str, float] = {}  # key -> started_at
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def path(self, key: str) -> Path:
+        return self.dir / f"{key}.json"
+
+    def is_stale(self, owner: Owner) -> bool:
+        if owner.token == self.token:
+            return False
+        if time.time() > owner.expires_at:
+            return True
+        return owner.host == self.host and not pid_alive(owner.pid)
+
+    def _payload(self, key: str, started_at: float) -> str:
+        return json.dumps({"key": key, "pid": self.pid, "host": self.host, "token": self.token,
+                           "started_at": started_at, "expires_at": time.time() + self.lease_s})
+
+    def _create(self, key: str, started_at: float) -> bool:
+        try:
+            fd = os.open(self.path(key), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w") as fh:
+            fh.write(self._payload(key, started_at))
+        return True
+
+    def acquire(self, key: str) -> Owner | None:
+        """Claim ``key``; None on success, else the live owner that holds it."""
+        started = time.time()
+        for _ in range(5):  # a takeover race lost to another runner: look again
+            try:
+                if self._create(key, started):
+                    with self._lock:
+                        self._held[key] = started
+                    return None
+            except OSError as exc:
+                raise OmniadError(f"cannot create claim {self.path(key)}: {exc.strerror or exc}; "
+                                  "check that the output directory is writable") from None
+            owner = _read_owner(self.path(key))
+            if owner is None:
+                continue  # released between our attempt and the read
+            if not self.is_stale(owner):
+                return owner
+            self._take_over(key, owner)
+        return _read_owner(self.path(key)) or Owner(-1, "?", started, started + UNREADABLE_GRACE_S, "")
+
+    def _take_over(self, key: str, stale: Owner) -> None:
+        """Move a stale claim aside, but only if it is still the stale one we read."""
+        aside = self.dir / f".stale-{key}-{uuid.uuid4().hex}.json"
+        try:
+            os.rename(self.path(key), aside)
+        except FileNotFoundError:
+            return  # someone else moved it first
+        moved = _read_owner(aside)
+        if moved is not None and moved.token != stale.token and not self.is_stale(moved):
+            # a live runner re-claimed it between our read and the rename: give it back
+            with contextlib.suppress(OSError):
+                os.link(aside, self.path(key))
+        aside.unlink(missing_ok=True)
+
+    def release(self, key: str) -> None:
+        """Remove our claim on ``key`` (a claim taken over by someone else is left alone)."""
+        with self._lock:
+            self._held.pop(key, None)
+        owner = _read_owner(self.path(key))
+        if owner is not None and owner.token == self.token:
+            self.path(key).unlink(missing_ok=True)
+
+    def release_all(self) -> None:
+        with self._lock:
+            keys = list(self._held)
+        for key in keys:
+            self.release(key)
+
+    def renew(self) -> None:
+        """Push the expiry of every claim we hold forward by a lease."""
+        with self._lock:
+            held = dict(self._held)
+        for key, started in held.items():
+            owner = _read_owner(self.path(key))
+            if owner is None or owner.token != self.token:
+                continue  # released meanwhile, or taken over after our lease ran out
+            tmp = self.dir / f".renew-{key}-{self.token}.json"
+            try:
+                tmp.write_text(self._payload(key, started))
+                os.replace(tmp, self.path(key))
+            except OSError:
+                tmp.unlink(missing_ok=True)  # retried at the next renewal
+
+    def _renew_loop(self) -> None:
+        while not self._stop.wait(self.renew_s):
+            self.renew()
+
+    def __enter__(self) -> Claims:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._thread = threading.Thread(target=self._renew_loop, name="omniad-claims", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.release_all()
