@@ -145,3 +145,11 @@ def test_missing_or_wrong_weights_say_what_to_pass(tmp_path: Path) -> None:
         winclip(image_size=44).fit(train)
     with pytest.raises(DataError, match="k_shot=9"):
         winclip(k_shot=9).fit(train)
+
+
+def test_scales_larger_than_the_patch_grid_fail_instead_of_shrinking() -> None:
+    from omniad.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"scales=\(2, 9\) but the CLIP patch grid of this input is 4x4; "
+                                          "use windows of at most 4 patches"):
+        winclip(scales=(2, 9)).fit(synthetic().train.samples)

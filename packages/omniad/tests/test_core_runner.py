@@ -53,6 +53,8 @@ def config(tmp_path, detectors, datasets=None, **extra):
 
 def test_broken_jobs_are_recorded_and_the_grid_goes_on(tmp_path, make_plugin) -> None:
     make_plugin("flaky", FLAKY)
+    # a folder where the file should be: passes the plan's existence check, fails at load
+    (tmp_path / "missing.csv").mkdir()
     cfg = config(
         tmp_path,
         [{"id": "core.knn"}, {"id": "flaky.crash"}, {"id": "flaky.nans"}],

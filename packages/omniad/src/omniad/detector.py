@@ -19,7 +19,7 @@ from omniad import persistence
 from omniad.component import Component
 from omniad.data import Samples
 from omniad.device import check_device_request, resolve_device, seed_everything
-from omniad.errors import DataError, NotFittedError
+from omniad.errors import DataError, NotFittedError, OmniadError
 from omniad.scores import Scores
 
 
@@ -56,6 +56,8 @@ class Detector(Component, ABC):
         self.seed = seed
         self.threshold_: float | None = None
         self._fitted = False
+        #: defaults lowered to what the data allows, by ``_limit``: name -> requested, used, why
+        self.adjusted_params: dict[str, dict[str, Any]] = {}
 
     @property
     def device(self) -> str:
@@ -80,6 +82,7 @@ class Detector(Component, ABC):
     def fit(self, samples: Samples) -> Detector:
         checked = _check_samples(samples, f"{self.where}.fit")
         seed_everything(self.seed)
+        self.adjusted_params = {}
         self._fit(checked)
         self._fitted = True
         return self
@@ -100,6 +103,26 @@ class Detector(Component, ABC):
     def _require_fitted(self, where: str) -> None:
         if not self._fitted:
             raise NotFittedError(f"{where}: the detector is not fitted; call fit() first (or load())")
+
+    def _limit(self, name: str, value: int, limit: int, why: str) -> int:
+        """``value`` of parameter ``name`` if the data allows it (``value <= limit``).
+
+        Silently running k=198 under a label that says k=1e9 reports an experiment that did
+        not happen, so a value the user chose fails, naming the limit. Only the parameter's
+        default may be lowered (tiny demo and test subsets), and that is recorded in
+        ``adjusted_params``, which the runner copies into the subset record.
+        ``why`` completes "<name>=<value> but ...", e.g. "this subset has only 199 training
+        windows".
+        """
+        if value <= limit:
+            return value
+        if limit < 1:
+            raise DataError(f"{self.where}: {why}, too few for any {name}; pass more data")
+        field = type(self.params).model_fields.get(name)
+        if field is None or field.is_required() or value != field.default:
+            raise DataError(f"{self.where}: {name}={value} but {why}; use at most {limit}")
+        self.adjusted_params[name] = {"requested": value, "used": limit, "why": why}
+        return limit
 
     # -- thresholds ---------------------------------------------------------------------
     def calibrate(self, normal_samples: Samples, quantile: float = 0.99) -> float:
@@ -142,6 +165,7 @@ class Detector(Component, ABC):
             "params": self.params.model_dump(mode="json"),
             "seed": self.seed,
             "threshold": self.threshold_,
+            "state_keys": sorted(state),  # checked by load(), so a truncated folder fails there
         }
         return persistence.save_dir(path, header, arrays, plain)
 
@@ -151,10 +175,26 @@ class Detector(Component, ABC):
         header, arrays, plain = persistence.load_dir(path)
         target_cls = cls._class_for(header, path)
         det = target_cls(header["params"], device=device, seed=header.get("seed"), component_id=header.get("component_id"))
-        det.set_state({**plain, **arrays})
+        persistence.check_state(path, target_cls._saved_keys(header), arrays, plain, det.where)
+        try:
+            det.set_state({**plain, **arrays})
+        except OmniadError:
+            raise
+        except (KeyError, AttributeError, ValueError, TypeError, RuntimeError, IndexError) as exc:
+            raise DataError(
+                f"{path}: saved state does not fit {det.where} ({type(exc).__name__}: {exc}); re-save the model"
+            ) from None
         det.threshold_ = header.get("threshold")
         det._fitted = True
         return det
+
+    @classmethod
+    def _saved_keys(cls, header: dict[str, Any]) -> list[str]:
+        """State entries a saved folder must hold: listed in its header, or (older saves) declared."""
+        keys = header.get("state_keys")
+        if isinstance(keys, list) and all(isinstance(k, str) for k in keys):
+            return keys
+        return list(cls.state_attributes) if cls.get_state is Detector.get_state else []
 
     @classmethod
     def _class_for(cls, header: dict[str, Any], path: str | Path) -> type[Detector]:

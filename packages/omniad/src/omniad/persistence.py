@@ -76,3 +76,25 @@ def load_dir(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray], d
     except Exception as exc:  # safetensors raises its own error type for corrupt files
         raise DataError(f"{path}: cannot read saved state ({exc})") from None
     return header, arrays, state
+
+
+def check_state(
+    path: str | Path, expected: list[str] | tuple[str, ...], arrays: dict[str, np.ndarray], state: dict[str, Any],
+    owner: str,
+) -> None:
+    """Fail at load, naming the folder and the entry, when the saved state cannot be used.
+
+    A truncated or hand-edited folder would otherwise load "fine" and break at the first
+    ``score`` with an ``AttributeError`` far from its cause.
+    """
+    missing = [k for k in expected if k not in arrays and k not in state]
+    if missing:
+        raise DataError(
+            f"{path}: saved state lacks {', '.join(repr(k) for k in missing)} that {owner} needs "
+            f"({ARRAYS_FILE} or {STATE_FILE} is incomplete or from another version); re-save the model"
+        )
+    for key, value in arrays.items():
+        if value.dtype.kind not in "biuf":
+            raise DataError(
+                f"{path}: saved array {key!r} has dtype {value.dtype}, not a number type; re-save the model"
+            )

@@ -31,7 +31,8 @@ class KMeansAD(WindowModel):
     def _fit_windows(self, windows: np.ndarray) -> None:
         from sklearn.cluster import KMeans
 
-        k = min(self.params.n_clusters, len(windows))
+        n = len(windows)
+        k = self._limit("n_clusters", self.params.n_clusters, n, f"this subset has only {n} training windows")
         seed = self.seed if self.seed is not None else 0
         self.centers_ = KMeans(n_clusters=k, random_state=seed, n_init="auto").fit(windows).cluster_centers_
         return None

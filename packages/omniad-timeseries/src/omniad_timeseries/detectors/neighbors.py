@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from omniad.detector import Detector
 from omniad.errors import DataError
 from omniad_timeseries.detectors.params import LOFParams, SubKNNParams, SubLOFParams
 from omniad_timeseries.detectors.windowed import WindowModel
 
 
-def usable_k(k: int, n_windows: int, where: str) -> int:
+def usable_k(detector: Detector, n_windows: int) -> int:
+    """``n_neighbors`` for ``n_windows`` training windows (a window is not its own neighbour)."""
     if n_windows < 2:
-        raise DataError(f"{where}: needs at least 2 training windows, got {n_windows}; use a longer series")
-    return min(k, n_windows - 1)
+        raise DataError(f"{detector.where}: needs at least 2 training windows, got {n_windows}; use a longer series")
+    return detector._limit(
+        "n_neighbors", detector.params.n_neighbors, n_windows - 1,
+        f"this subset has only {n_windows} training windows",
+    )
 
 
 class LOF(WindowModel):
@@ -29,7 +34,7 @@ class LOF(WindowModel):
     def _build(self) -> None:
         from sklearn.neighbors import LocalOutlierFactor
 
-        k = usable_k(self.params.n_neighbors, len(self.train_windows_), self.where)
+        k = usable_k(self, len(self.train_windows_))
         self.lof_ = LocalOutlierFactor(n_neighbors=k, metric=self.params.metric, novelty=True)
         self.lof_.fit(self.train_windows_)
 
@@ -57,7 +62,7 @@ class SubKNN(WindowModel):
     def _build(self) -> None:
         from sklearn.neighbors import NearestNeighbors
 
-        self.k_ = usable_k(self.params.n_neighbors, len(self.train_windows_), self.where)
+        self.k_ = usable_k(self, len(self.train_windows_))
         self.index_ = NearestNeighbors(n_neighbors=self.k_).fit(self.train_windows_)
 
     def _reduce(self, dist: np.ndarray) -> np.ndarray:

@@ -33,7 +33,10 @@ class SubPCA(WindowModel):
             return None
         n_components = self.params.n_components
         if isinstance(n_components, int):
-            n_components = min(n_components, *x.shape)
+            n_components = self._limit(
+                "n_components", n_components, min(x.shape),
+                f"{x.shape[0]} training windows of {x.shape[1]} non-constant values allow only {min(x.shape)} components",
+            )
         pca = PCA(n_components=n_components, random_state=0).fit(x)
         ratio = pca.explained_variance_ratio_ if self.params.weighted else np.ones(pca.n_components_)
         keep = ratio > MIN_RATIO

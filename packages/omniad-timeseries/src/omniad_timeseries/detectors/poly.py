@@ -71,5 +71,8 @@ class POLY(SeriesDetector):
 
     def _score_channel(self, x: np.ndarray, channel: int) -> np.ndarray:
         window = self.resolve_window(x[:, None])
-        scores = poly_scores(x, window, self.params.power, self.params.neighborhood)
+        neighborhood = self.params.neighborhood
+        if neighborhood is not None:
+            neighborhood = self._limit("neighborhood", neighborhood, x.size, f"the series has only {x.size} timesteps")
+        scores = poly_scores(x, window, self.params.power, neighborhood)
         return moving_average(scores, window) if self.params.smooth else scores

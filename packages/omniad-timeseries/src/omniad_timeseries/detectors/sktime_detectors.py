@@ -47,7 +47,7 @@ class STRAY(SeriesDetector):
         rows = sliding_windows(x, window)
         std = rows.std(axis=0)
         rows = (rows - rows.mean(axis=0)) / np.where(std > 1e-12, std, 1.0)
-        k = max(1, min(self.params.k, len(rows) - 1))
+        k = self._limit("k", self.params.k, len(rows) - 1, f"this series has only {len(rows)} windows")
         model = SktimeSTRAY(k=k, knn_algorithm=self.params.knn_algorithm)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=FutureWarning)

@@ -50,5 +50,7 @@ class SR(SeriesDetector):
     per_channel = True
 
     def _score_channel(self, x: np.ndarray, channel: int) -> np.ndarray:
-        s = saliency(x, self.params.amp_window)
+        half = x.size // 2
+        amp_window = self._limit("amp_window", self.params.amp_window, half, f"a series of {x.size} timesteps has {half} frequencies")
+        s = saliency(x, amp_window)
         return relative_to_trailing_mean(s, self.params.score_window) if self.params.score_window > 0 else s

@@ -10,7 +10,7 @@ _THRESHOLD = ("threshold-dependent",)
 
 
 def register(registry: Registrar) -> None:
-    common = {"modality": "timeseries", "level": "local"}
+    common = {"modality": "timeseries", "level": "local", "localization": ("timestep",)}
     vus_ref = "Paparrizos et al., Volume Under the Surface, VLDB 2022 (TSB-AD 1.5 'opt' values)"
     registry.add(
         id="timeseries.vus_pr", target=f"{_C}:VUSPR", params=f"{_P}:VUSParams", short_name="VUS-PR",

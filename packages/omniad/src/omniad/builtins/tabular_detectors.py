@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from omniad.detector import Detector
+from omniad.errors import DataError
 from omniad.params import Params
 from omniad.scores import Scores
 from omniad.tabular import as_matrix
@@ -26,12 +27,17 @@ class KNN(Detector):
     Params = KNNParams
     state_attributes = ("train_",)
 
+    def _k(self) -> int:
+        n = len(self.train_)
+        return self._limit("n_neighbors", self.params.n_neighbors, n, f"only {n} training vectors were given")
+
     def _fit(self, samples: Sequence[Any]) -> None:
         self.train_ = as_matrix(samples, f"{self.where}.fit")
+        self._k()  # fail at fit, not at score, when the data is too small for k
 
     def _score(self, samples: Sequence[Any]) -> Scores:
         x = as_matrix(samples, f"{self.where}.score", n_features=self.train_.shape[1])
-        k = min(self.params.n_neighbors, len(self.train_))
+        k = self._k()
         sq_train = np.einsum("ij,ij->i", self.train_, self.train_)
         out = np.empty(len(x))
         for start in range(0, len(x), self.params.chunk_size):
@@ -54,6 +60,11 @@ class Mahalanobis(Detector):
 
     def _fit(self, samples: Sequence[Any]) -> None:
         x = as_matrix(samples, f"{self.where}.fit")
+        if len(x) < 2:
+            raise DataError(
+                f"{self.where}.fit: a covariance needs at least 2 training rows, got {len(x)}; "
+                "pass more normal samples"
+            )
         self.mean_ = x.mean(0)
         cov = np.cov(x, rowvar=False).reshape(x.shape[1], x.shape[1])
         a = self.params.shrinkage

@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path, PurePath
 from typing import Any
 
 from omniad.errors import ConfigError
+from omniad.params import annotation_members
 from omniad.registry import DatasetCard, Entry, MetricCard, Registry
 from omniad.runner.config import ComponentSpec, MetricSpec, RunConfig
 
@@ -88,6 +90,45 @@ def _resolve_metric(registry: Registry, spec: MetricSpec) -> Resolved:
     return Resolved(spec.id, validated, spec.name or spec.id)
 
 
+def metric_mismatch(card: MetricCard, dataset: DatasetCard) -> str | None:
+    """Why metric ``card`` cannot be computed on ``dataset`` (from the cards alone), else None."""
+    if card.level == "local":
+        needed = " or ".join(repr(k) for k in card.localization)
+        if dataset.localization is None:
+            what = f"per-{card.localization[0]} targets (localization {needed})" if card.localization else (
+                "localization targets"
+            )
+            return f"{card.id} needs {what}; dataset {dataset.id} has none"
+        if card.localization and dataset.localization not in card.localization:
+            return (
+                f"{card.id} needs per-{card.localization[0]} targets (localization {needed}); "
+                f"dataset {dataset.id} has localization {dataset.localization!r}"
+            )
+    if card.modality not in ("any", dataset.modality) and dataset.modality != "any":
+        return f"{card.id} is a {card.modality} metric; dataset {dataset.id} is {dataset.modality} data"
+    return None
+
+
+def missing_paths(entry: Entry, resolved: Resolved) -> list[str]:
+    """Path-typed dataset parameters that name nothing on disk, one message each.
+
+    ``None`` (the default of ``root`` in NAB, MVTec, ...) means "resolve under
+    $OMNIAD_SHARED_DATA when loading" and is left to the dataset.
+    """
+    out = []
+    for name, info in entry.params_model().model_fields.items():
+        value = resolved.params.get(name)
+        if value is None or not isinstance(value, str):
+            continue
+        if not any(isinstance(m, type) and issubclass(m, PurePath) for m in annotation_members(info.annotation)):
+            continue
+        path = Path(value).expanduser()
+        if not path.exists():
+            where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
+            out.append(f"dataset {resolved.id}: parameter {name!r}: {value} does not exist{where}; fix the path")
+    return out
+
+
 def auto_metrics(registry: Registry, dataset: DatasetCard) -> list[Resolved]:
     """The dataset's declared metrics, else every honest metric that fits its modality.
 
@@ -109,7 +150,7 @@ def auto_metrics(registry: Registry, dataset: DatasetCard) -> list[Resolved]:
         assert isinstance(card, MetricCard)
         if card.modality not in ("any", dataset.modality) or not card.honest or "opt-in" in card.tags:
             continue
-        if card.level == "local" and dataset.localization is None:
+        if metric_mismatch(card, dataset) is not None:
             continue
         try:
             params = entry.validate_params({}).model_dump(mode="json")
@@ -117,6 +158,33 @@ def auto_metrics(registry: Registry, dataset: DatasetCard) -> list[Resolved]:
             continue  # needs parameters the user must choose (e.g. a threshold)
         out.append(Resolved(card.id, params, card.id))
     return out
+
+
+def _dataset_metrics(
+    registry: Registry, config: RunConfig, metrics: list[tuple[MetricCard, Resolved]], dataset: DatasetCard,
+    problems: list[str],
+) -> tuple[Resolved, ...]:
+    """The configured metrics that ``dataset`` can be scored with; mismatches go to ``problems``.
+
+    A job without a computable metric would be "ok" with no result, so: with
+    ``pairing = "all"`` every metric must fit every dataset; with ``"modality"`` a metric
+    is left out where it does not fit (as mismatched detectors are), unless that leaves a
+    dataset with none.
+    """
+    if not metrics:
+        return tuple(auto_metrics(registry, dataset))
+    fitting = []
+    misfits = []
+    for card, resolved in metrics:
+        why = metric_mismatch(card, dataset)
+        if why is None:
+            fitting.append(resolved)
+        else:
+            misfits.append(why if resolved.label == resolved.id else f"metric {resolved.label}: {why}")
+    if misfits and (config.pairing == "all" or not fitting):
+        hint = "; choose metrics that fit the dataset" + ("" if config.pairing == "all" else " (or add one)")
+        problems.extend(m + hint for m in misfits)
+    return tuple(fitting)
 
 
 def plan(config: RunConfig, registry: Registry) -> list[Job]:
@@ -131,25 +199,34 @@ def plan(config: RunConfig, registry: Registry) -> list[Job]:
                     sink.append(_resolve(registry, kind, expanded))
                 except ConfigError as exc:
                     problems.append(str(exc))
-    metrics: list[Resolved] = []
+    for s_entry, s_res in datasets:
+        problems.extend(missing_paths(s_entry, s_res))
+    metrics: list[tuple[MetricCard, Resolved]] = []
     for mspec in config.metrics:
         try:
-            metrics.append(_resolve_metric(registry, mspec))
+            m_res = _resolve_metric(registry, mspec)
+            m_card = registry.get("metric", mspec.id).card
+            assert isinstance(m_card, MetricCard)
+            metrics.append((m_card, m_res))
         except ConfigError as exc:
             problems.append(str(exc))
     if problems:
         raise ConfigError("invalid run configuration:\n  - " + "\n  - ".join(problems))
 
     jobs: list[Job] = []
+    per_dataset: dict[str, tuple[Resolved, ...]] = {}
     for d_entry, d_res in detectors:
         for s_entry, s_res in datasets:
             s_card = s_entry.card
             assert isinstance(s_card, DatasetCard)
             if config.pairing == "modality" and d_entry.card.modality not in (s_card.modality, "any"):
                 continue
-            job_metrics = tuple(metrics) if metrics else tuple(auto_metrics(registry, s_card))
+            if s_res.label not in per_dataset:
+                per_dataset[s_res.label] = _dataset_metrics(registry, config, metrics, s_card, problems)
             for seed in config.seeds:
-                jobs.append(Job(d_res, s_res, job_metrics, seed, config.device, config.examples))
+                jobs.append(Job(d_res, s_res, per_dataset[s_res.label], seed, config.device, config.examples))
+    if problems:
+        raise ConfigError("invalid run configuration:\n  - " + "\n  - ".join(dict.fromkeys(problems)))
     if not jobs:
         raise ConfigError(
             "the grid is empty: no detector shares a modality with a dataset; "

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from omniad.detector import Detector
-from omniad.errors import DataError
+from omniad.errors import ConfigError, DataError
 from omniad.scores import Scores
 from omniad_vision.detectors.clip.params import Params
 from omniad_vision.detectors.clip.prompts import prompt_ensemble
@@ -96,6 +96,14 @@ class WinClipNet(nn.Module):
         self.size = as_hw(params.image_size) if params.image_size is not None else (self.native, self.native)
         self.grid = patch_grid(self.size, self.patch, where, "CLIP", self.native)
         self.params = params
+        side = min(self.grid)
+        default = type(params).model_fields["scales"].default
+        # window_indices shrinks a window to the grid; only the default may rely on that
+        if params.scales and params.scales != default and max(params.scales) > side:
+            raise ConfigError(
+                f"{where}: scales={tuple(params.scales)} but the CLIP patch grid of this input is "
+                f"{self.grid[0]}x{self.grid[1]}; use windows of at most {side} patches"
+            )
         self.windows = [window_indices(self.grid, k) for k in params.scales]
 
     def text_directions(self, tokenizer: Any, device: str) -> torch.Tensor:

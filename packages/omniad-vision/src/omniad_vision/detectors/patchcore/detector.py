@@ -49,7 +49,8 @@ class PatchCore(BackboneDetector):
 
     def _support_table(self) -> torch.Tensor:
         """Each bank row's ``num_neighbors`` nearest bank rows (itself first), for Eq. 7."""
-        b = min(self.params.num_neighbors, len(self.memory_bank_))
+        n = len(self.memory_bank_)
+        b = self._limit("num_neighbors", self.params.num_neighbors, n, f"the memory bank has only {n} patches")
         nn = NearestNeighbors(self.memory_bank_, backend=self.params.knn_backend, memory_mb=self.params.knn_memory_mb)
         return nn.search(self.memory_bank_, b)[1]
 
