@@ -172,7 +172,7 @@ def test_nab_unordered_timestamps_checked_or_sorted(tmp_path: Path) -> None:
 
     root = _nab_copy(tmp_path, swap)
     with pytest.raises(DataError, match="timestamps go backwards at row 11"):
-        load("timeseries.nab", root=str(root), series=["one"])
+        load("timeseries.nab", root=str(root), series=["one"], order="check")
     sorted_subset = load("timeseries.nab", root=str(root), series=["one"], order="sort")[0]
     values = pd.read_csv(data_root() / "nab" / "data" / "realA" / "one.csv")["value"].to_numpy().copy()
     values[[10, 11]] = values[[11, 10]]  # each value travels with its timestamp

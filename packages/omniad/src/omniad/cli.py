@@ -50,9 +50,24 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     for p in infos:
         counts = ", ".join(f"{len(v)} {k}s" for k, v in sorted(p.components.items())) or "—"
         status = p.status if not p.error else f"{p.status}: {p.error}"
-        rows.append([p.name, p.distribution or "—", p.version or "—", counts, status])
-    _console().print(_table("omniad plugins", ["plugin", "distribution", "version", "components", "status"], rows))
-    return 1 if args.strict and any(p.status in ("failed", "partial") for p in infos) else 0
+        prefixes = ", ".join(p.prefixes) or "—"
+        rows.append([p.name, p.distribution or "—", p.version or "—", prefixes, counts, status])
+    columns = ["plugin", "distribution", "version", "id prefixes", "components", "status"]
+    _console().print(_table("omniad plugins", columns, rows))
+    return 1 if args.strict and any(p.status == "failed" for p in infos) else 0
+
+
+def _warn_broken_plugins() -> None:
+    """One stderr line per failed plugin: a listing that silently lacks its ids misleads."""
+    from omniad.plugins import get_plugin_manager
+
+    for info in sorted(get_plugin_manager().plugins.values(), key=lambda p: p.name):
+        if info.status == "failed":
+            print(
+                f"warning: plugin {info.name!r} {info.status}, none of its components are listed "
+                f"({info.error}); run `omniad plugins` for details",
+                file=sys.stderr,
+            )
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -62,6 +77,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.kind and kind is None:
         raise OmniadError(f"unknown kind {args.kind!r}; use detectors, datasets or metrics")
     entries = get_registry().list(kind, modality=args.modality)  # type: ignore[arg-type]
+    _warn_broken_plugins()
     if args.json:
         print(json.dumps([{**e.card.model_dump(mode="json"), "kind": e.kind, "plugin": e.plugin} for e in entries], indent=1))
         return 0
@@ -124,6 +140,8 @@ def _print_results(result: Any) -> None:
         for b in sec.rows:
             if b["error"]:
                 console.print(f"[yellow]{b['detector']}:[/] {b['error']}", highlight=False)
+            if b.get("adjusted"):
+                console.print(f"[cyan]{b['detector']} adjusted:[/] {b['adjusted']}", highlight=False)
     for kind, path in result.outputs.items():
         console.print(f"{kind}: {path}", highlight=False)
 
@@ -138,7 +156,8 @@ def _execute(config: Any, args: argparse.Namespace) -> int:
               "run the same command again to resume", file=sys.stderr)
         return 130
     _print_results(result)
-    print(f"{len(result.records)} jobs ({result.ran} run, {result.skipped} reused), "
+    elsewhere = f", {result.elsewhere} being run by another runner" if result.elsewhere else ""
+    print(f"{len(result.records)} jobs ({result.ran} run, {result.skipped} reused{elsewhere}), "
           f"{len(result.failed)} failed", file=sys.stderr)
     return 1 if args.fail_on_error and result.failed else 0
 
@@ -156,20 +175,37 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """Rebuild the reports from the usable records; exit 1 when some records had to be left out."""
     from omniad.runner import report
     from omniad.runner.run import RunResult
     from omniad.runner.store import ResultStore
 
     root = Path(args.results_dir)
-    records = ResultStore(root).records()
+    store = ResultStore(root)
+    scan = store.scan()
+    for problem in scan.problems:
+        print(f"cannot use record {problem}; the job is left out of the report", file=sys.stderr)
+    records = list(scan.records.values())
+    if not records and scan.problems:
+        raise OmniadError(f"{root}: none of its {len(scan.problems)} job records can be used (see above); "
+                          "`omniad run` the grid again to redo those jobs")
     if not records:
         raise OmniadError(f"{root}: no job records found (expected {root}/jobs/*.json); pass a run's output_dir")
+    store.prepare()  # the reports are written beside the records
     title = "omniad results"
     manifest = root / "run.json"
-    if manifest.is_file():
-        title = json.loads(manifest.read_text()).get("name", title)
+    try:
+        name = json.loads(manifest.read_text()).get("name") if manifest.is_file() else None
+    except (ValueError, OSError, AttributeError):
+        name = None  # a damaged manifest costs the title, nothing else
+    if isinstance(name, str):
+        title = name
     outputs = report.write_all(records, root, title=title)
-    _print_results(RunResult(root, [], records, 0, len(records), outputs))
+    _print_results(RunResult(root, [], records, 0, len(records), outputs, problems=scan.problems))
+    if scan.problems:
+        print(f"{len(scan.problems)} of {len(scan.problems) + len(records)} records could not be used; "
+              "the report was written without them", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -2,8 +2,11 @@
 
 A timestep is anomalous when its timestamp lies inside one of the series' windows in
 ``labels/combined_windows.json`` (both ends included, NAB's convention). Rows stay in file
-order, duplicate timestamps included (NAB and TSB-AD score them that way). Series without
-any window carry no detection signal and are skipped unless ``include_unlabelled``.
+order by default, duplicate timestamps and timestamps that go backwards included (NAB and
+TSB-AD score them that way; one real file has a backwards step), because a benchmark loader
+must load every file as its authors score it; each label comes from its own row's timestamp,
+so labels stay with their rows whatever the order. Series without any window carry no
+detection signal and are skipped unless ``include_unlabelled``.
 """
 
 from __future__ import annotations
@@ -102,6 +105,7 @@ class NAB(SeriesDataset):
                 if column not in frame.columns:
                     raise DataError(f"{where}: no {column!r} column (columns: {list(frame.columns)})")
             ts = parse_timestamps(frame["timestamp"], where)
+            backwards = int(np.count_nonzero(ts[1:] < ts[:-1]))
             table = SeriesTable(
                 values=numeric_matrix(frame, ["value"], where),
                 labels=labels_from_windows(ts, windows[key], where),
@@ -116,7 +120,8 @@ class NAB(SeriesDataset):
                 table.values,
                 table.labels,
                 n_train,
-                meta={"category": category, "path": str(path), "train_rule": p.train},
+                meta={"category": category, "path": str(path), "train_rule": p.train,
+                      "timestamps_backwards": backwards, "order": p.order},
             )
 
 

@@ -17,6 +17,7 @@ from torch import nn
 
 from omniad.errors import ConfigError
 from omniad_vision.backbones.weights import load_pretrained
+from omniad_vision.detectors.backbone_params import RANDOM_WEIGHTS
 
 
 def check_model_name(name: str, where: str) -> None:
@@ -109,7 +110,7 @@ def create_feature_extractor(
 ) -> FeatureExtractor:
     """A frozen, eval-mode extractor for timm model ``name``.
 
-    ``weights``: ``None`` = random initialisation (seed torch first for repeatability),
+    ``weights``: ``"random"`` or ``None`` = random initialisation (seed torch first for repeatability),
     ``"imagenet"`` = a local file found by ``find_local_imagenet`` or else timm's hub cache,
     or a path to a ``.safetensors`` / ``.pth`` file (torchvision and EfficientNet-PyTorch
     layouts are remapped, see ``remap``). ``fold_batchnorm`` folds BN into the convolutions
@@ -119,7 +120,7 @@ def create_feature_extractor(
     import timm
 
     check_model_name(name, where)
-    if weights is None:
+    if weights is None or weights == RANDOM_WEIGHTS:
         full = timm.create_model(name, pretrained=False, exportable=True)
     else:
         full, _ = load_pretrained(name, weights, where)

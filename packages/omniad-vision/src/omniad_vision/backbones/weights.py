@@ -4,7 +4,8 @@ Machines without hub access still need ImageNet features, so every backbone can 
 local file. Loading never unpickles: safetensors directly, ``.pt``/``.pth`` through
 ``torch.load(weights_only=True)``. A file of the wrong architecture fails with a
 ``DataError`` that names the file and the keys that do not fit, instead of torch's
-multi-page ``load_state_dict`` report.
+multi-page ``load_state_dict`` report. Without a local file, ``"imagenet"`` falls back to
+timm's hub, which ``hub`` gives up on at once when the machine is offline.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from omniad.errors import ConfigError, DataError
+from omniad_vision.backbones.hub import cached_hub_file, offline_reason
 from omniad_vision.backbones.remap import remappers_for, strip_prefixes
 from omniad_vision.paths import weight_dirs
 
@@ -117,6 +119,35 @@ def load_state(model: Any, model_name: str, path: Path) -> None:
         model.load_state_dict(state, strict=True)
 
 
+def _no_imagenet(model_name: str, where: str, hub: str) -> ConfigError:
+    dirs = ", ".join(str(d) for d in weight_dirs())
+    return ConfigError(
+        f"{where}: no ImageNet weights for {model_name!r}: none found locally (searched {dirs}) "
+        f"and {hub}; put a weight file there, set OMNIAD_WEIGHTS_DIR, pass "
+        "weights='/path/to/file.safetensors', or weights='random' for a random-init backbone"
+    )
+
+
+def _from_hub(model_name: str, where: str) -> tuple[Any, str]:
+    """timm's hub weights: from the hub cache when offline (decided once, see ``hub``), else downloaded."""
+    import timm
+
+    offline = offline_reason()
+    if offline is not None:
+        cached = cached_hub_file(model_name)
+        if cached is None:
+            raise _no_imagenet(model_name, where, f"the hub is offline ({offline}) with nothing cached")
+        try:
+            overlay = {"file": str(cached)}
+            return timm.create_model(model_name, pretrained=True, exportable=True, pretrained_cfg_overlay=overlay), str(cached)
+        except Exception as exc:
+            raise _no_imagenet(model_name, where, f"the hub cache file {cached} failed to load ({type(exc).__name__})") from None
+    try:
+        return timm.create_model(model_name, pretrained=True, exportable=True), "timm-hub"
+    except Exception as exc:
+        raise _no_imagenet(model_name, where, f"the hub failed ({type(exc).__name__})") from None
+
+
 def load_pretrained(model_name: str, weights: str, where: str) -> tuple[Any, str]:
     """Build the full timm model with ``weights`` ("imagenet" or a file path); returns (model, source)."""
     import timm
@@ -125,15 +156,7 @@ def load_pretrained(model_name: str, weights: str, where: str) -> tuple[Any, str
         local = find_local_imagenet(model_name)
         if local is not None:
             return load_pretrained(model_name, str(local), where)
-        try:
-            return timm.create_model(model_name, pretrained=True, exportable=True), "timm-hub"
-        except Exception as exc:
-            dirs = ", ".join(str(d) for d in weight_dirs())
-            raise ConfigError(
-                f"{where}: no ImageNet weights for {model_name!r}: none found locally (searched {dirs}) "
-                f"and the hub failed ({type(exc).__name__}); put a weight file there, set "
-                "OMNIAD_WEIGHTS_DIR, or pass weights='/path/to/file.safetensors'"
-            ) from None
+        return _from_hub(model_name, where)
     model = timm.create_model(model_name, pretrained=False, exportable=True)
     load_state(model, model_name, Path(weights).expanduser())
     return model, str(weights)

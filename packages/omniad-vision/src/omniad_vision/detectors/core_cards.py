@@ -11,7 +11,7 @@ _D = "omniad_vision.detectors"
 _COMMON = {"modality": "vision", "requires": ("torch", "timm")}
 #: tiny random-init backbone for the demo: no weight file needed, runs in seconds on CPU, and
 #: still separates the synthetic defects (image AUROC 1.0 on stripes/noise, see the tests)
-DEMO_BACKBONE = {"backbone": "resnet18", "layers": ["layer1", "layer2"], "weights": None, "image_size": 64}
+DEMO_BACKBONE = {"backbone": "resnet18", "layers": ["layer1", "layer2"], "weights": "random", "image_size": 64}
 
 
 def register_patchcore(registry: Registrar) -> None:

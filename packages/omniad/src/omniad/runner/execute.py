@@ -24,6 +24,7 @@ from omniad.metric import Metric
 from omniad.plugins import get_registry
 from omniad.registry import DetectorCard, Entry
 from omniad.runner.jobs import Job
+from omniad.runner.pictures import stored_path
 from omniad.scores import Scores
 from omniad.version import __version__
 
@@ -102,13 +103,18 @@ def _run_subset(
     shapes = [np.shape(t) for t in subset.test.targets] if subset.test.targets is not None else None
     if scores.local is not None and shapes is not None:
         scores.validate(len(subset.test), f"detector {det_entry.id}", target_shapes=shapes, ids=subset.test.ids)
+    adjusted = getattr(detector, "adjusted_params", None)
+    if adjusted:  # defaults the data was too small for, lowered by Detector._limit
+        record["adjusted_params"] = dict(adjusted)
     record["fit_s"] = round(t1 - t0, 4)
     record["score_s"] = round(t2 - t1, 4)
     record["metrics"], record["metric_errors"] = _metric_values(metrics, subset, scores)
     if render and artifacts is not None:
         try:
             paths = dataset.render_examples(subset, scores, artifacts / subset.name, max_examples=job.examples)
-            record["artifacts"] = [str(Path(p)) for p in paths]
+            # named relative to the output directory (artifacts = <output>/artifacts/<key>), so the
+            # report finds them whatever the working directory was or is
+            record["artifacts"] = [stored_path(p, artifacts.parents[1]) for p in paths]
         except Exception as exc:  # pictures are a nicety; never fail the job for them
             record["artifact_error"] = f"{type(exc).__name__}: {exc}"
     record["status"] = "ok"
@@ -121,6 +127,21 @@ def _aggregate(subsets: list[dict[str, Any]]) -> dict[str, float]:
         for key, value in sub.get("metrics", {}).items():
             columns.setdefault(key, []).append(value)
     return {k: float(np.mean(v)) for k, v in columns.items()}
+
+
+def adjusted_note(subsets: list[dict[str, Any]]) -> str:
+    """One readable line for the defaults that were lowered, so a label never hides them."""
+    seen: dict[str, list[dict[str, Any]]] = {}
+    for sub in subsets:
+        for name, change in sub.get("adjusted_params", {}).items():
+            seen.setdefault(name, []).append(change)
+    parts = []
+    for name, changes in sorted(seen.items()):
+        used = sorted({c["used"] for c in changes})
+        used_text = str(used[0]) if len(used) == 1 else f"{used[0]}..{used[-1]}"
+        parts.append(f"{name} {changes[0]['requested']}→{used_text} (default lowered in {len(changes)} of "
+                     f"{len(subsets)} subsets: {changes[0]['why']})")
+    return "; ".join(parts)
 
 
 def execute_job(job: Job, output_dir: str | Path | None = None) -> dict[str, Any]:
@@ -195,6 +216,8 @@ def execute_job(job: Job, output_dir: str | Path | None = None) -> dict[str, Any
     record["metrics"] = _aggregate(ok)
     record["metric_errors"] = {k: v for s in ok for k, v in s.get("metric_errors", {}).items()}
     record["n_subsets"] = len(subsets)
+    if note := adjusted_note(subsets):
+        record["adjusted"] = note
     record["n_failed_subsets"] = len(subsets) - len(ok)
     record["fit_s"] = round(sum(s.get("fit_s", 0.0) for s in ok), 4)
     record["score_s"] = round(sum(s.get("score_s", 0.0) for s in ok), 4)

@@ -8,16 +8,17 @@ too, and are marked with a dagger and a footnote.
 
 from __future__ import annotations
 
-import base64
 import csv
 import html
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from omniad.runner import pictures
 
 STATUS_ORDER = {"ok": 0, "partial": 1, "skipped": 2, "failed": 3}
 TIMING_COLUMNS = ("fit_s", "score_s", "samples_per_s", "peak_rss_mb")
@@ -94,6 +95,7 @@ def rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             row[col] = r.get(col)
         row["n_subsets"] = r.get("n_subsets")
         row["error"] = r.get("error", "")
+        row["adjusted"] = r.get("adjusted", "")
         row["key"] = r.get("key")
         out.append(row)
     out.sort(key=lambda x: (x["dataset"], STATUS_ORDER.get(x["status"], 9), x["detector"], x["seed"] or 0))
@@ -116,6 +118,7 @@ def leaderboard(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], li
             if len(values) > 1 and col in columns:
                 agg[f"{col} std"] = float(np.std(values))
         agg["error"] = next((g["error"] for g in group if g["error"]), "")
+        agg["adjusted"] = next((g["adjusted"] for g in group if g["adjusted"]), "")
         out.append(agg)
     primary = columns[0] if columns else None
 
@@ -191,6 +194,13 @@ def markdown(records: list[dict[str, Any]], title: str | None = None) -> str:
         problems = [r for r in sec.rows if r["error"]]
         if problems:
             lines += ["", "Problems:"] + [f"- {r['detector']}: {r['error']}" for r in problems]
+        adjusted = [r for r in sec.rows if r.get("adjusted")]
+        if adjusted:
+            lines += ["", "Adjusted defaults:"] + [f"- {r['detector']}: {r['adjusted']}" for r in adjusted]
+        n_pics = sum(len(s.get("artifacts", [])) for r in records if r.get("dataset", {}).get("label", "?") == sec.dataset
+                     for s in r.get("subsets", []))
+        if n_pics:
+            lines += ["", f"{n_pics} example pictures (overlays, score plots): see report.html."]
         lines.append("")
         any_dishonest = any_dishonest or bool(sec.dishonest)
     legend = [f"`{names[c]}` = {c}" for c in names if names[c] != c]
@@ -251,14 +261,6 @@ def _svg_bars(board: list[dict[str, Any]], column: str) -> str:
     return "".join(parts)
 
 
-def _img(path: Path) -> str:
-    try:
-        data = base64.b64encode(path.read_bytes()).decode()
-    except OSError:
-        return ""
-    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(path.name)}" loading="lazy">'
-
-
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1400px}
 table{border-collapse:collapse;margin:1rem 0;font-size:14px}
@@ -268,12 +270,30 @@ tr.failed td{background:#fdecea} tr.skipped td{color:#888} tr.partial td{backgro
 details{margin:.5rem 0} summary{cursor:pointer;font-weight:600}
 img{max-width:100%;border:1px solid #ddd;margin:4px 0}
 .note{color:#555;font-size:13px}
-"""
+""" + pictures.GALLERY_CSS
 
 
-def html_report(records: list[dict[str, Any]], title: str, root: Path | None = None) -> str:
+def _gallery_order(pics: list[pictures.Picture], sec: Section) -> list[pictures.Picture]:
+    """Best detector's pictures first (the table's order), then by seed; subsets keep record order."""
+    rank = {b["detector"]: i for i, b in enumerate(sec.rows)}
+    return sorted(pics, key=lambda p: (rank.get(p.detector, len(rank)), str(p.seed)))
+
+
+def html_report(
+    records: list[dict[str, Any]], title: str, root: Path | None = None, warn: Callable[[str], None] | None = None
+) -> str:
+    """The report page; pictures are resolved against ``root`` (the output directory) and inlined.
+
+    Each dataset's example pictures sit right under its table, where readers look first;
+    pictures listed in the records but not found are named in a note and through ``warn``
+    (default: stderr).
+    """
     esc = html.escape
     names = short_names(records)
+    root = root if root is not None else Path(".")
+    pics = pictures.collect(records, root)
+    pictures.warn_missing(pics, root / "report.html", warn)
+    anchors: dict[str, str] = {}
     out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title><style>{CSS}</style></head><body>"]
     out.append(f"<h1>{esc(title)}</h1><p class='note'>{len(records)} jobs. Metrics are means over subsets; "
                "± is the standard deviation over seeds.</p>")
@@ -292,8 +312,14 @@ def html_report(records: list[dict[str, Any]], title: str, root: Path | None = N
         out.append("</table>")
         if sec.columns:
             out.append(_svg_bars(sec.rows, sec.columns[0]))
+        for b in sec.rows:
+            if b.get("adjusted"):
+                out.append(f"<p class='note'>Adjusted defaults, {esc(b['detector'])}: {esc(b['adjusted'])}</p>")
         if sec.hidden:
             out.append(f"<p class='note'>Hidden (no honest metric beside them): {esc(', '.join(sec.hidden))}</p>")
+        anchors[sec.dataset] = f"examples-{len(anchors)}"
+        out.append(pictures.gallery(_gallery_order([p for p in pics if p.dataset == sec.dataset], sec),
+                                    anchors[sec.dataset]))
         any_dishonest = any_dishonest or bool(sec.dishonest)
     if any_dishonest:
         out.append("<p class='note'>† flatters detectors; read it only beside the honest metrics.</p>")
@@ -317,26 +343,37 @@ def html_report(records: list[dict[str, Any]], title: str, root: Path | None = N
                            + f"<td>{_fmt(s.get('fit_s'), 2)}</td><td>{_fmt(s.get('score_s'), 2)}</td>"
                            f"<td class='l'>{esc(s.get('status', ''))} {esc(s.get('error', ''))}</td></tr>")
             out.append("</table>")
-            for s in subs:
-                for p in s.get("artifacts", []):
-                    path = Path(p)
-                    if not path.is_absolute() and root is not None:
-                        path = root / path
-                    out.append(_img(path))
+            n_pics = sum(len(s.get("artifacts", [])) for s in subs)
+            if n_pics:
+                anchor = anchors.get(ds.get("label", "?"), "")
+                out.append(f"<p class='note'>{n_pics} example pictures: "
+                           f"<a href='#{esc(anchor)}'>in the gallery under {esc(ds.get('label', '?'))}</a></p>")
         out.append("</details>")
     out.append("</body></html>")
     return "".join(out)
 
 
-def write_all(records: list[dict[str, Any]], root: Path, title: str = "omniad results") -> dict[str, Path]:
-    """Write results.csv, results.parquet (if possible), results.md and report.html under ``root``."""
+def write_all(
+    records: list[dict[str, Any]], root: Path, title: str = "omniad results", warn: Any = None
+) -> dict[str, Path]:
+    """Write results.csv, results.parquet (if possible), results.md and report.html under ``root``.
+
+    Without pyarrow the parquet file is left out and ``warn`` (default: stderr) says so,
+    since the docs promise it; the other files are written all the same.
+    """
     root.mkdir(parents=True, exist_ok=True)
     written = {"csv": write_csv(records, root / "results.csv")}
     parquet = write_parquet(records, root / "results.parquet")
     if parquet is not None:
         written["parquet"] = parquet
+    else:
+        import sys
+
+        (warn or (lambda msg: print(msg, file=sys.stderr)))(
+            f"{root / 'results.parquet'} not written: pyarrow is not installed; "
+            "pip install 'omniad[parquet]' to get it")
     (root / "results.md").write_text(markdown(records, title))
     written["markdown"] = root / "results.md"
-    (root / "report.html").write_text(html_report(records, title, root))
+    (root / "report.html").write_text(html_report(records, title, root, warn))
     written["html"] = root / "report.html"
     return written

@@ -37,7 +37,8 @@ class Params(ImageParams):
     backbone: str = Field(default="mobilenetv2_100", description="timm backbone whose features the teacher distils")
     backbone_weights: str = Field(
         default="imagenet",
-        description="'imagenet' (local file in $OMNIAD_WEIGHTS_DIR or ../shared/weights) or a weight-file path",
+        description="'imagenet' (local file in $OMNIAD_WEIGHTS_DIR or ../shared/weights), a weight-file path, "
+        "or 'random' (a random-init backbone to distil from: tests and ablations only)",
     )
     backbone_layers: tuple[str, ...] = Field(
         default=("blocks.2", "blocks.4"), min_length=1, description="backbone layers of the distillation target"
