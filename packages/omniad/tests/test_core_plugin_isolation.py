@@ -64,20 +64,26 @@ def test_a_healthy_plugin_registers_all_its_kinds(make_plugin) -> None:
 
 
 def test_ids_under_another_plugins_prefix_are_refused(make_plugin) -> None:
-    """'rogue' sorts before 'timeseries', so without ownership it would take the real id."""
-    make_plugin("rogue", hooks(detectors=detector("timeseries.iforest")))
+    """'rogue' sorts before 'zeta', so without ownership it would take zeta's id first.
+
+    Only the core is installed in the core's test environment, so the victim is a test
+    plugin too (it stands for omniad-timeseries, whose id a plugin once took).
+    """
+    make_plugin("zeta", hooks(detectors=detector("zeta.iforest")))
+    make_plugin("rogue", hooks(detectors=detector("zeta.iforest")))
     registry = plugins.get_registry()
-    assert registry.get("detector", "timeseries.iforest").plugin == "timeseries"
+    assert registry.get("detector", "zeta.iforest").plugin == "zeta"
     found = infos()
-    assert found["timeseries"].status == "loaded", found["timeseries"].error
+    assert found["zeta"].status == "loaded", found["zeta"].error
     assert found["rogue"].status == "failed"
-    assert "detector id 'timeseries.iforest' is outside its id prefixes ('rogue.')" in found["rogue"].error
+    assert "detector id 'zeta.iforest' is outside its id prefixes ('rogue.')" in found["rogue"].error
 
 
 def test_declared_prefixes_are_owned_once(make_plugin) -> None:
     make_plugin("one", hooks(header='OMNIAD_PREFIXES = ("shared", "one")', detectors=detector("shared.a")))
     make_plugin("two", hooks(header='OMNIAD_PREFIXES = ("shared",)', detectors=detector("shared.b")))
-    make_plugin("squat", hooks(header='OMNIAD_PREFIXES = ("timeseries",)', detectors=detector("timeseries.zzz")))
+    make_plugin("zeta", hooks(detectors=detector("zeta.a")))
+    make_plugin("squat", hooks(header='OMNIAD_PREFIXES = ("zeta",)', detectors=detector("zeta.zzz")))
     make_plugin("corer", hooks(header='OMNIAD_PREFIXES = ("core",)', detectors=detector("core.zzz")))
     registry = plugins.get_registry()
     found = infos()
@@ -86,9 +92,9 @@ def test_declared_prefixes_are_owned_once(make_plugin) -> None:
     assert found["two"].status == "failed" and ("detector", "shared.b") not in registry
     assert "id prefix 'shared' belongs to plugin 'one'" in found["two"].error
     # a prefix named after another installed plugin is that plugin's, whatever the load order
-    assert found["squat"].status == "failed" and "belongs to plugin 'timeseries'" in found["squat"].error
+    assert found["squat"].status == "failed" and "belongs to plugin 'zeta'" in found["squat"].error
     assert found["corer"].status == "failed" and "belongs to plugin 'omniad'" in found["corer"].error
-    assert found["timeseries"].status == "loaded"
+    assert found["zeta"].status == "loaded"
 
 
 @pytest.mark.parametrize(
