@@ -29,6 +29,7 @@ PACKAGES: dict[str, tuple[list[str], str]] = {
     "timeseries": ([f"{CORE}[test]", "packages/omniad-timeseries[test]"], "packages/omniad-timeseries/tests"),
     "vision": ([f"{CORE}[test]", "packages/omniad-vision[test]"], "packages/omniad-vision/tests"),
     "logs": ([f"{CORE}[test]", "packages/omniad-logs[test]"], "packages/omniad-logs/tests"),
+    "text": ([f"{CORE}[test]", "packages/omniad-text[test]"], "packages/omniad-text/tests"),
     "plugin-template": ([f"{CORE}[test]", "plugins/omniad-plugin-template[test]"], "plugins/omniad-plugin-template/tests"),
     "pyod": ([f"{CORE}[test]", "plugins/omniad-pyod[test]"], "plugins/omniad-pyod/tests"),
 }
@@ -37,6 +38,7 @@ ALL = [
     "packages/omniad-timeseries[test]",
     "packages/omniad-vision[test]",
     "packages/omniad-logs[test]",
+    "packages/omniad-text[test]",
     "plugins/omniad-plugin-template[test]",
     "plugins/omniad-pyod[test]",
 ]
