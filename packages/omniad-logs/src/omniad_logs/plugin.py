@@ -13,6 +13,9 @@ from omniad import hookimpl
 if TYPE_CHECKING:
     from omniad.registry import Registrar
 
+#: every id this plugin registers starts with ``logs.``
+OMNIAD_PREFIXES = ("logs",)
+
 
 @hookimpl
 def omniad_register_datasets(registry: Registrar) -> None:

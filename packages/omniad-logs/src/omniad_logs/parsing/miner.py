@@ -1,0 +1,401 @@
+"""A Drain-style online template miner: fixed-depth parse tree + token-similarity groups.
+
+Drain (He et al., ICWS 2017) routes a message through a tree keyed by its token count and its
+first few tokens, then joins the most similar group in the leaf if enough tokens agree; the
+group's template turns every disagreeing position into ``<*>``. That makes each message cost a
+few dict look-ups and one pass over a handful of candidate templates, whatever the log size.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import compress
+from operator import eq, ne
+from typing import Any, NamedTuple
+
+from omniad.errors import DataError
+from omniad.params import validate_params
+from omniad_logs.parsing.groups import Cluster, Event, Leaf, constant_key, generalise
+from omniad_logs.parsing.masking import MAX_TOKEN_CHARS, WILDCARD, TokenMasker, compile_masks, unit_tokens
+from omniad_logs.parsing.settings import MinerParams
+
+_HAS_DIGIT = re.compile(r"\d").search
+
+#: exact (masked) token lists remembered per miner for the fast path; cleared when full
+RESULT_CACHE_LIMIT = 100_000
+
+
+class ParseResult(NamedTuple):
+    """The event of one message: its group id, the group's template and the masked-out values.
+
+    A named tuple rather than a dataclass because one is built per message and a frozen
+    dataclass costs three times as much to create.
+    """
+
+    event_id: str
+    template: str
+    parameters: tuple[str, ...]
+
+
+class TemplateMiner:
+    """Online log template miner. ``add`` learns, ``match`` only looks up, ``parse_batch`` does a whole list.
+
+    Settings are a ``MinerParams`` (or a mapping / keyword arguments of its fields); the
+    defaults are the single setting tuned on loghub (see ``docs/parsing.md``). State is saved
+    as plain JSON (``to_json`` / ``from_json``), never pickled.
+    """
+
+    def __init__(self, params: MinerParams | Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+        if kwargs:
+            base = params.model_dump() if isinstance(params, MinerParams) else dict(params or {})
+            params = {**base, **kwargs}
+        self.params: MinerParams = validate_params(MinerParams, params, "TemplateMiner")
+        regex = compile_masks(self.params.masks)
+        self._masker = TokenMasker(regex) if regex is not None else None
+        self._units = unit_tokens() if "unit" in self.params.masks else None
+        self._levels = self.params.depth - 2
+        self._threshold = self.params.similarity
+        self._leaves: dict[tuple[Any, ...], Leaf] = {}
+        self._children: dict[tuple[Any, ...], set[str]] = {}
+        self._events: dict[str, Event] = {}
+        self._clusters: list[Cluster] = []  # creation order: leaf order and event order both follow it
+        self._by_key: dict[tuple[str, ...], Event] = {}
+        self._next_id = 1
+        # masked token tuple -> (cluster, leaf, leaf version): while the leaf is unchanged, the
+        # tree search would give the same answer again, so it is skipped (results are identical)
+        self._seen: dict[tuple[str, ...], tuple[Cluster, Leaf, int]] = {}
+
+    # ---------------------------------------------------------------- public API
+    def add(self, content: str) -> ParseResult:
+        """Learn from one message and return its event (the template as it stands after this message)."""
+        raw, tokens = self._tokenize(content, "TemplateMiner.add")
+        cluster = self._learn(tokens)
+        event = cluster.event
+        return ParseResult(event.id, event.template, self._parameters(cluster, raw))
+
+    def match(self, content: str) -> ParseResult | None:
+        """The event of a message without learning from it; ``None`` when no group is similar enough.
+
+        A template ``<*>`` matches any token here. A message of a length no group of its event
+        has seen, but with exactly an event's constant tokens, gets that event (and no
+        parameters, since no template of its length exists to read them from).
+        """
+        raw, tokens = self._tokenize(content, "TemplateMiner.match")
+        cluster = self._search(tokens, learning=False)
+        if cluster is None:
+            event = self._by_key.get(constant_key(tokens))
+            if event is None:
+                return None
+            return ParseResult(event.id, event.template, ())
+        event = cluster.event
+        return ParseResult(event.id, event.template, self._parameters(cluster, raw))
+
+    def parse_batch(self, contents: Iterable[str]) -> list[ParseResult]:
+        """Learn from every message in order; each result carries its event's final template.
+
+        Event ids are the ones ``add`` returns message by message (batch and streaming group
+        identically); only the template text and the parameters are read at the end, once
+        every event has seen all its messages, so all messages of one event share one template.
+        """
+        if isinstance(contents, (str, bytes)) or not isinstance(contents, Iterable):
+            raise DataError(
+                f"TemplateMiner.parse_batch: give a list of message strings, got {type(contents).__name__}"
+            )
+        contents = list(contents)
+        for i, content in enumerate(contents):  # check all first, so a bad batch teaches nothing
+            if not isinstance(content, str):
+                self._tokenize(content, f"TemplateMiner.parse_batch: message #{i}")
+        seen: list[tuple[Cluster, list[str]]] = []
+        for content in contents:
+            raw, tokens = self._tokenize(content, "TemplateMiner.parse_batch")
+            seen.append((self._learn(tokens), raw))
+        out: list[ParseResult] = []
+        texts: dict[str, str] = {}
+        for cluster, raw in seen:
+            event = cluster.event
+            text = texts.get(event.id)
+            if text is None:
+                text = texts[event.id] = event.template
+            out.append(ParseResult(event.id, text, self._parameters(cluster, raw)))
+        return out
+
+    def templates(self) -> dict[str, str]:
+        """Event id -> current template text, in order of creation."""
+        return {eid: e.template for eid, e in self._events.items()}
+
+    def sizes(self) -> dict[str, int]:
+        """Event id -> how many messages joined the event."""
+        return {eid: e.size for eid, e in self._events.items()}
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def to_json(self) -> str:
+        """The whole state as plain JSON (schema-versioned); ``from_json`` restores it exactly."""
+        from omniad_logs.parsing.state import dump_state
+
+        return dump_state(self)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> TemplateMiner:
+        """Restore a miner from ``to_json`` output; validates every field and never runs code from it."""
+        from omniad_logs.parsing.state import load_state
+
+        return load_state(cls, text)
+
+    # ---------------------------------------------------------------- internals
+    def _tokenize(self, content: Any, where: str) -> tuple[list[str], list[str]]:
+        """Raw and masked tokens; at most ``max_tokens`` plus one variable for the unread rest."""
+        if content.__class__ is not str and not isinstance(content, str):
+            raise DataError(
+                f"{where}: a message must be a str, got {type(content).__name__}; decode bytes and convert values with str()"
+            )
+        limit = self.params.max_tokens
+        raw = content.split(None, limit)
+        masker = self._masker
+        if masker is None:
+            tokens = raw if len(raw) <= limit else [*raw[:limit], WILDCARD]
+            if len(content) > MAX_TOKEN_CHARS:
+                tokens = [t if len(t) <= MAX_TOKEN_CHARS else WILDCARD for t in tokens]
+            return raw, tokens
+        get = masker.cache.get
+        mask = masker.mask
+        if len(raw) > limit:  # the unread rest of a huge message is one variable slot
+            tokens = [get(t) or mask(t) for t in raw[:limit]]
+            tokens.append(WILDCARD)
+        else:
+            tokens = [get(t) or mask(t) for t in raw]
+        units = self._units
+        if units is not None and not units.keys().isdisjoint(raw):
+            raw, tokens = self._join_units(raw, tokens, units)
+        return raw, tokens
+
+    @staticmethod
+    def _join_units(raw: list[str], tokens: list[str], units: dict[str, str]) -> tuple[list[str], list[str]]:
+        """Glue a unit word to the masked number before it: ``(1.21`` ``KB)`` -> ``(<*>)``."""
+        out_raw: list[str] = []
+        out_tok: list[str] = []
+        for r, t in zip(raw, tokens):
+            tail = units.get(r)
+            if tail is not None and out_tok and out_tok[-1].endswith(WILDCARD):
+                out_raw[-1] = out_raw[-1] + " " + r
+                out_tok[-1] = out_tok[-1] + tail
+            else:
+                out_raw.append(r)
+                out_tok.append(t)
+        return out_raw, out_tok
+
+    def _path(self, tokens: list[str]) -> tuple[Any, ...] | None:
+        """The leaf a token list routes to, or ``None`` when the tree has no such branch."""
+        n = len(tokens)
+        prefix: tuple[Any, ...] = (n,)
+        children = self._children
+        for token in tokens[: min(self._levels, n)]:
+            kids = children.get(prefix)
+            if kids is None:
+                return None
+            if token in kids:
+                prefix = (*prefix, token)
+            elif WILDCARD in kids:
+                prefix = (*prefix, WILDCARD)
+            else:
+                return None
+        return prefix
+
+    def _insert_path(self, tokens: list[str]) -> tuple[Any, ...]:
+        """Drain's insertion rule: variable tokens and tokens with digits go to ``<*>``, as do new tokens at a full node."""
+        n = len(tokens)
+        prefix: tuple[Any, ...] = (n,)
+        limit = self.params.max_children
+        children = self._children
+        for token in tokens[: min(self._levels, n)]:
+            kids = children.setdefault(prefix, set())
+            if token in kids:
+                key = token
+            elif WILDCARD in token or _HAS_DIGIT(token):
+                key = WILDCARD
+            elif WILDCARD in kids:
+                key = token if len(kids) < limit else WILDCARD
+            elif len(kids) + 1 < limit:
+                key = token
+            else:
+                key = WILDCARD
+            kids.add(key)
+            prefix = (*prefix, key)
+        children.setdefault(prefix, set())
+        return prefix
+
+    def _search(self, tokens: list[str], *, learning: bool, leaf: Leaf | None = None) -> Cluster | None:
+        """The most similar cluster of the leaf, if similar enough.
+
+        Similarity is the share of the message's constant positions that the template has
+        too: positions where both sides are the same masked variable say nothing about which
+        event this is, so they count neither for nor against (in Drain they count for, which
+        lets two messages that share only their numbers look alike). A template position
+        already generalised to ``<*>`` counts against while learning (as in Drain, so a group
+        does not swallow everything) and for when only matching.
+        """
+        if leaf is None:
+            path = self._path(tokens)
+            if path is None:
+                return None
+            leaf = self._leaves.get(path)
+            if leaf is None:
+                return None
+        n = len(tokens)
+        threshold = self._threshold
+        clusters = self._candidates(leaf, tokens) if learning and leaf.index is not None else leaf.clusters
+        if not clusters:
+            return None
+        sames = [sum(map(eq, c.tokens, tokens)) for c in clusters]
+        variable = [i for i, t in enumerate(tokens) if WILDCARD in t]
+        if learning and not variable:
+            # no variables in the message: similarity is same / n, so the best is the largest same
+            top = max(sames)
+            if n and top / n < threshold:
+                return None
+            best = None
+            for cluster, same in zip(clusters, sames):
+                if same == top and (best is None or cluster.params > best.params):
+                    best = cluster
+            return best
+        # shared variables only lower the score, so same / n bounds it: skip hopeless candidates
+        floor = threshold * n if learning else 0.0
+        best: Cluster | None = None
+        best_sim = -1.0
+        best_wild = -1
+        for cluster, same in zip(clusters, sames):
+            if same < floor:
+                continue
+            template = cluster.tokens
+            wild = cluster.wild
+            shared = 0
+            for i in variable:
+                if template[i] == tokens[i]:
+                    shared += 1
+            rest = n - shared
+            if learning:
+                sim = (same - shared) / rest if rest > 0 else 1.0
+            else:
+                # a template <*> matches anything; where the message has <*> too it was counted in same
+                overlap = sum(1 for i in variable if template[i] == WILDCARD == tokens[i])
+                sim = (same - shared + wild - overlap) / rest if rest > 0 else 1.0
+            if sim > best_sim or (sim == best_sim and cluster.params > best_wild):
+                best, best_sim, best_wild = cluster, sim, cluster.params
+        if best_sim < threshold:
+            return None
+        return best
+
+    def _candidates(self, leaf: Leaf, tokens: list[str]) -> list[Cluster]:
+        """The clusters of a big leaf that can still reach the threshold, in leaf order.
+
+        Learning similarity never exceeds (equal positions) / n, so a cluster needs at least
+        ceil(threshold * n) equal positions, i.e. at most m = n - that many unequal ones. Of any
+        m + 1 positions it must then match one; taking the m + 1 positions whose tokens are
+        rarest in the leaf leaves only a few clusters to score, and the result is exactly that
+        of scoring them all.
+        """
+        n = len(tokens)
+        allowed = n - math.ceil(self._threshold * n - 1e-9)
+        index = leaf.index
+        empty: set[int] = set()
+        postings = sorted((index[p].get(t, empty) for p, t in enumerate(tokens)), key=len)
+        chosen = set().union(*postings[: allowed + 1])
+        clusters = leaf.clusters
+        return [clusters[i] for i in sorted(chosen)]
+
+    def _new_event(self) -> Event:
+        eid = f"T{self._next_id}"
+        while eid in self._events:  # a hand-edited state may reuse ids; never overwrite an event
+            self._next_id += 1
+            eid = f"T{self._next_id}"
+        self._next_id += 1
+        event = self._events[eid] = Event(eid)
+        return event
+
+    def _attach(self, cluster: Cluster) -> Leaf:
+        """Put a new cluster into its event, its leaf and the creation order."""
+        cluster.event.clusters.append(cluster)
+        cluster.event.changed()
+        self._clusters.append(cluster)
+        leaf = self._leaves.get(cluster.path)
+        if leaf is None:
+            leaf = self._leaves[cluster.path] = Leaf()
+        leaf.add(cluster)
+        return leaf
+
+    def _learn(self, tokens: list[str]) -> Cluster:
+        key = tuple(tokens)
+        hit = self._seen.get(key)
+        if hit is not None and hit[1].version == hit[2]:
+            cluster = hit[0]
+            cluster.size += 1
+            return cluster
+        path = self._path(tokens)
+        leaf = self._leaves.get(path) if path is not None else None
+        cluster = self._search(tokens, learning=True, leaf=leaf) if leaf is not None else None
+        if cluster is None:
+            constants = constant_key(tokens)
+            event = self._by_key.get(constants)
+            if event is None:
+                event = self._new_event()
+                event.keys.append(constants)
+                self._by_key[constants] = event
+            cluster = Cluster(event, list(tokens), self._insert_path(tokens))
+            leaf = self._attach(cluster)
+        else:
+            cluster.size += 1
+            template = cluster.tokens
+            n = len(tokens)
+            same = sum(map(eq, template, tokens))
+            changed = False
+            # nothing to generalise when all agree, or when the only disagreements are template
+            # <*> slots (without <*> in the message, same + wild >= n says exactly that)
+            if same < n and (same + cluster.wild < n or WILDCARD in tokens):
+                for i in compress(range(n), map(ne, template, tokens)):
+                    t1 = template[i]
+                    if t1 == WILDCARD:
+                        continue
+                    t3 = generalise(t1, tokens[i])
+                    if t3 != t1:
+                        template[i] = t3
+                        leaf.generalised(cluster, i, t1, t3)
+                        changed = True
+            if changed:
+                cluster.refresh()
+                cluster.event.changed()
+                leaf.version += 1
+                constants = constant_key(template)
+                if constants not in self._by_key:
+                    self._by_key[constants] = cluster.event
+                    cluster.event.keys.append(constants)
+        if len(self._seen) >= RESULT_CACHE_LIMIT:
+            self._seen.clear()
+        self._seen[key] = (cluster, leaf, leaf.version)
+        return cluster
+
+    @staticmethod
+    def _parameters(cluster: Cluster, raw: Sequence[str]) -> tuple[str, ...]:
+        """The raw values under the template's variable slots (whole tokens, or the part a mask covered)."""
+        if not cluster.slots:
+            return ()
+        out: list[str] = []
+        n = len(raw)
+        for i, prefix, suffix, rx in cluster.slots:
+            if i >= n:
+                break
+            token = raw[i]
+            if rx is None:
+                if not prefix and not suffix:
+                    out.append(token)
+                elif (len(token) >= len(prefix) + len(suffix) and token.startswith(prefix)
+                      and token.endswith(suffix)):
+                    out.append(token[len(prefix): len(token) - len(suffix)])
+                else:
+                    out.append(token)
+                continue
+            m = rx.match(token)
+            out.extend(m.groups() if m is not None else (token,))
+        return tuple(out)

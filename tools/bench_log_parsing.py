@@ -1,0 +1,199 @@
+"""Benchmark: omniad-logs' TemplateMiner against drain3 0.9.11 on loghub's 2k samples, in one run.
+
+Both parse the ``Content`` column of ``<System>_2k.log_structured.csv`` for the ten systems in
+``$OMNIAD_SHARED_DATA/data/loghub`` (default ``../shared``), message by message in file order
+(``TemplateMiner.add`` / drain3 ``add_log_message``). Quality: loghub's grouping accuracy (GA)
+and parsing accuracy (PA, loghub-2.0 template normalisation), final templates. Throughput: all
+20,000 messages through a fresh miner, best of ``--repeats`` runs (the machine is shared), with
+and without masking; drain3's masking is the example list of its ``drain3.ini``. Needs the
+``bench`` extra (``drain3==0.9.11``)::
+
+    .venv/bin/python tools/bench_log_parsing.py --out packages/omniad-logs/docs/parsing.md
+
+``--out FILE`` replaces the block between ``<!-- bench_log_parsing:start -->`` and
+``<!-- bench_log_parsing:end -->`` in FILE (or writes FILE when it has no such block).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import re
+import sys
+import time
+from pathlib import Path
+
+from omniad_logs.parsing import TemplateMiner, grouping_accuracy, parsing_accuracy
+
+START, END = "<!-- bench_log_parsing:start -->", "<!-- bench_log_parsing:end -->"
+SYSTEMS = ("Apache", "BGL", "HDFS", "HPC", "Hadoop", "Linux", "OpenSSH", "Proxifier", "Spark", "Zookeeper")
+
+# drain3's examples/drain3.ini masking list, verbatim
+DRAIN3_MASKING = [
+    (r"((?<=[^A-Za-z0-9])|^)(([0-9a-f]{2,}:){3,}([0-9a-f]{2,}))((?=[^A-Za-z0-9])|$)", "ID"),
+    (r"((?<=[^A-Za-z0-9])|^)(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})((?=[^A-Za-z0-9])|$)", "IP"),
+    (r"((?<=[^A-Za-z0-9])|^)([0-9a-f]{6,} ?){3,}((?=[^A-Za-z0-9])|$)", "SEQ"),
+    (r"((?<=[^A-Za-z0-9])|^)([0-9A-F]{4} ?){4,}((?=[^A-Za-z0-9])|$)", "SEQ"),
+    (r"((?<=[^A-Za-z0-9])|^)(0x[a-f0-9A-F]+)((?=[^A-Za-z0-9])|$)", "HEX"),
+    (r"((?<=[^A-Za-z0-9])|^)([\-\+]?\d+)((?=[^A-Za-z0-9])|$)", "NUM"),
+    (r"(?<=executed cmd )(\".+?\")", "CMD"),
+]
+_DRAIN3_MASK = re.compile(r"<[A-Z]+>")
+
+
+def shared_root() -> Path:
+    env = os.environ.get("OMNIAD_SHARED_DATA")
+    return Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def load(root: Path) -> dict[str, list[dict[str, str]]]:
+    out = {}
+    for system in SYSTEMS:
+        path = root / "data" / "loghub" / system / f"{system}_2k.log_structured.csv"
+        if not path.exists():
+            sys.exit(f"bench_log_parsing: {path} is missing; set OMNIAD_SHARED_DATA to the shared folder")
+        with path.open(encoding="utf-8", newline="") as fh:
+            out[system] = list(csv.DictReader(fh))
+    return out
+
+
+def drain3_miner(masked: bool):
+    from drain3 import TemplateMiner as Drain3Miner
+    from drain3.masking import MaskingInstruction
+    from drain3.template_miner_config import TemplateMinerConfig
+
+    config = TemplateMinerConfig()
+    config.profiling_enabled = False
+    config.mask_prefix, config.mask_suffix = "<", ">"
+    if masked:
+        config.masking_instructions = [MaskingInstruction(p, name) for p, name in DRAIN3_MASKING]
+    return Drain3Miner(config=config)
+
+
+def run_omniad(contents: list[str], masked: bool) -> tuple[list[str], list[str]]:
+    miner = TemplateMiner() if masked else TemplateMiner(masks=())
+    ids = [miner.add(c).event_id for c in contents]
+    templates = miner.templates()
+    return ids, [templates[i] for i in ids]
+
+
+def run_drain3(contents: list[str], masked: bool) -> tuple[list[str], list[str]]:
+    miner = drain3_miner(masked)
+    ids = [miner.add_log_message(c)["cluster_id"] for c in contents]
+    templates = {c.cluster_id: _DRAIN3_MASK.sub("<*>", c.get_template()) for c in miner.drain.clusters}
+    return [str(i) for i in ids], [templates[i] for i in ids]
+
+
+def throughput(kind: str, masked: bool, data: dict[str, list[dict[str, str]]], repeats: int) -> float:
+    """Messages per second over all systems, best of ``repeats`` (a fresh miner per system and run)."""
+    streams = [[r["Content"] for r in rows] for rows in data.values()]
+    total = sum(len(s) for s in streams)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for contents in streams:
+            if kind == "omniad":
+                miner = TemplateMiner() if masked else TemplateMiner(masks=())
+                add = miner.add
+            else:
+                add = drain3_miner(masked).add_log_message
+            for c in contents:
+                add(c)
+        best = min(best, time.perf_counter() - t0)
+    return total / best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, help="write the Markdown table into this file")
+    args = parser.parse_args()
+    try:
+        import drain3  # noqa: F401
+    except ImportError:
+        sys.exit("bench_log_parsing: drain3 is not installed; install the bench extra (drain3==0.9.11)")
+    data = load(shared_root())
+    runs = {
+        "omniad": lambda c: run_omniad(c, True),
+        "omniad_nomask": lambda c: run_omniad(c, False),
+        "drain3": lambda c: run_drain3(c, False),
+        "drain3_masked": lambda c: run_drain3(c, True),
+    }
+    rows = []
+    for system, records in data.items():
+        contents = [r["Content"] for r in records]
+        truth = [r["EventId"] for r in records]
+        truth_t = [r["EventTemplate"] for r in records]
+        row = {"system": system}
+        for name, fn in runs.items():
+            ids, templates = fn(contents)
+            row[f"ga_{name}"] = grouping_accuracy(truth, ids)
+            row[f"pa_{name}"] = parsing_accuracy(truth_t, templates)
+        rows.append(row)
+        print(system, {k: round(v, 3) for k, v in row.items() if k != "system"}, flush=True)
+    speed = {
+        (kind, masked): throughput(kind, masked, data, args.repeats)
+        for kind in ("omniad", "drain3")
+        for masked in (False, True)
+    }
+    command = "OMNIAD_SHARED_DATA=../shared .venv/bin/python tools/bench_log_parsing.py " + " ".join(sys.argv[1:])
+    block = table(rows, speed, args, command.strip())
+    print(block)
+    if args.out:
+        write(args.out, block)
+
+
+def table(rows: list[dict], speed: dict, args: argparse.Namespace, command: str) -> str:
+    from importlib.metadata import version
+
+    names = ("omniad", "omniad_nomask", "drain3", "drain3_masked")
+    lines = [
+        START,
+        f"Command: `{command}`  ",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs (shared), Python {platform.python_version()}, "
+        f"drain3 {version('drain3')}; omniad = `TemplateMiner()` defaults (one setting for every system).",
+        "",
+        "| system | GA omniad | GA omniad, no masks | GA drain3 | GA drain3, masked | PA omniad | PA drain3 | PA drain3, masked |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['system']} | " + " | ".join(f"{r['ga_' + n]:.3f}" for n in names)
+            + f" | {r['pa_omniad']:.3f} | {r['pa_drain3']:.3f} | {r['pa_drain3_masked']:.3f} |"
+        )
+    mean = {k: sum(r[k] for r in rows) / len(rows) for k in rows[0] if k != "system"}
+    lines.append(
+        "| **mean** | " + " | ".join(f"**{mean['ga_' + n]:.3f}**" for n in names)
+        + f" | **{mean['pa_omniad']:.3f}** | **{mean['pa_drain3']:.3f}** | **{mean['pa_drain3_masked']:.3f}** |"
+    )
+    lines += [
+        "",
+        f"Throughput, messages/s over all 20,000 messages (fresh miner per system, best of {args.repeats} runs):",
+        "",
+        "| masking | omniad | drain3 | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    for masked, label in ((False, "none (omniad `masks=()`, drain3 default)"),
+                          (True, "on (omniad defaults, drain3 example masking)")):
+        o, d = speed[("omniad", masked)], speed[("drain3", masked)]
+        lines.append(f"| {label} | {o:,.0f} | {d:,.0f} | {o / d:.2f}x |")
+    o, d = speed[("omniad", True)], speed[("drain3", False)]
+    lines.append(f"| omniad defaults vs drain3 unmasked | {o:,.0f} | {d:,.0f} | {o / d:.2f}x |")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def write(path: Path, block: str) -> None:
+    text = path.read_text() if path.exists() else ""
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        text = head + block + rest.split(END, 1)[1]
+    else:
+        text = block + "\n"
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
