@@ -5,7 +5,51 @@ from __future__ import annotations
 from omniad.registry import Registrar
 
 _P = "omniad_logs.datasets"
+# The log protocol (DeepLog, LogRobust, deep-loglizer): session F1 first — at the best threshold
+# and at the detector's own decision rule — then the ranking areas; per-line AUROC where the
+# data marks the anomalous lines.
+_METRICS = ("core.f1_max", "core.auroc", "core.aupr", "core.prf_at_decision")
+_LINE_METRICS = (*_METRICS, "core.local_auroc")
 
 
 def register(registry: Registrar) -> None:
-    pass
+    registry.add(
+        id="logs.synthetic", target=f"{_P}.synthetic:Synthetic", params=f"{_P}.params:SyntheticParams",
+        modality="logs", localization="line", metrics=_LINE_METRICS,
+        summary="Generated service logs written as loghub files (header, structured CSV, labels) and parsed back: "
+        "workflow sessions with unseen templates, broken order, bursts, missing steps, odd parameters",
+        demo=True, demo_params={"n_sessions": 200},
+    )
+    registry.add(
+        id="logs.hdfs", target=f"{_P}.hdfs:HDFS", params=f"{_P}.params:HDFSParams",
+        modality="logs", localization=None, metrics=_METRICS, needs_data=True,
+        summary="HDFS raw log grouped into block sessions (blk_ ids), labels from anomaly_label.csv",
+        reference="Xu et al., SOSP 2009; loghub (Zhu et al., ISSRE 2023)",
+    )
+    registry.add(  # owned by the sequence engineer (datasets/hdfs_sessions.py)
+        id="logs.hdfs_sessions", target=f"{_P}.hdfs_sessions:HDFSSessions",
+        params=f"{_P}.hdfs_sessions_params:HDFSSessionsParams", modality="logs", localization=None,
+        metrics=("core.prf_at_decision", "core.f1_max", "core.auroc", "core.aupr"), needs_data=True,
+        summary="logdeep's pre-parsed HDFS event-id sessions; no normal test file, so hdfs_train is split by a "
+        "seeded ratio into fit and normal-test sessions (+ hdfs_test_abnormal); protocol='logrobust': "
+        "supervised, seeded split of robust_log_train.csv with train labels",
+        reference="Du et al., CCS 2017 (DeepLog); Zhang et al., FSE 2019 (LogRobust); logdeep",
+    )
+    registry.add(
+        id="logs.bgl", target=f"{_P}.bgl:BGL", params=f"{_P}.params:BGLParams",
+        modality="logs", localization="line", metrics=_LINE_METRICS, needs_data=True,
+        summary="BGL / Thunderbird raw logs with per-line alert labels, in fixed or sliding windows by lines or time",
+        reference="Oliner & Stearley, DSN 2007; He et al., ISSRE 2016 (windows)",
+    )
+    registry.add(
+        id="logs.loghub", target=f"{_P}.loghub:Loghub", params=f"{_P}.params:LoghubParams",
+        modality="logs", localization="line", metrics=_LINE_METRICS, needs_data=True,
+        summary="Any loghub system's raw log in windows; labelled where lines carry labels (BGL-style), "
+        "else for parsing and inspection only",
+        reference="loghub (Zhu et al., ISSRE 2023)",
+    )
+    registry.add(
+        id="logs.table", target=f"{_P}.table:Table", params=f"{_P}.params:TableParams",
+        modality="logs", localization="line", metrics=_LINE_METRICS, needs_data=True,
+        summary="CSV/JSONL of log lines: a message column, optional label, session and timestamp columns",
+    )

@@ -1,0 +1,61 @@
+"""Any loghub system's raw log, in windows: labelled where the lines carry labels, else for inspection.
+
+loghub ships raw ``<System>_2k.log`` files for sixteen systems, but only BGL and
+Thunderbird lines carry anomaly labels (their first token). So:
+
+- the header format comes from ``system`` (default: the file name up to the first ``_``)
+  through ``omniad_logs.parsing.LOG_FORMATS``, or from ``log_format``;
+- events are mined from the contents (``events="parse"``) or read from the ground-truth
+  ``<log>_structured.csv`` (``events="ground_truth"``, for parser-independent studies);
+- when the format starts with ``<Label>`` (BGL, Thunderbird) each line's label is its first
+  token (``-`` = normal) and windows get labels and per-line targets like ``logs.bgl``;
+- otherwise the subset is **unlabelled** (``meta["labelled"] = False``, all test labels 0,
+  no targets, one warning): good for parsing, template statistics and looking at scores,
+  not for detection metrics. Id-keyed sessions need a system-specific rule (``logs.hdfs``).
+
+Windows and the train/test rule are the same as ``logs.bgl``'s.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from typing import ClassVar
+
+from omniad.data import Subset
+from omniad.errors import DataError
+from omniad_logs.datasets.base import LogDataset, list_logs, parse_log, resolve_format, windowed_subset
+from omniad_logs.datasets.bgl import first_token_labels
+from omniad_logs.datasets.params import LoghubParams
+from omniad_logs.datasets.reading import require_path
+
+
+class Loghub(LogDataset):
+    """One subset per raw log file; windows over its lines."""
+
+    Params = LoghubParams
+    require_anomalies: ClassVar[bool] = False  # unlabelled systems are yielded for inspection
+
+    def iter_subsets(self) -> Iterator[Subset]:
+        p = self.params
+        path = require_path(p.path, "path", self.where)
+        for file in list_logs(path, p.pattern, "path", self.where):
+            counts: dict[str, int] = {}
+            where = f"{self.where}: {file.name}"
+            fmt = resolve_format(p.system, p.log_format, file, self.where)
+            parsed = parse_log(file, where, log_format=fmt, encoding=p.encoding, max_line_chars=p.max_line_chars,
+                               events=p.events, structured=p.structured)
+            labelled = fmt.lstrip().startswith("<Label>")
+            meta: dict[str, object] = {"path": str(file), "log_format": fmt}
+            labels = None
+            if labelled:
+                labels, categories, counts["lines_without_label"] = first_token_labels(parsed.raw)
+                meta["alert_categories"] = dict(categories.most_common())
+            else:
+                warnings.warn(f"{where}: the lines carry no labels, so this subset is for parsing and inspection "
+                              "only (test labels are all 0; detection metrics are undefined)", stacklevel=2)
+            subset = windowed_subset(parsed, file.stem, where, line_labels=labels, windows=p, split=p,
+                                     counts={**parsed.counts, **counts}, meta=meta)
+            if labelled and subset.test.n_anomalous == 0:
+                raise DataError(f"{where}: no anomalous window in the test split; lower train_fraction or window_size")
+            yield subset

@@ -1,0 +1,243 @@
+"""Reading raw log files: bytes to lines, with every repair counted.
+
+Real logs are messy: a crashed writer leaves NUL padding, a Windows service writes
+Latin-1, a stack trace dumps a 10 MB line. Every loader reads through ``read_lines`` so the
+same rules hold everywhere and every repair shows up as a count in ``Subset.meta``
+(``docs/datasets.md`` lists the keys): bytes that do not decode are replaced (U+FFFD) and
+counted, NUL bytes are removed and counted, over-long lines are truncated and counted, blank
+lines are skipped and counted. Nothing is dropped without a count. A file that is mostly
+undecodable is not a log at all, so it is refused with a clear error instead.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from omniad.errors import ConfigError, DataError
+
+SHARED_ENV = "OMNIAD_SHARED_DATA"
+#: above this share of replaced or NUL characters a file is refused as "not a text log"
+MAX_GARBAGE_FRACTION = 0.3
+REPLACEMENT = "\ufffd"
+
+
+def shared_data_root() -> Path:
+    """``$OMNIAD_SHARED_DATA``, else ``<repo root>/../shared`` of a source checkout, else ``./../shared``."""
+    env = os.environ.get(SHARED_ENV)
+    if env:
+        return Path(env).expanduser()
+    here = Path(__file__).resolve()
+    if len(here.parents) > 5 and (here.parents[5] / "packages").is_dir():
+        return here.parents[5].parent / "shared"
+    return Path.cwd().parent / "shared"
+
+
+def require_path(path: Path | None, param: str, where: str, *, kind: str = "file or folder") -> Path:
+    """The path if it exists; else a ``ConfigError`` naming the parameter and the path."""
+    if path is None:
+        raise ConfigError(f"{where}: parameter {param!r} is required (a {kind})")
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise ConfigError(f"{where}: {param}={str(path)!r} does not exist; point {param!r} at an existing {kind}")
+    return path
+
+
+def check_encoding(name: str) -> str:
+    """Validate a codec name early (a typo should fail at config time, not mid-file)."""
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise ValueError(f"unknown encoding {name!r}; use a Python codec name such as 'utf-8' or 'latin-1'") from None
+
+
+@dataclass
+class ReadStats:
+    """What ``read_lines`` repaired or skipped, for ``Subset.meta``."""
+
+    lines_read: int = 0
+    blank_lines_skipped: int = 0
+    lines_truncated: int = 0
+    lines_with_replacements: int = 0
+    replacement_chars: int = 0
+    nul_chars_removed: int = 0
+
+    def as_meta(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def read_lines(
+    path: Path, where: str, *, encoding: str = "utf-8", max_line_chars: int = 100_000
+) -> tuple[list[str], np.ndarray, ReadStats]:
+    """The non-blank lines of a text file, their 1-based line numbers in the file, and what was repaired.
+
+    Lines are split on ``\\n`` (a trailing ``\\r`` is stripped). Raises ``DataError`` for an
+    empty file and for binary data (more than 30% of the characters undecodable or NUL).
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{where}: cannot read {path} ({exc.strerror or exc})") from None
+    if not raw:
+        raise DataError(f"{where}: {path} is empty (no log lines); remove it or point the path at a non-empty log")
+    text = raw.decode(encoding, errors="replace")
+    stats = ReadStats()
+    stats.nul_chars_removed = text.count("\x00")
+    replaced = text.count(REPLACEMENT)
+    if codecs.lookup(encoding).name == "utf-8":  # a literal U+FFFD in the file is not a repair
+        replaced = max(replaced - raw.count(REPLACEMENT.encode("utf-8")), 0)
+    garbage = (stats.nul_chars_removed + replaced) / max(len(text), 1)
+    if garbage > MAX_GARBAGE_FRACTION:
+        raise DataError(
+            f"{where}: {path} does not look like a text log ({garbage:.0%} of its characters are NUL or "
+            f"not valid {encoding}); check the path, or set 'encoding' if the file is text in another encoding"
+        )
+    if stats.nul_chars_removed:
+        text = text.replace("\x00", "")
+    lines: list[str] = []
+    numbers: list[int] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.endswith("\r"):
+            line = line[:-1]
+        if not line.strip():
+            stats.blank_lines_skipped += 1
+            continue
+        if len(line) > max_line_chars:
+            line = line[:max_line_chars]
+            stats.lines_truncated += 1
+        if REPLACEMENT in line:
+            stats.lines_with_replacements += 1
+            stats.replacement_chars += line.count(REPLACEMENT)
+        lines.append(line)
+        numbers.append(number)
+    # the split leaves one empty piece after a final newline: not a blank line of the log
+    if text.endswith("\n"):
+        stats.blank_lines_skipped -= 1
+    stats.lines_read = len(lines)
+    if not lines:
+        raise DataError(f"{where}: {path} holds only blank lines; point the path at a non-empty log")
+    return lines, np.asarray(numbers, dtype=np.int64), stats
+
+
+@dataclass
+class Counts:
+    """Named counters that end up in ``Subset.meta`` (only non-zero ones are noteworthy)."""
+
+    values: Counter[str] = field(default_factory=Counter)
+
+    def add(self, key: str, n: int = 1) -> None:
+        self.values[key] += n
+
+    def as_meta(self) -> dict[str, int]:
+        return dict(self.values)
+
+
+_DATE_TIME_FORMATS = (
+    ("%y%m%d %H%M%S", ("Date", "Time")),  # HDFS: 081109 203615
+    ("%Y-%m-%d %H:%M:%S,%f", ("Date", "Time")),  # Hadoop, Zookeeper: 2015-10-18 18:01:47,978
+    ("%Y-%m-%d %H:%M:%S.%f", ("Date", "Time")),
+    ("%Y-%m-%d %H:%M:%S", ("Date", "Time")),
+    ("%y/%m/%d %H:%M:%S", ("Date", "Time")),  # Spark: 17/06/09 20:10:40
+    ("%Y-%m-%d-%H.%M.%S.%f", ("Time",)),  # BGL: 2005-06-03-15.42.50.675872
+    ("%a %b %d %H:%M:%S %Y", ("Time",)),  # Apache: Sun Dec 04 04:47:44 2005
+    ("%m.%d %H:%M:%S", ("Time",)),  # Proxifier: 10.30 16:49:06 (no year)
+    ("%b %d %H:%M:%S", ("Month", "Date", "Time")),  # Linux: Jun 14 15:16:01 (no year)
+    ("%b %d %H:%M:%S", ("Date", "Day", "Time")),  # OpenSSH: Dec 10 06:55:46 (no year)
+)
+
+
+def line_timestamp(fields: dict[str, str]) -> float:
+    """Seconds since the epoch from a line's header fields, NaN when no known field parses.
+
+    An epoch ``Timestamp`` field wins (BGL, Thunderbird); otherwise common Date/Time
+    layouts of loghub systems are tried (an all-digit ``Time`` is epoch seconds, as in HPC).
+    Times without a zone are read as UTC so that windows do not shift with the machine's
+    time zone; layouts without a year (syslog) land in 1900, which keeps differences right
+    within a year.
+    """
+    stamp = fields.get("Timestamp")
+    if stamp:
+        try:
+            return float(stamp)
+        except ValueError:
+            pass
+    for fmt, keys in _DATE_TIME_FORMATS:
+        if not all(fields.get(k) for k in keys):
+            continue
+        text = " ".join(fields[k] for k in keys)
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC).timestamp()
+        except ValueError:
+            continue
+    clock = fields.get("Time", "")
+    if len(clock) >= 9 and clock.isdigit():  # epoch seconds (HPC); HDFS's 203615 is a clock time
+        return float(clock)
+    return float("nan")
+
+
+_NORMAL = frozenset({"0", "normal", "false", "-", "no", "ok"})
+_ANOMALY = frozenset({"1", "anomaly", "abnormal", "anomalous", "true", "yes"})
+
+
+def parse_label(value: object) -> int | None:
+    """0/1 from the usual spellings (Normal/Anomaly, 0/1, true/false, BGL's '-'); None when unrecognised."""
+    text = str(value).strip().lower()
+    if text in _NORMAL:
+        return 0
+    if text in _ANOMALY:
+        return 1
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if number in (0.0, 1.0) else None
+
+
+def read_label_file(path: Path, where: str) -> dict[str, int]:
+    """Session id -> 0/1 from a ``BlockId,Label`` CSV (HDFS's ``anomaly_label.csv``; any id column name).
+
+    The id is the first column, the label the ``Label`` column (else the second); a value that
+    is not a recognised label is an error naming the row, a duplicate id keeps its last label.
+    """
+    import csv
+
+    with path.open(newline="", encoding="utf-8", errors="replace") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None or len(header) < 2:
+            raise DataError(f"{where}: label file {path} needs a header and two columns (e.g. BlockId,Label)")
+        names = [h.strip().lower() for h in header]
+        col = names.index("label") if "label" in names else 1
+        out: dict[str, int] = {}
+        for row_no, row in enumerate(reader, start=2):
+            if not row or not any(c.strip() for c in row):
+                continue
+            if len(row) <= col:
+                raise DataError(f"{where}: {path.name} line {row_no} has no label column: {row!r}")
+            label = parse_label(row[col])
+            if label is None:
+                raise DataError(
+                    f"{where}: {path.name} line {row_no}: label {row[col]!r} is not Normal/Anomaly (or 0/1)"
+                )
+            out[row[0].strip()] = label
+    return out
+
+
+def read_line_labels(path: Path, where: str) -> np.ndarray:
+    """The ``Label`` column of a loghub ``_structured.csv`` as 0/1 per line (BGL's '-' or 0 = normal)."""
+    import csv
+    import sys
+
+    csv.field_size_limit(sys.maxsize)
+    with path.open(newline="", encoding="utf-8", errors="replace") as f:
+        reader = csv.DictReader(f)
+        if "Label" not in (reader.fieldnames or ()):
+            raise DataError(f"{where}: {path.name} has no Label column")
+        values = [r["Label"] for r in reader]
+    return np.array([0 if (v or "").strip() in ("-", "0", "") else 1 for v in values], dtype=np.int8)
