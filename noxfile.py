@@ -78,6 +78,13 @@ def integration(session: nox.Session) -> None:
     session.run("pytest", "tests", "-q", *session.posargs, env=_env())
 
 
+@nox.session(python=PYTHON, tags=["tests"])
+def ray(session: nox.Session) -> None:
+    """The Ray executor on a local 2-CPU Ray instance; omniad-timeseries gives the grid a second modality."""
+    session.install(f"{CORE}[test,ray]", "packages/omniad-timeseries")
+    session.run("pytest", "packages/omniad/tests_ray", "-q", *session.posargs, env=_env())
+
+
 @nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
     """The main job: `omniad demo` on built-in data with every package installed."""
@@ -108,7 +115,8 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks (slow; never part of the tests). `nox -s bench -- vus` runs one of them."""
-    session.install(*_existing(ALL), "psutil")
+    # the anchors each benchmark compares against: installed here only, never dependencies
+    session.install(*_existing(ALL), "psutil", "ray>=2.9", "drain3==0.9.11", "pyod>=2.0")
     wanted = set(session.posargs)
     for script in sorted((ROOT / "tools").glob("bench_*.py")):
         name = script.stem.removeprefix("bench_")

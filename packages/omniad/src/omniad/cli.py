@@ -110,7 +110,7 @@ def _load(args: argparse.Namespace) -> Any:
     from omniad.runner.config import load_config
 
     overrides: dict[str, Any] = {}
-    for name in ("output_dir", "executor", "workers", "rerun", "device"):
+    for name in ("output_dir", "executor", "workers", "address", "rerun", "device"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -239,8 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run a grid from a TOML/YAML config (resumes where it stopped)")
     p.add_argument("config")
     run_options(p)
-    p.add_argument("--executor", choices=["inline", "process"])
+    p.add_argument("--executor", choices=["inline", "process", "ray"])
     p.add_argument("--workers", type=int)
+    p.add_argument("--address", help="ray: auto (this host's cluster) or ray://HEAD:10001; default: a local instance")
     p.add_argument("--rerun", choices=["failed", "never", "all"])
     p.add_argument("--device", help="auto | cpu | cuda | cuda:N")
     p.set_defaults(func=cmd_run)

@@ -75,6 +75,34 @@ class MetricSpec(_Strict):
     name: str | None = Field(default=None, description="column name (default: the metric id)")
 
 
+class JobResources(_Strict):
+    """What each job asks the Ray scheduler for; the inline and process executors ignore it.
+
+    Ray places a task only where its request fits, so these are what keeps two PatchCore
+    jobs off one small GPU or a 20 GB dataset off a 16 GB node.
+    """
+
+    cpus: float = Field(default=1.0, gt=0, description="CPUs each job requests")
+    gpus: float = Field(
+        default=1.0, ge=0,
+        description="GPUs a job requests when its detector's card uses one (gpu optional or required), "
+        "the cluster has GPUs and device is not cpu; a fraction lets jobs share a GPU",
+    )
+    memory_mb: int | None = Field(default=None, ge=1, description="memory hint per job (MB); None: no hint")
+    memory_mb_by_id: dict[str, int] = Field(
+        default_factory=dict,
+        description="detector or dataset id -> memory hint (MB) for its jobs; the largest hint that applies wins",
+    )
+
+    @field_validator("memory_mb_by_id")
+    @classmethod
+    def _positive_hints(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = sorted(k for k, v in value.items() if v < 1)
+        if bad:
+            raise ValueError(f"memory hints must be >= 1 MB; fix {bad}")
+        return value
+
+
 class RunConfig(_Strict):
     name: str = "omniad-run"
     output_dir: Path = Path("results")
@@ -90,8 +118,14 @@ class RunConfig(_Strict):
         default="modality",
         description="modality: pair each detector only with datasets of its modality; all: every pair",
     )
-    executor: Literal["inline", "process"] = "inline"
+    executor: Literal["inline", "process", "ray"] = "inline"
     workers: int = Field(default=1, ge=1)
+    address: str | None = Field(
+        default=None,
+        description="ray only: None starts a local Ray instance; 'auto' joins the cluster this host is part of; "
+        "'ray://host:10001' connects through Ray Client",
+    )
+    resources: JobResources = Field(default_factory=JobResources)
     rerun: Literal["failed", "never", "all"] = Field(
         default="failed",
         description="for jobs already in the store: failed = rerun failed ones; never; all",
@@ -104,6 +138,13 @@ class RunConfig(_Strict):
         if isinstance(value, list):
             return [{"id": v} if isinstance(v, str) else v for v in value]
         return value
+
+    @model_validator(mode="after")
+    def _address_needs_ray(self) -> RunConfig:
+        if self.address is not None and self.executor != "ray":
+            raise ValueError(f"address {self.address!r} is only used by executor = 'ray' "
+                             f"(executor is {self.executor!r}); set executor = 'ray' or drop the address")
+        return self
 
     @model_validator(mode="after")
     def _unique_metric_columns(self) -> RunConfig:

@@ -3,8 +3,8 @@
 ``InlineExecutor`` runs jobs one after the other in this process (simplest, best for a
 single GPU). ``ProcessExecutor`` runs them in a pool of fresh ``spawn`` processes, so a
 job that segfaults or leaks GPU memory cannot take the others down, and each record's
-peak memory is that of its own worker. Both yield records as jobs finish; a Ray executor
-can slot in behind the same ``run`` method.
+peak memory is that of its own worker. Both yield records as jobs finish; the Ray
+executor (``ray_executor``, imported only when chosen) sits behind the same ``run`` method.
 
 Jobs are taken from the iterable one at a time, only when a worker is free: the runner
 claims a job as it hands it over, so runners sharing an output directory split the grid
@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+from omniad.runner.config import JobResources
 from omniad.runner.execute import RECORD_VERSION, execute_job
 from omniad.runner.jobs import Job
 
@@ -146,7 +147,12 @@ class ProcessExecutor:
             pool.shutdown(wait=finished, cancel_futures=True)
 
 
-def make_executor(name: str, workers: int) -> Executor:
+def make_executor(name: str, workers: int, *, address: str | None = None,
+                  resources: JobResources | None = None) -> Executor:
     if name == "process":
         return ProcessExecutor(workers)
+    if name == "ray":
+        from omniad.runner.ray_executor import RayExecutor  # Ray only when asked for
+
+        return RayExecutor(address, resources)
     return InlineExecutor()

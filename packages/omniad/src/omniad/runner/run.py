@@ -85,7 +85,7 @@ def run(
     skipped = len(jobs) - len(todo)
     if skipped:
         say(f"{skipped} of {len(jobs)} jobs already in {config.output_dir}; running {len(todo)}")
-    executor = make_executor(config.executor, config.workers)
+    executor = make_executor(config.executor, config.workers, address=config.address, resources=config.resources)
     bar = _progress(progress)
     plain = progress and (bar is None or not sys.stderr.isatty() or os.environ.get("CI"))
     ran = 0
