@@ -227,3 +227,4 @@ def test_old_saves_without_a_key_list_are_checked_against_declared_state(tmp_pat
     save_file({}, str(folder / "arrays.safetensors"))
     with pytest.raises(DataError, match="lacks 'train_'"):
         KNN.load(folder)
+

@@ -104,6 +104,14 @@ class Detector(Component, ABC):
         if not self._fitted:
             raise NotFittedError(f"{where}: the detector is not fitted; call fit() first (or load())")
 
+    def provenance(self) -> dict[str, Any]:
+        """Facts about how this fit ran that the parameters do not show, for the run record.
+
+        E.g. which embedding model and backend produced the vectors, cache hits, how many texts
+        were truncated, which library a detector delegated to. JSON-ready values only.
+        """
+        return {}
+
     def _limit(self, name: str, value: int, limit: int, why: str) -> int:
         """``value`` of parameter ``name`` if the data allows it (``value <= limit``).
 

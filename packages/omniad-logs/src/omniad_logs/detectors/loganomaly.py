@@ -51,6 +51,11 @@ class SeqQuantLSTM(nn.Module):
 class LogAnomaly(NextEventDetector):
     Params = LogAnomalyParams
 
+    def provenance(self) -> dict[str, str]:
+        """Which semantic vectors the fit used (the data's, omniad-text's, or hashed words)."""
+        source = getattr(self, "semantic_source_", None)
+        return {"semantic_source": source} if source else {}
+
     def _vectors(self, events: list[str], sessions: Sequence[LogSession] | None) -> np.ndarray:
         vocabulary = first_vocabulary(sessions) if sessions else None
         vectors, missing = event_vectors(events, vocabulary, self.semantic_source_, self.params.semantic_dim, self.where)

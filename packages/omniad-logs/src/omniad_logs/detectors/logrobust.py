@@ -86,6 +86,11 @@ class LogRobust(Detector):
     Params = LogRobustParams
 
     @property
+    def provenance(self) -> dict[str, str]:
+        """Which semantic vectors the fit used (the data's, omniad-text's, or hashed words)."""
+        source = getattr(self, "semantic_source_", None)
+        return {"semantic_source": source} if source else {}
+
     def torch_device(self) -> torch.device:
         return torch.device(self.device)
 

@@ -106,6 +106,8 @@ def _run_subset(
     adjusted = getattr(detector, "adjusted_params", None)
     if adjusted:  # defaults the data was too small for, lowered by Detector._limit
         record["adjusted_params"] = dict(adjusted)
+    if provenance := detector.provenance():
+        record["provenance"] = provenance
     record["fit_s"] = round(t1 - t0, 4)
     record["score_s"] = round(t2 - t1, 4)
     record["metrics"], record["metric_errors"] = _metric_values(metrics, subset, scores)
@@ -139,7 +141,8 @@ def adjusted_note(subsets: list[dict[str, Any]]) -> str:
     for name, changes in sorted(seen.items()):
         used = sorted({c["used"] for c in changes})
         used_text = str(used[0]) if len(used) == 1 else f"{used[0]}..{used[-1]}"
-        parts.append(f"{name} {changes[0]['requested']}→{used_text} (default lowered in {len(changes)} of "
+        verb = "default lowered" if isinstance(changes[0]["requested"], (int, float)) else "replaced"
+        parts.append(f"{name} {changes[0]['requested']}→{used_text} ({verb} in {len(changes)} of "
                      f"{len(subsets)} subsets: {changes[0]['why']})")
     return "; ".join(parts)
 
