@@ -1,0 +1,152 @@
+"""Reading text tables (CSV, JSONL, parquet) with every repair counted.
+
+Real corpora are messy: a scraped file holds Latin-1 bytes, a row has an empty text, a
+column is named ``body`` instead of ``text``. Every loader reads through ``read_table`` so
+the same rules hold everywhere: bytes that do not decode are replaced (U+FFFD) and counted,
+a file that is mostly undecodable is refused (it is not text), a missing column fails
+naming the columns that exist. The stdlib reads CSV and JSONL (pandas is not a dependency,
+and a text table needs no type inference); parquet needs pyarrow (extra ``parquet``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from omniad.errors import ConfigError, DataError, MissingDependencyError
+
+SHARED_ENV = "OMNIAD_SHARED_DATA"
+REPLACEMENT = "\ufffd"
+#: above this share of replaced characters a file is refused as "not text in this encoding"
+MAX_GARBAGE_FRACTION = 0.3
+Format = Literal["auto", "csv", "jsonl", "parquet"]
+SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet",
+                  ".pq": "parquet"}
+
+
+def shared_data_root() -> Path:
+    """``$OMNIAD_SHARED_DATA``, else ``<repo root>/../shared`` of a source checkout, else ``./../shared``."""
+    env = os.environ.get(SHARED_ENV)
+    if env:
+        return Path(env).expanduser()
+    here = Path(__file__).resolve()
+    if len(here.parents) > 5 and (here.parents[5] / "packages").is_dir():
+        return here.parents[5].parent / "shared"
+    return Path.cwd().parent / "shared"
+
+
+def check_encoding(name: str) -> str:
+    """Validate a codec name early (a typo should fail at config time, not mid-file)."""
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise ValueError(f"unknown encoding {name!r}; use a Python codec name such as 'utf-8' or 'latin-1'") from None
+
+
+def require_file(path: Path | None, param: str, where: str) -> Path:
+    if path is None:
+        raise ConfigError(f"{where}: parameter {param!r} is required (a CSV, JSONL or parquet file)")
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"{where}: {param}={str(path)!r} is not a file; point {param!r} at a CSV, JSONL or parquet file")
+    return path
+
+
+def decode(data: bytes, encoding: str, where: str) -> tuple[str, int]:
+    """The text and how many characters had to be replaced because they did not decode."""
+    try:
+        return data.decode(encoding), 0
+    except UnicodeDecodeError:
+        pass
+    text = data.decode(encoding, errors="replace")
+    genuine = data.count(REPLACEMENT.encode(encoding, errors="ignore") or b"\x00\x00\x00\x00")
+    replaced = text.count(REPLACEMENT) - genuine
+    if text and replaced / len(text) > MAX_GARBAGE_FRACTION:
+        raise DataError(
+            f"{where}: {replaced} of {len(text)} characters do not decode as {encoding}; "
+            "set 'encoding' to the file's encoding (e.g. 'latin-1')"
+        )
+    return text, replaced
+
+
+def file_format(path: Path, fmt: Format, where: str) -> str:
+    if fmt != "auto":
+        return fmt
+    found = SUFFIX_FORMATS.get(path.suffix.lower())
+    if found is None:
+        raise ConfigError(
+            f"{where}: cannot tell the format of {path.name} from its suffix; set format='csv', 'jsonl' or 'parquet'"
+        )
+    return found
+
+
+def _csv_rows(text: str, where: str) -> tuple[list[dict[str, Any]], list[str]]:
+    csv.field_size_limit(sys.maxsize)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise DataError(f"{where}: not a readable CSV ({exc}); check the delimiter and quoting") from None
+    if not reader.fieldnames:
+        raise DataError(f"{where}: the CSV has no header row; the first line must name the columns")
+    return rows, list(reader.fieldnames)
+
+
+def _jsonl_rows(text: str, where: str) -> tuple[list[dict[str, Any]], list[str]]:
+    rows: list[dict[str, Any]] = []
+    columns: dict[str, None] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}: line {number} is not JSON ({exc.msg}); write one object per line") from None
+        if not isinstance(row, dict):
+            raise DataError(f"{where}: line {number} is a JSON {type(row).__name__}, not an object")
+        rows.append(row)
+        columns.update(dict.fromkeys(row))
+    return rows, list(columns)
+
+
+def _parquet_rows(path: Path, where: str) -> tuple[list[dict[str, Any]], list[str]]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingDependencyError(
+            f"{where}: reading parquet needs pyarrow; pip install 'omniad-text[parquet]'"
+        ) from None
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises its own ArrowInvalid/OSError family
+        raise DataError(f"{where}: not a readable parquet file ({type(exc).__name__}: {exc})") from None
+    return table.to_pylist(), list(table.column_names)
+
+
+def read_table(path: Path, fmt: Format, encoding: str, where: str) -> tuple[list[dict[str, Any]], list[str], int]:
+    """Rows as dicts, the column names, and the number of replaced (undecodable) characters."""
+    kind = file_format(path, fmt, where)
+    if kind == "parquet":
+        rows, columns = _parquet_rows(path, where)
+        return rows, columns, 0
+    text, replaced = decode(path.read_bytes(), encoding, where)
+    text = text.removeprefix("\ufeff")
+    rows, columns = _csv_rows(text, where) if kind == "csv" else _jsonl_rows(text, where)
+    return rows, columns, replaced
+
+
+def require_columns(columns: list[str], wanted: dict[str, str | None], where: str) -> None:
+    """Each named column must exist; the error lists the columns the file has."""
+    for param, column in wanted.items():
+        if column is not None and column not in columns:
+            raise DataError(f"{where}: no column {column!r} (columns: {columns}); set {param!r} to one of them")
+
+
+def cell_text(value: Any) -> str:
+    return "" if value is None else str(value)
