@@ -123,7 +123,7 @@ def test_adapter_core_knn_equals_text_knn() -> None:
 
 
 def test_adapter_refuses_non_tabular_detectors() -> None:
-    with pytest.raises(ConfigError, match="works on text samples, not embedding vectors"):
+    with pytest.raises(ConfigError, match="works on text samples, not feature vectors"):
         create("text.embedded", detector="text.knn")
     with pytest.raises(ConfigError, match="unknown detector id"):
         create("text.embedded", detector="core.nope")

@@ -16,65 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from omniad.detector import Detector
-from omniad.errors import ConfigError, DataError
-from omniad.registry import DetectorCard, Entry
+from omniad.nested import InnerDetector, tabular_entry
 from omniad.scores import Scores
 from omniad_logs.detectors.count_base import CountVectorDetector
 from omniad_logs.detectors.count_params import CountsParams
 from omniad_logs.session import LogSession
-
-INNER = "inner"
-TABULAR = ("tabular", "any")
-
-
-def tabular_entry(detector_id: str, where: str) -> Entry:
-    """The registry entry of a tabular detector, refusing ids of other modalities clearly."""
-    from omniad.plugins import get_registry
-
-    entry = get_registry().get("detector", detector_id)
-    card = entry.card
-    if card.modality not in TABULAR:
-        raise ConfigError(
-            f"{where}: detector {detector_id!r} works on {card.modality} samples, not feature vectors; "
-            "name a tabular detector (e.g. core.knn, pyod.iforest; `omniad list detectors` shows them)"
-        )
-    assert isinstance(card, DetectorCard)
-    return entry
-
-
-class InnerDetector:
-    """A tabular detector fitted on session vectors, with its state nested under ``inner.``."""
-
-    def __init__(self, owner: Detector, detector_id: str, params: dict[str, Any]) -> None:
-        self.entry = tabular_entry(detector_id, owner.where)
-        self.detector_id = detector_id
-        self.model = self.entry.create(dict(params), device=owner.device_request, seed=owner.seed)
-
-    def fit(self, x: np.ndarray) -> None:
-        self.model.fit(x)
-
-    def score(self, x: np.ndarray) -> Scores:
-        return self.model.score(x)
-
-    def state(self) -> dict[str, Any]:
-        inner = self.model.get_state()
-        return {
-            **{f"{INNER}.{k}": v for k, v in inner.items()},
-            f"{INNER}_keys": sorted(inner),
-            f"{INNER}_threshold": self.model.threshold_,
-        }
-
-    def restore(self, state: dict[str, Any], where: str) -> None:
-        keys = state.get(f"{INNER}_keys")
-        if not isinstance(keys, list):
-            raise DataError(f"{where}.load: saved state lacks the inner detector's keys; re-save the model")
-        missing = [k for k in keys if f"{INNER}.{k}" not in state]
-        if missing:
-            raise DataError(f"{where}.load: saved state lacks inner entries {missing}; re-save the model")
-        self.model.set_state({k: state[f"{INNER}.{k}"] for k in keys})
-        self.model.threshold_ = state.get(f"{INNER}_threshold")
-        self.model._fitted = True
 
 
 class SessionCounts(CountVectorDetector):

@@ -23,10 +23,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from omniad.errors import DataError, MissingDependencyError
+from omniad.nested import InnerDetector
 from omniad.scores import Scores
 from omniad_logs.detectors.count_base import CountVectorDetector
 from omniad_logs.detectors.count_params import IForestParams, OCSVMParams
-from omniad_logs.detectors.counts import InnerDetector
 from omniad_logs.session import LogSession
 
 

@@ -8,8 +8,7 @@ embedded once per embedding whatever the number of detectors (the cache).
 
 The same pattern as omniad-logs' ``logs.counts`` (session count vectors): the inner
 detector's state is saved inside this detector's state under ``inner.``, so save/load stays
-pickle-free whatever the inner detector is. The small ``InnerDetector`` is repeated here
-rather than imported because omniad-text does not depend on omniad-logs.
+pickle-free whatever the inner detector is (``omniad.nested.InnerDetector``, shared with it).
 """
 
 from __future__ import annotations
@@ -18,58 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from omniad.detector import Detector
-from omniad.errors import ConfigError, DataError
-from omniad.registry import Entry
+from omniad.nested import InnerDetector, tabular_entry
 from omniad.scores import Scores
 from omniad_text.detectors.base import EmbeddingDetector
 from omniad_text.detectors.params import EmbeddedDetectorParams
-
-INNER = "inner"
-TABULAR = ("tabular", "any")
-
-
-def tabular_entry(detector_id: str, where: str) -> Entry:
-    """The registry entry of a tabular detector, refusing ids of other modalities clearly."""
-    from omniad.plugins import get_registry
-
-    entry = get_registry().get("detector", detector_id)
-    if entry.card.modality not in TABULAR:
-        raise ConfigError(
-            f"{where}: detector {detector_id!r} works on {entry.card.modality} samples, not embedding vectors; "
-            "name a tabular detector (e.g. core.knn, pyod.ecod; `omniad list detectors` shows them)"
-        )
-    return entry
-
-
-class InnerDetector:
-    """A tabular detector fitted on embeddings, with its state nested under ``inner.``."""
-
-    def __init__(self, owner: Detector, detector_id: str, params: dict[str, Any]) -> None:
-        self.entry = tabular_entry(detector_id, owner.where)
-        self.detector_id = detector_id
-        self.model = self.entry.create(dict(params), device=owner.device_request, seed=owner.seed)
-
-    def state(self) -> dict[str, Any]:
-        inner = self.model.get_state()
-        return {
-            **{f"{INNER}.{k}": v for k, v in inner.items()},
-            f"{INNER}_keys": sorted(inner),
-            f"{INNER}_threshold": self.model.threshold_,
-            f"{INNER}_adjusted": self.model.adjusted_params,
-        }
-
-    def restore(self, state: dict[str, Any], where: str) -> None:
-        keys = state.get(f"{INNER}_keys")
-        if not isinstance(keys, list):
-            raise DataError(f"{where}.load: saved state lacks the inner detector's keys; re-save the model")
-        missing = [k for k in keys if f"{INNER}.{k}" not in state]
-        if missing:
-            raise DataError(f"{where}.load: saved state lacks inner entries {missing}; re-save the model")
-        self.model.set_state({k: state[f"{INNER}.{k}"] for k in keys})
-        self.model.threshold_ = state.get(f"{INNER}_threshold")
-        self.model.adjusted_params = dict(state.get(f"{INNER}_adjusted") or {})
-        self.model._fitted = True
 
 
 class TextEmbedded(EmbeddingDetector):
