@@ -164,7 +164,7 @@ def test_logrobust_refuses_unlabelled_training() -> None:
 def test_loganomaly_unseen_event_round_trip(tmp_path: Path) -> None:
     """An unseen event gets its template's vector at scoring; that must not leak into the saved model."""
     subset = toy_subset()
-    det = create("logs.loganomaly", **TINY, semantic_dim=16).fit(subset.train.samples)
+    det = create("logs.loganomaly", **TINY, semantic_dim=16, semantic_source="hashed").fit(subset.train.samples)
     assert det.semantic_source_ == "hashed"
     odd = [LogSession("odd", ("open", "retry", "close"), vocabulary=VOCAB), *subset.test.samples]
     before = det.score(odd).sample
@@ -221,3 +221,13 @@ def test_bad_params_fail_at_config_time() -> None:
         entry.create({"d_model": 30, "n_heads": 4})
     with pytest.raises(ConfigError):
         get_registry().get("detector", "logs.deeplog").create({"top_g": "nine"})
+
+
+def test_semantic_models_say_which_vectors_they_used() -> None:
+    """The run record's provenance names the semantic source (here: hashed template words)."""
+    subset = toy_subset(labelled_train=True)
+    det = create("logs.logrobust", epochs=1, hidden_size=8, num_layers=1, semantic_dim=16, validation_size=0.2,
+                 semantic_source="hashed")
+    assert det.provenance() == {}
+    det.fit(subset.train.samples)
+    assert det.provenance() == {"semantic_source": "hashed"}

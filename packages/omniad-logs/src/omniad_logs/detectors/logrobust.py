@@ -85,12 +85,12 @@ def labels_of(sessions: Sequence[LogSession], where: str) -> np.ndarray:
 class LogRobust(Detector):
     Params = LogRobustParams
 
-    @property
     def provenance(self) -> dict[str, str]:
         """Which semantic vectors the fit used (the data's, omniad-text's, or hashed words)."""
         source = getattr(self, "semantic_source_", None)
         return {"semantic_source": source} if source else {}
 
+    @property
     def torch_device(self) -> torch.device:
         return torch.device(self.device)
 
