@@ -147,16 +147,28 @@ def adjusted_note(subsets: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
-def execute_job(job: Job, output_dir: str | Path | None = None) -> dict[str, Any]:
-    """Run ``job`` and return its record (a JSON-ready dict); never raises except on Ctrl-C."""
-    started = time.perf_counter()
-    record: dict[str, Any] = {
+def record_header(job: Job) -> dict[str, Any]:
+    """The fields every record of ``job`` starts with, whoever writes it (a job, a dead worker)."""
+    return {
         "record_version": RECORD_VERSION,
         "key": job.key,
         "detector": job.detector.to_dict(),
         "dataset": job.dataset.to_dict(),
         "seed": job.seed,
         "requested_metrics": job.metric_names,
+    }
+
+
+def failed_record(job: Job, error: str) -> dict[str, Any]:
+    """The record of a job that never got to run or whose worker died (the store accepts it)."""
+    return {**record_header(job), "status": "failed", "error": error, "metrics": {}, "subsets": []}
+
+
+def execute_job(job: Job, output_dir: str | Path | None = None) -> dict[str, Any]:
+    """Run ``job`` and return its record (a JSON-ready dict); never raises except on Ctrl-C."""
+    started = time.perf_counter()
+    record: dict[str, Any] = {
+        **record_header(job),
         "metric_ids": {m.label: m.id for m in job.metrics},
         "started_at": _now(),
     }

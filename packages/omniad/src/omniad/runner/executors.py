@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from omniad.runner.config import JobResources
-from omniad.runner.execute import RECORD_VERSION, execute_job
+from omniad.runner.execute import execute_job, failed_record
 from omniad.runner.jobs import Job
 
 OnStart = Callable[[Job], None]
@@ -46,18 +46,7 @@ class InlineExecutor:
 
 
 def _crash_record(job: Job, exc: BaseException) -> dict[str, Any]:
-    return {
-        "record_version": RECORD_VERSION,
-        "key": job.key,
-        "detector": job.detector.to_dict(),
-        "dataset": job.dataset.to_dict(),
-        "seed": job.seed,
-        "requested_metrics": job.metric_names,
-        "status": "failed",
-        "error": f"worker process died: {type(exc).__name__}: {exc}",
-        "metrics": {},
-        "subsets": [],
-    }
+    return failed_record(job, f"worker process died: {type(exc).__name__}: {exc}")
 
 
 def _exit_with_parent(parent_pid: int) -> None:

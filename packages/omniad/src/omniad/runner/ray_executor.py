@@ -29,7 +29,7 @@ from typing import Any
 
 from omniad.errors import MissingDependencyError, OmniadError
 from omniad.runner.config import JobResources
-from omniad.runner.execute import RECORD_VERSION, execute_job
+from omniad.runner.execute import execute_job, failed_record
 from omniad.runner.jobs import Job
 
 #: how long one ``ray.wait`` blocks, so Ctrl-C is seen within this time
@@ -51,22 +51,6 @@ def import_ray() -> Any:
             "(or choose executor = 'inline' / 'process')"
         ) from None
     return ray
-
-
-def failed_record(job: Job, error: str) -> dict[str, Any]:
-    """The record of a job that never got to run (the shape ``store.record_problem`` accepts)."""
-    return {
-        "record_version": RECORD_VERSION,
-        "key": job.key,
-        "detector": job.detector.to_dict(),
-        "dataset": job.dataset.to_dict(),
-        "seed": job.seed,
-        "requested_metrics": job.metric_names,
-        "status": "failed",
-        "error": error,
-        "metrics": {},
-        "subsets": [],
-    }
 
 
 def expected_components(job: Job, registry: Any) -> Expected:
