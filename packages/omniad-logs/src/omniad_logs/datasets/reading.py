@@ -12,7 +12,6 @@ undecodable is not a log at all, so it is refused with a clear error instead.
 from __future__ import annotations
 
 import codecs
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,22 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from omniad.errors import ConfigError, DataError
+from omniad.shared import SHARED_ENV, shared_data_root  # noqa: F401  (re-exported for the loaders)
 
-SHARED_ENV = "OMNIAD_SHARED_DATA"
 #: above this share of replaced or NUL characters a file is refused as "not a text log"
 MAX_GARBAGE_FRACTION = 0.3
 REPLACEMENT = "\ufffd"
-
-
-def shared_data_root() -> Path:
-    """``$OMNIAD_SHARED_DATA``, else ``<repo root>/../shared`` of a source checkout, else ``./../shared``."""
-    env = os.environ.get(SHARED_ENV)
-    if env:
-        return Path(env).expanduser()
-    here = Path(__file__).resolve()
-    if len(here.parents) > 5 and (here.parents[5] / "packages").is_dir():
-        return here.parents[5].parent / "shared"
-    return Path.cwd().parent / "shared"
 
 
 def require_path(path: Path | None, param: str, where: str, *, kind: str = "file or folder") -> Path:

@@ -14,31 +14,19 @@ import codecs
 import csv
 import io
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, Literal
 
 from omniad.errors import ConfigError, DataError, MissingDependencyError
+from omniad.shared import SHARED_ENV, shared_data_root  # noqa: F401  (re-exported for the loaders)
 
-SHARED_ENV = "OMNIAD_SHARED_DATA"
 REPLACEMENT = "\ufffd"
 #: above this share of replaced characters a file is refused as "not text in this encoding"
 MAX_GARBAGE_FRACTION = 0.3
 Format = Literal["auto", "csv", "jsonl", "parquet"]
 SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet",
                   ".pq": "parquet"}
-
-
-def shared_data_root() -> Path:
-    """``$OMNIAD_SHARED_DATA``, else ``<repo root>/../shared`` of a source checkout, else ``./../shared``."""
-    env = os.environ.get(SHARED_ENV)
-    if env:
-        return Path(env).expanduser()
-    here = Path(__file__).resolve()
-    if len(here.parents) > 5 and (here.parents[5] / "packages").is_dir():
-        return here.parents[5].parent / "shared"
-    return Path.cwd().parent / "shared"
 
 
 def check_encoding(name: str) -> str:

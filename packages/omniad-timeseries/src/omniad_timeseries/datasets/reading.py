@@ -7,7 +7,6 @@ repaired) the same way everywhere, with the file and row named.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,19 +17,7 @@ import numpy as np
 import pandas as pd
 
 from omniad.errors import DataError
-
-SHARED_ENV = "OMNIAD_SHARED_DATA"
-
-
-def shared_data_root() -> Path:
-    """``$OMNIAD_SHARED_DATA``, else ``<repo root>/../shared`` of a source checkout, else ``./../shared``."""
-    env = os.environ.get(SHARED_ENV)
-    if env:
-        return Path(env).expanduser()
-    here = Path(__file__).resolve()
-    if len(here.parents) > 5 and (here.parents[5] / "packages").is_dir():
-        return here.parents[5].parent / "shared"
-    return Path.cwd().parent / "shared"
+from omniad.shared import SHARED_ENV, shared_data_root  # noqa: F401  (re-exported for the loaders)
 
 
 def read_table(path: Path, where: str) -> pd.DataFrame:
