@@ -88,3 +88,22 @@ def test_bad_input_is_rejected_with_clear_errors() -> None:
         M.quantile_threshold([1.0, 2.0], 1.5)
     with pytest.raises(DataError, match="two distinct severity"):
         M.severity_correlation([1, 1], [0.1, 0.2])
+
+
+def test_aupro_of_regions_hand_worked() -> None:
+    """Two regions (sizes 2 and 1) and three normal elements, worked by hand.
+
+    Sorted scores: 0.9 (r1), 0.8 (r2), 0.4 (bg), 0.3 (r1), 0.2 (bg), 0.1 (bg). The curve
+    reaches PRO 0.75 at FPR 0, stays there to FPR 1/3, then PRO 1: area 0.25 + 2/3 to FPR 1,
+    0.25 + 1/6 up to FPR 0.5 (normalised: / 0.5).
+    """
+    from omniad.metrics.overlap import aupro_of_regions, pro_curve_of_regions
+
+    regions = [np.array([0, 0, 1, 1, 2, 0])]
+    maps = [np.array([0.1, 0.2, 0.9, 0.3, 0.8, 0.4])]
+    assert aupro_of_regions(regions, maps, max_fpr=1.0) == pytest.approx(0.25 + 2 / 3, abs=1e-12)
+    assert aupro_of_regions(regions, maps, max_fpr=0.5) == pytest.approx((0.25 + 1 / 6) / 0.5, abs=1e-12)
+    fpr, pro, _ = pro_curve_of_regions(regions, maps)
+    assert pro[2] == pytest.approx(0.75) and fpr[2] == 0.0
+    with pytest.raises(DataError, match="no anomalous points"):
+        aupro_of_regions([np.zeros(4, dtype=int)], [np.ones(4)], element="point")
