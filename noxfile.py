@@ -30,6 +30,9 @@ PACKAGES: dict[str, tuple[list[str], str]] = {
     "vision": ([f"{CORE}[test]", "packages/omniad-vision[test]"], "packages/omniad-vision/tests"),
     "logs": ([f"{CORE}[test]", "packages/omniad-logs[test]"], "packages/omniad-logs/tests"),
     "text": ([f"{CORE}[test]", "packages/omniad-text[test]"], "packages/omniad-text/tests"),
+    "pointcloud": ([f"{CORE}[test]", "packages/omniad-pointcloud[test]"], "packages/omniad-pointcloud/tests"),
+    # omniad-vision is video's optional backbone source (not on PyPI), so it is installed beside it
+    "video": ([f"{CORE}[test]", "packages/omniad-video[test]", "packages/omniad-vision"], "packages/omniad-video/tests"),
     "plugin-template": ([f"{CORE}[test]", "plugins/omniad-plugin-template[test]"], "plugins/omniad-plugin-template/tests"),
     "pyod": ([f"{CORE}[test]", "plugins/omniad-pyod[test]"], "plugins/omniad-pyod/tests"),
 }
@@ -39,6 +42,8 @@ ALL = [
     "packages/omniad-vision[test]",
     "packages/omniad-logs[test]",
     "packages/omniad-text[test]",
+    "packages/omniad-pointcloud[test]",
+    "packages/omniad-video[test]",
     "plugins/omniad-plugin-template[test]",
     "plugins/omniad-pyod[test]",
 ]

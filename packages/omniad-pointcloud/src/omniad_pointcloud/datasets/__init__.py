@@ -1,0 +1,1 @@
+"""Point cloud datasets (cards in ``cards.py``, implementations beside them)."""

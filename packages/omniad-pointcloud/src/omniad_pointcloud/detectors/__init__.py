@@ -1,0 +1,1 @@
+"""Point cloud detectors (cards in ``cards.py``, implementations beside them)."""

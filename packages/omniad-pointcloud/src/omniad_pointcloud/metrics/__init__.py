@@ -1,0 +1,1 @@
+"""Point cloud metrics (cards in ``cards.py``, implementations beside them)."""

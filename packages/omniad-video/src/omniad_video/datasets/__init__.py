@@ -1,0 +1,1 @@
+"""Video datasets (cards in ``cards.py``, implementations beside them)."""

@@ -1,0 +1,1 @@
+"""Video detectors (cards in ``cards.py``, implementations beside them)."""

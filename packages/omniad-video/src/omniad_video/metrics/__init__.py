@@ -1,0 +1,1 @@
+"""Video metrics (cards in ``cards.py``, implementations beside them)."""
