@@ -228,3 +228,33 @@ def test_old_saves_without_a_key_list_are_checked_against_declared_state(tmp_pat
     with pytest.raises(DataError, match="lacks 'train_'"):
         KNN.load(folder)
 
+
+
+SAMPLE_KINDS = """
+from omniad import hookimpl
+
+@hookimpl
+def omniad_register_datasets(registry):
+    for kind in ("frames", "features"):
+        registry.add(id=f"fakevid.{kind}_data", target="omniad.builtins.tabular_data:Blobs", modality="video",
+                     sample_kind=kind, summary=f"videos as {kind}")
+
+@hookimpl
+def omniad_register_detectors(registry):
+    for kind in ("frames", "features", None):
+        registry.add(id=f"fakevid.{kind or 'either'}_model", target="omniad.builtins.tabular_detectors:KNN",
+                     modality="video", sample_kind=kind, summary=f"reads {kind or 'either kind'}")
+"""
+
+
+def test_modality_pairing_matches_the_kind_of_sample(make_plugin) -> None:
+    make_plugin("fakevid", SAMPLE_KINDS)
+    ids = ["fakevid.frames_model", "fakevid.features_model", "fakevid.either_model"]
+    data = {"detectors": [{"id": i} for i in ids],
+            "datasets": [{"id": "fakevid.frames_data"}, {"id": "fakevid.features_data"}], "metrics": ["core.auroc"]}
+    pairs = {(j.detector.id, j.dataset.id) for j in plan(parse_config(data), get_registry())}
+    assert pairs == {
+        ("fakevid.frames_model", "fakevid.frames_data"), ("fakevid.features_model", "fakevid.features_data"),
+        ("fakevid.either_model", "fakevid.frames_data"), ("fakevid.either_model", "fakevid.features_data"),
+    }
+    assert len(plan(parse_config({**data, "pairing": "all"}), get_registry())) == 6

@@ -84,6 +84,11 @@ class DetectorCard(ComponentCard):
         description="train = fitted on the train split (normal data); test = unsupervised, "
         "fitted on the unlabeled test samples themselves (TSB-AD's protocol for such methods)",
     )
+    sample_kind: str | None = Field(
+        default=None,
+        description="for modalities with several kinds of sample (video: 'frames' or 'features'): which "
+        "one it holds or takes; modality pairing also matches it where both cards give one",
+    )
 
 
 class DatasetCard(ComponentCard):
@@ -96,6 +101,11 @@ class DatasetCard(ComponentCard):
         default=(),
         description="metric ids used when a run names none, headline first (the dataset's usual "
         "protocol, e.g. VUS-PR for NAB, image AUROC for MVTec)",
+    )
+    sample_kind: str | None = Field(
+        default=None,
+        description="for modalities with several kinds of sample (video: 'frames' or 'features'): which "
+        "one it holds or takes; modality pairing also matches it where both cards give one",
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from omniad.errors import ConfigError
 from omniad.params import annotation_members
-from omniad.registry import DatasetCard, Entry, MetricCard, Registry
+from omniad.registry import ComponentCard, DatasetCard, Entry, MetricCard, Registry
 from omniad.runner.config import ComponentSpec, MetricSpec, RunConfig
 
 
@@ -187,6 +187,18 @@ def _dataset_metrics(
     return tuple(fitting)
 
 
+
+def _pairs(detector: ComponentCard, dataset: DatasetCard) -> bool:
+    """Modality pairing: same modality (or ``any``), and the same kind of sample where both say.
+
+    A video MIL model reads pre-extracted features and a frame kNN reads decoded frames; both
+    are "video", so the modality alone would pair each with the other's datasets.
+    """
+    if detector.modality not in (dataset.modality, "any"):
+        return False
+    kind = getattr(detector, "sample_kind", None)
+    return kind is None or dataset.sample_kind is None or kind == dataset.sample_kind
+
 def plan(config: RunConfig, registry: Registry) -> list[Job]:
     """Resolve and validate the whole grid; raise one ``ConfigError`` listing every problem."""
     problems: list[str] = []
@@ -219,7 +231,7 @@ def plan(config: RunConfig, registry: Registry) -> list[Job]:
         for s_entry, s_res in datasets:
             s_card = s_entry.card
             assert isinstance(s_card, DatasetCard)
-            if config.pairing == "modality" and d_entry.card.modality not in (s_card.modality, "any"):
+            if config.pairing == "modality" and not _pairs(d_entry.card, s_card):
                 continue
             if s_res.label not in per_dataset:
                 per_dataset[s_res.label] = _dataset_metrics(registry, config, metrics, s_card, problems)
@@ -229,7 +241,7 @@ def plan(config: RunConfig, registry: Registry) -> list[Job]:
         raise ConfigError("invalid run configuration:\n  - " + "\n  - ".join(dict.fromkeys(problems)))
     if not jobs:
         raise ConfigError(
-            "the grid is empty: no detector shares a modality with a dataset; "
+            "the grid is empty: no detector shares a modality (and kind of sample) with a dataset; "
             "check the ids or set pairing = 'all'"
         )
     keys = [j.key for j in jobs]
