@@ -6,4 +6,11 @@ from omniad.registry import Registrar
 
 
 def register(registry: Registrar) -> None:
-    pass
+    registry.add(
+        id="pointcloud.offsets", target="omniad_pointcloud.detectors.offsets.detector:CorrectiveOffsets",
+        params="omniad_pointcloud.detectors.offsets.params:OffsetParams", modality="pointcloud", gpu="optional",
+        summary="Corrective offsets: a point network trained from scratch on normal clouds with synthetic bumps "
+        "predicts each point's way back to the normal surface; the score is its length",
+        reference="in the spirit of MC4AD (corrective offsets for 3D anomaly detection)",
+        demo=True, demo_params={"epochs": 3, "k": 8, "max_points": 256, "hidden": 16},
+    )

@@ -1,0 +1,1 @@
+"""Corrective offsets: learn, per point, the displacement that restores the normal surface."""
