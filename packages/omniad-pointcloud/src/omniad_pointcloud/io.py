@@ -9,6 +9,7 @@ way to convert it.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +79,9 @@ def read_labelled_txt(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 
 def _read_columns(path: Path) -> np.ndarray:
     try:
-        arr = np.loadtxt(path, dtype=np.float64, ndmin=2, comments="#", delimiter=None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # an empty file is reported below, by name
+            arr = np.loadtxt(path, dtype=np.float64, ndmin=2, comments="#", delimiter=None)
     except ValueError as exc:
         raise DataError(f"{path}: not whitespace-separated numeric columns ({exc})") from None
     if arr.size == 0:
@@ -103,11 +106,14 @@ def _read_numpy(path: Path) -> np.ndarray:
 
 
 # -- PLY ------------------------------------------------------------------------------------
-def _read_ply(path: Path) -> dict[str, np.ndarray]:
+_Prop = tuple  # (name, dtype) or (name, "list", count dtype, item dtype)
+
+
+def _ply_header(path: Path) -> tuple[str, list[tuple[str, int, list[_Prop]]], bytes]:
     with open(path, "rb") as fh:
         if fh.readline().strip() != b"ply":
             raise DataError(f"{path}: not a PLY file (the first line must be 'ply')")
-        fmt, elements = None, []  # elements: [name, count, [(prop, dtype) | list]]
+        fmt, elements = None, []
         while True:
             line = fh.readline()
             if not line:
@@ -117,21 +123,109 @@ def _read_ply(path: Path) -> dict[str, np.ndarray]:
                 continue
             if words[0] == "end_header":
                 break
-            if words[0] == "format":
-                fmt = words[1]
-            elif words[0] == "element":
-                elements.append([words[1], int(words[2]), []])
-            elif words[0] == "property" and elements:
-                if words[1] == "list":
-                    elements[-1][2].append((words[4], "list", words[2], words[3]))
-                else:
-                    if words[1] not in _PLY_TYPES:
-                        raise DataError(f"{path}: unknown PLY property type {words[1]!r}")
-                    elements[-1][2].append((words[2], _PLY_TYPES[words[1]]))
+            try:
+                if words[0] == "format":
+                    fmt = words[1]
+                elif words[0] == "element":
+                    elements.append((words[1], int(words[2]), []))
+                elif words[0] == "property" and elements:
+                    types = words[2:4] if words[1] == "list" else words[1:2]
+                    unknown = [t for t in types if t not in _PLY_TYPES]
+                    if unknown:
+                        raise DataError(f"{path}: unknown PLY property type {unknown[0]!r}")
+                    if words[1] == "list":
+                        elements[-1][2].append((words[4], "list", _PLY_TYPES[words[2]], _PLY_TYPES[words[3]]))
+                    else:
+                        elements[-1][2].append((words[2], _PLY_TYPES[words[1]]))
+            except (IndexError, ValueError):
+                raise DataError(f"{path}: malformed PLY header line {line.strip()!r}") from None
         body = fh.read()
     if fmt not in ("ascii", "binary_little_endian", "binary_big_endian"):
         raise DataError(f"{path}: unsupported PLY format {fmt!r}")
-    vertex = next((e for e in elements if e[0] == "vertex"), None)
+    return fmt, elements, body
+
+
+def _ply_body(path: Path, want: tuple[str, ...], header: tuple | None = None) -> dict[str, dict[str, np.ndarray]]:
+    """The elements named in ``want``, property by property; lists must have one length per element
+    (triangles), read as ``(count, k)`` arrays."""
+    fmt, elements, body = header or _ply_header(path)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    if fmt == "ascii":
+        lines = [ln for ln in body.decode("ascii", "replace").split("\n") if ln.strip()]
+        at = 0
+        for name, n, props in elements:
+            rows = [ln.split() for ln in lines[at : at + n]]
+            at += n
+            if name not in want:
+                continue
+            if len(rows) < n:
+                raise DataError(f"{path}: truncated PLY body: it declares {n} {name} lines but holds {len(rows)}")
+            out[name] = _ply_ascii_element(path, name, n, props, rows)
+        return out
+    order = "<" if fmt == "binary_little_endian" else ">"
+    at = 0
+    for name, n, props in elements:
+        dtype = _ply_binary_dtype(path, name, props, body, at, order)
+        if len(body) < at + n * dtype.itemsize:
+            raise DataError(f"{path}: truncated PLY body ({len(body) - at} bytes left for {n} {name} records of "
+                            f"{dtype.itemsize})")
+        rec = np.frombuffer(body, dtype=dtype, count=n, offset=at)
+        at += n * dtype.itemsize
+        if name not in want:
+            continue
+        cols = {}
+        for prop in props:
+            if len(prop) == 4 and n and not np.all(rec[prop[0] + "#n"] == rec.dtype[prop[0]].shape[0]):
+                raise DataError(f"{path}: {name} lists of mixed length are not supported; triangulate the mesh")
+            cols[prop[0]] = rec[prop[0]].astype(np.float64 if len(prop) == 2 else np.int64)
+        out[name] = cols
+    return out
+
+
+def _ply_ascii_element(path: Path, name: str, n: int, props: list[_Prop], rows: list[list[str]]) -> dict[str, np.ndarray]:
+    if all(len(p) == 2 for p in props):
+        short = next((i for i, r in enumerate(rows) if len(r) < len(props)), None)
+        if short is not None:
+            raise DataError(f"{path}: PLY {name} line {short} has {len(rows[short])} values, the header names {len(props)}")
+        try:
+            table = np.array([r[: len(props)] for r in rows], dtype=np.float64).reshape(n, len(props))
+        except ValueError:
+            raise DataError(f"{path}: PLY {name} lines are not numeric") from None
+        return {p[0]: table[:, i] for i, p in enumerate(props)}
+    if len(props) != 1:
+        raise DataError(f"{path}: PLY {name} mixes list and scalar properties; only plain face lists are read")
+    try:
+        lengths = [int(r[0]) for r in rows]
+        k = lengths[0] if rows else 3
+        uniform = all(m == k and len(r) >= k + 1 for m, r in zip(lengths, rows, strict=True))
+        table = np.array([r[1 : k + 1] for r in rows], dtype=np.int64).reshape(n, k) if uniform else None
+    except ValueError:
+        raise DataError(f"{path}: PLY {name} lines are not integer lists") from None
+    if table is None:
+        raise DataError(f"{path}: {name} lists of mixed length are not supported; triangulate the mesh")
+    return {props[0][0]: table}
+
+
+def _ply_binary_dtype(path: Path, name: str, props: list[_Prop], body: bytes, at: int, order: str) -> np.dtype:
+    fields: list[tuple] = []
+    pos = at
+    for prop in props:
+        if len(prop) == 2:
+            fields.append((prop[0], order + prop[1]))
+            pos += np.dtype(prop[1]).itemsize
+            continue
+        ct, it = np.dtype(order + prop[2]), np.dtype(order + prop[3])
+        if len(body) < pos + ct.itemsize:
+            raise DataError(f"{path}: truncated PLY body in element {name}")
+        k = int(np.frombuffer(body, dtype=ct, count=1, offset=pos)[0])  # the first record's length
+        fields += [(prop[0] + "#n", ct), (prop[0], it, (k,))]
+        pos += ct.itemsize + k * it.itemsize
+    return np.dtype(fields)
+
+
+def _read_ply(path: Path) -> dict[str, np.ndarray]:
+    header = _ply_header(path)
+    vertex = next((e for e in header[1] if e[0] == "vertex"), None)
     if vertex is None:
         raise DataError(f"{path}: PLY has no vertex element")
     if any(len(p) != 2 for p in vertex[2]):
@@ -139,29 +233,26 @@ def _read_ply(path: Path) -> dict[str, np.ndarray]:
     names = [p[0] for p in vertex[2]]
     if not {"x", "y", "z"} <= set(names):
         raise DataError(f"{path}: PLY vertices need x, y and z properties (found {names})")
-    n = vertex[1]
-    if fmt == "ascii":
-        lines = body.decode("ascii", "replace").split("\n")
-        # vertices come first when the vertex element is first; skip earlier elements' lines
-        start = sum(e[1] for e in elements[: elements.index(vertex)])
-        rows = [r for r in lines[start : start + n] if r.strip()]
-        if len(rows) < n:
-            raise DataError(f"{path}: PLY declares {n} vertices but holds {len(rows)}")
-        try:
-            table = np.array([r.split()[: len(names)] for r in rows], dtype=np.float64)
-        except ValueError:
-            raise DataError(f"{path}: PLY vertex lines are not numeric") from None
-        cols = {nm: table[:, i] for i, nm in enumerate(names)}
-    else:
-        if elements[0] is not vertex:
-            raise DataError(f"{path}: binary PLY with elements before the vertices is not supported")
-        order = "<" if fmt == "binary_little_endian" else ">"
-        dtype = np.dtype([(nm, order + t) for nm, t in vertex[2]])
-        if len(body) < n * dtype.itemsize:
-            raise DataError(f"{path}: truncated PLY body ({len(body)} bytes for {n} vertices of {dtype.itemsize})")
-        rec = np.frombuffer(body, dtype=dtype, count=n)
-        cols = {nm: rec[nm].astype(np.float64) for nm in names}
-    return _columns(cols)
+    return _columns(_ply_body(path, ("vertex",), header)["vertex"])
+
+
+def read_ply_mesh(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """A triangle mesh's vertices ``(V, 3)`` and faces ``(F, 3)`` from a PLY file (for :mod:`shapes`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such mesh file")
+    vertices = _read_ply(path)["xyz"]
+    if len(vertices) == 0 or not np.all(np.isfinite(vertices)):
+        raise DataError(f"{path}: the mesh has no vertices or NaN/inf coordinates")
+    faces = _ply_body(path, ("face",)).get("face")
+    if not faces:
+        raise DataError(f"{path}: PLY has no face element; a mesh is needed to sample a surface")
+    tri = next(iter(faces.values()))
+    if tri.ndim != 2 or tri.shape[1] != 3:
+        raise DataError(f"{path}: faces must be triangles, found {tri.shape[1] if tri.ndim == 2 else '?'}-gons")
+    if tri.size and (tri.min() < 0 or tri.max() >= len(vertices)):
+        raise DataError(f"{path}: face indices outside the {len(vertices)} vertices")
+    return vertices.astype(np.float32), tri
 
 
 def _columns(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -218,10 +309,19 @@ def _read_pcd(path: Path) -> dict[str, np.ndarray]:
     need = ("FIELDS", "SIZE", "TYPE", "POINTS")
     if any(k not in header for k in need):
         raise DataError(f"{path}: PCD header lacks {[k for k in need if k not in header]}")
-    fields, sizes, types = header["FIELDS"], [int(s) for s in header["SIZE"]], header["TYPE"]
-    counts = [int(c) for c in header.get("COUNT", ["1"] * len(fields))]
-    n = int(header["POINTS"][0])
-    mode = header["DATA"][0].lower()
+    try:
+        fields, sizes, types = header["FIELDS"], [int(s) for s in header["SIZE"]], header["TYPE"]
+        counts = [int(c) for c in header.get("COUNT", ["1"] * len(fields))]
+        n = int(header["POINTS"][0])
+        mode = header["DATA"][0].lower()
+    except (IndexError, ValueError):
+        raise DataError(f"{path}: malformed PCD header (SIZE, COUNT and POINTS must be integers)") from None
+    if not len(fields) == len(sizes) == len(types) == len(counts):
+        raise DataError(f"{path}: PCD header has {len(fields)} FIELDS but {len(sizes)} SIZE, {len(types)} TYPE, "
+                        f"{len(counts)} COUNT entries")
+    bad = [(t, sz) for t, sz in zip(types, sizes, strict=True) if t not in ("F", "I", "U") or sz not in (1, 2, 4, 8)]
+    if bad:
+        raise DataError(f"{path}: unsupported PCD field type/size {bad[0]} (TYPE F/I/U, SIZE 1/2/4/8)")
     if not {"x", "y", "z"} <= set(fields):
         raise DataError(f"{path}: PCD fields need x, y and z (found {fields})")
     if mode == "binary_compressed":

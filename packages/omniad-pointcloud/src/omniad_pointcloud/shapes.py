@@ -3,11 +3,13 @@
 The synthetic benchmark needs normal shapes whose surface is known exactly, so defects can
 be placed and labelled per point. Sampling is uniform by area (rejection on the area
 element where the parametrisation is not equal-area), so density does not vary over a
-shape and cannot be mistaken for a defect.
+shape and cannot be mistaken for a defect. Triangle meshes (pyvista's shipped examples, when
+pyvista is installed) are sampled the same way, by face area.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -96,18 +98,94 @@ def cone(rng: np.random.Generator, n: int, radius: float = 0.7, height: float = 
     return p, nrm
 
 
+def capsule(rng: np.random.Generator, n: int, radius: float = 0.45, height: float = 1.1):
+    """A cylinder of ``height`` closed by two hemispheres of ``radius``."""
+    side, caps = 2 * np.pi * radius * height, 4 * np.pi * radius**2
+    on_side = rng.uniform(0, side + caps, n) < side
+    t = rng.uniform(0, 2 * np.pi, n)
+    u = _unit(rng.normal(size=(n, 3)))
+    nrm = np.where(on_side[:, None], np.c_[np.cos(t), np.sin(t), np.zeros(n)], u)
+    z = np.where(on_side, rng.uniform(-height / 2, height / 2, n), np.sign(u[:, 2]) * height / 2)
+    p = np.where(on_side[:, None], np.c_[radius * np.cos(t), radius * np.sin(t), z], radius * u + np.c_[0 * z, 0 * z, z])
+    return p, nrm
+
+
+def mesh_sampler(vertices: np.ndarray, faces: np.ndarray) -> Sampler:
+    """A sampler of a triangle mesh's surface, uniform by area; normals follow the faces' winding.
+
+    The mesh is centred and scaled to unit bounding radius, as the parametric solids are.
+    """
+    v = np.asarray(vertices, dtype=np.float64)
+    v = v - (v.min(0) + v.max(0)) / 2
+    v = v / max(float(np.linalg.norm(v, axis=1).max()), 1e-12)
+    tri = v[np.asarray(faces, dtype=np.int64)]
+    cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    area = np.linalg.norm(cross, axis=1)
+    if area.sum() <= 0:
+        raise ConfigError("the mesh has no area (all faces degenerate)")
+    face_normals = cross / np.maximum(area, 1e-18)[:, None]
+
+    def sample(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        f = rng.choice(len(tri), size=n, p=area / area.sum())
+        a, b = rng.uniform(size=(2, n))
+        flip = a + b > 1  # fold the unit square onto the triangle: uniform barycentric coordinates
+        a, b = np.where(flip, 1 - a, a), np.where(flip, 1 - b, b)
+        t = tri[f]
+        return t[:, 0] + a[:, None] * (t[:, 1] - t[:, 0]) + b[:, None] * (t[:, 2] - t[:, 0]), face_normals[f]
+
+    return sample
+
+
+#: small meshes that ship inside the pyvista wheel (pyvista/examples/); pyvista is not a dependency
+PYVISTA_MESHES = ("airplane", "ant", "nut", "sphere")
+
+
+@functools.lru_cache(maxsize=8)
+def pyvista_mesh(name: str) -> Sampler:
+    """The sampler of mesh ``name`` from pyvista's examples folder, read without importing pyvista."""
+    import importlib.util
+    from pathlib import Path
+
+    from omniad_pointcloud.io import read_ply_mesh
+
+    if name not in PYVISTA_MESHES:
+        raise ConfigError(f"unknown pyvista mesh {name!r}; choose from {PYVISTA_MESHES}")
+    spec = importlib.util.find_spec("pyvista")
+    if spec is None or spec.origin is None:
+        raise ConfigError(f"shape 'pyvista:{name}' needs pyvista installed (its wheel ships the mesh); pip install pyvista")
+    path = Path(spec.origin).parent / "examples" / f"{name}.ply"
+    if not path.is_file():
+        raise ConfigError(f"this pyvista has no {path}; use a parametric shape ({sorted(SHAPES)})")
+    vertices, faces = read_ply_mesh(path)
+    return mesh_sampler(vertices, faces)
+
+
+def pyvista_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyvista") is not None
+
+
 SHAPES: dict[str, Sampler] = {
     "sphere": sphere, "ellipsoid": ellipsoid, "cylinder": cylinder, "torus": torus, "box": box, "cone": cone,
+    "capsule": capsule,
 }
 
 
 def sample_shape(
     name: str, n: int, rng: np.random.Generator, *, noise: float = 0.002, rotate: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` points on shape ``name`` (and their normals), with Gaussian noise of ``noise`` x unit scale."""
-    if name not in SHAPES:
-        raise ConfigError(f"unknown shape {name!r}; choose from {sorted(SHAPES)}")
-    points, normals = SHAPES[name](rng, n)
+    """``n`` points on shape ``name`` (and their normals), with Gaussian noise of ``noise`` x unit scale.
+
+    ``name`` is a parametric solid of :data:`SHAPES` or ``"pyvista:<mesh>"`` (:data:`PYVISTA_MESHES`).
+    """
+    if name.startswith("pyvista:"):
+        sampler = pyvista_mesh(name.split(":", 1)[1])
+    elif name in SHAPES:
+        sampler = SHAPES[name]
+    else:
+        raise ConfigError(f"unknown shape {name!r}; choose from {sorted(SHAPES)} or 'pyvista:<mesh>' {PYVISTA_MESHES}")
+    points, normals = sampler(rng, n)
     if rotate:
         q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
         q *= np.sign(np.linalg.det(q))

@@ -17,22 +17,22 @@ def register(registry: Registrar) -> None:
         summary="Seeded parametric shapes with bulge, dent, crack, hole and missing-part defects, labelled per point",
     )
     registry.add(
-        id="pointcloud.mvtec3d", target=f"{_P}.loaders:MVTec3D", params=f"{_P}.params:MVTec3DParams", **common,
+        id="pointcloud.mvtec3d", target=f"{_P}.mvtec3d:MVTec3D", params=f"{_P}.params:MVTec3DParams", **common,
         needs_data=True, reference="Bergmann et al., MVTec 3D-AD, VISAPP 2022",
         summary="MVTec 3D-AD layout: organised xyz TIFFs (zeros = missing), rgb and gt PNGs, one subset per category",
     )
     registry.add(
-        id="pointcloud.real3d", target=f"{_P}.loaders:Real3D", params=f"{_P}.params:RootParams", **common,
+        id="pointcloud.real3d", target=f"{_P}.real3d:Real3D", params=f"{_P}.params:Real3DParams", **common,
         needs_data=True, reference="Liu et al., Real3D-AD, NeurIPS 2023 Datasets and Benchmarks",
         summary="Real3D-AD layout: train templates (.pcd), test scans, gt/*.txt with x y z label per point",
     )
     registry.add(
-        id="pointcloud.anomaly_shapenet", target=f"{_P}.loaders:AnomalyShapeNet", params=f"{_P}.params:RootParams",
+        id="pointcloud.anomaly_shapenet", target=f"{_P}.shapenet:AnomalyShapeNet", params=f"{_P}.params:Real3DParams",
         **common, needs_data=True, reference="Li et al., Anomaly-ShapeNet (Towards Scalable 3D Anomaly Detection), CVPR 2024",
         summary="Anomaly-ShapeNet layout: train templates, test clouds ('positive' = normal), GT/*.txt per point",
     )
     registry.add(
-        id="pointcloud.folder", target=f"{_P}.loaders:Folder", params=f"{_P}.params:FolderParams", **common,
+        id="pointcloud.folder", target=f"{_P}.folder:Folder", params=f"{_P}.params:FolderParams", **common,
         needs_data=True,
         summary="Any folder of .ply/.pcd/.npy/.txt clouds: train/good, test/<kind>, optional per-point ground_truth",
     )

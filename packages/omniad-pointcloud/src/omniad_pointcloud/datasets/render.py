@@ -1,19 +1,75 @@
-"""Report pictures: the highest-scored test clouds, seen from above, coloured by point score,
-beside their ground truth. matplotlib is imported only here; without it there are no
-pictures and one warning says why."""
+"""Report pictures: the most telling test clouds, coloured by point score, the true defect outlined.
+
+Chosen as the image datasets choose theirs: the top-scored anomaly, the worst-missed anomaly,
+the top false alarm, and so on. A free cloud is drawn in two orthographic projections (top,
+x-y, and side, x-z; far points first so the near surface is what one sees), the points of
+the true defect ringed; an organised scan (MVTec 3D-AD) is drawn as its score image with the
+defect's outline as a contour. One colour scale for all pictures of a subset, so they can be
+compared. matplotlib is imported only here; without it there are no pictures and one warning
+says why.
+"""
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from omniad.data import Subset
+from omniad.data import Split, Subset
 from omniad.scores import Scores
-from omniad_pointcloud.cloud import as_cloud
+from omniad_pointcloud.cloud import PointCloud, as_cloud
 
 _warned = False
+
+
+def pick_examples(split: Split, scores: Scores, max_examples: int) -> list[int]:
+    """Top-scored anomaly, worst-missed anomaly, top-scored normal, in turn, without repeats."""
+    s = np.asarray(scores.sample)
+    labels = split.labels if split.labels is not None else np.zeros(len(s), dtype=np.int8)
+    ranked = [int(i) for i in np.argsort(-s, kind="stable")]
+    anomalous = [i for i in ranked if labels[i] == 1]
+    queues = [anomalous, anomalous[::-1], [i for i in ranked if labels[i] == 0]]
+    picked: list[int] = []
+    while len(picked) < min(max_examples, len(s)) and any(queues):
+        for q in queues:
+            while q and q[0] in picked:
+                q.pop(0)
+            if q and len(picked) < max_examples:
+                picked.append(q.pop(0))
+    return picked
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "cloud"
+
+
+def _draw_free(fig, cloud: PointCloud, local: np.ndarray, truth: np.ndarray, lo: float, hi: float):
+    axes = fig.subplots(1, 2)
+    for ax, (a, b, depth), title in ((axes[0], (0, 1, 2), "top (x-y)"), (axes[1], (0, 2, 1), "side (x-z)")):
+        sign = 1 if depth == 2 else -1  # seen from +z above, from -y at the side
+        order = np.argsort(sign * cloud.points[:, depth])
+        p = cloud.points[order]
+        art = ax.scatter(p[:, a], p[:, b], c=local[order], s=4, cmap="inferno", vmin=lo, vmax=hi, linewidths=0)
+        bad = truth[order] > 0
+        if bad.any():
+            ax.scatter(p[bad, a], p[bad, b], s=14, facecolors="none", edgecolors="#00d0ff", linewidths=0.5)
+        ax.set_title(title, fontsize=7)
+        ax.set_aspect("equal")
+        ax.axis("off")
+    return art, axes
+
+
+def _draw_grid(fig, cloud: PointCloud, local: np.ndarray, truth: np.ndarray, lo: float, hi: float):
+    ax = fig.subplots(1, 1)
+    image = np.ma.masked_less(cloud.grid_values(local.astype(np.float64), fill=-np.inf), lo - 1e-12)
+    art = ax.imshow(image, cmap="inferno", vmin=lo, vmax=hi, interpolation="nearest")
+    mask = cloud.grid_values(truth.astype(np.float64), fill=0.0)
+    if mask.any():
+        ax.contour(mask, levels=[0.5], colors="#00d0ff", linewidths=0.8)
+    ax.axis("off")
+    return art, ax
 
 
 def render_examples(subset: Subset, scores: Scores, out_dir: Path, max_examples: int = 4) -> list[Path]:
@@ -26,24 +82,29 @@ def render_examples(subset: Subset, scores: Scores, out_dir: Path, max_examples:
     except ImportError:
         if not _warned:
             warnings.warn("matplotlib is not installed, so the report has no point cloud pictures; "
-                          "pip install omniad-pointcloud[plots]", stacklevel=2)
+                          "pip install matplotlib", stacklevel=2)
             _warned = True
         return []
+    test = subset.test
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    order = np.argsort(-scores.sample)[:max_examples]
+    locals_ = [np.asarray(scores.local[i], dtype=np.float64) if scores.local is not None else None
+               for i in range(len(test))]
+    known = [v for v in locals_ if v is not None and v.size]
+    lo = float(min(v.min() for v in known)) if known else 0.0
+    hi = float(max(v.max() for v in known)) if known else 1.0
     paths = []
-    for rank, i in enumerate(order):
-        cloud = as_cloud(subset.test.samples[i])
-        fig, axes = plt.subplots(1, 2, figsize=(6, 3))
-        truth = subset.test.targets[i] if subset.test.targets is not None else np.zeros(len(cloud))
-        local = scores.local[i] if scores.local is not None else np.zeros(len(cloud))
-        for ax, values, title in ((axes[0], local, "score"), (axes[1], truth, "ground truth")):
-            ax.scatter(cloud.points[:, 0], cloud.points[:, 1], c=values, s=2, cmap="inferno")
-            ax.set_title(title, fontsize=8)
-            ax.set_aspect("equal")
-            ax.axis("off")
-        fig.suptitle(f"{subset.test.sample_id(int(i))}: {scores.sample[i]:.3g}", fontsize=8)
-        path = out_dir / f"{subset.name}-{rank}.png"
+    for i in pick_examples(test, scores, max_examples):
+        cloud = as_cloud(test.samples[i], f"example {test.sample_id(i)}")
+        local = locals_[i] if locals_[i] is not None else np.zeros(len(cloud))
+        truth = np.asarray(test.targets[i]) if test.targets is not None else np.zeros(len(cloud))
+        fig = plt.figure(figsize=(6.4, 3.2))
+        draw = _draw_grid if cloud.grid is not None else _draw_free
+        art, axes = draw(fig, cloud, local, truth, lo, hi)
+        fig.colorbar(art, ax=axes, shrink=0.8, label="point score")
+        label = "" if test.labels is None else ("anomalous" if test.labels[i] else "normal")
+        fig.suptitle(f"{test.sample_id(i)} {label} score={scores.sample[i]:.4g}  (ringed: true defect)", fontsize=8)
+        path = out_dir / f"{_safe(subset.name)}_{_safe(test.sample_id(i))}.png"
         fig.savefig(path, dpi=80)
         plt.close(fig)
         paths.append(path)

@@ -1,0 +1,52 @@
+"""Real3D-AD: ``<category>/train/*template*.pcd``, ``test/*.pcd``, ``gt/<stem>.txt`` (x y z label).
+
+Normal test scans carry ``good`` in their name and may have no ground-truth file; every
+other test scan must have one. Test files with ``temp`` in their name are skipped, as the
+official readers skip them. Layout as the official loader (M-3LAB/Real3D-AD) reads it;
+see ``docs/datasets.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import numpy as np
+
+from omniad.data import Split, Subset
+from omniad.errors import DataError
+from omniad_pointcloud.datasets.base import CloudDataset, categories, files, labels_for
+from omniad_pointcloud.datasets.params import Real3DParams
+from omniad_pointcloud.io import read_cloud
+
+_CLOUDS = (".pcd", ".ply")
+
+
+class Real3D(CloudDataset):
+    Params = Real3DParams
+    gt_folder = "gt"
+    normal_pattern = re.compile(r"good")
+
+    def iter_subsets(self) -> Iterator[Subset]:
+        where, p = self.where, self.params
+        normal = re.compile(p.normal_pattern) if p.normal_pattern is not None else self.normal_pattern
+        for cat in categories(p, where):
+            train = [read_cloud(f) for f in files(cat / "train", _CLOUDS, where)]
+            samples, targets, ids = [], [], []
+            for f in files(cat / "test", _CLOUDS, where):
+                if "temp" in f.stem:  # templates left among the test scans; the official readers skip them too
+                    continue
+                cloud = read_cloud(f)
+                gt = cat / self.gt_folder / f"{f.stem}.txt"
+                if gt.is_file():
+                    cloud, target = labels_for(cloud, gt, from_gt=p.cloud_from_gt)
+                elif normal.search(f.stem):
+                    target = np.zeros(len(cloud), np.int8)
+                else:
+                    raise DataError(f"{where}: ground truth {gt} of defective scan {f} is missing (a normal scan's "
+                                    f"name matches {normal.pattern!r}; set normal_pattern otherwise)")
+                samples.append(cloud)
+                targets.append(target)
+                ids.append(f.stem)
+            yield Subset(name=cat.name, train=Split(samples=train, ids=[c.name for c in train]),
+                         test=Split(samples=samples, targets=targets, ids=ids))
