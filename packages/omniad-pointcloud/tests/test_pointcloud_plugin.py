@@ -9,7 +9,7 @@ from omniad.plugins import get_registry
 from omniad.runner.demo import demo_config
 from omniad.runner.jobs import plan
 
-HEAVY = ("torch", "av", "tifffile", "open3d", "scipy", "sklearn", "omniad_vision", "PIL")
+HEAVY = ("torch", "av", "tifffile", "open3d", "scipy", "sklearn", "timm", "torchvision", "PIL")
 
 
 def test_every_component_is_registered_under_the_prefix() -> None:
