@@ -1,0 +1,1 @@
+"""One-class frame detectors: frame features + kNN distance / Gaussian Mahalanobis distance."""

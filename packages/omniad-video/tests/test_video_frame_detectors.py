@@ -1,0 +1,211 @@
+"""One-class frame detectors (video.frame_knn, video.frame_gaussian, video.future_frame).
+
+Data: tiny moving-disc videos built here (a bright disc moving right at 1 px/frame on a
+noisy background); anomalous stretches move it 3x faster or backwards, which no single
+frame shows - only motion does. ``video.synthetic`` is used once it is registered.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+
+from omniad.data import Split, Subset
+from omniad.errors import ConfigError, DataError, OmniadError
+from omniad.plugins import get_registry
+from omniad.shared import shared_data_root
+from omniad.testing import DetectorConformance
+from omniad_video.samples import FrameVideo
+from omniad_video.smoothing import smooth_scores
+
+torch.set_num_threads(1)
+SIDE = 24
+
+
+def disc_video(n: int, seed: int, kind: str | None = None, span: tuple[int, int] = (0, 0)) -> tuple[FrameVideo, np.ndarray]:
+    """A disc moving right 1 px/frame (wrapping); in ``span`` it moves 3 px/frame ('speed') or left."""
+    rng = np.random.default_rng(seed)
+    step = np.ones(n)
+    target = np.zeros(n, dtype=np.int8)
+    if kind is not None:
+        step[span[0]:span[1]] = 3.0 if kind == "speed" else -1.0
+        target[span[0]:span[1]] = 1
+    x = (rng.uniform(0, SIDE) + np.concatenate([[0.0], np.cumsum(step[1:])])) % SIDE
+    yy, xx = np.mgrid[0:SIDE, 0:SIDE]
+    frames = np.empty((n, SIDE, SIDE), dtype=np.uint8)
+    for i in range(n):
+        dx = np.minimum(np.abs(xx - x[i]), SIDE - np.abs(xx - x[i]))
+        disc = (dx**2 + (yy - SIDE / 2) ** 2) <= 16
+        frames[i] = np.clip(40 + 180 * disc + rng.normal(0, 4, (SIDE, SIDE)), 0, 255).astype(np.uint8)
+    return FrameVideo(frames=frames, name=f"disc{seed}{kind or ''}"), target
+
+
+def disc_subset(n_train: int = 2, n_test: int = 4, length: int = 40, seed: int = 0) -> Subset:
+    train = [disc_video(length, seed + i)[0] for i in range(n_train)]
+    test, targets = [], []
+    for j in range(n_test):
+        kind = ("speed", "direction")[j % 2]
+        start = 10 + (j * 7) % 15
+        video, target = disc_video(length, seed + 100 + j, kind, (start, start + 12))
+        test.append(video)
+        targets.append(target)
+    split = Split(samples=test, labels=np.ones(n_test, dtype=np.int8), targets=targets, ids=[v.name for v in test])
+    return Subset(name="discs", train=Split(samples=train), test=split)
+
+
+def frame_auroc(det: Any, subset: Subset) -> float:
+    local = det.score(subset.test.samples).local
+    return float(roc_auc_score(np.concatenate(subset.test.targets), np.concatenate(local)))
+
+
+class FrameConformance(DetectorConformance):
+    def make_subset(self) -> Subset:
+        return disc_subset()
+
+    def make_bad_samples(self) -> list[Any]:
+        return [np.zeros((4, SIDE, SIDE, 3), dtype=np.uint8)]  # raw array, not a FrameVideo
+
+
+class TestFrameKNN(FrameConformance):
+    detector_id = "video.frame_knn"
+    params: ClassVar[dict[str, Any]] = {"pixel_size": 12, "k": 3}
+
+
+class TestFrameGaussian(FrameConformance):
+    detector_id = "video.frame_gaussian"
+    params: ClassVar[dict[str, Any]] = {"pixel_size": 8}
+
+
+class TestFutureFrame(FrameConformance):
+    detector_id = "video.future_frame"
+    params: ClassVar[dict[str, Any]] = {"frame_size": 16, "base_channels": 4, "depth": 2, "epochs": 1, "n_context": 2}
+    atol = 1e-4
+
+
+# -- the detectors learn ---------------------------------------------------------------------------
+LEARN = disc_subset(n_train=3, n_test=6, length=48, seed=7)
+
+
+@pytest.mark.parametrize(("detector_id", "params", "floor"), [
+    ("video.frame_knn", {"pixel_size": 12, "k": 3}, 0.95),
+    ("video.frame_gaussian", {"pixel_size": 8}, 0.95),
+    ("video.future_frame", {"frame_size": 16, "base_channels": 8, "depth": 2, "epochs": 4, "n_context": 2}, 0.95),
+])
+def test_frame_auroc_on_speed_and_direction_anomalies(detector_id: str, params: dict, floor: float) -> None:
+    det = get_registry().get("detector", detector_id).create(params, device="cpu", seed=0).fit(LEARN.train.samples)
+    assert frame_auroc(det, LEARN) > floor
+
+
+def test_without_motion_a_direction_anomaly_is_invisible() -> None:
+    """The frame difference is what makes motion anomalies visible: appearance alone is near chance."""
+    reg = get_registry().get("detector", "video.frame_knn")
+    still = reg.create({"pixel_size": 12, "k": 3, "motion": False}, device="cpu").fit(LEARN.train.samples)
+    moving = reg.create({"pixel_size": 12, "k": 3}, device="cpu").fit(LEARN.train.samples)
+    assert frame_auroc(still, LEARN) < 0.65
+    assert frame_auroc(moving, LEARN) > 0.95
+
+
+def test_scores_cover_every_original_frame_of_a_subsampled_video() -> None:
+    video, _ = disc_video(30, 3)
+    kept = FrameVideo(frames=video.frames[::3], frame_index=np.arange(0, 30, 3), n_frames=30, name="sub")
+    det = get_registry().get("detector", "video.frame_knn").create({"pixel_size": 8, "k": 1}, device="cpu")
+    scores = det.fit(LEARN.train.samples).score([kept])
+    assert scores.local[0].shape == (30,)
+    assert scores.sample[0] == pytest.approx(scores.local[0].max())
+
+
+def test_future_frame_min_max_option_and_short_video() -> None:
+    params = {"frame_size": 16, "base_channels": 4, "depth": 2, "epochs": 1, "n_context": 2, "normalize_per_video": True}
+    det = get_registry().get("detector", "video.future_frame").create(params, device="cpu", seed=0)
+    det.fit(LEARN.train.samples)
+    local = det.score(LEARN.test.samples[:2]).local
+    for s in local:
+        assert s.min() == pytest.approx(0.0) and s.max() == pytest.approx(1.0)
+    short = FrameVideo(frames=LEARN.test.samples[0].frames[:2], name="short")
+    with pytest.raises(DataError, match="n_context=2"):
+        det.score([short])
+
+
+def test_future_frame_size_must_fit_depth() -> None:
+    det = get_registry().get("detector", "video.future_frame").create({"frame_size": 20, "depth": 3}, device="cpu")
+    with pytest.raises(ConfigError, match="multiple of 2\\*\\*depth"):
+        det.fit(LEARN.train.samples)
+
+
+def test_k_larger_than_the_bank_is_an_error_unless_default() -> None:
+    few = [FrameVideo(frames=LEARN.train.samples[0].frames[:3], name="few")]
+    det = get_registry().get("detector", "video.frame_knn").create({"k": 10}, device="cpu")
+    with pytest.raises(DataError, match="k=10"):
+        det.fit(few)
+    det = get_registry().get("detector", "video.frame_knn").create({}, device="cpu").fit(few)
+    assert det.adjusted_params["k"]["used"] == 3
+
+
+def test_bad_features_spelling_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="vision:"):
+        get_registry().get("detector", "video.frame_knn").create({"features": "mobilenet"}, device="cpu")
+
+
+# -- smoothing ---------------------------------------------------------------------------------------
+def test_smoothing_matches_hand_worked_values() -> None:
+    x = np.array([0.0, 0.0, 3.0, 0.0, 0.0])
+    np.testing.assert_allclose(smooth_scores(x, "mean", 3), [0, 1, 1, 1, 0])
+    np.testing.assert_allclose(smooth_scores(x, "mean", 3, causal=True), [0, 0, 1, 1, 1])
+    np.testing.assert_allclose(smooth_scores(x, "none", 3), x)
+    g = smooth_scores(x, "gaussian", 5)
+    assert g[2] == g.max() and g[1] == pytest.approx(g[3]) and g.sum() == pytest.approx(3.0)
+    c = smooth_scores(x, "gaussian", 3, causal=True)
+    assert c[:2].tolist() == [0, 0] and c[2] > c[3] > c[4] > 0
+    with pytest.raises(ConfigError):
+        smooth_scores(x, "median", 3)  # type: ignore[arg-type]
+
+
+# -- vision backbone path ----------------------------------------------------------------------------
+VISION = {"features": "vision:mobilenetv2_100", "layers": ["blocks.1", "blocks.2"], "image_size": 32, "k": 1}
+
+
+def test_vision_backbone_random_weights_round_trip(tmp_path) -> None:
+    from omniad.detector import Detector
+
+    det = get_registry().get("detector", "video.frame_knn").create({**VISION, "weights": "random"}, device="cpu", seed=3)
+    small = disc_subset(n_train=1, n_test=2, length=12)
+    det.fit(small.train.samples)
+    before = det.score(small.test.samples).sample
+    assert det.provenance()["channels"] == [24, 32]
+    det.save(tmp_path / "m")
+    after = Detector.load(tmp_path / "m", device="cpu").score(small.test.samples).sample
+    np.testing.assert_allclose(after, before, rtol=1e-5)
+
+
+def test_vision_backbone_shared_mobilenet_weights() -> None:
+    root = shared_data_root()
+    path = None if root is None else root / "weights" / "torchvision_mobilenet_v2_imagenet.safetensors"
+    if path is None or not path.is_file():
+        pytest.skip("shared data (OMNIAD_SHARED_DATA / ../shared) with weights/torchvision_mobilenet_v2_imagenet.safetensors not found")
+    small = disc_subset(n_train=1, n_test=2, length=12)
+    for weights in (str(path), "imagenet"):
+        det = get_registry().get("detector", "video.frame_gaussian").create(
+            {**{k: v for k, v in VISION.items() if k != "k"}, "weights": weights}, device="cpu")
+        scores = det.fit(small.train.samples).score(small.test.samples)
+        assert np.all(np.isfinite(scores.sample)) and np.ptp(np.concatenate(scores.local)) > 0
+
+
+def test_missing_omniad_vision_is_a_clear_config_error(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "omniad_vision", None)
+    monkeypatch.setitem(sys.modules, "omniad_vision.backbones", None)
+    det = get_registry().get("detector", "video.frame_knn").create({**VISION, "weights": "random"}, device="cpu")
+    with pytest.raises(ConfigError, match="pip install omniad-vision.*features='pixels'"):
+        det.fit(disc_subset(n_train=1, length=8).train.samples)
+
+
+def test_non_video_samples_name_the_sample() -> None:
+    det = get_registry().get("detector", "video.frame_knn").create({}, device="cpu")
+    with pytest.raises(DataError, match="sample #1 is a ndarray, not a FrameVideo"):
+        det.fit([LEARN.train.samples[0], np.zeros((3, 8, 8, 3), np.uint8)])
+    with pytest.raises(OmniadError):
+        det.fit("video.mp4")
