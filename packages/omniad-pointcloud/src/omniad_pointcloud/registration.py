@@ -3,7 +3,9 @@
 Memory-bank detectors compare local features of a test cloud with those of the training
 clouds. Raw-coordinate features and the offset network's patches change with the object's
 pose and size, so clouds are brought into one frame first. ``center_scale`` removes
-translation and size (centroid to the origin, bounding radius 1); ``icp`` additionally
+translation and size (centroid to the origin, root-mean-square radius 1: unlike the bounding
+radius, one bulge or stray point barely changes it, so a defect does not shrink the whole
+cloud and make every point look displaced); ``icp`` additionally
 rotates each cloud onto a template (the first training cloud, itself centred and scaled)
 with point-to-point ICP (Besl & McKay 1992; Kabsch/SVD steps, nearest neighbours in torch).
 FPFH is pose-invariant, so FPFH detectors need only ``center_scale`` for their radii.
@@ -14,9 +16,6 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import torch
-
-from omniad_pointcloud.features.neighbours import knn
 
 Align = Literal["none", "center_scale", "icp"]
 
@@ -24,7 +23,7 @@ Align = Literal["none", "center_scale", "icp"]
 def center_scale(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """``(normalised points, centroid, scale)`` with ``normalised = (points - centroid) / scale``."""
     centroid = points.mean(0)
-    scale = float(np.linalg.norm(points - centroid, axis=1).max()) or 1.0
+    scale = float(np.sqrt(np.mean(np.sum((points - centroid) ** 2, axis=1)))) or 1.0
     return ((points - centroid) / scale).astype(np.float32), centroid, scale
 
 
@@ -46,6 +45,10 @@ def icp(
 
     Pairs farther apart than ``max_distance`` are ignored (Open3D's ``max_correspondence_distance``).
     """
+    import torch
+
+    from omniad_pointcloud.features.neighbours import knn
+
     tgt = torch.as_tensor(target, dtype=torch.float64, device=device)
     current = np.asarray(source, dtype=np.float64)
     transform = np.eye(4)

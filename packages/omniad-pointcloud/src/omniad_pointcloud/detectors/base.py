@@ -8,23 +8,13 @@ registration step (``align``), with the template taken from the first training c
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-from pydantic import Field
 
 from omniad.detector import Detector
-from omniad.params import Params
 from omniad_pointcloud.cloud import PointCloud, as_cloud
 from omniad_pointcloud.registration import align_cloud
-
-
-class CloudParams(Params):
-    align: Literal["none", "center_scale", "icp"] = Field(
-        default="center_scale",
-        description="registration before features: none, centre + scale to unit radius, or also ICP onto "
-        "the first training cloud",
-    )
 
 
 class CloudDetector(Detector):

@@ -1,10 +1,10 @@
-"""Parameters of the BTF detectors (units are those of the aligned cloud: bounding radius 1)."""
+"""Parameters of the BTF detectors (units are those of the aligned cloud: RMS radius 1)."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from omniad_pointcloud.detectors.base import CloudParams
+from omniad_pointcloud.detectors.cloud_params import CloudParams
 
 
 class BTFParams(CloudParams):
