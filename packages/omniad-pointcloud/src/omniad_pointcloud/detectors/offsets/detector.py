@@ -30,11 +30,14 @@ NET = "net"
 class CorrectiveOffsets(CloudDetector):
     Params = OffsetParams
 
-    def _patches(self, pts: Any) -> Any:
+    def _patches(self, pts: Any) -> tuple[Any, Any]:
+        """Each point's ``k`` neighbours in its local frame, scaled, and the frames."""
+        from omniad_pointcloud.detectors.offsets.model import local_frames
         from omniad_pointcloud.features.neighbours import knn
 
         _, idx = knn(pts, self.k_ + 1)
-        return (pts[idx[:, 1:]] - pts[:, None, :]) / self.patch_scale_
+        rel, frames = local_frames(pts, idx)
+        return rel / self.patch_scale_, frames
 
     def _fit(self, samples: Sequence[Any]) -> None:
         import torch
@@ -56,43 +59,63 @@ class CorrectiveOffsets(CloudDetector):
             t = torch.as_tensor(a, dtype=torch.float32, device=self.device)
             tensors.append(t)
             normals.append(estimate_normals(t, p.normal_radius, 30).cpu().numpy())
-        kth = [float(knn(t, self.k_ + 1)[0][:, -1].sqrt().median()) for t in tensors]
+        # patches are always built on clouds of max_points (training steps and scoring alike), so the
+        # network sees one point density whatever the scanner's resolution
+        kth = [float(knn(t[self._subset(len(t), rng)], self.k_ + 1)[0][:, -1].sqrt().median()) for t in tensors]
         self.patch_scale_ = max(float(np.median(kth)), 1e-6)
+        # targets in units of a typical synthetic bump, so the network regresses numbers near 1
+        self.offset_scale_ = float(np.mean(p.defect_depth)) * 0.5
         self.net_ = OffsetNet(p.hidden).to(self.device)
         opt = torch.optim.Adam(self.net_.parameters(), lr=p.lr)
         losses = []
-        for _ in range(p.epochs):
-            for ci in rng.permutation(len(aligned)):
-                pts = aligned[ci]
-                take = rng.choice(len(pts), size=min(p.max_points, len(pts)), replace=False)
-                pts, nrm = pts[take], normals[ci][take]
-                disp = np.zeros_like(pts)
-                if rng.random() >= p.clean_fraction:
-                    disp, _ = displace(pts, nrm, rng, size=float(rng.uniform(*p.defect_size)),
+        order = [int(ci) for _ in range(p.epochs) for ci in rng.permutation(len(aligned))]
+        while len(order) < p.min_steps:  # few clouds: more passes, so the network sees enough bumps
+            order += [int(ci) for ci in rng.permutation(len(aligned))]
+        for ci in order:
+            pts = aligned[ci]
+            take = self._subset(len(pts), rng)
+            pts, nrm = pts[take], normals[ci][take]
+            disp = np.zeros_like(pts)
+            if rng.random() >= p.clean_fraction:
+                for _ in range(int(rng.integers(1, p.max_bumps + 1))):
+                    bump, _ = displace(pts, nrm, rng, size=float(rng.uniform(*p.defect_size)),
                                        depth=float(rng.uniform(*p.defect_depth)), sign=float(rng.choice([-1.0, 1.0])))
-                moved = torch.as_tensor(pts + disp, device=self.device)
-                target = torch.as_tensor(-disp / self.patch_scale_, device=self.device)
-                pred = self.net_(self._patches(moved))
-                err = ((pred - target) ** 2).sum(1)
-                moved_mask = target.norm(dim=1) > 0
-                loss = err.mean() + (err[moved_mask].mean() if bool(moved_mask.any()) else 0.0)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                losses.append(float(loss.detach()))
+                    disp = disp + bump
+            moved = torch.as_tensor(pts + disp, device=self.device)
+            rel, frames = self._patches(moved)
+            target = torch.einsum("ni,nij->nj", torch.as_tensor(-disp, device=self.device), frames) / self.offset_scale_
+            pred = self.net_(rel)
+            err = ((pred - target) ** 2).sum(1)
+            moved_mask = target.norm(dim=1) > 0
+            loss = err.mean() + (err[moved_mask].mean() if bool(moved_mask.any()) else 0.0)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
         self.train_loss_ = np.asarray(losses, dtype=np.float64)
         self.net_.eval()
 
+    def _subset(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return np.sort(rng.choice(n, size=min(self.params.max_points, n), replace=False))
+
     def _score(self, samples: Sequence[Any]) -> Scores:
         import torch
+
+        from omniad_pointcloud.features.neighbours import knn
 
         sample_scores, local = [], []
         for cloud in self._clouds(samples, f"{self.where}.score"):
             pts = torch.as_tensor(self._aligned(cloud), dtype=torch.float32, device=self.device)
             if len(pts) <= self.k_:
                 raise DataError(f"{self.where}.score: a cloud has {len(pts)} points, fewer than k+1 = {self.k_ + 1}")
+            # a fixed seed per cloud size: the same cloud always gets the same points, then every
+            # point takes the score of its nearest scored point
+            take = torch.as_tensor(self._subset(len(pts), np.random.default_rng(len(pts))), device=self.device)
             with torch.inference_mode():
-                s = (self.net_(self._patches(pts)).norm(dim=1) * self.patch_scale_).double().cpu().numpy()
+                sub = pts[take]
+                kept = self.net_(self._patches(sub)[0]).norm(dim=1) * self.offset_scale_
+                nearest = knn(sub, 1, pts)[1][:, 0]
+                s = kept[nearest].double().cpu().numpy()
             top = max(1, round(self.params.top_fraction * len(s)))
             sample_scores.append(float(np.sort(s)[-top:].mean()))
             local.append(s)
@@ -101,7 +124,8 @@ class CorrectiveOffsets(CloudDetector):
     def get_state(self) -> dict[str, Any]:
         from omniad.torchstate import module_arrays
 
-        return {"k_": self.k_, "patch_scale_": self.patch_scale_, "template_": self.template_,
+        return {"k_": self.k_, "patch_scale_": self.patch_scale_, "offset_scale_": self.offset_scale_,
+                "template_": self.template_,
                 "train_loss_": self.train_loss_, **module_arrays(self.net_, NET)}
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -110,6 +134,7 @@ class CorrectiveOffsets(CloudDetector):
 
         self.k_ = int(state["k_"])
         self.patch_scale_ = float(state["patch_scale_"])
+        self.offset_scale_ = float(state["offset_scale_"])
         self.template_ = np.asarray(state["template_"], dtype=np.float32)
         self.train_loss_ = np.asarray(state["train_loss_"], dtype=np.float64)
         self.net_ = OffsetNet(self.params.hidden)

@@ -1,0 +1,83 @@
+"""Detectors: conformance on tiny synthetic clouds, they find defects, they reject bad clouds."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+import omniad
+from omniad.data import Subset
+from omniad.errors import DataError
+from omniad.testing import DetectorConformance
+
+TINY = {"shapes": ["torus"], "n_points": 400, "n_train": 3, "n_test_normal": 2, "n_test_per_defect": 1,
+        "defects": ["bulge", "dent"]}
+HEAVY = ("torch", "tifffile", "open3d", "scipy")
+
+
+class CloudConformance(DetectorConformance):
+    heavy_modules = HEAVY
+
+    def make_subset(self) -> Subset:
+        return omniad.create_dataset("pointcloud.synthetic", TINY).load()[0]
+
+    def make_bad_samples(self) -> list[Any]:
+        nan = np.asarray(self._subset().test.samples[0].points).copy()
+        nan[3] = np.nan
+        return [nan]
+
+
+class TestBTFFPFH(CloudConformance):
+    detector_id = "pointcloud.btf_fpfh"
+    params: ClassVar = {"n_centres": 48, "patch_size": 12}
+
+
+class TestBTFRaw(CloudConformance):
+    detector_id = "pointcloud.btf_raw"
+    params: ClassVar = {"n_centres": 48, "patch_size": 12}
+
+
+class TestBTF(CloudConformance):
+    detector_id = "pointcloud.btf"
+    params: ClassVar = {"n_centres": 48, "patch_size": 12, "align": "icp"}
+
+
+class TestOffsets(CloudConformance):
+    detector_id = "pointcloud.offsets"
+    params: ClassVar = {"epochs": 2, "k": 8, "hidden": 16, "max_points": 200}
+
+
+def _auroc_on_bulges(detector_id: str, params: dict[str, Any]) -> tuple[float, float]:
+    data = {"shapes": ["sphere"], "n_points": 1200, "n_train": 4, "n_test_normal": 4, "n_test_per_defect": 4,
+            "defects": ["bulge"], "defect_depth": 0.12}
+    sub = omniad.create_dataset("pointcloud.synthetic", data).load()[0]
+    det = omniad.create_detector(detector_id, params, device="cpu", seed=0).fit(sub.train.samples)
+    s = det.score(sub.test.samples)
+    return omniad.create_metric("core.auroc")(sub.test, s), omniad.create_metric("core.local_auroc")(sub.test, s)
+
+
+@pytest.mark.parametrize(("detector_id", "params"), [
+    ("pointcloud.btf_fpfh", {"n_centres": 128}),
+    ("pointcloud.offsets", {"epochs": 25, "max_points": 600}),
+])
+def test_detectors_find_bulges(detector_id: str, params: dict[str, Any]) -> None:
+    obj, point = _auroc_on_bulges(detector_id, params)
+    assert obj >= 0.8 and point >= 0.8, (obj, point)
+
+
+def test_patch_size_beyond_the_cloud_fails_with_the_limit() -> None:
+    sub = omniad.create_dataset("pointcloud.synthetic", {**TINY, "n_points": 64}).load()[0]
+    det = omniad.create_detector("pointcloud.btf_raw", {"patch_size": 500}, device="cpu")
+    with pytest.raises(DataError, match="patch_size=500 but a cloud has only 64 points; use at most 64"):
+        det.fit(sub.train.samples)
+
+
+def test_bad_clouds_are_named() -> None:
+    sub = omniad.create_dataset("pointcloud.synthetic", TINY).load()[0]
+    det = omniad.create_detector("pointcloud.btf_raw", {"n_centres": 16, "patch_size": 8}, device="cpu").fit(sub.train.samples)
+    with pytest.raises(DataError, match="sample #1: only 4 points"):
+        det.score([sub.test.samples[0], np.ones((4, 3))])
+    with pytest.raises(DataError, match="sample #0: the cloud is empty"):
+        det.score([np.zeros((0, 3))])
