@@ -1,0 +1,73 @@
+"""Any folder of video files decoded with PyAV, with anomalous frame ranges from a CSV.
+
+``root/train/*.{mp4,avi,...}`` are normal videos; ``root/test/*`` are scored; the CSV has one
+row per anomalous event, ``video,start,end`` (frame numbers, 0-based, ``end`` inclusive; the
+video named by its file stem). Test videos without a row are normal.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from omniad.data import Split, Subset
+from omniad.dataset import Dataset
+from omniad.errors import DataError
+from omniad_video.datasets.params import FilesParams
+from omniad_video.decode import read_video
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".mpg", ".mpeg")
+
+
+def read_ranges(path: Path) -> dict[str, list[tuple[int, int]]]:
+    if not path.is_file():
+        raise DataError(f"{path}: the labels CSV is missing")
+    out: dict[str, list[tuple[int, int]]] = {}
+    with open(path, newline="") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None or not {"video", "start", "end"} <= set(reader.fieldnames):
+            raise DataError(f"{path}: needs the columns video,start,end (found {reader.fieldnames})")
+        for i, row in enumerate(reader, start=2):
+            try:
+                a, b = int(row["start"]), int(row["end"])
+            except ValueError:
+                raise DataError(f"{path}, line {i}: start and end must be frame numbers") from None
+            out.setdefault(row["video"], []).append((a, b + 1))
+    return out
+
+
+class VideoFiles(Dataset):
+    Params = FilesParams
+
+    def _videos(self, folder: Path) -> list[Path]:
+        if not folder.is_dir():
+            raise DataError(f"{self.where}: expected folder {folder} is missing")
+        files = sorted(f for f in folder.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES)
+        if not files:
+            raise DataError(f"{self.where}: {folder} holds no video files ({', '.join(VIDEO_SUFFIXES)})")
+        return files
+
+    def iter_subsets(self) -> Iterator[Subset]:
+        p = self.params
+        read = {"stride": p.stride, "fps": p.fps, "max_side": p.max_side}
+        ranges = read_ranges(Path(p.labels))
+        train = [read_video(f, label=0, **read) for f in self._videos(Path(p.root) / "train")]
+        tests = self._videos(Path(p.root) / "test")
+        unknown = sorted(set(ranges) - {f.stem for f in tests})
+        if unknown:
+            raise DataError(f"{p.labels}: labels name videos not in {Path(p.root) / 'test'}: {unknown[:5]}")
+        samples, targets = [], []
+        for f in tests:
+            video = read_video(f, **read)
+            labels = np.zeros(video.n_frames, np.int8)
+            for a, b in ranges.get(f.stem, []):
+                if a < 0 or b > video.n_frames or a >= b:
+                    raise DataError(f"{p.labels}: event {a}..{b - 1} of {f.name} lies outside its {video.n_frames} frames")
+                labels[a:b] = 1
+            samples.append(video)
+            targets.append(labels)
+        yield Subset(name=Path(p.root).name, train=Split(samples=train, ids=[f.stem for f in self._videos(Path(p.root) / "train")]),
+                     test=Split(samples=samples, targets=targets, ids=[f.stem for f in tests]))

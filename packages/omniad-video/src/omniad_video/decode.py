@@ -1,0 +1,127 @@
+"""Decoding and encoding video with PyAV (its wheels bundle FFmpeg: no system ffmpeg needed).
+
+Frames are sampled by ``stride`` (every n-th frame) or by ``fps`` (the frames nearest to a
+regular time grid), optionally downscaled so the longer side is ``max_side`` (a long video at
+full resolution does not fit in memory; frame-level methods work on small frames anyway).
+The original frame numbers are kept (``FrameVideo.frame_index``) so that scores on the kept
+frames are spread back to every frame of the ground truth.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from omniad.errors import DataError
+from omniad_video.samples import FrameVideo
+
+IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp")
+
+
+def _resize(frame: np.ndarray, max_side: int | None) -> np.ndarray:
+    if max_side is None or max(frame.shape[:2]) <= max_side:
+        return frame
+    from PIL import Image
+
+    h, w = frame.shape[:2]
+    f = max_side / max(h, w)
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    return np.asarray(Image.fromarray(frame).resize(size, Image.BILINEAR))
+
+
+def _kept(n_seen: int, stride: int, times: np.ndarray | None, t: float | None, next_i: int) -> bool:
+    if times is None:
+        return n_seen % stride == 0
+    return next_i < len(times) and t is not None and t >= times[next_i]
+
+
+def read_video(
+    path: str | Path, *, stride: int = 1, fps: float | None = None, max_side: int | None = None,
+    gray: bool = False, label: int | None = None,
+) -> FrameVideo:
+    """Decode ``path`` into a :class:`FrameVideo` (see the module docstring for sampling)."""
+    import av
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such video file")
+    if stride < 1:
+        raise DataError(f"{path}: stride must be >= 1, got {stride}")
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as exc:
+        raise DataError(f"{path}: not a decodable video ({exc}); check the file or re-encode it") from None
+    with container:
+        if not container.streams.video:
+            raise DataError(f"{path}: holds no video stream")
+        stream = container.streams.video[0]
+        rate = float(stream.average_rate) if stream.average_rate else None
+        times = None
+        if fps is not None:
+            if not rate:
+                raise DataError(f"{path}: the file states no frame rate, so fps sampling is impossible; use stride")
+            times = np.arange(0, 1e7, 1.0 / fps)
+        frames, index, n_seen, next_i = [], [], 0, 0
+        try:
+            for frame in container.decode(stream):
+                t = n_seen / rate if rate else None
+                if _kept(n_seen, stride, times, t, next_i):
+                    img = frame.to_ndarray(format="gray" if gray else "rgb24")
+                    frames.append(_resize(img, max_side))
+                    index.append(n_seen)
+                    if times is not None:
+                        while next_i < len(times) and times[next_i] <= t:
+                            next_i += 1
+                n_seen += 1
+        except av.error.FFmpegError as exc:
+            raise DataError(f"{path}: decoding failed after {n_seen} frames ({exc})") from None
+    if n_seen == 0:
+        raise DataError(f"{path}: the video has no frames (zero-length or truncated file)")
+    return FrameVideo(frames=np.stack(frames), n_frames=n_seen, frame_index=np.asarray(index), fps=rate,
+                      name=str(path), label=label)
+
+
+def read_frame_folder(
+    folder: str | Path, *, stride: int = 1, max_side: int | None = None, label: int | None = None,
+) -> FrameVideo:
+    """A folder of frame images (sorted by name) as a :class:`FrameVideo`."""
+    from PIL import Image
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such frame folder")
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise DataError(f"{folder}: holds no frame images ({', '.join(IMAGE_SUFFIXES)})")
+    frames = []
+    for f in files[::stride]:
+        try:
+            frames.append(_resize(np.asarray(Image.open(f).convert("RGB")), max_side))
+        except OSError as exc:
+            raise DataError(f"{f}: not a readable image ({exc})") from None
+    shapes = {fr.shape for fr in frames}
+    if len(shapes) > 1:
+        raise DataError(f"{folder}: frames differ in size {sorted(shapes)[:3]}")
+    return FrameVideo(frames=np.stack(frames), n_frames=len(files), frame_index=np.arange(0, len(files), stride),
+                      name=str(folder), label=label)
+
+
+def write_video(path: str | Path, frames: np.ndarray, fps: float = 25.0, codec: str = "mpeg4") -> Path:
+    """Encode ``(F, H, W, 3)`` uint8 frames (even H and W) to ``path``."""
+    import av
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames = np.asarray(frames, dtype=np.uint8)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=round(fps))
+        stream.height, stream.width = frames.shape[1], frames.shape[2]
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"qscale": "2"} if codec == "mpeg4" else {}
+        for f in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path

@@ -1,0 +1,1 @@
+"""MIL ranking (Sultani, Chen & Shah, CVPR 2018)."""

@@ -1,0 +1,1 @@
+"""RTFM: robust temporal feature magnitude learning (Tian et al., ICCV 2021)."""
