@@ -9,6 +9,7 @@ frames are spread back to every frame of the ground truth.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -30,10 +31,34 @@ def _resize(frame: np.ndarray, max_side: int | None) -> np.ndarray:
     return np.asarray(Image.fromarray(frame).resize(size, Image.BILINEAR))
 
 
-def _kept(n_seen: int, stride: int, times: np.ndarray | None, t: float | None, next_i: int) -> bool:
-    if times is None:
-        return n_seen % stride == 0
-    return next_i < len(times) and t is not None and t >= times[next_i]
+def _fps_targets(rate: float, fps: float) -> Iterator[int]:
+    """Frame numbers nearest to the times ``0, 1/fps, 2/fps, ...`` (increasing, each once)."""
+    k, last = 0, -1
+    while True:
+        n = int(np.floor(k * rate / fps + 0.5))
+        k += 1
+        if n > last:
+            last = n
+            yield n
+
+
+def probe(path: str | Path) -> dict[str, float | int | None]:
+    """``n_frames``, ``fps``, ``width``, ``height`` from the container header (no decoding);
+    ``n_frames`` is None where the container does not store it."""
+    import av
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such video file")
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise DataError(f"{path}: holds no video stream")
+            s = container.streams.video[0]
+            return {"n_frames": int(s.frames) or None, "fps": float(s.average_rate) if s.average_rate else None,
+                    "width": s.codec_context.width, "height": s.codec_context.height}
+    except (av.error.FFmpegError, OSError) as exc:
+        raise DataError(f"{path}: not a readable video ({exc})") from None
 
 
 def read_video(
@@ -57,22 +82,22 @@ def read_video(
             raise DataError(f"{path}: holds no video stream")
         stream = container.streams.video[0]
         rate = float(stream.average_rate) if stream.average_rate else None
-        times = None
+        targets = None
         if fps is not None:
             if not rate:
                 raise DataError(f"{path}: the file states no frame rate, so fps sampling is impossible; use stride")
-            times = np.arange(0, 1e7, 1.0 / fps)
-        frames, index, n_seen, next_i = [], [], 0, 0
+            targets = _fps_targets(rate, fps)
+            want = next(targets)
+        frames, index, n_seen = [], [], 0
         try:
             for frame in container.decode(stream):
-                t = n_seen / rate if rate else None
-                if _kept(n_seen, stride, times, t, next_i):
+                keep = n_seen % stride == 0 if targets is None else n_seen == want
+                if keep:
                     img = frame.to_ndarray(format="gray" if gray else "rgb24")
                     frames.append(_resize(img, max_side))
                     index.append(n_seen)
-                    if times is not None:
-                        while next_i < len(times) and times[next_i] <= t:
-                            next_i += 1
+                    if targets is not None:
+                        want = next(targets)
                 n_seen += 1
         except av.error.FFmpegError as exc:
             raise DataError(f"{path}: decoding failed after {n_seen} frames ({exc})") from None
