@@ -92,3 +92,15 @@ def test_generator_anomalies_differ_from_normal_after_onset() -> None:
         assert 10 <= onset < 20
         np.testing.assert_array_equal(frames[:onset], normal[:onset])  # same seed: identical before onset
         assert not np.array_equal(frames[onset:], normal[onset:])
+
+
+def test_render_examples_writes_score_curves(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from omniad.scores import Scores
+
+    ds = get_registry().get("dataset", "video.synthetic").create(SMALL)
+    (subset,) = ds.load()
+    local = [y.astype(float) + 0.1 * np.arange(len(y)) / len(y) for y in subset.test.targets]
+    scores = Scores(sample=np.array([s.max() for s in local]), local=local)
+    paths = ds.render_examples(subset, scores, tmp_path, max_examples=3)
+    assert len(paths) == 3 and all(p.is_file() and p.stat().st_size > 1000 for p in paths)

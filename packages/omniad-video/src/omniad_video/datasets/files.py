@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from omniad.data import Split, Subset
-from omniad.dataset import Dataset
 from omniad.errors import DataError
 from omniad_video.datasets.params import FilesParams
+from omniad_video.datasets.render import RendersFrames
 from omniad_video.decode import read_video
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".mpg", ".mpeg")
@@ -39,7 +39,7 @@ def read_ranges(path: Path) -> dict[str, list[tuple[int, int]]]:
     return out
 
 
-class VideoFiles(Dataset):
+class VideoFiles(RendersFrames):
     Params = FilesParams
 
     def _videos(self, folder: Path) -> list[Path]:

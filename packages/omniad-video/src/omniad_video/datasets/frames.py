@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from omniad.data import Split, Subset
-from omniad.dataset import Dataset
 from omniad.errors import DataError
 from omniad_video.datasets.params import FramesParams, UCSDParams
+from omniad_video.datasets.render import RendersFrames
 from omniad_video.decode import read_frame_folder
 
 _GT = re.compile(r"gt_frame\s*=\s*\[([^\]]*)\]")
@@ -70,7 +70,7 @@ def _folders(root: Path, where: str) -> list[Path]:
     return found
 
 
-class UCSD(Dataset):
+class UCSD(RendersFrames):
     Params = UCSDParams
 
     def iter_subsets(self) -> Iterator[Subset]:
@@ -92,7 +92,7 @@ class UCSD(Dataset):
                      test=Split(samples=samples, targets=targets, ids=[d.name for d in tests]))
 
 
-class FrameMasks(Dataset):
+class FrameMasks(RendersFrames):
     """ShanghaiTech and Avenue (frame-folder release) with per-video ``.npy`` frame labels."""
 
     Params = FramesParams

@@ -12,7 +12,7 @@ from omniad.params import Params
 
 class SyntheticParams(Params):
     n_train: int = Field(default=4, ge=1, description="normal training videos")
-    n_test_normal: int = Field(default=2, ge=0)
+    n_test_normal: int = Field(default=2, ge=1, description="normal test videos (>= 1: video-level AUROC)")
     n_test_per_anomaly: int = Field(default=2, ge=1)
     anomalies: tuple[Literal["speed", "direction", "object"], ...] = ("speed", "direction", "object")
     n_frames: int = Field(default=48, ge=8)

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import numpy as np
 
 from omniad.data import Split, Subset
-from omniad.dataset import Dataset
 from omniad.errors import ConfigError
 from omniad_video.datasets.params import SyntheticParams
+from omniad_video.datasets.render import RendersFrames
 from omniad_video.samples import FrameVideo
 
 ANOMALIES = ("speed", "direction", "object")
@@ -61,7 +61,7 @@ def generate_video(
     return frames, labels
 
 
-class Synthetic(Dataset):
+class Synthetic(RendersFrames):
     Params = SyntheticParams
 
     def iter_subsets(self) -> Iterator[Subset]:
