@@ -55,7 +55,7 @@ def main() -> None:
                     rows.setdefault(kind, []).append(list(vals.values()))
         took = time.perf_counter() - t0
         print(f"\n{det_id}  ({took:.1f} s, seeds {args.seeds}, device {args.device})")
-        print(f"| defect | object AUROC | point AUROC | AU-PRO |\n|---|---:|---:|---:|")
+        print("| defect | object AUROC | point AUROC | AU-PRO |\n|---|---:|---:|---:|")
         means = []
         for kind, vals in rows.items():
             m = np.mean(vals, axis=0)
