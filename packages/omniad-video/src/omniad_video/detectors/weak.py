@@ -14,10 +14,23 @@ import numpy as np
 
 from omniad.detector import Detector
 from omniad.errors import DataError
+from omniad.scores import Scores
 from omniad_video.samples import SegmentFeatures, segments_to_frames
+
+NET = "net"
 
 
 class WeakDetector(Detector):
+    """Subclasses build ``net_`` (``_build_net``), train it in ``_fit`` (setting ``dim_`` and
+    ``train_loss_``) and say how it scores segments (``_segment_scores``); scoring, frame
+    expansion and persistence are shared."""
+
+    def _build_net(self) -> Any:
+        raise NotImplementedError
+
+    def _segment_scores(self, segments: Any) -> Any:
+        raise NotImplementedError
+
     def _videos(self, samples: Sequence[Any], where: str) -> list[SegmentFeatures]:
         out = []
         for i, s in enumerate(samples):
@@ -55,3 +68,29 @@ class WeakDetector(Detector):
     @staticmethod
     def _frames(video: SegmentFeatures, segment_scores: np.ndarray) -> np.ndarray:
         return segments_to_frames(segment_scores, video.n_frames)
+
+    def _score(self, samples: Sequence[Any]) -> Scores:
+        import torch
+
+        videos = self._videos(samples, f"{self.where}.score")
+        sample, local = [], []
+        with torch.inference_mode():
+            for v in videos:
+                s = self._segment_scores(torch.as_tensor(self._segments(v), device=self.device)).double().cpu().numpy()
+                sample.append(float(s.max()))
+                local.append(self._frames(v, s))
+        return Scores(sample=np.array(sample), local=local)
+
+    def get_state(self) -> dict[str, Any]:
+        from omniad.torchstate import module_arrays
+
+        return {"dim_": self.dim_, "train_loss_": self.train_loss_, **module_arrays(self.net_, NET)}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        from omniad.torchstate import load_module_arrays
+
+        self.dim_ = int(state["dim_"])
+        self.train_loss_ = np.asarray(state["train_loss_"])
+        self.net_ = self._build_net()
+        load_module_arrays(self.net_, state, NET)
+        self.net_.to(self.device).eval()

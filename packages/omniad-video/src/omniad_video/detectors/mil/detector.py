@@ -15,11 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from omniad.scores import Scores
 from omniad_video.detectors.mil.params import MILParams
 from omniad_video.detectors.weak import WeakDetector
-
-NET = "net"
 
 
 def build_net(dim: int, hidden: tuple[int, int], dropout: float) -> Any:
@@ -55,7 +52,7 @@ class MIL(WeakDetector):
         self.dim_ = int(videos[0].features.shape[-1])
         bags = [torch.as_tensor(self._segments(v), device=self.device) for v in videos]
         pos, neg = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
-        self.net_ = build_net(self.dim_, p.hidden, p.dropout).to(self.device)
+        self.net_ = self._build_net().to(self.device)
         opt_cls = torch.optim.Adagrad if p.optimizer == "adagrad" else torch.optim.Adam
         opt = opt_cls(self.net_.parameters(), lr=p.lr, weight_decay=p.weight_decay)
         rng = np.random.default_rng(0 if self.seed is None else self.seed)
@@ -76,28 +73,8 @@ class MIL(WeakDetector):
         self.net_.eval()
         self.train_loss_ = np.asarray(losses)
 
-    def _score(self, samples: Sequence[Any]) -> Scores:
-        import torch
+    def _segment_scores(self, segments: Any) -> Any:
+        return self.net_(segments).squeeze(-1)
 
-        videos = self._videos(samples, f"{self.where}.score")
-        sample, local = [], []
-        with torch.inference_mode():
-            for v in videos:
-                s = self.net_(torch.as_tensor(self._segments(v), device=self.device)).squeeze(-1).double().cpu().numpy()
-                sample.append(float(s.max()))
-                local.append(self._frames(v, s))
-        return Scores(sample=np.array(sample), local=local)
-
-    def get_state(self) -> dict[str, Any]:
-        from omniad.torchstate import module_arrays
-
-        return {"dim_": self.dim_, "train_loss_": self.train_loss_, **module_arrays(self.net_, NET)}
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        from omniad.torchstate import load_module_arrays
-
-        self.dim_ = int(state["dim_"])
-        self.train_loss_ = np.asarray(state["train_loss_"])
-        self.net_ = build_net(self.dim_, self.params.hidden, self.params.dropout)
-        load_module_arrays(self.net_, state, NET)
-        self.net_.to(self.device).eval()
+    def _build_net(self) -> Any:
+        return build_net(self.dim_, self.params.hidden, self.params.dropout)

@@ -21,11 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from omniad.scores import Scores
 from omniad_video.detectors.rtfm.params import RTFMParams
 from omniad_video.detectors.weak import WeakDetector
-
-NET = "net"
 
 
 def build_net(dim: int, hidden: int, dropout: float) -> Any:
@@ -72,7 +69,7 @@ class RTFM(WeakDetector):
         self.dim_ = int(videos[0].features.shape[-1])
         bags = [torch.as_tensor(self._segments(v), device=self.device) for v in videos]
         pos, neg = np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)
-        self.net_ = build_net(self.dim_, p.hidden, p.dropout).to(self.device)
+        self.net_ = self._build_net().to(self.device)
         opt = torch.optim.Adam(self.net_.parameters(), lr=p.lr, weight_decay=p.weight_decay)
         rng = np.random.default_rng(0 if self.seed is None else self.seed)
         losses = []
@@ -98,29 +95,8 @@ class RTFM(WeakDetector):
         self.net_.eval()
         self.train_loss_ = np.asarray(losses)
 
-    def _score(self, samples: Sequence[Any]) -> Scores:
-        import torch
+    def _segment_scores(self, segments: Any) -> Any:
+        return self.net_(segments)[1]
 
-        videos = self._videos(samples, f"{self.where}.score")
-        sample, local = [], []
-        with torch.inference_mode():
-            for v in videos:
-                _, s = self.net_(torch.as_tensor(self._segments(v), device=self.device))
-                s = s.double().cpu().numpy()
-                sample.append(float(s.max()))
-                local.append(self._frames(v, s))
-        return Scores(sample=np.array(sample), local=local)
-
-    def get_state(self) -> dict[str, Any]:
-        from omniad.torchstate import module_arrays
-
-        return {"dim_": self.dim_, "train_loss_": self.train_loss_, **module_arrays(self.net_, NET)}
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        from omniad.torchstate import load_module_arrays
-
-        self.dim_ = int(state["dim_"])
-        self.train_loss_ = np.asarray(state["train_loss_"])
-        self.net_ = build_net(self.dim_, self.params.hidden, self.params.dropout)
-        load_module_arrays(self.net_, state, NET)
-        self.net_.to(self.device).eval()
+    def _build_net(self) -> Any:
+        return build_net(self.dim_, self.params.hidden, self.params.dropout)
