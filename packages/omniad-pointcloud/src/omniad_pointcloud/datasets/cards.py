@@ -13,7 +13,8 @@ def register(registry: Registrar) -> None:
     registry.add(
         id="pointcloud.synthetic", target=f"{_P}.synthetic:Synthetic", params=f"{_P}.params:SyntheticParams",
         **common, demo=True,
-        demo_params={"shapes": ["torus"], "n_points": 512, "n_train": 3, "n_test_normal": 2, "n_test_per_defect": 1},
+        demo_params={"shapes": ["sphere"], "n_points": 1024, "n_train": 3, "n_test_normal": 2,
+                     "n_test_per_defect": 2, "defects": ["bulge", "dent"]},
         summary="Seeded parametric shapes with bulge, dent, crack, hole and missing-part defects, labelled per point",
     )
     registry.add(

@@ -7,7 +7,7 @@ from omniad.registry import Registrar
 _T = "omniad_pointcloud.detectors.btf.detector"
 _P = "omniad_pointcloud.detectors.btf.params:BTFParams"
 BTF_PAPER = "Horwitz & Hoshen, Back to the Feature: Classical 3D Features are (Almost) All You Need, CVPRW 2023"
-DEMO = {"n_centres": 64, "patch_size": 16, "max_nn": 32}
+DEMO = {"n_centres": 128, "patch_size": 16, "max_nn": 32}
 
 
 def register(registry: Registrar) -> None:

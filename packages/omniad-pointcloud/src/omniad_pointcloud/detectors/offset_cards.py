@@ -12,5 +12,5 @@ def register(registry: Registrar) -> None:
         summary="Corrective offsets: a point network trained from scratch on normal clouds with synthetic bumps "
         "predicts each point's way back to the normal surface; the score is its length",
         reference="in the spirit of MC4AD (corrective offsets for 3D anomaly detection)",
-        demo=True, demo_params={"epochs": 3, "k": 8, "max_points": 256, "hidden": 16},
+        demo=True, demo_params={"k": 16, "max_points": 512, "hidden": 32, "min_steps": 150},
     )

@@ -13,7 +13,7 @@ def register(registry: Registrar) -> None:
         id="video.mil", target=f"{_D}.mil.detector:MIL", params=f"{_D}.mil.params:MILParams", **common,
         reference="Sultani, Chen & Shah, Real-world Anomaly Detection in Surveillance Videos, CVPR 2018",
         summary="MIL ranking: a segment scorer trained on video labels (hinge on bag maxima + smoothness + sparsity)",
-        demo=True, demo_params={"iterations": 60, "hidden": [64, 16], "batch_size": 8},
+        demo=True, demo_params={"iterations": 100, "hidden": [64, 16], "batch_size": 8, "optimizer": "adam"},
     )
     registry.add(
         id="video.rtfm", target=f"{_D}.rtfm.detector:RTFM", params=f"{_D}.rtfm.params:RTFMParams", **common,
