@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +19,10 @@ from omniad_video.samples import SegmentFeatures, segments_to_frames
 
 UCF = shared_data_root() / "data" / "ucf_crime_c3d_sample"
 needs_ucf = pytest.mark.skipif(not UCF.is_dir(), reason=f"{UCF} is absent (set OMNIAD_SHARED_DATA to ../shared)")
+
+
+_TMP = Path(tempfile.mkdtemp(prefix="omniad-video-features-"))
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 
 
 class TestSyntheticFeatures(DatasetConformance):
@@ -116,3 +123,25 @@ def test_segment_samples() -> None:
         SegmentFeatures(features=np.full((4, 2), np.nan), n_frames=10)
     with pytest.raises(DataError, match="4 segments but only 3 frames"):
         SegmentFeatures(features=np.zeros((4, 2)), n_frames=3)
+
+
+@needs_ucf
+class TestUCFCrimeConformance(DatasetConformance):
+    dataset_id = "video.ucf_crime"
+    max_subsets = 2
+
+    @property
+    def params(self) -> dict:  # type: ignore[override]
+        return {"frame_counts": str(_counts(_TMP))}
+
+
+class TestRTFMConformance(DatasetConformance):
+    dataset_id = "video.rtfm"
+
+    @property
+    def params(self) -> dict:  # type: ignore[override]
+        folder = _TMP / "rtfm"
+        if not folder.exists():
+            folder.mkdir()
+            self.__class__._written = _rtfm(folder)
+        return self.__class__._written

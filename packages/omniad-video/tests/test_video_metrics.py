@@ -30,6 +30,18 @@ class TestFrameAUROCMacro(MetricConformance):
                            expected={"auroc_macro": (1 + 0.75) / 2, "videos_used": 2})]
 
 
+class TestDetectionDelay(MetricConformance):
+    metric_id = "video.detection_delay"
+    params = {"threshold": 0.5}
+
+    def cases(self) -> list[MetricCase]:
+        # events [2, 5) and [7, 9); threshold 0.5: the first flagged at frame 3 (delay 1), the second never
+        t = [np.array([0, 0, 1, 1, 1, 0, 0, 1, 1, 0])]
+        s = [np.array([0.1, 0.2, 0.3, 0.9, 0.9, 0.1, 0.2, 0.1, 0.2, 0.0])]
+        return [MetricCase(truth=_truth(t), scores=Scores(sample=np.ones(1), local=s),
+                           expected={"delay_frames": 1.0, "detected": 0.5})]
+
+
 def test_macro_matches_sklearn_per_video() -> None:
     from sklearn.metrics import roc_auc_score
 

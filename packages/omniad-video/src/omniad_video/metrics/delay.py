@@ -27,6 +27,9 @@ def detection_delay(
     normal_quantile: float = 0.99,
 ) -> dict[str, float]:
     """Mean delay (frames) over detected events, fraction of events detected, and the threshold used."""
+    bad = sum(int((~np.isfinite(np.asarray(s, dtype=float))).sum()) for s in scores)
+    if bad:
+        raise DataError(f"detection delay: {bad} frame scores are NaN/inf; fix the detector")
     if threshold is None:
         normal = np.concatenate([np.asarray(s)[np.asarray(t) == 0] for t, s in zip(targets, scores, strict=True)])
         if normal.size == 0:
