@@ -54,7 +54,8 @@ class VideoFiles(RendersFrames):
         p = self.params
         read = {"stride": p.stride, "fps": p.fps, "max_side": p.max_side}
         ranges = read_ranges(Path(p.labels))
-        train = [read_video(f, label=0, **read) for f in self._videos(Path(p.root) / "train")]
+        train_files = self._videos(Path(p.root) / "train")
+        train = [read_video(f, label=0, **read) for f in train_files]
         tests = self._videos(Path(p.root) / "test")
         unknown = sorted(set(ranges) - {f.stem for f in tests})
         if unknown:
@@ -69,5 +70,5 @@ class VideoFiles(RendersFrames):
                 labels[a:b] = 1
             samples.append(video)
             targets.append(labels)
-        yield Subset(name=Path(p.root).name, train=Split(samples=train, ids=[f.stem for f in self._videos(Path(p.root) / "train")]),
+        yield Subset(name=Path(p.root).name, train=Split(samples=train, ids=[f.stem for f in train_files]),
                      test=Split(samples=samples, targets=targets, ids=[f.stem for f in tests]))

@@ -78,7 +78,8 @@ class UCSD(RendersFrames):
         name = "UCSDped1" if p.subset == "ped1" else "UCSDped2"
         base = Path(p.root) / name if (Path(p.root) / name).is_dir() else Path(p.root)
         read = {"stride": p.stride, "max_side": p.max_side}
-        train = [read_frame_folder(d, **read, label=0) for d in _folders(base / "Train", self.where)]
+        train_dirs = _folders(base / "Train", self.where)
+        train = [read_frame_folder(d, **read, label=0) for d in train_dirs]
         tests = _folders(base / "Test", self.where)
         gt = parse_ucsd_m(base / "Test" / f"{name}.m")
         if len(gt) != len(tests):
@@ -88,7 +89,7 @@ class UCSD(RendersFrames):
             video = read_frame_folder(folder, **read)
             samples.append(video)
             targets.append(_labels(video.n_frames, ranges, str(folder)))
-        yield Subset(name=p.subset, train=Split(samples=train, ids=[d.name for d in _folders(base / "Train", self.where)]),
+        yield Subset(name=p.subset, train=Split(samples=train, ids=[d.name for d in train_dirs]),
                      test=Split(samples=samples, targets=targets, ids=[d.name for d in tests]))
 
 
