@@ -104,6 +104,15 @@ class Detector(Component, ABC):
         if not self._fitted:
             raise NotFittedError(f"{where}: the detector is not fitted; call fit() first (or load())")
 
+    def report_progress(self, done: int, total: int | None = None, what: str = "epochs") -> None:
+        """Say how far a long fit (or score) has got, e.g. once per epoch; shown by the runner's CLI.
+
+        Costs a function call when nobody listens, so call it freely from training loops.
+        """
+        from omniad.progress import report
+
+        report(self.where, done, total, what)
+
     def provenance(self) -> dict[str, Any]:
         """Facts about how this fit ran that the parameters do not show, for the run record.
 
