@@ -36,10 +36,8 @@ def report(where: str, done: int, total: int | None = None, what: str = "epochs"
     listener: Listener | None = getattr(_local, "listener", None)
     if listener is None:
         return
-    try:
+    with contextlib.suppress(Exception):  # a display problem must never break a fit
         listener(ProgressEvent(where, int(done), None if total is None else int(total), what))
-    except Exception:  # a display problem must never break a fit
-        pass
 
 
 @contextlib.contextmanager
