@@ -77,7 +77,7 @@ class PointCloud:
         arr = np.asarray(xyz)
         if arr.ndim != 3 or arr.shape[2] != 3:
             raise DataError(f"{where}: expected an H x W x 3 array of coordinates, got shape {arr.shape}")
-        if not np.issubdtype(arr.dtype, np.number):
+        if numeric_problem(arr.dtype):
             raise DataError(f"{where}: coordinates must be numeric, got dtype {arr.dtype}")
         arr = arr.astype(np.float32, copy=False)
         valid = np.all(np.isfinite(arr), axis=2) & np.any(arr != 0, axis=2)
@@ -101,9 +101,27 @@ class PointCloud:
         return out
 
 
+_KINDS = {"b": "booleans", "c": "complex numbers", "m": "time spans", "M": "dates", "U": "text", "S": "bytes",
+          "O": "Python objects"}
+
+
+def numeric_problem(dtype: np.dtype) -> str | None:
+    """Why an array of ``dtype`` cannot hold coordinates or labels (None: plain float / integer numbers).
+
+    ``np.issubdtype(dtype, np.number)`` is not enough: complex numbers (silently cut to their
+    real part by a cast) and time spans count as numbers there.
+    """
+    if dtype.kind in "fiu":
+        return None
+    if dtype.names:
+        return (f"is a structured array with fields {list(dtype.names)}; stack the coordinates into one array, "
+                "e.g. np.stack([a['x'], a['y'], a['z']], axis=1)")
+    return f"has dtype {dtype} ({_KINDS.get(dtype.kind, 'not numbers')})"
+
+
 def _check_points(value: Any, where: str) -> np.ndarray:
     arr = np.asarray(value)
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+    if numeric_problem(arr.dtype):
         raise DataError(f"{where}: coordinates must be numeric, got dtype {arr.dtype}; pass an (N, 3) float array")
     if arr.ndim != 2 or arr.shape[1] < 3:
         raise DataError(f"{where}: expected points of shape (N, 3), got {arr.shape}")
