@@ -2,11 +2,15 @@
 
 The real layouts differ in names, not in structure (one folder per category holding train
 and test clouds), so finding categories and files, and checking a ground-truth file against
-its scan, live here once; every failure names the folder or file and what to do.
+its scan, live here once; every failure names the folder or file and what to do. What a
+loader skips or falls back on without failing is tallied per subset (:class:`Tally`) into
+``Subset.meta["counts"]``, which the runner shows, with one warning per kind of event.
 """
 
 from __future__ import annotations
 
+import warnings
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +21,51 @@ from omniad.errors import DataError
 from omniad.scores import Scores
 from omniad_pointcloud.cloud import PointCloud
 from omniad_pointcloud.datasets.params import RootParams
-from omniad_pointcloud.io import read_labelled_txt
+from omniad_pointcloud.io import read_cloud, read_labelled_txt
+
+#: how each tallied event is told in its warning: (one, many, what happened); others are only counted
+EVENTS = {
+    "files_skipped_unknown_format": ("file", "files", "in a format no reader knows, skipped"),
+    "unmatched_ground_truth": (
+        "ground-truth file", "ground-truth files",
+        "not used: named after no test scan (a ground truth takes its scan's name)",
+    ),
+    "defective_scans_without_ground_truth": (
+        "defective test scan", "defective test scans",
+        "without ground truth, labelled anomalous in every point (object-level labels: point metrics then only "
+        "tell whole scans apart; add a ground-truth file named after each scan to label its points)",
+    ),
+}
+
+
+class Tally:
+    """Counts of one subset's skipped files and fallbacks, with a few examples of each."""
+
+    def __init__(self, where: str, subset: str) -> None:
+        self.where, self.subset = where, subset
+        self.counts: Counter[str] = Counter()
+        self.examples: defaultdict[str, list[str]] = defaultdict(list)
+
+    def add(self, event: str, example: str) -> None:
+        self.counts[event] += 1
+        self.examples[event].append(example)
+
+    def read(self, path: Path) -> PointCloud:
+        """:func:`read_cloud`, counting a file whose padding was ignored (the reader warned about it)."""
+        cloud = read_cloud(path)
+        if cloud.meta.get("trailing_bytes"):
+            self.counts["files_with_trailing_bytes"] += 1
+        return cloud
+
+    def finish(self) -> dict[str, int]:
+        """``Subset.meta["counts"]`` (non-zero counts only), warning once per event that :data:`EVENTS` tells."""
+        for event, n in sorted(self.counts.items()):
+            if event in EVENTS:
+                one, many, what = EVENTS[event]
+                shown = ", ".join(self.examples[event][:3]) + (", ..." if n > 3 else "")
+                warnings.warn(f"{self.where}, subset {self.subset!r}: {n} {one if n == 1 else many} {what}: {shown}",
+                              UserWarning, stacklevel=3)
+        return {k: int(v) for k, v in sorted(self.counts.items()) if v}
 
 
 class CloudDataset(Dataset):
@@ -43,14 +91,30 @@ def categories(p: RootParams, where: str) -> list[Path]:
     return found
 
 
-def files(folder: Path, suffixes: tuple[str, ...], where: str) -> list[Path]:
-    """The files of ``folder`` with one of ``suffixes``, sorted; a missing or empty folder is an error."""
+def files(folder: Path, suffixes: tuple[str, ...], where: str, tally: Tally | None = None) -> list[Path]:
+    """The files of ``folder`` with one of ``suffixes``, sorted; a missing or empty folder is an error.
+
+    Other files are skipped, and counted in ``tally``; hidden files (``.DS_Store``) are never data.
+    """
     if not folder.is_dir():
         raise DataError(f"{where}: expected folder {folder} is missing")
-    found = sorted(f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in suffixes)
+    listed = sorted(f for f in folder.iterdir() if f.is_file() and not f.name.startswith("."))
+    found = [f for f in listed if f.suffix.lower() in suffixes]
+    if tally is not None:
+        for f in listed:
+            if f.suffix.lower() not in suffixes:
+                tally.add("files_skipped_unknown_format", f"{folder.name}/{f.name}")
     if not found:
         raise DataError(f"{where}: {folder} holds no {'/'.join(suffixes)} files")
     return found
+
+
+def stray_files(folder: Path, stems: set[str], tally: Tally, event: str = "unmatched_ground_truth") -> None:
+    """Count the files of ``folder`` named after none of ``stems`` (a missing folder holds none)."""
+    if folder.is_dir():
+        for f in sorted(folder.iterdir()):
+            if f.is_file() and not f.name.startswith(".") and f.stem not in stems:
+                tally.add(event, f"{folder.parent.name}/{folder.name}/{f.name}")
 
 
 def subfolders(folder: Path, where: str) -> list[Path]:

@@ -6,6 +6,10 @@ cloud's order. ``remove_plane`` drops the background plane first, as BTF's prepr
 does (a plane fitted by RANSAC to the scan's border pixels; points within ``plane_distance``
 of it are dropped); scikit-learn's RANSAC stands in for Open3D's ``segment_plane``. BTF's
 further step (keep the largest DBSCAN component) is not done.
+
+A gt mask named after no xyz scan cannot change a label (every defective scan needs its
+own), so it is counted (``Subset.meta["counts"]["unmatched_ground_truth"]``) and warned
+about rather than refused.
 """
 
 from __future__ import annotations
@@ -18,11 +22,22 @@ import numpy as np
 from omniad.data import Split, Subset
 from omniad.errors import DataError
 from omniad_pointcloud.cloud import PointCloud
-from omniad_pointcloud.datasets.base import CloudDataset, categories, files, subfolders
+from omniad_pointcloud.datasets.base import CloudDataset, Tally, categories, files, stray_files, subfolders
 from omniad_pointcloud.datasets.params import MVTec3DParams
 from omniad_pointcloud.io import read_xyz_tiff
 
 _TIFF = (".tiff", ".tif")
+
+
+def read_png(path: Path, mode: str) -> np.ndarray:
+    """A PNG as an array in PIL ``mode`` ("RGB", "L"); a broken file is a DataError naming it."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert(mode))
+    except (OSError, ValueError, SyntaxError) as exc:  # PIL's UnidentifiedImageError is an OSError
+        raise DataError(f"{path}: not a readable image ({type(exc).__name__}: {exc})") from None
 
 
 def plane_mask(xyz: np.ndarray, border: int, distance: float, seed: int = 0) -> np.ndarray:
@@ -54,26 +69,22 @@ class MVTec3D(CloudDataset):
             xyz = np.where(keep[..., None], xyz, 0.0).astype(np.float32)
         colors = None
         if p.use_rgb:
-            from PIL import Image
-
             rgb = split_dir / "rgb" / f"{xyz_file.stem}.png"
             if not rgb.is_file():
                 raise DataError(f"{rgb}: the colour image of {xyz_file} is missing (or set use_rgb=false)")
-            colors = np.asarray(Image.open(rgb).convert("RGB"))
+            colors = read_png(rgb, "RGB")
         try:
             return PointCloud.from_grid(xyz, colors=colors, name=str(xyz_file)), keep
         except DataError as exc:
             raise DataError(f"{xyz_file}: {exc}") from None
 
     def _target(self, cloud: PointCloud, kind_dir: Path, xyz_file: Path) -> np.ndarray:
-        from PIL import Image
-
         gt = kind_dir / "gt" / f"{xyz_file.stem}.png"
         if not gt.is_file():
             if kind_dir.name == "good":
                 return np.zeros(len(cloud), np.int8)
             raise DataError(f"{gt}: ground-truth mask of defective scan {xyz_file} is missing")
-        mask = np.asarray(Image.open(gt).convert("L")) > 0
+        mask = read_png(gt, "L") > 0
         if mask.shape != cloud.grid.shape:
             raise DataError(f"{gt}: mask {mask.shape} does not match the xyz grid {cloud.grid.shape} of {xyz_file}")
         return mask[cloud.grid >= 0].astype(np.int8)
@@ -81,14 +92,17 @@ class MVTec3D(CloudDataset):
     def iter_subsets(self) -> Iterator[Subset]:
         where = self.where
         for cat in categories(self.params, where):
+            tally = Tally(where, cat.name)
             train_dir = cat / "train" / "good"
-            train = [self._read(f, train_dir)[0] for f in files(train_dir / "xyz", _TIFF, where)]
+            train = [self._read(f, train_dir)[0] for f in files(train_dir / "xyz", _TIFF, where, tally)]
             samples, targets, ids = [], [], []
             for kind_dir in subfolders(cat / "test", where):
-                for f in files(kind_dir / "xyz", _TIFF, where):
+                scans = files(kind_dir / "xyz", _TIFF, where, tally)
+                for f in scans:
                     cloud, _ = self._read(f, kind_dir)
                     samples.append(cloud)
                     targets.append(self._target(cloud, kind_dir, f))
                     ids.append(f"{kind_dir.name}/{f.stem}")
+                stray_files(kind_dir / "gt", {f.stem for f in scans}, tally)
             yield Subset(name=cat.name, train=Split(samples=train, ids=[c.name for c in train]),
-                         test=Split(samples=samples, targets=targets, ids=ids))
+                         test=Split(samples=samples, targets=targets, ids=ids), meta={"counts": tally.finish()})
