@@ -2,7 +2,8 @@
 
 Fit on a seeded 500 of ``hdfs_train``, test on 500 other normal sessions + 1,000 of
 ``hdfs_test_abnormal`` (``logs.hdfs_sessions`` with ``max_sessions=1000``). The levels are
-the measured values (see docs/detectors-count.md) minus a margin, so a regression fails.
+the measured values (see docs/detectors-count.md) minus a margin of about 0.05 (or 10% of
+an F1), so a regression fails but another machine's kernels do not.
 """
 
 from __future__ import annotations
@@ -35,13 +36,16 @@ def subset() -> Subset:
 
 # id, params, AUROC at least, F1 at the method's own decision at least (None: no decision)
 LEVELS = [
-    ("logs.pca", {}, 0.99, 0.93),  # measured 0.9993 / 0.958
-    ("logs.invariant_mining", {}, 0.99, 0.98),  # 1.000 / 1.000
-    ("logs.log_clustering", {}, 0.98, 0.55),  # 0.9962 / 0.609
-    ("logs.ocsvm", {"backend": "sklearn"}, 0.98, 0.88),  # 0.9960 / 0.909
+    # measured 0.960 / 0.958: 80 of the 1,000 anomalies lie in the normal space (SPE 0, as every
+    # normal session); before scores were snapped, float noise ranked them (AUROC 0.9993 or 1.0
+    # depending on the machine)
+    ("logs.pca", {}, 0.91, 0.90),
+    ("logs.invariant_mining", {}, 0.95, 0.95),  # 1.000 / 1.000
+    ("logs.log_clustering", {}, 0.94, 0.55),  # 0.9962 / 0.609
+    ("logs.ocsvm", {"backend": "sklearn"}, 0.94, 0.85),  # 0.9960 / 0.909
     ("logs.iforest", {"backend": "sklearn"}, 0.60, 0.60),  # 0.6557 / 0.673: a constant column is never split
-    ("logs.counts", {"detector": "core.knn"}, 0.96, None),  # 0.9824
-    ("logs.glad", {}, 0.98, None),  # 0.9982
+    ("logs.counts", {"detector": "core.knn"}, 0.93, None),  # 0.9824
+    ("logs.glad", {}, 0.94, None),  # 0.9982
 ]
 
 

@@ -10,6 +10,7 @@ import pytest
 from omniad.errors import MissingDependencyError
 from omniad.plugins import get_registry
 from omniad_logs.detectors import tabular_models
+from omniad_logs.detectors.count_base import SNAP_BITS, snap
 from omniad_logs.detectors.features import UNKNOWN, EventFeaturizer
 from omniad_logs.detectors.pca import q_statistic
 from omniad_logs.session import LogSession
@@ -85,20 +86,27 @@ def test_pca_matches_loglizer_spe_and_q_statistic() -> None:
     assert det.threshold_ == pytest.approx(threshold, rel=1e-4)  # c_alpha 3.2905 = norm.ppf(0.9995) to 4 digits
     x = det.features_.transform(test, "t")
     expected = np.array([np.dot(proj @ row, proj @ row) for row in x])
-    scores = det.score(test)
-    np.testing.assert_allclose(scores.sample, expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(det._spe(x)[0], expected, rtol=1e-9, atol=1e-12)
+    scores = det.score(test)  # snapped to SNAP_BITS bits of |x|^2 (count_base.snap): within half a quantum
+    quantum = 2.0 ** (1 - SNAP_BITS) * np.einsum("ij,ij->i", x, x)
+    assert np.all(np.abs(scores.sample - expected) <= quantum / 2)
     np.testing.assert_array_equal(scores.decision, (expected > det.threshold_).astype(np.int8))
 
 
 def test_pca_line_shares_sum_to_the_spe_when_no_event_is_missing() -> None:
     train = random_sessions(200, 0)
     det = create("logs.pca").fit(train)
-    s = LogSession("x", ("A", "B", "E", "F"))
-    out = det.score([s])
-    share = det._spe(det.features_.transform([s], "t"))[1][0]
-    cols = det.features_.columns_of(s)
-    np.testing.assert_allclose(out.local[0], share[cols])
-    assert out.sample[0] == pytest.approx(share.sum())
+    # the first lies in the normal space (its SPE is float noise, snapped to 0), the second leaves it
+    for s in (LogSession("x", ("A", "B", "E", "F")), LogSession("y", ("A", "A", "B", "E", "F"))):
+        out = det.score([s])
+        x = det.features_.transform([s], "t")
+        share = det._spe(x)[1][0]
+        cols = det.features_.columns_of(s)
+        scale = float(x[0] @ x[0])
+        np.testing.assert_array_equal(out.local[0], snap(share[cols], scale))
+        np.testing.assert_allclose(out.local[0], share[cols], rtol=0, atol=2.0**-SNAP_BITS * scale)
+        assert out.sample[0] == pytest.approx(share.sum(), abs=2.0**-SNAP_BITS * scale)
+    assert out.sample[0] > 0.1 and out.local[0].max() > 0.01  # "y" breaks A = B: a real residual
 
 
 def test_q_statistic_is_undefined_without_residual_variance() -> None:

@@ -4,7 +4,10 @@ The conformance kit runs GLAD on graphs with entity nodes (the hand-built sessio
 ``test_logs_count_conformance`` are small); the levels check that the per-line scores point
 at the injected lines: pooled line AUROC (``core.local_auroc``) and the mean AUROC inside
 anomalous sessions (``logs.session_line_auroc``). Levels = measured (docs/detectors-count.md)
-minus a margin.
+minus a margin of at least 0.05: the count-vector scores are snapped (``count_base.snap``), so
+they no longer move with the BLAS kernels (``logs.pca`` read 0.685 on one machine and 0.604 on
+another before); GLAD's float32 network still does (0.527 / 0.553 / 0.560 measured with
+different CPU kernels), so its levels keep a wider margin.
 """
 
 from __future__ import annotations
@@ -48,10 +51,10 @@ class TestGLADWithEntities(DetectorConformance):
 
 # id, params, sample AUROC, pooled line AUROC, per-session line AUROC (all at least)
 LEVELS = [
-    ("logs.pca", {}, 0.73, 0.78, 0.62),  # measured 0.783 / 0.835 / 0.685
+    ("logs.pca", {}, 0.73, 0.78, 0.60),  # measured 0.783 / 0.833 / 0.650 (snapped: the same with every BLAS kernel)
     ("logs.log_clustering", {}, 0.73, 0.82, 0.62),  # 0.784 / 0.871 / 0.675
     ("logs.invariant_mining", {}, 0.58, 0.57, 0.57),  # 0.633 / 0.622 / 0.624
-    ("logs.glad", {}, 0.75, 0.79, 0.48),  # 0.818 / 0.841 / 0.527: weak inside a session
+    ("logs.glad", {}, 0.75, 0.78, 0.45),  # 0.808-0.818 / 0.841-0.861 / 0.527-0.560: weak inside a session
 ]
 
 

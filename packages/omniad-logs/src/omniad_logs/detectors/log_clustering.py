@@ -12,7 +12,9 @@ HDFS's thousands of sessions cost what their distinct vectors cost; complete lin
 depend on multiplicity, and the online phase sees each distinct vector at its first position.
 
 Per line: the cosine distance to the representative ``r`` splits exactly over event columns,
-``d = sum_j (x_j/|x|) (x_j/|x| - r_j/|r|)``; each line gets its event's term.
+``d = sum_j (x_j/|x|) (x_j/|x| - r_j/|r|)``; each line gets its event's term. Both are
+snapped to 32 bits of 1 (the scale of unit vectors; see ``count_base``), so terms that are
+equal in exact arithmetic are equal on every machine.
 """
 
 from __future__ import annotations
@@ -81,6 +83,10 @@ class LogClustering(CountVectorDetector):
         self.representatives_ = np.asarray(reps, dtype=np.float64)
         self.cluster_sizes_ = np.asarray(sizes, dtype=np.float64)
         self.threshold_ = float(p.anomaly_threshold)
+
+    def score_scale(self, x: np.ndarray) -> np.ndarray:
+        """Distances and their terms come from unit vectors: scale 1."""
+        return np.ones(len(x))
 
     def _score_vectors(self, x: np.ndarray, sessions: list[LogSession]) -> Scores:
         d = cosine_distances(x, self.representatives_)

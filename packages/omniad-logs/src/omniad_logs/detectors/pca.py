@@ -9,6 +9,12 @@ decision (``Scores.decision``, ``threshold_``).
 Per line: the residual vector has one entry per event column and its squares sum to the SPE,
 so each line gets its event's share (residual entry squared). Events that are missing from a
 session add to the SPE without a line to point at; they show in the sample score only.
+
+Events that always occur together in normal sessions get equal residual shares, and sessions
+in the normal space a zero SPE, but the SVD and the products leave ~1e-16 of noise on both
+that depends on the BLAS kernels; the scores are snapped to 32 bits of the session's squared
+length (``score_scale``; it bounds the SPE and every share, see ``count_base``), so those
+ties are exact ties on every machine.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import numpy as np
 from scipy.stats import norm
 
 from omniad.scores import Scores
-from omniad_logs.detectors.count_base import CountVectorDetector
+from omniad_logs.detectors.count_base import CountVectorDetector, snap
 from omniad_logs.detectors.count_params import PCAParams
 from omniad_logs.session import LogSession
 
@@ -47,6 +53,10 @@ class LogPCA(CountVectorDetector):
         n, d = x.shape
         cov = x.T @ x / n
         u, sigma, _ = np.linalg.svd(cov)
+        # Eigenvalues below float noise of the total variance are zero: normal HDFS sessions lie
+        # exactly in a subspace, and a Q-statistic of the noise left there was a threshold of
+        # ~1e-14 that changed with the BLAS kernels (max_train_spe is then the rule).
+        sigma = snap(sigma, sigma.sum())
         wanted = self.params.n_components
         if isinstance(wanted, float) and wanted < 1:
             total = float(sigma.sum())
@@ -61,8 +71,8 @@ class LogPCA(CountVectorDetector):
         self.threshold_rule_ = "q_statistic"
         if not np.isfinite(threshold):
             # No residual variance on the training data (every session lies in the normal
-            # space): any SPE above the largest training SPE leaves it.
-            threshold = float(self._spe(x)[0].max()) + 1e-9
+            # space): any SPE above the largest training SPE leaves it (compared as scored: snapped).
+            threshold = float(snap(self._spe(x)[0], self.score_scale(x)).max())
             self.threshold_rule_ = "max_train_spe"
         self.threshold_ = float(threshold)
 
@@ -70,6 +80,10 @@ class LogPCA(CountVectorDetector):
         residual = x @ self.projection_.T
         share = residual**2
         return share.sum(axis=1), share
+
+    def score_scale(self, x: np.ndarray) -> np.ndarray:
+        """|x|^2 per session: the projection is orthogonal, so it bounds the SPE and each share."""
+        return np.einsum("ij,ij->i", x, x)
 
     def _score_vectors(self, x: np.ndarray, sessions: list[LogSession]) -> Scores:
         spe, share = self._spe(x)
