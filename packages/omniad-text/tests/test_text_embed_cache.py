@@ -109,6 +109,67 @@ def test_a_corrupt_entry_is_recomputed_and_reported(tmp_path, damage):
     assert again.stats["cache_hits"] == 5 and again.stats["cache_corrupt"] == 0
 
 
+@pytest.mark.parametrize("damage", ["reordered", "swapped-rows", "other-shard", "other-key", "truncated-flags"])
+def test_an_index_that_does_not_match_its_rows_is_detected(tmp_path, damage):
+    """The index once served another text's vector when its hash list was reordered; each
+    row's key now lives inside the safetensors file beside its vector and must match."""
+    x = tiny(tmp_path).embed(TEXTS)
+    (index_file,) = shard_files(tmp_path, ".json")
+    index = json.loads(index_file.read_text())
+    if damage == "reordered":
+        index_file.write_text(json.dumps({**index, "texts": index["texts"][::-1]}))
+    elif damage == "swapped-rows":  # two rows exchanged: most rows still line up
+        texts = list(index["texts"])
+        texts[0], texts[1] = texts[1], texts[0]
+        index_file.write_text(json.dumps({**index, "texts": texts}))
+    elif damage == "other-shard":  # a shard of five other texts: its vectors put under this index
+        tiny(tmp_path).embed([f"other text {i}" for i in range(5)])
+        other = next(p for p in shard_files(tmp_path, ".json") if p != index_file)
+        index_file.with_suffix(".safetensors").write_bytes(other.with_suffix(".safetensors").read_bytes())
+    elif damage == "other-key":  # a shard copied in from the cache of another model/pooling
+        tiny(tmp_path, pooling="cls").embed(TEXTS)
+        other = next(p for p in shard_files(tmp_path, ".json") if p.parents[1] != index_file.parents[1])
+        index_file.with_suffix(".safetensors").write_bytes(other.with_suffix(".safetensors").read_bytes())
+    else:
+        index_file.write_text(json.dumps({**index, "truncated": [0, 2]}))
+    e = tiny(tmp_path)
+    with pytest.warns(EmbeddingCacheWarning, match=r"does not match its index .* delete the cache folder"):
+        y = e.embed(TEXTS)
+    assert e.stats["cache_mismatch"] == 1 and e.stats["cache_corrupt"] == 1 and e.stats["cache_misses"] == 5
+    assert e.stats["truncated"] == 0
+    np.testing.assert_allclose(x, y, atol=1e-6)
+    again = tiny(tmp_path)  # the bad shard was removed and the texts stored afresh
+    again.embed(TEXTS)
+    assert again.stats["cache_hits"] == 5 and again.stats["cache_corrupt"] == 0
+
+
+def test_a_cut_short_index_is_detected(tmp_path):
+    x = tiny(tmp_path).embed(TEXTS)
+    (index_file,) = shard_files(tmp_path, ".json")
+    index = json.loads(index_file.read_text())
+    index_file.write_text(json.dumps({**index, "texts": index["texts"][1:], "n": 4}))
+    e = tiny(tmp_path)
+    with pytest.warns(EmbeddingCacheWarning, match="does not match its index"):
+        y = e.embed(TEXTS)
+    assert e.stats["cache_corrupt"] == 1 and e.stats["cache_misses"] == 5
+    np.testing.assert_allclose(x, y, atol=1e-6)
+
+
+def test_shards_store_their_row_keys_and_cache_key(tmp_path):
+    from safetensors import safe_open
+
+    e = tiny(tmp_path)
+    e.embed(TEXTS)
+    (tensor_file,) = shard_files(tmp_path, ".safetensors")
+    with safe_open(str(tensor_file), framework="numpy") as fh:
+        assert fh.metadata()["cache_key"] == e.cache.key
+        keys = fh.get_tensor("row_keys")
+    assert keys.shape == (5, 32) and keys.dtype == np.uint8
+    import hashlib
+
+    assert bytes(keys[2]) == hashlib.sha256(text_hash(TEXTS[2]).encode()).digest()
+
+
 def test_an_unwritable_cache_dir_is_reported_not_fatal(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("in the way")

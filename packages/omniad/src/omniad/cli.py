@@ -159,6 +159,11 @@ def _execute(config: Any, args: argparse.Namespace) -> int:
     elsewhere = f", {result.elsewhere} being run by another runner" if result.elsewhere else ""
     print(f"{len(result.records)} jobs ({result.ran} run, {result.skipped} reused{elsewhere}), "
           f"{len(result.failed)} failed", file=sys.stderr)
+    if result.no_result:  # a grid with nothing to show is an error, whatever --fail-on-error says
+        skipped = sum(r.get("status") == "skipped" for r in result.records)
+        print(f"error: none of the {len(result.records)} jobs produced a result ({len(result.failed)} failed, "
+              f"{skipped} skipped); see the errors above", file=sys.stderr)
+        return 1
     return 1 if args.fail_on_error and result.failed else 0
 
 
@@ -170,7 +175,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from omniad.plugins import get_registry
     from omniad.runner.demo import demo_config
 
-    config = demo_config(get_registry(), Path(args.output_dir or "omniad-demo"), modality=args.modality)
+    notes: list[str] = []
+    config = demo_config(get_registry(), Path(args.output_dir or "omniad-demo"), modality=args.modality, notes=notes)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     return _execute(config, args)
 
 
@@ -234,7 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     def run_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--output-dir", dest="output_dir", help="where records and reports go")
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
-        p.add_argument("--fail-on-error", action="store_true", help="exit 1 if any job failed")
+        p.add_argument("--fail-on-error", action="store_true",
+                       help="exit 1 if any job failed (a run where every job failed or was skipped always exits 1)")
 
     p = sub.add_parser("run", help="run a grid from a TOML/YAML config (resumes where it stopped)")
     p.add_argument("config")

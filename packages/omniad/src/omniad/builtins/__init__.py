@@ -44,11 +44,13 @@ def omniad_register_metrics(registry: Registrar) -> None:
 def omniad_register_datasets(registry: Registrar) -> None:
     registry.add(
         id="core.blobs", target=f"{_D}:Blobs", params=f"{_D}:BlobsParams", modality="tabular",
+        split_seed_param="seed",
         summary="Synthetic Gaussian clusters with scattered/shifted/local anomalies and severity levels",
         demo=True,
     )
     registry.add(
         id="core.csv_table", target=f"{_D}:CSVTable", params=f"{_D}:CSVTableParams", modality="tabular",
+        split_seed_param="seed",
         summary="Numeric feature table (CSV) with a 0/1 label column", needs_data=True,
     )
 

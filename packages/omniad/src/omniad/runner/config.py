@@ -113,6 +113,11 @@ class RunConfig(_Strict):
         description="empty: every honest metric that fits the dataset's modality and localization",
     )
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    split_seed: Literal["fixed", "run"] = Field(
+        default="fixed",
+        description="fixed: each dataset's own split seed stays what its params say, so seeds vary only the "
+        "detector; run: datasets whose card names a split seed parameter get each job's seed there",
+    )
     device: str = "auto"
     pairing: Literal["modality", "all"] = Field(
         default="modality",
