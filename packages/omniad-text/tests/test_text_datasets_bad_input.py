@@ -113,3 +113,99 @@ def test_bad_jsonl_line(tmp_path: Path) -> None:
 def test_bbc_missing_root(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no bbc_news.csv in .*set 'root'"):
         create("text.bbc", root=str(tmp_path)).load()
+
+
+def latin1_corpus(path: Path) -> Path:
+    """A Latin-1 file read as UTF-8: 'café' and 'naïve' do not decode (one character each)."""
+    rows = [("x", f"x café {i}") for i in range(6)] + [("y", f"y naïve {i}") for i in range(3)]
+    rows += [("y", f"y plain {i}") for i in range(3)] + [("x", "")]
+    with path.open("w", newline="", encoding="latin-1") as f:
+        w = csv.writer(f)
+        w.writerow(("category", "text"))
+        w.writerows(rows)
+    return path
+
+
+def test_repairs_are_counts_in_meta_and_warned_once_per_subset(tmp_path: Path) -> None:
+    """Repairs reach the run record through ``Subset.meta["counts"]`` (the core copies the non-zero ones)."""
+    from omniad.runner.notes import subset_counts
+    from omniad_text.datasets.reading import TextRepairWarning
+
+    path = latin1_corpus(tmp_path / "t.csv")
+    with pytest.warns(TextRepairWarning) as caught:
+        subsets = create("text.one_vs_rest", path=str(path)).load()
+    assert len([w for w in caught if issubclass(w.category, TextRepairWarning)]) == 2  # one per subset
+    assert "subset 'x': reading repaired or dropped: empty_texts_dropped 1, replaced_chars 9" in str(caught[0].message)
+    x, y = subsets
+    # every text of the file is in both subsets here (one-vs-rest), so both count all 9 repaired texts
+    assert x.meta["counts"] == {"empty_texts_dropped": 1, "rows_without_category": 0, "replaced_chars": 9,
+                                "texts_with_replacements": 9}
+    assert subset_counts(y.meta) == {"empty_texts_dropped": 1, "replaced_chars": 9, "texts_with_replacements": 9}
+    assert x.meta["replaced_chars"] == 9 and x.meta["empty_texts_dropped"] == 1  # the old keys stay
+    # a subset that never sees a repaired text says 0: contamination keeps only some anomalies
+    table = create("text.table", path=str(path), category_column="category", normal_categories=["y"],
+                   contamination=0.2, seed=0)
+    with pytest.warns(TextRepairWarning):
+        (sub,) = table.load()
+    used = [*sub.train.samples, *sub.test.samples]
+    assert sub.meta["counts"]["texts_with_replacements"] == sum("\ufffd" in t for t in used)
+    assert sub.meta["replaced_chars"] == 9  # the file-level count is kept as before
+
+
+def test_clean_files_warn_nothing(tmp_path: Path) -> None:
+    import warnings
+
+    path = write(tmp_path / "t.csv", corpus())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        subsets = create("text.one_vs_rest", path=str(path)).load()
+    assert not any(subsets[0].meta["counts"].values())
+
+
+def write_delimited(path: Path, rows: list[tuple[str, str]], delimiter: str, header: bool = True) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, delimiter=delimiter)
+        if header:
+            w.writerow(("category", "text"))
+        w.writerows(rows)
+    return path
+
+
+def test_tsv_suffix_is_read_as_tab_separated(tmp_path: Path) -> None:
+    rows = [(c, f"{c} text, with a comma {i}") for c in ("x", "y") for i in range(6)]
+    path = write_delimited(tmp_path / "t.tsv", rows, "\t")
+    subsets = create("text.one_vs_rest", path=str(path)).load()
+    assert [s.name for s in subsets] == ["x", "y"]
+    assert "x text, with a comma 0" in subsets[0].train.samples + subsets[0].test.samples
+    assert create("text.one_vs_rest", path=str(path), format="tsv").load()
+
+
+@pytest.mark.parametrize(("delimiter", "name", "shown"), [("\t", "tab", r"\\t"), (";", "semicolon", ";"),
+                                                         ("|", "pipe", r"\|")])
+def test_a_missing_column_names_the_delimiter_to_set(tmp_path: Path, delimiter: str, name: str, shown: str) -> None:
+    path = write_delimited(tmp_path / "t.txt", corpus(), delimiter)
+    with pytest.raises(DataError, match=rf"the header holds {name} characters.*set delimiter='{shown}'"):
+        create("text.one_vs_rest", path=str(path), format="csv").load()
+    spelled = "tab" if delimiter == "\t" else delimiter
+    assert len(create("text.one_vs_rest", path=str(path), format="csv", delimiter=spelled).load()) == 2
+
+
+def test_headerless_tab_file_like_sms_spam(tmp_path: Path) -> None:
+    """The SMS Spam Collection layout: label<TAB>text, no header row."""
+    rows = [("ham", "Go until jurong point, crazy..") for _ in range(6)] + [("spam", "Free entry in 2 a wkly comp")] * 3
+    path = write_delimited(tmp_path / "SMSSpamCollection", rows, "\t", header=False)
+    with pytest.raises(DataError, match=r"no column 'text' \(columns: \['ham\\tGo until jurong point.*delimiter='\\t'"):
+        create("text.table", path=str(path), format="csv", category_column="category",
+               normal_categories=["ham"]).load()
+    (sub,) = create("text.table", path=str(path), format="tsv", columns=["category", "text"],
+                    category_column="category", normal_categories=["ham"]).load()
+    assert sub.meta["rows_read"] == 9 and sub.test.n_anomalous == 3
+
+
+def test_bad_delimiter_options(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="delimiter must be one character"):
+        create("text.one_vs_rest", path=str(tmp_path / "t.csv"), delimiter=";;")
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"category": "x", "text": "fine"}\n')
+    with pytest.raises(ConfigError, match="apply to CSV/TSV files, not jsonl"):
+        create("text.one_vs_rest", path=str(path), delimiter=";").load()

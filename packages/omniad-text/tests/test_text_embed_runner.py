@@ -59,3 +59,27 @@ def test_the_record_says_which_embedding_ran_and_shows_a_fallback_beside_the_lab
     assert "tiny-random" in stats["fallback"]
     assert record["adjusted"].startswith("embedding.model no-such-model-here→tiny-random (replaced in 1 of 1 subsets")
     assert "embedding.model no-such-model-here→tiny-random" in (tmp_path / "out" / "results.md").read_text()
+
+
+def test_encoding_repairs_reach_the_record_and_the_reports(tmp_path):
+    """316 characters replaced in a Latin-1 file once reached neither the record nor results.*; now they do."""
+    import csv
+
+    path = tmp_path / "latin1.csv"
+    with path.open("w", newline="", encoding="latin-1") as f:
+        w = csv.writer(f)
+        w.writerow(("category", "text"))
+        w.writerows([("x", f"café au lait number {i}") for i in range(10)] + [("y", f"naïve text {i}") for i in range(6)])
+    cfg = parse_config({
+        "output_dir": str(tmp_path / "out"), "device": "cpu", "examples": 0,
+        "detectors": [{"id": "text.knn", "params": {"embedding": {"model": "tiny-random",
+                                                                  "cache_dir": str(tmp_path / "cache")}}}],
+        "datasets": [{"id": "text.one_vs_rest", "params": {"path": str(path), "categories": ["x"]}}],
+        "metrics": ["core.auroc"],
+    })
+    record = run(cfg, progress=False).records[0]
+    assert record["status"] == "ok", record.get("error")
+    (sub,) = record["subsets"]
+    assert sub["counts"] == {"replaced_chars": 16, "texts_with_replacements": 16}
+    assert any("TextRepairWarning" in w and "replaced_chars 16" in w for w in sub["warnings"])
+    assert "replaced_chars 16" in (tmp_path / "out" / "results.md").read_text()

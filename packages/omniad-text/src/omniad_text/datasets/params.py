@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from omniad.params import Params
-from omniad_text.datasets.reading import Format, check_encoding
+from omniad_text.datasets.reading import Format, check_delimiter, check_encoding
 
 _EMPTY = (
     "texts that are empty or only whitespace: drop = leave them out and count them in meta "
@@ -21,7 +21,19 @@ _EMPTY = (
 
 
 class ReadingParams(Params):
-    format: Format = Field(default="auto", description="csv, jsonl or parquet; auto = from the file suffix")
+    format: Format = Field(
+        default="auto", description="csv, tsv (tab-separated), jsonl or parquet; auto = from the file suffix (.tsv = tsv)"
+    )
+    delimiter: str | None = Field(
+        default=None,
+        description="field separator of a csv/tsv file, one character (',', '\\t' or 'tab', ';', '|'); "
+        "None = comma for csv, tab for tsv",
+    )
+    columns: list[str] | None = Field(
+        default=None, min_length=1,
+        description="names of the columns of a csv/tsv file without a header row (its first line is then data); "
+        "None = the first line names them",
+    )
     encoding: str = Field(
         default="utf-8",
         description="encoding of CSV/JSONL files; bytes that do not decode are replaced (U+FFFD) and counted "
@@ -35,6 +47,11 @@ class ReadingParams(Params):
     @classmethod
     def _codec(cls, value: str) -> str:
         return check_encoding(value)
+
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter(cls, value: str | None) -> str | None:
+        return check_delimiter(value)
 
 
 class SplitParams(Params):

@@ -10,6 +10,7 @@ category is added or left out.
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,7 +22,13 @@ import numpy as np
 from omniad.data import Split, Subset
 from omniad.errors import ConfigError, DataError
 from omniad_text.datasets.params import ProtocolParams, ReadingParams, SplitParams
-from omniad_text.datasets.reading import cell_text, read_table, require_columns
+from omniad_text.datasets.reading import (
+    REPLACEMENT,
+    TextRepairWarning,
+    cell_text,
+    read_table,
+    require_columns,
+)
 
 #: purposes of the seeded generators (part of the seed, so draws are independent)
 SAMPLE, SPLIT, ANOMALIES = 0, 1, 2
@@ -43,10 +50,23 @@ class Corpus:
     def categories(self) -> list[str]:
         return sorted(set(self.groups))
 
+    def repairs(self, used: np.ndarray) -> dict[str, int]:
+        """What reading repaired or dropped, for a subset built from the texts ``used``.
+
+        Rows dropped (empty text, no group) are facts of the file; replaced characters are
+        counted in the subset's own texts, so a subset that never sees a repaired text says 0.
+        """
+        counts = {k: int(v) for k, v in self.counts.items() if k.startswith(("empty_texts_", "rows_without_"))}
+        repaired = self.counts.get("replaced_chars", 0) > 0  # a clean file's own U+FFFD is no repair
+        per_text = [self.texts[i].count(REPLACEMENT) if repaired else 0 for i in used]
+        counts["replaced_chars"] = int(sum(per_text))
+        counts["texts_with_replacements"] = sum(1 for n in per_text if n)
+        return counts
+
 
 def load_corpus(path: Path, p: ReadingParams, group_column: str, group_param: str, where: str) -> Corpus:
     """Rows with a non-empty text and a group; empty texts and missing groups are counted, not kept."""
-    rows, columns, replaced = read_table(path, p.format, p.encoding, where)
+    rows, columns, replaced = read_table(path, p.format, p.encoding, where, p.delimiter, p.columns)
     if not rows:
         raise DataError(f"{where}: {path.name} has no rows")
     require_columns(columns, {"text_column": p.text_column, group_param: group_column, "id_column": p.id_column}, where)
@@ -130,7 +150,21 @@ def split_subset(
     }
     if count_groups:
         info["anomalies_per_category"] = dict(sorted(Counter(corpus.groups[i] for i in anomalous).items()))
+    info["counts"] = corpus.repairs(np.concatenate([train, test]))
+    warn_repairs(name, info["counts"], where)
     return Subset(name=name, train=split(train, np.zeros(n_train, np.int8)), test=split(test, labels), meta=info)
+
+
+def warn_repairs(name: str, counts: dict[str, int], where: str) -> None:
+    """One warning per subset when reading repaired or dropped anything (the runner records it)."""
+    made = {k: v for k, v in counts.items() if v}
+    if not made:
+        return
+    listed = ", ".join(f"{k} {v}" for k, v in made.items())
+    hint = "; set 'encoding' to the file's encoding if the replaced characters are not expected" if (
+        made.get("replaced_chars")) else ""
+    warnings.warn(f"{where}: subset {name!r}: reading repaired or dropped: {listed} (Subset.meta['counts']){hint}",
+                  TextRepairWarning, stacklevel=3)
 
 
 def one_vs_rest(corpus: Corpus, p: ProtocolParams, where: str) -> Iterator[Subset]:

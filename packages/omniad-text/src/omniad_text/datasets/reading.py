@@ -24,9 +24,15 @@ from omniad.shared import SHARED_ENV, shared_data_root  # noqa: F401  (re-export
 REPLACEMENT = "\ufffd"
 #: above this share of replaced characters a file is refused as "not text in this encoding"
 MAX_GARBAGE_FRACTION = 0.3
-Format = Literal["auto", "csv", "jsonl", "parquet"]
-SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet",
-                  ".pq": "parquet"}
+Format = Literal["auto", "csv", "tsv", "jsonl", "parquet"]
+SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+                  ".parquet": "parquet", ".pq": "parquet"}
+#: delimiters a header cell may betray when the file was read with another one
+_DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", "|": "pipe", ",": "comma"}
+
+
+class TextRepairWarning(UserWarning):
+    """Reading a text table replaced undecodable bytes or dropped rows (counted in ``Subset.meta["counts"]``)."""
 
 
 def check_encoding(name: str) -> str:
@@ -42,7 +48,9 @@ def require_file(path: Path | None, param: str, where: str) -> Path:
         raise ConfigError(f"{where}: parameter {param!r} is required (a CSV, JSONL or parquet file)")
     path = Path(path).expanduser()
     if not path.is_file():
-        raise ConfigError(f"{where}: {param}={str(path)!r} is not a file; point {param!r} at a CSV, JSONL or parquet file")
+        raise ConfigError(
+            f"{where}: {param}={str(path)!r} is not a file; point {param!r} at a CSV, TSV, JSONL or parquet file"
+        )
     return path
 
 
@@ -69,20 +77,33 @@ def file_format(path: Path, fmt: Format, where: str) -> str:
     found = SUFFIX_FORMATS.get(path.suffix.lower())
     if found is None:
         raise ConfigError(
-            f"{where}: cannot tell the format of {path.name} from its suffix; set format='csv', 'jsonl' or 'parquet'"
+            f"{where}: cannot tell the format of {path.name} from its suffix; set format='csv', 'tsv', 'jsonl' or "
+            "'parquet' (and delimiter for a CSV not separated by commas)"
         )
     return found
 
 
-def _csv_rows(text: str, where: str) -> tuple[list[dict[str, Any]], list[str]]:
+def check_delimiter(value: str | None) -> str | None:
+    """One character, or None for the format's own (comma for csv, tab for tsv)."""
+    if value is None:
+        return None
+    if value in ("\\t", "tab"):  # a tab typed in a TOML/shell string
+        return "\t"
+    if len(value) != 1 or value in ('"', "\n", "\r"):
+        raise ValueError(f"delimiter must be one character such as ',', '\\t', ';' or '|', got {value!r}")
+    return value
+
+
+def _csv_rows(text: str, delimiter: str, names: list[str] | None, where: str) -> tuple[list[dict[str, Any]], list[str]]:
     csv.field_size_limit(sys.maxsize)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(text, newline=""), fieldnames=names, delimiter=delimiter)
     try:
         rows = list(reader)
     except csv.Error as exc:
         raise DataError(f"{where}: not a readable CSV ({exc}); check the delimiter and quoting") from None
     if not reader.fieldnames:
-        raise DataError(f"{where}: the CSV has no header row; the first line must name the columns")
+        raise DataError(f"{where}: the CSV has no header row; the first line must name the columns "
+                        "(or set 'columns' to name them)")
     return rows, list(reader.fieldnames)
 
 
@@ -117,23 +138,51 @@ def _parquet_rows(path: Path, where: str) -> tuple[list[dict[str, Any]], list[st
     return table.to_pylist(), list(table.column_names)
 
 
-def read_table(path: Path, fmt: Format, encoding: str, where: str) -> tuple[list[dict[str, Any]], list[str], int]:
-    """Rows as dicts, the column names, and the number of replaced (undecodable) characters."""
+def read_table(
+    path: Path, fmt: Format, encoding: str, where: str, delimiter: str | None = None, names: list[str] | None = None,
+) -> tuple[list[dict[str, Any]], list[str], int]:
+    """Rows as dicts, the column names, and the number of replaced (undecodable) characters.
+
+    ``delimiter`` (csv/tsv only): None = comma for csv, tab for tsv (and ``.tsv`` files).
+    ``names``: the columns of a csv/tsv without a header row (its first line is then data).
+    """
     kind = file_format(path, fmt, where)
+    if kind not in ("csv", "tsv") and (delimiter is not None or names is not None):
+        raise ConfigError(f"{where}: 'delimiter' and 'columns' apply to CSV/TSV files, not {kind}; leave them unset")
     if kind == "parquet":
         rows, columns = _parquet_rows(path, where)
         return rows, columns, 0
     text, replaced = decode(path.read_bytes(), encoding, where)
     text = text.removeprefix("\ufeff")
-    rows, columns = _csv_rows(text, where) if kind == "csv" else _jsonl_rows(text, where)
+    if kind == "jsonl":
+        rows, columns = _jsonl_rows(text, where)
+    else:
+        sep = delimiter if delimiter is not None else ("\t" if kind == "tsv" else ",")
+        rows, columns = _csv_rows(text, sep, names, where)
     return rows, columns, replaced
 
 
+def _delimiter_hint(columns: list[str]) -> str:
+    """'; the header holds tab characters: ...' when a header cell betrays another delimiter."""
+    for char, name in _DELIMITER_NAMES.items():
+        if char != "," and any(char in c for c in columns):
+            shown = "\\t" if char == "\t" else char
+            extra = " or format='tsv'" if char == "\t" else ""
+            return (f"; the header holds {name} characters, so the file looks {name}-separated: "
+                    f"set delimiter='{shown}'{extra}")
+    if len(columns) == 1 and "," in columns[0]:
+        return "; the header holds commas, so the file looks comma-separated: set delimiter=',' (or format='csv')"
+    return ""
+
+
 def require_columns(columns: list[str], wanted: dict[str, str | None], where: str) -> None:
-    """Each named column must exist; the error lists the columns the file has."""
+    """Each named column must exist; the error lists the columns the file has (and a likely delimiter)."""
     for param, column in wanted.items():
         if column is not None and column not in columns:
-            raise DataError(f"{where}: no column {column!r} (columns: {columns}); set {param!r} to one of them")
+            shown = [c if len(c) <= 60 else c[:57] + "..." for c in columns]
+            hint = _delimiter_hint(columns)
+            fix = f"{hint} (or set {param!r} to one of the columns)" if hint else f"; set {param!r} to one of them"
+            raise DataError(f"{where}: no column {column!r} (columns: {shown}){fix}")
 
 
 def cell_text(value: Any) -> str:
