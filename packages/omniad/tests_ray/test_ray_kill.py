@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from omniad.runner.claims import Claims
 from omniad.runner.config import parse_config
 from omniad.runner.run import run
+from omniad.runner.store import KEY_RE, ResultStore
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 N_JOBS = 12
@@ -63,10 +65,16 @@ def start_driver(tmp_path: Path, mark: str) -> tuple[subprocess.Popen[bytes], Pa
     return proc, log
 
 
-def wait_for_records(jobs: Path, n: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
+def finished(out: Path) -> set[str]:
+    """Keys of the records the store would use: never a ``.tmp-*.json`` being written right now."""
+    return set(ResultStore(out).scan().records)
+
+
+def wait_for_records(out: Path, n: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 300) -> None:
+    # generous: a driver starting its own Ray instance on a busy 2-core machine can take a minute
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if len(list(jobs.glob("*.json"))) >= n:
+        if len(finished(out)) >= n:
             return
         if proc.poll() is not None:
             pytest.fail(f"the driver ended early ({proc.returncode}): {log.read_text()[-2000:]}")
@@ -81,7 +89,7 @@ def name(pid: int) -> str:
         return "?"
 
 
-def assert_no_leftovers(mark: str, timeout: float = 30, tolerate: tuple[str, ...] = ()) -> None:
+def assert_no_leftovers(mark: str, timeout: float = 90, tolerate: tuple[str, ...] = ()) -> None:
     """Every process the driver started is gone (but ``tolerate``d names); what is left is
     killed (these are the test's own processes) and, unless tolerated, fails the test."""
     deadline = time.monotonic() + timeout
@@ -95,8 +103,19 @@ def assert_no_leftovers(mark: str, timeout: float = 30, tolerate: tuple[str, ...
         pytest.fail(f"{len(left)} processes outlived the driver: {[name(p) for p in left]}")
 
 
-def snapshot(jobs: Path) -> dict[str, tuple[int, int]]:
-    return {p.stem: (p.stat().st_ino, p.stat().st_mtime_ns) for p in jobs.glob("*.json")}
+def snapshot(out: Path) -> dict[str, tuple[int, int]]:
+    """Identity of every finished record, as the store sees them.
+
+    A driver killed mid-write leaves ``jobs/.tmp-<hex>.json`` behind (complete or not); the store
+    ignores it and reruns that job, so counting files here would expect one rerun too few.
+    """
+    store = ResultStore(out)
+    return {key: (store.path(key).stat().st_ino, store.path(key).stat().st_mtime_ns) for key in finished(out)}
+
+
+def live_claims(out: Path) -> list[Path]:
+    """Claim files of jobs (``<key>.json``), not the ``.renew-``/``.stale-`` files of a claim being moved."""
+    return [p for p in Claims(out).dir.glob("*.json") if KEY_RE.fullmatch(p.stem)]
 
 
 def finish_and_check(tmp_path: Path, before: dict[str, tuple[int, int]]) -> None:
@@ -105,19 +124,19 @@ def finish_and_check(tmp_path: Path, before: dict[str, tuple[int, int]]) -> None
     result = run(parse_config(grid(tmp_path / "out")), progress=False)
     assert result.ran == N_JOBS - len(before)
     assert len(result.records) == N_JOBS and all(r["status"] == "ok" for r in result.records)
-    after = snapshot(tmp_path / "out" / "jobs")
+    after = snapshot(tmp_path / "out")
     assert {k: after[k] for k in before} == before  # no finished job ran twice
-    assert not list((tmp_path / "out" / "claims").glob("*.json"))
+    assert not live_claims(tmp_path / "out")
 
 
 def test_kill_9_of_the_driver_then_rerun_completes_the_grid(tmp_path: Path) -> None:
     mark = uuid.uuid4().hex
     proc, log = start_driver(tmp_path, mark)
     try:
-        wait_for_records(tmp_path / "out" / "jobs", 2, proc, log)
+        wait_for_records(tmp_path / "out", 2, proc, log)
         proc.kill()
-        proc.wait(10)
-        before = snapshot(tmp_path / "out" / "jobs")
+        proc.wait(60)
+        before = snapshot(tmp_path / "out")
         # Ray's per-node agents see their raylet die but then wait out Ray's own 60 s timeout
         # reporting it to the (dead) GCS before they exit; everything that runs jobs must go now
         assert_no_leftovers(mark, tolerate=("ray::DashboardAgent", "ray::RuntimeEnvAgent"))
@@ -131,12 +150,31 @@ def test_ctrl_c_cancels_outstanding_tasks_and_exits_130(tmp_path: Path) -> None:
     mark = uuid.uuid4().hex
     proc, log = start_driver(tmp_path, mark)
     try:
-        wait_for_records(tmp_path / "out" / "jobs", 2, proc, log)
+        wait_for_records(tmp_path / "out", 2, proc, log)
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C: the whole group
-        assert proc.wait(60) == 130, log.read_text()[-2000:]
-        before = snapshot(tmp_path / "out" / "jobs")
+        assert proc.wait(120) == 130, log.read_text()[-2000:]
+        before = snapshot(tmp_path / "out")
         assert_no_leftovers(mark)
     finally:
         if proc.poll() is None:
             proc.kill()
     finish_and_check(tmp_path, before)
+
+
+def test_the_snapshot_counts_what_the_store_uses_not_files_being_written(tmp_path: Path) -> None:
+    """The kill -9 above lands, now and then, while the driver writes a record: the temp file it
+    leaves is no finished job (the store ignores it and the rerun redoes that job)."""
+    out = tmp_path / "out"
+    cfg = {**grid(out), "executor": "inline", "seeds": [0, 1],
+           "detectors": [{"id": "raytest.slow", "params": {"sleep_s": 0.0}}]}
+    run(parse_config(cfg), progress=False)
+    jobs = out / "jobs"
+    record = sorted(jobs.glob("[0-9a-f]*.json"))[0]
+    (jobs / ".tmp-0123456789abcdef0123456789abcdef.json").write_bytes(record.read_bytes()[:40])  # torn
+    (jobs / ".tmp-fedcba9876543210fedcba9876543210.json").write_bytes(record.read_bytes())  # complete
+    record.unlink()  # as if that job's rename had not happened yet
+    before = snapshot(out)
+    assert len(before) == 1
+    rerun = run(parse_config(cfg), progress=False)
+    assert rerun.ran == 2 - len(before) == 1
+    assert len(snapshot(out)) == 2

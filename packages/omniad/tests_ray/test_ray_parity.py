@@ -44,7 +44,12 @@ def test_ray_grid_matches_inline_exactly(tmp_path: Path) -> None:
     assert ray_run.ran == len(ray_run.jobs) == len(inline.jobs)
     want = {r["key"]: (r["status"], r["metrics"]) for r in inline.records}
     got = {r["key"]: (r["status"], r["metrics"]) for r in ray_run.records}
-    assert got == want
+    # Same jobs, statuses and metric names; values to 1e-9, not bit for bit: Ray runs each task
+    # with OMP_NUM_THREADS=1 where this process may use every core, and BLAS sums in another order
+    assert {k: (s, sorted(m)) for k, (s, m) in got.items()} == {k: (s, sorted(m)) for k, (s, m) in want.items()}
+    flat = {(k, name): v for k, (_, m) in got.items() for name, v in m.items()}
+    assert flat == pytest.approx({(k, name): v for k, (_, m) in want.items() for name, v in m.items()},
+                                 rel=1e-9, abs=1e-12, nan_ok=True)
     assert all(status == "ok" and metrics for status, metrics in want.values())
     # records came back from Ray workers (not this process) and only the driver wrote them
     stored = [json.loads(p.read_text()) for p in sorted((tmp_path / "ray" / "jobs").glob("*.json"))]
