@@ -43,6 +43,7 @@ def omniad_register_datasets(registry):
 """
 
 SMALL = {"n_train": 40, "n_test_normal": 20, "n_test_anomalous": 5}
+PNG_HEAD = b"\x89PNG\r\n\x1a\n" + bytes(8)  # the report embeds only files that start as an image does
 
 
 def _grid(output_dir: str) -> dict[str, object]:
@@ -107,7 +108,7 @@ def test_old_records_with_cwd_relative_or_absolute_paths_still_resolve(
     folder = root / "artifacts" / "0123456789abcdef" / "s"
     folder.mkdir(parents=True)
     for name in ("a.png", "b.png"):
-        (folder / name).write_bytes(b"\x89PNG")
+        (folder / name).write_bytes(PNG_HEAD)
     old = ["omniad-demo/artifacts/0123456789abcdef/s/a.png", str(folder / "b.png")]  # cwd-relative, absolute
     monkeypatch.chdir(tmp_path)
     assert report.html_report([_record(old)], "t", root).count("<img") == 2
@@ -124,10 +125,68 @@ def test_missing_pictures_are_reported_on_stderr_and_in_the_page(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "artifacts").mkdir()
-    (tmp_path / "artifacts" / "here.png").write_bytes(b"\x89PNG")
+    (tmp_path / "artifacts" / "here.png").write_bytes(PNG_HEAD)
     written = report.write_all([_record(["artifacts/here.png", "artifacts/gone.png"])], tmp_path)
     err = capsys.readouterr().err
     assert "warning:" in err and "1 of 2 pictures" in err and "artifacts/gone.png" in err
     page = written["html"].read_text()
     assert page.count("<img") == 1
     assert "1 pictures listed in the job records are missing" in page and "artifacts/gone.png" in page
+
+
+def test_a_tampered_record_cannot_make_the_report_embed_local_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only images inside the output directory are embedded; everything else is refused and named."""
+    import base64
+    import json
+
+    from omniad.cli import main
+
+    out = tmp_path / "out"
+    cfg = {**_grid(str(out)), "detectors": [{"id": "core.knn"}], "datasets": [{"id": "core.blobs", "params": SMALL}]}
+    result = run(parse_config(cfg), progress=False)
+    secret = tmp_path / "secret.png"  # starts as a PNG does, but lies outside the output directory
+    secret.write_bytes(PNG_HEAD + b"TOPSECRET-OUTSIDE")
+    art = out / "artifacts"
+    art.mkdir()
+    (art / "ok.png").write_bytes(PNG_HEAD + b"fine")
+    (art / "link.png").symlink_to(secret)  # a symlink that leaves the output directory
+    (art / "escape").symlink_to(tmp_path, target_is_directory=True)
+    (art / "notes.png").write_bytes(b"TOPSECRET-TEXT inside, named .png")
+    (art / "pic.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>")
+    hostile = ["/etc/passwd", "../../../../etc/hostname", "artifacts/../../../../root/.bashrc", str(secret),
+               "artifacts/link.png", "artifacts/escape/secret.png", "artifacts/notes.png", "artifacts/pic.svg"]
+    path = ResultStore(out).path(result.records[0]["key"])
+    record = json.loads(path.read_text())
+    record["subsets"][0]["artifacts"] = ["artifacts/ok.png", *hostile]
+    path.write_text(json.dumps(record))
+    capsys.readouterr()
+
+    assert main(["report", str(out)]) == 0
+    err = capsys.readouterr().err
+    page = (out / "report.html").read_text()
+    assert page.count("<img") == 1 and base64.b64encode(PNG_HEAD + b"fine").decode() in page
+    leaked = [secret.read_bytes(), (art / "notes.png").read_bytes(), (art / "pic.svg").read_bytes()]
+    leaked += [Path(p).read_bytes() for p in ("/etc/passwd", "/etc/hostname") if Path(p).is_file()]
+    for data in leaked:
+        assert base64.b64encode(data).decode()[:40] not in page
+    assert "TOPSECRET" not in page and "<script>" not in page
+    for name in hostile:
+        assert f"picture {name!r}" in err and "refused, not embedded" in err, (name, err)
+        assert name.replace("'", "&#x27;") in page
+    assert "outside the output directory" in err and "'..'" in err and "not a PNG, JPEG, GIF or WebP" in err
+    assert f"{len(hostile)} pictures listed in the job records were refused" in page
+
+
+def test_every_embedded_image_kind_gets_its_own_type(tmp_path: Path) -> None:
+    art = tmp_path / "artifacts"
+    art.mkdir()
+    heads = {"a.png": (PNG_HEAD, "image/png"), "b.jpg": (b"\xff\xd8\xff\xe0" + bytes(8), "image/jpeg"),
+             "c.gif": (b"GIF89a" + bytes(6), "image/gif"), "d.webp": (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp")}
+    for name, (head, _) in heads.items():
+        (art / name).write_bytes(head)
+    page = report.html_report([_record([f"artifacts/{n}" for n in heads])], "t", tmp_path)
+    assert page.count("<img") == 4
+    for _, mime in heads.values():
+        assert f'src="data:{mime};base64,' in page

@@ -6,11 +6,18 @@ named pictures relative to the working directory of the run (or absolutely); ``r
 still finds those wherever they can be found, and a picture that cannot be found is
 reported (stderr and a note in the HTML) rather than silently left out: an empty gallery
 looks exactly like a run that drew nothing.
+
+A record is only data, and may have been edited or copied from elsewhere, so the report
+embeds a picture only when it lies inside the output directory once every symlink is
+followed (no ``..`` in its name) and its first bytes say PNG, JPEG, GIF or WebP. SVG is
+refused: it can carry scripts. Anything else is refused, named on stderr and in the page,
+never read into it: a record naming ``/etc/passwd`` must not ship that file in a report.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import re
 import sys
@@ -31,18 +38,65 @@ def stored_path(path: str | Path, output_dir: str | Path) -> str:
         return str(absolute)
 
 
-def resolve(stored: str, root: Path) -> Path | None:
-    """The file a record's picture name points to, or None when it is nowhere to be found.
+#: image kinds the report embeds: MIME type by the file's first bytes (no SVG: it can hold scripts)
+IMAGE_KINDS = "PNG, JPEG, GIF or WebP"
+
+
+def image_type(head: bytes) -> str | None:
+    """The MIME type of an image the report may embed, from its first 12 bytes; None for anything else."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def locate(stored: str, root: Path) -> tuple[Path | None, str]:
+    """The file a record's picture name points to, or (None, why it is refused; "" when missing).
 
     Tried in order: relative to the output directory (current records), as written
     (absolute, or relative to the working directory for older records), and the part from
     ``artifacts/`` on under the output directory (an older results folder that was moved).
+    Only a file inside ``root`` once symlinks are followed counts.
     """
     path = Path(stored)
+    if ".." in path.parts:
+        return None, "its name climbs out with '..'"
     candidates = [path] if path.is_absolute() else [root / path, path]
     parts = path.parts
     candidates += [root / Path(*parts[i:]) for i, part in enumerate(parts) if part == ARTIFACTS_DIR]
-    return next((c for c in candidates if c.is_file()), None)
+    inside = root.resolve()
+    outside = False
+    for candidate in candidates:
+        try:
+            real = candidate.resolve(strict=True)
+        except (OSError, RuntimeError):  # missing, or a symlink loop
+            continue
+        if not real.is_relative_to(inside):
+            outside = True
+            continue
+        if real.is_file():
+            return candidate, ""
+    return None, (f"it lies outside the output directory {root}" if outside else "")
+
+
+def resolve(stored: str, root: Path) -> Path | None:
+    """The file a record's picture name points to inside ``root``, or None (see ``locate``)."""
+    return locate(stored, root)[0]
+
+
+def _check_image(path: Path) -> str:
+    """Why ``path`` is not an image the report embeds; "" when it is one."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(12)
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror or exc})"
+    return "" if image_type(head) else f"it is not a {IMAGE_KINDS} image"
 
 
 @dataclass(frozen=True)
@@ -56,6 +110,8 @@ class Picture:
     sample: str
     stored: str
     path: Path | None
+    #: why the picture is not shown although the record lists it ("" when shown or just missing)
+    refused: str = ""
 
     def caption(self, with_seed: bool) -> str:
         parts = [self.detector, self.subset, self.sample if self.sample != self.subset else ""]
@@ -81,26 +137,45 @@ def collect(records: Iterable[dict[str, Any]], root: Path) -> list[Picture]:
         dataset = r.get("dataset", {}).get("label", "?")
         for s in r.get("subsets", []):
             subset = str(s.get("name", "?"))
-            for stored in s.get("artifacts", []):
+            artifacts = s.get("artifacts", [])
+            for stored in artifacts if isinstance(artifacts, list) else []:
                 stored = str(stored)
+                path, refused = locate(stored, root)
+                if path is not None and (refused := _check_image(path)):
+                    path = None
                 out.append(Picture(detector, dataset, r.get("seed"), subset, _sample_name(stored, subset),
-                                   stored, resolve(stored, root)))
+                                   stored, path, refused))
     return out
 
 
 def warn_missing(pictures: list[Picture], where: Path, warn: Callable[[str], None] | None = None) -> None:
-    """One line (``warn``, default stderr) when pictures the records list cannot be found."""
-    missing = [p for p in pictures if p.path is None]
+    """Lines (``warn``, default stderr) for the pictures the records list that cannot be shown.
+
+    Missing ones are summed up in one line; each refused one is named with the reason, since
+    a record naming a file it has no business naming is worth a look.
+    """
+    say = warn or (lambda msg: print(msg, file=sys.stderr))
+    missing = [p for p in pictures if p.path is None and not p.refused]
     if missing:
-        say = warn or (lambda msg: print(msg, file=sys.stderr))
         say(f"warning: {where}: {len(missing)} of {len(pictures)} pictures listed in the job records are "
             f"missing (first: {missing[0].stored}); rerun those jobs with rerun='all' to redraw them")
+    for p in (p for p in pictures if p.refused):
+        say(f"warning: {where}: picture {p.stored!r} listed by {p.detector} on {p.dataset} (seed {p.seed}, "
+            f"subset {p.subset}) is refused, not embedded: {p.refused}")
 
 
 def img_tag(path: Path, alt: str) -> str:
-    """The picture inlined as a data URI, so the report stays one self-contained file."""
-    data = base64.b64encode(path.read_bytes()).decode()
-    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" loading="lazy">'
+    """The picture inlined as a data URI, so the report stays one self-contained file.
+
+    The bytes are checked again as read (the file may have changed since it was located);
+    ``ValueError`` when they are not an image the report embeds.
+    """
+    raw = path.read_bytes()
+    mime = image_type(raw[:12])
+    if mime is None:
+        raise ValueError(f"it is not a {IMAGE_KINDS} image")
+    data = base64.b64encode(raw).decode()
+    return f'<img src="data:{mime};base64,{data}" alt="{html.escape(alt)}" loading="lazy">'
 
 
 GALLERY_CSS = """
@@ -118,23 +193,34 @@ def gallery(pictures: list[Picture], anchor: str) -> str:
     if not pictures:
         return ""
     with_seed = len({p.seed for p in pictures}) > 1
-    found = [p for p in pictures if p.path is not None]
-    out = [f"<h3 id='{anchor}'>Examples ({len(found)} pictures)</h3>"]
-    if found:
-        out.append("<div class='gallery'>")
-        for p in found:
-            assert p.path is not None
-            caption = p.caption(with_seed)
-            try:
-                img = img_tag(p.path, caption)
-            except OSError:
-                continue
-            out.append(f"<figure onclick=\"this.classList.toggle('big')\">{img}"
+    figures = []
+    refused = [p for p in pictures if p.refused]
+    for p in pictures:
+        if p.path is None:
+            continue
+        caption = p.caption(with_seed)
+        try:
+            img = img_tag(p.path, caption)
+        except OSError as exc:
+            refused.append(dataclasses.replace(p, path=None, refused=f"it cannot be read ({exc.strerror or exc})"))
+            continue
+        except ValueError as exc:
+            refused.append(dataclasses.replace(p, path=None, refused=str(exc)))
+            continue
+        figures.append(f"<figure onclick=\"this.classList.toggle('big')\">{img}"
                        f"<figcaption>{html.escape(caption)}</figcaption></figure>")
-        out.append("</div>")
-    missing = [p for p in pictures if p.path is None]
+    out = [f"<h3 id='{anchor}'>Examples ({len(figures)} pictures)</h3>"]
+    if figures:
+        out += ["<div class='gallery'>", *figures, "</div>"]
+    missing = [p for p in pictures if p.path is None and not p.refused]
     if missing:
         shown = ", ".join(html.escape(p.stored) for p in missing[:5]) + (", ..." if len(missing) > 5 else "")
         out.append(f"<p class='note warn'>{len(missing)} pictures listed in the job records are missing "
                    f"(moved or deleted?): {shown}</p>")
+    if refused:
+        items = "".join(f"<li><code>{html.escape(p.stored)}</code> ({html.escape(p.detector)}, subset "
+                        f"{html.escape(p.subset)}): {html.escape(p.refused)}</li>" for p in refused)
+        out.append(f"<div class='note warn'>{len(refused)} pictures listed in the job records were refused and "
+                   f"not embedded (the report shows only {IMAGE_KINDS} files inside the output directory):"
+                   f"<ul>{items}</ul></div>")
     return "".join(out)
