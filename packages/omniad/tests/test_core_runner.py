@@ -64,7 +64,7 @@ def test_broken_jobs_are_recorded_and_the_grid_goes_on(tmp_path, make_plugin) ->
     by = {(r["detector"]["id"], r["dataset"]["id"]): r for r in result.records}
     assert len(by) == 6
     ok = by[("core.knn", "core.blobs")]
-    assert ok["status"] == "ok" and ok["metrics"]["core.auroc"] > 0.8
+    assert ok["status"] == "ok" and ok["metrics"]["core.auroc"] > 0.7  # measured 0.83 (25 test samples)
     assert by[("flaky.crash", "core.blobs")]["status"] == "failed"
     assert "boom in fit" in by[("flaky.crash", "core.blobs")]["error"]
     assert "non-finite" in by[("flaky.nans", "core.blobs")]["error"] or "NaN" in by[("flaky.nans", "core.blobs")]["error"]
@@ -155,3 +155,61 @@ def test_corrupt_record_reruns(tmp_path) -> None:
     path.write_text("{truncated")
     assert run(cfg, progress=False).ran == 1
     assert json.loads(path.read_text())["status"] == "ok"
+
+
+def test_config_files_that_cannot_be_read_fail_in_one_line(tmp_path, monkeypatch) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    utf16 = tmp_path / "grid.toml"
+    utf16.write_bytes(b"\xff\xfe\x00b")
+    folder = tmp_path / "grid.yaml"
+    folder.mkdir()
+    for path, says in ((utf16, "not UTF-8 text (it looks like UTF-16): byte 0xff on line 1 (offset 0)"),
+                       (folder, "is a directory, not a config file")):
+        proc = subprocess.run([sys.executable, "-m", "omniad", "validate", str(path)], capture_output=True,
+                              text=True, timeout=300)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
+        assert str(path) in lines[0] and says in lines[0], lines
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes('seeds = [0]\nname = "r\xe9sultats"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1.toml: not UTF-8 text: byte 0xe9 on line 2 \(offset 21\); save the config as UTF-8"):
+        load_config(latin1)
+    bom = tmp_path / "bom.toml"  # a UTF-8 byte order mark is fine
+    bom.write_bytes(b"\xef\xbb\xbf" + b'[[detectors]]\nid = "core.knn"\n[[datasets]]\nid = "core.blobs"\n')
+    assert load_config(bom).detectors[0].id == "core.knn"
+
+    def unreadable(self, *args, **kwargs):  # chmod 000 does not stop root, who runs some CI
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", unreadable)
+    with pytest.raises(ConfigError, match=r"cannot read config file .*bom.toml \(Permission denied\)"):
+        load_config(bom)
+
+
+def test_two_components_under_one_name_are_rejected(tmp_path) -> None:
+    from omniad.plugins import get_registry
+    from omniad.runner import plan
+
+    blobs = {"id": "core.blobs", "params": SMALL}
+    with pytest.raises(ConfigError) as info:
+        config(tmp_path, [{"id": "core.knn", "name": "mine"}, {"id": "core.random"},
+                          {"id": "core.mahalanobis", "name": "mine"}])
+    assert str(info.value).count("\n") == 0
+    assert "detectors[0] (core.knn) and detectors[2] (core.mahalanobis) share the label 'mine'" in str(info.value)
+    with pytest.raises(ConfigError, match=r"datasets\[0\] \(core.blobs .*\) and datasets\[1\] \(core.blobs .*"
+                                          r"\"n_train\": 60.*\) share the label 'data'"):
+        config(tmp_path, [{"id": "core.knn"}], [{**blobs, "name": "data"},
+                                                {"id": "core.blobs", "params": {**SMALL, "n_train": 60}, "name": "data"}])
+    # a grid under a name expands into distinct labels; the same component twice is no label clash
+    ok = config(tmp_path, [{"id": "core.knn", "name": "k", "grid": {"n_neighbors": [1, 3]}}], [blobs])
+    assert len(plan(ok, get_registry())) == 2
+    twice = config(tmp_path, [{"id": "core.knn", "name": "k"}, {"id": "core.knn", "name": "k"}], [blobs])
+    with pytest.raises(ConfigError, match="same detector/dataset/seed combination twice"):
+        plan(twice, get_registry())
+    # a name that is another component's derived label is caught when the plan derives it
+    clash = config(tmp_path, [{"id": "core.knn"}, {"id": "core.mahalanobis", "name": "core.knn"}], [blobs])
+    with pytest.raises(ConfigError, match=r"detector \(core.knn .*\) and detector \(core.mahalanobis.*\) share the label 'core.knn'"):
+        plan(clash, get_registry())

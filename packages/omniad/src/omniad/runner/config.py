@@ -103,6 +103,30 @@ class JobResources(_Strict):
         return value
 
 
+def label_clashes(items: list[tuple[str, str, str, dict[str, Any]]]) -> list[str]:
+    """One message per label that two different components share: ``(where, label, id, params)`` each.
+
+    Reports group results by label, so two components under one name would be merged into one
+    row shown as "mean ± sd" of things that differ. The very same component listed twice is
+    not a clash here (the plan rejects the repeated job itself).
+    """
+    first: dict[str, tuple[str, str, dict[str, Any]]] = {}
+    out = []
+    for where, label, id_, params in items:
+        if label not in first:
+            first[label] = (where, id_, params)
+            continue
+        where0, id0, params0 = first[label]
+        if (id0, json.dumps(params0, sort_keys=True, default=str)) != (id_, json.dumps(params, sort_keys=True, default=str)):
+            out.append(f"{where0} ({_describe(id0, params0)}) and {where} ({_describe(id_, params)}) share the "
+                       f"label {label!r}; their results would be merged into one row: give each a distinct name")
+    return out
+
+
+def _describe(id_: str, params: dict[str, Any]) -> str:
+    return id_ + (" " + json.dumps(params, sort_keys=True, default=str) if params else "")
+
+
 class RunConfig(_Strict):
     name: str = "omniad-run"
     output_dir: Path = Path("results")
@@ -164,17 +188,42 @@ def parse_config(data: Any, source: str = "config") -> RunConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a table/mapping, got {type(data).__name__}")
     try:
-        return RunConfig.model_validate(data)
+        config = RunConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{source}: {format_validation_error(exc)}") from None
+    problems = []
+    for kind, specs in (("detectors", config.detectors), ("datasets", config.datasets)):
+        named = [(f"{kind}[{i}]", e.name, e.id, e.params) for i, spec in enumerate(specs) for e in spec.expand() if e.name]
+        problems += label_clashes(named)  # the plan checks the labels it derives for the unnamed ones
+    if problems:
+        raise ConfigError(f"{source}: " + "; ".join(problems))
+    return config
+
+
+def _read_text(path: Path) -> str:
+    """The config file's text; a one-line ConfigError for a missing, unreadable or non-UTF-8 file."""
+    if path.is_dir():
+        raise ConfigError(f"{path} is a directory, not a config file; pass the .toml, .yaml or .json file itself")
+    if not path.exists():
+        raise ConfigError(f"config file {path} does not exist; check the path")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path} ({exc.strerror or exc}); "
+                          "check its permissions or pass another file") from None
+    try:
+        return raw.decode("utf-8-sig")  # a UTF-8 byte order mark is harmless; drop it
+    except UnicodeDecodeError as exc:
+        utf16 = " (it looks like UTF-16)" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: not UTF-8 text{utf16}: byte 0x{raw[exc.start]:02x} on line {line} "
+                          f"(offset {exc.start}); save the config as UTF-8") from None
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:
     """Read a TOML (``.toml``) or YAML (``.yaml``/``.yml``) or JSON config file."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist; check the path")
-    text = path.read_text()
+    text = _read_text(path)
     suffix = path.suffix.lower()
     try:
         if suffix == ".toml":

@@ -17,7 +17,7 @@ from typing import Any
 from omniad.errors import ConfigError
 from omniad.params import annotation_members
 from omniad.registry import ComponentCard, DatasetCard, Entry, MetricCard, Registry
-from omniad.runner.config import ComponentSpec, MetricSpec, RunConfig
+from omniad.runner.config import ComponentSpec, MetricSpec, RunConfig, label_clashes
 
 
 @dataclass(frozen=True)
@@ -213,6 +213,8 @@ def plan(config: RunConfig, registry: Registry) -> list[Job]:
                     problems.append(str(exc))
     for s_entry, s_res in datasets:
         problems.extend(missing_paths(s_entry, s_res))
+    for kind, found in (("detector", detectors), ("dataset", datasets)):  # labels group the reports
+        problems.extend(label_clashes([(kind, r.label, r.id, r.params) for _, r in found]))
     metrics: list[tuple[MetricCard, Resolved]] = []
     for mspec in config.metrics:
         try:
