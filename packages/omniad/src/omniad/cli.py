@@ -142,6 +142,10 @@ def _print_results(result: Any) -> None:
                 console.print(f"[yellow]{b['detector']}:[/] {b['error']}", highlight=False)
             if b.get("adjusted"):
                 console.print(f"[cyan]{b['detector']} adjusted:[/] {b['adjusted']}", highlight=False)
+            if b.get("data_notes"):
+                from rich.markup import escape  # warnings quote code: "x[0]" is no markup
+
+                console.print(f"[cyan]{escape(b['detector'])} data:[/] {escape(b['data_notes'])}", highlight=False)
     for kind, path in result.outputs.items():
         console.print(f"{kind}: {path}", highlight=False)
 

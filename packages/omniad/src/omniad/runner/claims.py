@@ -7,6 +7,13 @@ while its owner lives: a claim whose owner is gone (same host, pid not running) 
 lease ran out (owner on another host that stopped renewing) is taken over. A runner renews
 the leases it holds from a background thread, so a long job keeps its claim however long
 it runs, and a killed runner's claims expire by themselves.
+
+A claim's file says when it expires, but the file is not trusted to say so for ever: a live
+runner rewrites its claims every ``RENEW_S``, so a claim file not rewritten for a lease (its
+mtime) is stale whatever its ``expires_at`` says, and one whose ``expires_at`` lies more than
+a lease ahead was not written by a runner at all (a hand-made or copied file) and is void.
+Without that, a claim naming a live pid (say 1) with a far-future expiry would hold its job
+back in every run, each ending with exit 0.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ LEASE_S = 600.0
 RENEW_S = 60.0
 #: how long an unreadable claim file is honoured (its owner may be writing it right now)
 UNREADABLE_GRACE_S = 5.0
+#: clock skew and renewal delay tolerated between hosts before a claim's age or expiry counts against it
+SLACK_S = RENEW_S
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,8 @@ class Owner:
     started_at: float
     expires_at: float
     token: str
+    #: when the claim file was last written (its mtime); None where unknown
+    written_at: float | None = None
 
     def describe(self) -> str:
         return f"pid {self.pid}, host {self.host}" if self.pid > 0 else "unknown: its claim file is unreadable"
@@ -69,9 +80,10 @@ def pid_alive(pid: int) -> bool:
 def _read_owner(path: Path) -> Owner | None:
     """The claim's owner; None when the file is gone. An unreadable claim is treated as stale."""
     try:
+        written = path.stat().st_mtime
         data = json.loads(path.read_text())
         return Owner(int(data["pid"]), str(data["host"]), float(data["started_at"]),
-                     float(data["expires_at"]), str(data["token"]))
+                     float(data["expires_at"]), str(data["token"]), written)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError):
@@ -103,10 +115,15 @@ class Claims:
         return self.dir / f"{key}.json"
 
     def is_stale(self, owner: Owner) -> bool:
+        """Whether ``owner``'s claim may be taken over: expired, not renewed, void, or its owner gone."""
         if owner.token == self.token:
             return False
-        if time.time() > owner.expires_at:
-            return True
+        now = time.time()
+        lease = max(self.lease_s, LEASE_S)  # the longest lease a runner writes (another may use the default)
+        if now > owner.expires_at or owner.expires_at > now + lease + SLACK_S:
+            return True  # ran out, or an expiry no runner writes
+        if owner.written_at is not None and now > owner.written_at + lease + SLACK_S:
+            return True  # nobody renewed it for a whole lease
         return owner.host == self.host and not pid_alive(owner.pid)
 
     def _payload(self, key: str, started_at: float) -> str:

@@ -96,10 +96,72 @@ def rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row["n_subsets"] = r.get("n_subsets")
         row["error"] = r.get("error", "")
         row["adjusted"] = r.get("adjusted", "")
+        row["data_notes"] = r.get("data_notes") or ""
         row["key"] = r.get("key")
         out.append(row)
     out.sort(key=lambda x: (x["dataset"], STATUS_ORDER.get(x["status"], 9), x["detector"], x["seed"] or 0))
     return out
+
+
+def _seed_notes(group: list[dict[str, Any]]) -> str:
+    """The data notes of a row's seeds: one line when they agree, else each seed's."""
+    notes = {g["data_notes"]: g["seed"] for g in group if g.get("data_notes")}
+    if len(notes) <= 1:
+        return next(iter(notes), "")
+    return " | ".join(f"seed {seed}: {note}" for note, seed in notes.items())
+
+
+def subset_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One flat row per subset of every job: the per-channel / per-category results.
+
+    Metrics are the subset's own (the job's row holds their mean); a loader's repair and
+    drop counts become ``counts.<name>`` columns and the warnings one ``warnings`` cell,
+    so a number is never read without what was done to the data behind it.
+    """
+    out = []
+    for r in records:
+        base = {"detector": r.get("detector", {}).get("label", "?"), "dataset": r.get("dataset", {}).get("label", "?"),
+                "seed": r.get("seed")}
+        for s in r.get("subsets", []):
+            row: dict[str, Any] = {**base, "subset": str(s.get("name", "?")), "status": s.get("status", "?")}
+            row.update(s.get("metrics", {}))
+            for col in ("n_train", "n_test", "fit_s", "score_s"):
+                row[col] = s.get(col)
+            for name, value in sorted((s.get("counts") or {}).items()):
+                row[f"counts.{name}"] = value
+            row["warnings"] = " | ".join(s.get("warnings") or [])
+            row["error"] = s.get("error", "")
+            row["key"] = r.get("key")
+            out.append(row)
+    out.sort(key=lambda x: (x["dataset"], x["detector"], x["seed"] or 0))  # stable: subsets keep record order
+    return out
+
+
+def _subset_matrix(
+    records: list[dict[str, Any]], dataset: str, column: str
+) -> tuple[list[str], dict[tuple[str, str], tuple[str, float | None]]] | None:
+    """Subset x detector cells of one metric, (text: mean over seeds ± sd, mean), or None under two subsets."""
+    cells: dict[tuple[str, str], list[float]] = {}
+    ran: dict[tuple[str, str], bool] = {}
+    names: dict[str, None] = {}
+    for row in subset_rows([r for r in records if r.get("dataset", {}).get("label", "?") == dataset]):
+        names.setdefault(row["subset"], None)
+        at = (row["subset"], row["detector"])
+        ran[at] = ran.get(at, False) or row["status"] == "ok"
+        value = row.get(column)
+        if row["status"] == "ok" and isinstance(value, (int, float)) and not math.isnan(value):
+            cells.setdefault(at, []).append(float(value))
+    if len(names) < 2:
+        return None
+    out: dict[tuple[str, str], tuple[str, float | None]] = {}
+    for at in ran:
+        values = cells.get(at)
+        if values:
+            mean = float(np.mean(values))
+            out[at] = (_fmt(mean) + (f" ± {np.std(values):.3f}" if len(values) > 1 else ""), mean)
+        else:
+            out[at] = ("—" if ran[at] else "failed", None)
+    return list(names), out
 
 
 def leaderboard(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -119,6 +181,7 @@ def leaderboard(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], li
                 agg[f"{col} std"] = float(np.std(values))
         agg["error"] = next((g["error"] for g in group if g["error"]), "")
         agg["adjusted"] = next((g["adjusted"] for g in group if g["adjusted"]), "")
+        agg["data_notes"] = _seed_notes(group)
         out.append(agg)
     primary = columns[0] if columns else None
 
@@ -177,6 +240,11 @@ def _cell(row: dict[str, Any], column: str) -> str:
     return cell
 
 
+def _md(text: str) -> str:
+    """A table cell: a ``|`` in a subset or detector name would split it."""
+    return str(text).replace("|", "\\|")
+
+
 def markdown(records: list[dict[str, Any]], title: str | None = None) -> str:
     names = short_names(records)
     lines = [f"# {title}", ""] if title else []
@@ -197,6 +265,18 @@ def markdown(records: list[dict[str, Any]], title: str | None = None) -> str:
         adjusted = [r for r in sec.rows if r.get("adjusted")]
         if adjusted:
             lines += ["", "Adjusted defaults:"] + [f"- {r['detector']}: {r['adjusted']}" for r in adjusted]
+        noted = [r for r in sec.rows if r.get("data_notes")]
+        if noted:
+            lines += ["", "Data notes (repairs, drops, warnings):"] + [f"- {r['detector']}: {r['data_notes']}" for r in noted]
+        if sec.columns and (matrix := _subset_matrix(records, sec.dataset, sec.columns[0])):
+            subsets, by_cell = matrix
+            detectors = [r["detector"] for r in sec.rows]
+            lines += ["", f"### {sec.dataset}: {names.get(sec.columns[0], sec.columns[0])} per subset", "",
+                      "| subset | " + " | ".join(_md(d) for d in detectors) + " |",
+                      "|" + "|".join(["---"] * (len(detectors) + 1)) + "|"]
+            lines += ["| " + " | ".join([_md(sub), *[by_cell.get((sub, d), ("", None))[0] for d in detectors]]) + " |"
+                      for sub in subsets]
+            lines += ["", "Every metric of every subset: results_subsets.csv."]
         n_pics = sum(len(s.get("artifacts", [])) for r in records if r.get("dataset", {}).get("label", "?") == sec.dataset
                      for s in r.get("subsets", []))
         if n_pics:
@@ -212,34 +292,58 @@ def markdown(records: list[dict[str, Any]], title: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def write_csv(records: list[dict[str, Any]], path: Path) -> Path:
-    flat = rows(records)
+def _columns(flat: list[dict[str, Any]]) -> list[str]:
     columns: dict[str, None] = {}
     for row in flat:
         for key in row:
             columns.setdefault(key, None)
+    return list(columns)
+
+
+def _write_rows_csv(flat: list[dict[str, Any]], path: Path) -> Path:
     with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(columns))
+        writer = csv.DictWriter(fh, fieldnames=_columns(flat))
         writer.writeheader()
         writer.writerows(flat)
     return path
 
 
-def write_parquet(records: list[dict[str, Any]], path: Path) -> Path | None:
-    """Parquet when pyarrow is installed (``pip install omniad[parquet]``); None otherwise."""
+def _arrow_values(values: list[Any]) -> list[Any]:
+    """One parquet type per column: ints among floats become floats, anything else mixed becomes text."""
+    kinds = {type(v) for v in values if v is not None}
+    if kinds <= {int, float} or len(kinds) <= 1:
+        return [float(v) if float in kinds and isinstance(v, int) else v for v in values]
+    return [None if v is None else str(v) for v in values]
+
+
+def _write_rows_parquet(flat: list[dict[str, Any]], path: Path) -> Path | None:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
         return None
-    flat = rows(records)
-    columns: dict[str, None] = {}
-    for row in flat:
-        for key in row:
-            columns.setdefault(key, None)
-    table = pa.table({c: [row.get(c) for row in flat] for c in columns})
+    table = pa.table({c: _arrow_values([row.get(c) for row in flat]) for c in _columns(flat)})
     pq.write_table(table, path)
     return path
+
+
+def write_csv(records: list[dict[str, Any]], path: Path) -> Path:
+    return _write_rows_csv(rows(records), path)
+
+
+def write_parquet(records: list[dict[str, Any]], path: Path) -> Path | None:
+    """Parquet when pyarrow is installed (``pip install omniad[parquet]``); None otherwise."""
+    return _write_rows_parquet(rows(records), path)
+
+
+def write_subsets_csv(records: list[dict[str, Any]], path: Path) -> Path:
+    """``results_subsets.csv``: one row per subset (channel, category, series) of every job."""
+    return _write_rows_csv(subset_rows(records), path)
+
+
+def write_subsets_parquet(records: list[dict[str, Any]], path: Path) -> Path | None:
+    """``results_subsets.parquet`` when pyarrow is installed; None otherwise."""
+    return _write_rows_parquet(subset_rows(records), path)
 
 
 def _svg_bars(board: list[dict[str, Any]], column: str) -> str:
@@ -269,7 +373,8 @@ th{background:#f3f3f3} td.l,th.l{text-align:left}
 tr.failed td{background:#fdecea} tr.skipped td{color:#888} tr.partial td{background:#fff8e1}
 details{margin:.5rem 0} summary{cursor:pointer;font-weight:600}
 img{max-width:100%;border:1px solid #ddd;margin:4px 0}
-.note{color:#555;font-size:13px}
+.note{color:#555;font-size:13px} .note.data{color:#7a4d00}
+td.failed{background:#fdecea}
 """ + pictures.GALLERY_CSS
 
 
@@ -277,6 +382,65 @@ def _gallery_order(pics: list[pictures.Picture], sec: Section) -> list[pictures.
     """Best detector's pictures first (the table's order), then by seed; subsets keep record order."""
     rank = {b["detector"]: i for i, b in enumerate(sec.rows)}
     return sorted(pics, key=lambda p: (rank.get(p.detector, len(rank)), str(p.seed)))
+
+
+def _subset_notes(sub: dict[str, Any]) -> str:
+    """A subset's counts and warnings as one readable cell."""
+    parts = []
+    if counts := sub.get("counts"):
+        parts.append(", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if warns := sub.get("warnings"):
+        parts.append("warnings: " + "; ".join(warns))
+    if sub.get("error"):
+        parts.append(str(sub["error"]))
+    return " · ".join(parts)
+
+
+def _html_job_subsets(subs: list[dict[str, Any]], names: dict[str, str]) -> str:
+    """One job's subsets: the headline metrics under their short names, sizes, timings, notes."""
+    esc = html.escape
+    cols = [c for c in metric_columns([{"metrics": s.get("metrics", {})} for s in subs])]
+    head = "".join(f"<th title='{esc(c)}'>{esc(names.get(c, c))}</th>" for c in cols)
+    out = [f"<table class='subsets'><tr><th class='l'>subset</th>{head}<th>n test</th><th>fit s</th>"
+           "<th>score s</th><th class='l'>status</th><th class='l'>notes</th></tr>"]
+    for s in subs:
+        out.append(f"<tr class='{esc(str(s.get('status', '')))}'><td class='l'>{esc(str(s.get('name', '?')))}</td>"
+                   + "".join(f"<td>{_fmt(s.get('metrics', {}).get(c))}</td>" for c in cols)
+                   + f"<td>{_fmt(s.get('n_test'))}</td><td>{_fmt(s.get('fit_s'), 2)}</td><td>{_fmt(s.get('score_s'), 2)}</td>"
+                   f"<td class='l'>{esc(str(s.get('status', '')))}</td><td class='l'>{esc(_subset_notes(s))}</td></tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def _html_subset_matrix(records: list[dict[str, Any]], sec: Section, short: str) -> str:
+    """The dataset's headline metric per subset (rows) and detector (columns), best of each row in bold.
+
+    Open when short enough to read at a glance; every metric of every subset is in
+    results_subsets.csv.
+    """
+    esc = html.escape
+    detectors = [b["detector"] for b in sec.rows]
+    matrix = _subset_matrix(records, sec.dataset, sec.columns[0])
+    if matrix is None:
+        return ""
+    subsets, cells = matrix
+    lower = not getattr(_metric_cards().get(_metric_ids(records).get(sec.columns[0], sec.columns[0])),
+                        "higher_is_better", True)
+    out = [f"<details class='per-subset'{' open' if len(subsets) <= 20 else ''}><summary>{esc(short)} per subset "
+           f"({len(subsets)} subsets; mean over seeds; best of each row in bold)</summary>"
+           "<table><tr><th class='l'>subset</th>" + "".join(f"<th>{esc(d)}</th>" for d in detectors) + "</tr>"]
+    for sub in subsets:
+        values = [v for d in detectors if (v := cells.get((sub, d), ("", None))[1]) is not None]
+        best = (min(values) if lower else max(values)) if values else None
+        row = []
+        for d in detectors:
+            text, value = cells.get((sub, d), ("", None))
+            cls = " class='failed'" if text == "failed" else ""
+            row.append(f"<td{cls}>{'<b>' + esc(text) + '</b>' if value is not None and value == best else esc(text)}</td>")
+        out.append(f"<tr><td class='l'>{esc(sub)}</td>{''.join(row)}</tr>")
+    out.append("</table><p class='note'>Every metric of every subset, with the data notes: results_subsets.csv.</p>"
+               "</details>")
+    return "".join(out)
 
 
 def html_report(
@@ -315,6 +479,11 @@ def html_report(
         for b in sec.rows:
             if b.get("adjusted"):
                 out.append(f"<p class='note'>Adjusted defaults, {esc(b['detector'])}: {esc(b['adjusted'])}</p>")
+        for b in sec.rows:
+            if b.get("data_notes"):
+                out.append(f"<p class='note data'>Data notes, {esc(b['detector'])}: {esc(b['data_notes'])}</p>")
+        if sec.columns:
+            out.append(_html_subset_matrix(records, sec, names.get(sec.columns[0], sec.columns[0])))
         if sec.hidden:
             out.append(f"<p class='note'>Hidden (no honest metric beside them): {esc(', '.join(sec.hidden))}</p>")
         anchors[sec.dataset] = f"examples-{len(anchors)}"
@@ -330,19 +499,13 @@ def html_report(
                    f"(seed {r.get('seed')}): {esc(r.get('status', '?'))}</summary>")
         if r.get("error"):
             out.append(f"<p><b>Error:</b> {esc(r['error'])}</p>")
+        if r.get("data_notes"):
+            out.append(f"<p><b>Data notes:</b> {esc(r['data_notes'])}</p>")
         out.append(f"<p class='note'>key {esc(str(r.get('key')))} · detector params {esc(str(det.get('params')))} · "
                    f"dataset params {esc(str(ds.get('params')))} · environment {esc(str(r.get('environment', {})))}</p>")
         subs = r.get("subsets", [])
         if subs:
-            cols = metric_columns([{"metrics": s.get("metrics", {})} for s in subs])
-            out.append("<table><tr><th class='l'>subset</th>" + "".join(f"<th>{esc(c)}</th>" for c in cols)
-                       + "<th>fit s</th><th>score s</th><th class='l'>status</th></tr>")
-            for s in subs:
-                out.append(f"<tr class='{esc(s.get('status', ''))}'><td class='l'>{esc(s.get('name', '?'))}</td>"
-                           + "".join(f"<td>{_fmt(s.get('metrics', {}).get(c))}</td>" for c in cols)
-                           + f"<td>{_fmt(s.get('fit_s'), 2)}</td><td>{_fmt(s.get('score_s'), 2)}</td>"
-                           f"<td class='l'>{esc(s.get('status', ''))} {esc(s.get('error', ''))}</td></tr>")
-            out.append("</table>")
+            out.append(_html_job_subsets(subs, names))
             n_pics = sum(len(s.get("artifacts", [])) for s in subs)
             if n_pics:
                 anchor = anchors.get(ds.get("label", "?"), "")
@@ -356,7 +519,8 @@ def html_report(
 def write_all(
     records: list[dict[str, Any]], root: Path, title: str = "omniad results", warn: Any = None
 ) -> dict[str, Path]:
-    """Write results.csv, results.parquet (if possible), results.md and report.html under ``root``.
+    """Write results.csv, results.parquet (if possible), their per-subset twins results_subsets.csv /
+    .parquet, results.md and report.html under ``root``.
 
     Without pyarrow the parquet file is left out and ``warn`` (default: stderr) says so,
     since the docs promise it; the other files are written all the same.
@@ -370,8 +534,11 @@ def write_all(
         import sys
 
         (warn or (lambda msg: print(msg, file=sys.stderr)))(
-            f"{root / 'results.parquet'} not written: pyarrow is not installed; "
-            "pip install 'omniad[parquet]' to get it")
+            f"{root / 'results.parquet'} and {root / 'results_subsets.parquet'} not written: pyarrow is not "
+            "installed; pip install 'omniad[parquet]' to get them")
+    written["subsets_csv"] = write_subsets_csv(records, root / "results_subsets.csv")
+    if parquet is not None and (sub_parquet := write_subsets_parquet(records, root / "results_subsets.parquet")):
+        written["subsets_parquet"] = sub_parquet
     (root / "results.md").write_text(markdown(records, title))
     written["markdown"] = root / "results.md"
     (root / "report.html").write_text(html_report(records, title, root, warn))

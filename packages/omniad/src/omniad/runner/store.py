@@ -6,8 +6,10 @@ a lock, and ``git diff``/``grep`` work on results. Reports are rebuilt from the 
 
 Records are checked when read, because a record is trusted as a finished result: a torn
 file, a hand-edited one or one copied under another job's name must not silently stand in
-for a job. ``scan`` returns the usable records and, as data, every file it could not use
-and why, so the runner and ``omniad report`` can say which jobs rerun or are left out.
+for a job. Nor may one whose status promises more than it holds (``ok`` with no subsets, a
+requested metric neither measured nor explained). ``scan`` returns the usable records and,
+as data, every file it could not use and why, so the runner and ``omniad report`` can say
+which jobs rerun or are left out.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from omniad.runner.jobs import Job, Resolved, job_key
 
 DONE_STATUSES = {"ok", "partial", "skipped"}
 STATUSES = DONE_STATUSES | {"failed"}
+SUBSET_STATUSES = {"ok", "failed"}
 KNOWN_RECORD_VERSIONS = frozenset({RECORD_VERSION})
 KEY_RE = re.compile(r"[0-9a-f]{16}")
 _TIMINGS = ("fit_s", "score_s", "total_s", "samples_per_s", "peak_rss_mb")
@@ -73,6 +76,75 @@ def _component_problem(name: str, value: Any) -> str | None:
     return None
 
 
+def _str_map(value: Any, of: type | tuple[type, ...], what: str) -> str | None:
+    """Why ``value`` is not a mapping of names to ``of`` values (bools are not numbers here)."""
+    if not isinstance(value, dict):
+        return f"{what} is not an object"
+    for name, item in value.items():
+        if not isinstance(item, of) or isinstance(item, bool):
+            return f"{what} {name!r} is {item!r}, not {'a string' if of is str else 'an integer' if of is int else 'a number'}"
+    return None
+
+
+def _str_list(value: Any, what: str) -> str | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return f"{what} is not a list of strings"
+    return None
+
+
+def _subset_problem(index: int, sub: dict[str, Any]) -> str | None:
+    """Why subset record ``sub`` (the ``index``-th) is malformed; None when it is fine."""
+    where = f"subsets[{index}]"
+    if not isinstance(sub.get("name"), str):
+        return f"{where}.name is missing or not a string"
+    if sub.get("status") not in SUBSET_STATUSES:
+        return f"{where}.status {sub.get('status')!r} is not one of {', '.join(sorted(SUBSET_STATUSES))}"
+    if sub["status"] == "ok" and "metrics" not in sub:
+        return f"{where} is ok but has no 'metrics'"
+    checks = (
+        ("metrics", lambda v, w: _str_map(v, (int, float), w)),
+        ("metric_errors", lambda v, w: _str_map(v, str, w)),
+        ("counts", lambda v, w: _str_map(v, int, w)),
+        ("warnings", _str_list),
+        ("artifacts", _str_list),
+    )
+    for name, check in checks:
+        if name in sub and (problem := check(sub[name], f"{where}.{name}")):
+            return problem
+    for name in ("fit_s", "score_s"):
+        if sub.get(name) is not None and not _is_number(sub[name]):
+            return f"{where}.{name} is {sub[name]!r}, not a number"
+    if sub.get("error") is not None and not isinstance(sub["error"], str):
+        return f"{where}.error is not a string"
+    return None
+
+
+def _promise_problem(data: dict[str, Any]) -> str | None:
+    """Why a finished record does not hold what its status promises; None when it does.
+
+    ``ok``: every subset ran; ``partial``: at least one did. Either way each requested metric
+    has a value or says why it has none, and each value comes from a subset that ran. A record
+    hand-edited to ``ok`` without results would otherwise stand in for the job for ever.
+    """
+    status, subsets = data["status"], data["subsets"]
+    ok = [s for s in subsets if s["status"] == "ok"]
+    if status == "ok" and (not subsets or len(ok) != len(subsets)):
+        return (f"status 'ok' but {len(subsets) - len(ok)} of {len(subsets)} subsets ran ok" if subsets
+                else "status 'ok' but it has no subsets")
+    if status == "partial" and not ok:
+        return f"status 'partial' but none of its {len(subsets)} subsets ran ok"
+    errors = data.get("metric_errors") or {}
+    missing = [m for m in data["requested_metrics"] if m not in data["metrics"] and m not in errors]
+    if missing:
+        return (f"status {status!r} but requested metric {missing[0]!r} is neither in 'metrics' "
+                "nor in 'metric_errors'")
+    from_subsets = {name for s in ok for name in s.get("metrics", {})}
+    unfounded = [m for m in data["metrics"] if m not in from_subsets]
+    if unfounded:
+        return f"metric {unfounded[0]!r} is in 'metrics' but in no subset that ran ok"
+    return None
+
+
 def record_problem(data: Any, key: str) -> str | None:
     """Why ``data`` cannot serve as the record of job ``key``; None when it can."""
     if not isinstance(data, dict):
@@ -103,11 +175,23 @@ def record_problem(data: Any, key: str) -> str | None:
             return f"metric {name!r} is {value!r}, not a finite number or NaN"
     if not isinstance(data.get("subsets"), list) or not all(isinstance(s, dict) for s in data["subsets"]):
         return "'subsets' is missing or not a list of objects"
-    if data.get("error") is not None and not isinstance(data["error"], str):
-        return "'error' is not a string"
+    for index, sub in enumerate(data["subsets"]):
+        if problem := _subset_problem(index, sub):
+            return problem
+    if "metric_errors" in data and (problem := _str_map(data["metric_errors"], str, "'metric_errors'")):
+        return problem
+    for name in ("error", "adjusted", "data_notes"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            return f"'{name}' is not a string"
     for name in _TIMINGS:
         if data.get(name) is not None and not _is_number(data[name]):
             return f"'{name}' is {data[name]!r}, not a number"
+    if data["status"] in ("ok", "partial") and (problem := _promise_problem(data)):
+        return problem
+    for name, expected in (("n_subsets", len(data["subsets"])),
+                           ("n_failed_subsets", sum(s["status"] != "ok" for s in data["subsets"]))):
+        if name in data and data[name] != expected:
+            return f"'{name}' is {data[name]!r} but the record lists {expected}"
     det, ds = data["detector"], data["dataset"]
     expected = job_key(Resolved(det["id"], det["params"], ""), Resolved(ds["id"], ds["params"], ""), seed)
     if expected != key:
@@ -161,14 +245,18 @@ class ResultStore:
         """Store ``record`` atomically; only what ``scan`` would accept back is written.
 
         An infinite metric value (a metric bug, e.g. a threshold at the end of a curve) is
-        not a result: it moves to ``metric_errors`` so the rest of the record stays usable.
+        not a result: it moves to ``metric_errors`` (the job's or the subset's) so the rest of
+        the record stays usable.
         """
-        metrics = record.get("metrics")
-        if isinstance(metrics, dict):
-            for name, value in list(metrics.items()):
-                if _is_number(value) and math.isinf(value):
-                    del metrics[name]
-                    record.setdefault("metric_errors", {})[name] = f"the metric returned {value}, not a finite number"
+        for part in [record, *(s for s in record.get("subsets") or [] if isinstance(s, dict))]:
+            if part is not record and part.get("name") is not None and not isinstance(part["name"], str):
+                part["name"] = str(part["name"])  # a loader's subset named by a number: still that subset
+            metrics = part.get("metrics")
+            if isinstance(metrics, dict):
+                for name, value in list(metrics.items()):
+                    if _is_number(value) and math.isinf(value):
+                        del metrics[name]
+                        part.setdefault("metric_errors", {})[name] = f"the metric returned {value}, not a finite number"
         problem = record_problem(json.loads(json.dumps(record, default=str)), str(record.get("key")))
         if problem:
             raise RecordError(f"refusing to store an invalid record for job {record.get('key')}: {problem}")
