@@ -11,6 +11,10 @@ module declares in ``OMNIAD_PREFIXES``, else its entry-point name; the built-ins
 ``core``. A prefix that is the name of another installed plugin is reserved for that
 plugin, and a prefix already owned is refused, so no plugin can shadow another's ids.
 
+A plugin that ends the process outright while it is imported or registers (``os._exit``,
+a crash in native code) cannot be caught; a crash mark (``omniad.crashmarks``) names it to
+the next process that starts, on stderr and in ``PluginManager.crash_notes``.
+
 Environment switches:
 
 - ``OMNIAD_DISABLE_PLUGINS=a,b``: skip these plugins (entry-point names).
@@ -23,6 +27,8 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+import time
 import traceback
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
@@ -32,6 +38,7 @@ from typing import Any
 import pluggy
 
 from omniad import hookspecs
+from omniad.crashmarks import CrashMark, cache_dir
 from omniad.errors import DuplicateComponentError, PluginLoadError
 from omniad.registry import KINDS, Kind, Registrar, Registry
 
@@ -134,8 +141,29 @@ class PluginManager:
         )
         if autoload is None:
             autoload = not _env_flag(ENV_NO_AUTOLOAD)
+        #: what processes that died while loading plugins were loading (one line each, also on stderr)
+        self.crash_notes: list[str] = []
+        self._mark: CrashMark | None = None
         if autoload:
-            self.load_entry_points()
+            self._mark = CrashMark(cache_dir() / "loading")
+            self._report_dead_loads()
+            try:
+                self.load_entry_points()
+            finally:
+                self._mark.clear()
+
+    def _report_dead_loads(self) -> None:
+        """Say which plugin an earlier process was loading when it died without a word."""
+        assert self._mark is not None
+        for dead in self._mark.dead():
+            name = dead.get("plugin", "?")
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(dead.get("since", 0))))
+            note = (f"warning: an earlier omniad process (pid {dead.get('pid')}, {when}) ended without a word "
+                    f"while {dead.get('step', 'loading')} plugin {name!r} ({dead.get('module', '?')}): the plugin "
+                    f"most likely ended it (os._exit, a crash in native code); if this happens again, skip it "
+                    f"with {ENV_DISABLE}={name}")
+            self.crash_notes.append(note)
+            print(note, file=sys.stderr)
 
     # -- loading ------------------------------------------------------------------------
     def register(
@@ -184,6 +212,8 @@ class PluginManager:
             info = PluginInfo(name=ep.name, module=ep.value, distribution=dist, version=version)
             self._fail(info, PluginLoadError(f"plugin name {ep.name!r} is already taken by {self.plugins[ep.name].module}"))
             return
+        if self._mark is not None:
+            self._mark.set(plugin=ep.name, module=ep.value, step="importing")
         try:
             module = ep.load()
         except BaseException as exc:
@@ -219,12 +249,18 @@ class PluginManager:
             for kind in KINDS
         }
         self._claim_prefixes()
-        for info in self._ordered():
-            if info.status in ("failed", "disabled"):
-                continue
-            staging = self._stage(info, {kind: impls[kind].get(info.name) for kind in KINDS})
-            if staging is not None:
-                self._commit(registry, staging, info)
+        try:
+            for info in self._ordered():
+                if info.status in ("failed", "disabled"):
+                    continue
+                if self._mark is not None and info.status != "builtin":
+                    self._mark.set(plugin=info.name, module=info.module, step="registering")
+                staging = self._stage(info, {kind: impls[kind].get(info.name) for kind in KINDS})
+                if staging is not None:
+                    self._commit(registry, staging, info)
+        finally:
+            if self._mark is not None:
+                self._mark.clear()
         return registry.freeze()
 
     def _claim_prefixes(self) -> None:

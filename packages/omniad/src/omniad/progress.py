@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -49,3 +50,25 @@ def listening(listener: Listener | None) -> Iterator[None]:
         yield
     finally:
         _local.listener = previous
+
+
+#: ``where`` of the runner's own events (subset i of n of the job in flight)
+JOB = "job"
+
+
+def throttled(listener: Listener, every_s: float) -> Listener:
+    """``listener``, passed at most one event per ``every_s`` seconds (per ``what``), always the last step.
+
+    Detectors may report every batch; a display, or a pipe to the parent process, needs a
+    few events a second at most.
+    """
+    last: dict[str, float] = {}
+
+    def forward(event: ProgressEvent) -> None:
+        now = time.monotonic()
+        final = event.total is not None and event.done >= event.total
+        if final or now - last.get(event.what, -every_s) >= every_s:
+            last[event.what] = now
+            listener(event)
+
+    return forward

@@ -49,6 +49,11 @@ class ComponentCard(BaseModel):
     requires: tuple[str, ...] = Field(
         default=(), description="import names that must be importable, e.g. ('faiss',)"
     )
+    install: dict[str, str] = Field(
+        default_factory=dict,
+        description="import name -> what to pip install for it where the names differ, e.g. "
+        "{'sklearn': 'scikit-learn'}; for `requires` and the parameters' `omniad_requires()`",
+    )
     tags: tuple[str, ...] = ()
     demo: bool = Field(default=False, description="included in `omniad demo`")
     demo_params: dict[str, Any] = Field(default_factory=dict)
@@ -107,6 +112,11 @@ class DatasetCard(ComponentCard):
         description="for modalities with several kinds of sample (video: 'frames' or 'features'): which "
         "one it holds or takes; modality pairing also matches it where both cards give one",
     )
+    split_seed_param: str | None = Field(
+        default=None,
+        description="the integer parameter that seeds the dataset's random split or draw (usually 'seed'); "
+        "a run with split_seed = 'run' sets it to each job's seed. None: the split is fixed by the data",
+    )
 
 
 class MetricCard(ComponentCard):
@@ -133,6 +143,42 @@ CARD_TYPES: dict[Kind, type[ComponentCard]] = {
     "dataset": DatasetCard,
     "metric": MetricCard,
 }
+
+
+#: pip names of common modules whose import name differs (a card's ``install`` overrides these)
+PIP_NAMES = {"sklearn": "scikit-learn", "cv2": "opencv-python", "PIL": "pillow", "yaml": "pyyaml",
+             "skimage": "scikit-image", "open3d": "open3d", "av": "av"}
+
+
+def params_requirements(params: BaseModel | None) -> dict[str, str]:
+    """Modules that parameter values ask for: import name -> pip requirement (empty: the import name).
+
+    A parameter model (or one nested in it) may define ``omniad_requires(self) -> dict[str, str]``
+    for requirements that depend on the values, e.g. the text embedding model 'minilm' needs its
+    wheel unless a fallback is allowed.
+    """
+    out: dict[str, str] = {}
+    if params is None:
+        return out
+    hook = getattr(params, "omniad_requires", None)
+    if callable(hook):
+        out.update(hook())
+    for name in type(params).model_fields:
+        value = getattr(params, name, None)
+        if isinstance(value, BaseModel):
+            out.update(params_requirements(value))
+    return out
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a dotted name whose parent is missing or broken
+        return False
+
+
+def _pip_argument(requirement: str) -> str:
+    return f"'{requirement}'" if any(c in requirement for c in "[]<>=!~; ") else requirement
 
 
 def import_target(target: str, *, what: str) -> Any:
@@ -195,16 +241,32 @@ class Entry:
                 f"allowed parameters: {allowed} (see `omniad show {self.id}`)"
             ) from None
 
-    def missing_requirements(self) -> list[str]:
-        return [name for name in self.card.requires if importlib.util.find_spec(name) is None]
+    def requirements(self, params: BaseModel | None = None) -> dict[str, str]:
+        """import name -> pip requirement, from the card's ``requires`` and the parameters' ``omniad_requires``."""
+        wanted = {name: "" for name in self.card.requires}
+        wanted.update(params_requirements(params))
+        return {name: pip or self.card.install.get(name) or PIP_NAMES.get(name) or name.split(".")[0]
+                for name, pip in wanted.items()}
 
-    def check_requires(self) -> None:
-        missing = self.missing_requirements()
-        if missing:
-            raise MissingDependencyError(
-                f"{self.kind} {self.id!r} needs {', '.join(missing)}, which is not installed; "
-                f"pip install {' '.join(missing)}"
-            )
+    def missing_requirements(self, params: BaseModel | None = None) -> list[str]:
+        """The import names this component (with ``params``) needs that are not installed."""
+        return [name for name in self.requirements(params) if not _importable(name)]
+
+    def requirement_problem(self, params: BaseModel | None = None) -> str | None:
+        """One line naming what is missing and the pip command that installs it; None when nothing is."""
+        missing = self.missing_requirements(params)
+        if not missing:
+            return None
+        wanted = self.requirements(params)
+        pips = " ".join(dict.fromkeys(_pip_argument(wanted[name]) for name in missing))
+        verb = "is" if len(missing) == 1 else "are"
+        return (f"{self.kind} {self.id!r} (plugin {self.plugin}) needs {', '.join(missing)}, which {verb} not "
+                f"installed; pip install {pips}")
+
+    def check_requires(self, params: BaseModel | None = None) -> None:
+        problem = self.requirement_problem(params)
+        if problem:
+            raise MissingDependencyError(problem)
 
     def create(self, params: dict[str, Any] | BaseModel | None = None, **kwargs: Any) -> Any:
         cls = self.load()

@@ -14,12 +14,48 @@ with the test labels.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from omniad.errors import DataError
+
+
+class ScoresTypeError(DataError):
+    """Scores built from values that are not numbers; ``given`` says what they were (type, short repr)."""
+
+    def __init__(self, field: str, given: str) -> None:
+        self.field = field
+        self.given = given
+        super().__init__(f"Scores.{field} must hold numbers (one float score per sample), got {given}")
+
+
+def describe(value: object) -> str:
+    """A value's type and a short repr, for messages about what a component returned."""
+    short = reprlib.Repr()
+    short.maxlist = short.maxtuple = 3
+    short.maxstring = short.maxother = 40
+    if isinstance(value, np.ndarray):
+        return f"a numpy array of dtype {value.dtype}, shape {value.shape}: {short.repr(value.ravel()[:3].tolist())}"
+    if isinstance(value, (list, tuple)):
+        kinds = sorted({type(v).__name__ for v in value})
+        return f"a {type(value).__name__} of {len(value)} {'/'.join(kinds) or 'items'}: {short.repr(value)}"
+    return f"a {type(value).__name__}: {short.repr(value)}"
+
+
+def _numbers(value: object, field: str) -> np.ndarray:
+    """``value`` as a numeric array; strings, dates and ragged nests are refused, naming what they were."""
+    try:
+        arr = np.asarray(value)
+        if arr.dtype.kind in "biuf":
+            return arr
+        if arr.dtype.kind == "O" and not any(v is None for v in arr.ravel()):
+            return arr.astype(np.float64)
+    except (TypeError, ValueError):
+        pass
+    raise ScoresTypeError(field, describe(value))
 
 
 @dataclass
@@ -30,11 +66,11 @@ class Scores:
     decision: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        self.sample = np.asarray(self.sample, dtype=np.float64).reshape(-1)
+        self.sample = np.asarray(_numbers(self.sample, "sample"), dtype=np.float64).reshape(-1)
         if self.decision is not None:
             self.decision = np.asarray(self.decision).reshape(-1)
         if self.local is not None:
-            self.local = [np.asarray(a) for a in self.local]
+            self.local = [_numbers(a, f"local[{i}]") for i, a in enumerate(self.local)]
 
     def __len__(self) -> int:
         return len(self.sample)

@@ -41,6 +41,7 @@ def omniad_register_detectors(registry: Registrar) -> None:
 def omniad_register_datasets(registry: Registrar) -> None:
     registry.add(
         id=f"{PREFIX}.sparse_shift",
+        split_seed_param="seed",
         target=f"{_PKG}.dataset:SparseShift",
         params=f"{_PKG}.params:SparseShiftParams",
         modality="tabular",

@@ -15,6 +15,7 @@ _LINE_METRICS = (*_METRICS, "core.local_auroc")
 def register(registry: Registrar) -> None:
     registry.add(
         id="logs.synthetic", target=f"{_P}.synthetic:Synthetic", params=f"{_P}.params:SyntheticParams",
+        split_seed_param="seed",
         modality="logs", localization="line", metrics=_LINE_METRICS,
         summary="Generated service logs written as loghub files (header, structured CSV, labels) and parsed back: "
         "workflow sessions with unseen templates, broken order, bursts, missing steps, odd parameters",
@@ -22,12 +23,14 @@ def register(registry: Registrar) -> None:
     )
     registry.add(
         id="logs.hdfs", target=f"{_P}.hdfs:HDFS", params=f"{_P}.params:HDFSParams",
+        split_seed_param="seed",
         modality="logs", localization=None, metrics=_METRICS, needs_data=True,
         summary="HDFS raw log grouped into block sessions (blk_ ids), labels from anomaly_label.csv",
         reference="Xu et al., SOSP 2009; loghub (Zhu et al., ISSRE 2023)",
     )
     registry.add(  # owned by the sequence engineer (datasets/hdfs_sessions.py)
         id="logs.hdfs_sessions", target=f"{_P}.hdfs_sessions:HDFSSessions",
+        split_seed_param="seed",
         params=f"{_P}.hdfs_sessions_params:HDFSSessionsParams", modality="logs", localization=None,
         metrics=("core.prf_at_decision", "core.f1_max", "core.auroc", "core.aupr"), needs_data=True,
         summary="logdeep's pre-parsed HDFS event-id sessions; no normal test file, so hdfs_train is split by a "
@@ -37,12 +40,14 @@ def register(registry: Registrar) -> None:
     )
     registry.add(
         id="logs.bgl", target=f"{_P}.bgl:BGL", params=f"{_P}.params:BGLParams",
+        split_seed_param="seed",
         modality="logs", localization="line", metrics=_LINE_METRICS, needs_data=True,
         summary="BGL / Thunderbird raw logs with per-line alert labels, in fixed or sliding windows by lines or time",
         reference="Oliner & Stearley, DSN 2007; He et al., ISSRE 2016 (windows)",
     )
     registry.add(
         id="logs.loghub", target=f"{_P}.loghub:Loghub", params=f"{_P}.params:LoghubParams",
+        split_seed_param="seed",
         modality="logs", localization="line", metrics=_LINE_METRICS, needs_data=True,
         summary="Any loghub system's raw log in windows; labelled where lines carry labels (BGL-style), "
         "else for parsing and inspection only",
@@ -50,6 +55,7 @@ def register(registry: Registrar) -> None:
     )
     registry.add(
         id="logs.table", target=f"{_P}.table:Table", params=f"{_P}.params:TableParams",
+        split_seed_param="seed",
         modality="logs", localization="line", metrics=_LINE_METRICS, needs_data=True,
         summary="CSV/JSONL of log lines: a message column, optional label, session and timestamp columns",
     )

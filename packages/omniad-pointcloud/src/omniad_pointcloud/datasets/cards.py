@@ -12,6 +12,7 @@ def register(registry: Registrar) -> None:
     common = {"modality": "pointcloud", "localization": "point", "metrics": METRICS}
     registry.add(
         id="pointcloud.synthetic", target=f"{_P}.synthetic:Synthetic", params=f"{_P}.params:SyntheticParams",
+        split_seed_param="seed",
         **common, demo=True,
         demo_params={"shapes": ["sphere"], "n_points": 1024, "n_train": 3, "n_test_normal": 2,
                      "n_test_per_defect": 2, "defects": ["bulge", "dent"]},

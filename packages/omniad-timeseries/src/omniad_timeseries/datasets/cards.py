@@ -17,6 +17,7 @@ def register(registry: Registrar) -> None:
     common = {"modality": "timeseries", "localization": "timestep", "metrics": _METRICS}
     registry.add(
         id="timeseries.synthetic", target=f"{_P}.synthetic:Synthetic", params=f"{_P}.params:SyntheticParams",
+        split_seed_param="seed",
         summary="Seasonal series with injected point/contextual/collective/level/trend/seasonal anomalies, "
         "uni- or multivariate, severity 1-3",
         demo=True, demo_params={"n_series": 2, "length": 800, "train_length": 200, "period": 40, "n_anomalies": 3},

@@ -12,6 +12,7 @@ def register(registry: Registrar) -> None:
     common = {"modality": "video", "localization": "frame", "sample_kind": "features", "metrics": METRICS}
     registry.add(
         id="video.synthetic_features", target=f"{_P}.features:SyntheticFeatures",
+        split_seed_param="seed",
         params=f"{_P}.feature_params:SyntheticFeaturesParams", **common, demo=True,
         demo_params={"n_train_normal": 8, "n_train_anomalous": 8, "n_test_normal": 4, "n_test_anomalous": 4, "dim": 32},
         summary="Synthetic segment features: anomalous videos hold a run of shifted segments; weak labels on train",

@@ -12,6 +12,7 @@ def register(registry: Registrar) -> None:
     common = {"modality": "video", "localization": "frame", "sample_kind": "frames", "metrics": METRICS}
     registry.add(
         id="video.synthetic", target=f"{_P}.synthetic:Synthetic", params=f"{_P}.params:SyntheticParams",
+        split_seed_param="seed",
         **{**common, "metrics": (*METRICS, "core.auroc")},  # test videos both normal and anomalous: video AUROC too
         demo=True, demo_params={"n_train": 2, "n_test_normal": 1, "n_test_per_anomaly": 1, "n_frames": 24},
         summary="Seeded discs walking along lanes; anomalies: a disc too fast, one walking the wrong way, an unexpected object",

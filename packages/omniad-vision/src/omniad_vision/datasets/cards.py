@@ -33,11 +33,13 @@ def register(registry: Registrar) -> None:
     )
     registry.add(
         id="vision.folder", target="omniad_vision.datasets.folder:ImageFolder", params=f"{_P}:FolderParams",
+        split_seed_param="seed",
         summary="Your own images: a normal folder, an anomalous folder and optional masks",
         needs_data=True, **_COMMON,
     )
     registry.add(
         id="vision.synthetic", target="omniad_vision.datasets.synthetic:Synthetic", params=f"{_P}:SyntheticParams",
+        split_seed_param="seed",
         summary="Procedural textures with Perlin-region, cut-paste and scratch defects (pixel masks, seeded)",
         reference="defect recipes of DRAEM (Zavrtanik et al. 2021) and CutPaste (Li et al. 2021)",
         demo=True, demo_params={"textures": ["stripes", "noise"], "n_train": 16, "n_test_normal": 8, "n_test_anomalous": 8},

@@ -17,15 +17,17 @@ from typing import Any
 
 import numpy as np
 
+from omniad import progress
 from omniad.data import Subset
 from omniad.device import check_device_request, resolve_device
-from omniad.errors import MissingDependencyError, OmniadError
+from omniad.errors import DataError, MissingDependencyError, OmniadError
 from omniad.metric import Metric
 from omniad.plugins import get_registry
 from omniad.registry import DetectorCard, Entry
 from omniad.runner.jobs import Job
+from omniad.runner.notes import capture_warnings, data_note, subset_counts, summarize_warnings
 from omniad.runner.pictures import stored_path
-from omniad.scores import Scores
+from omniad.scores import Scores, ScoresTypeError
 from omniad.version import __version__
 
 RECORD_VERSION = 1
@@ -98,7 +100,13 @@ def _run_subset(
     detector.fit(fit_samples)
     t1 = time.perf_counter()
     record["device"] = detector._device or "cpu"  # unresolved means it never touched torch
-    scores = detector.score(subset.test.samples)
+    try:
+        scores = detector.score(subset.test.samples)
+    except ScoresTypeError as exc:  # raised inside the plugin's code: say whose scores they were
+        raise DataError(
+            f"detector {det_entry.id!r} (plugin {det_entry.plugin}): score() returned {exc.given} "
+            f"for Scores.{exc.field}; it must return numbers, one float score per sample"
+        ) from None
     t2 = time.perf_counter()
     shapes = [np.shape(t) for t in subset.test.targets] if subset.test.targets is not None else None
     if scores.local is not None and shapes is not None:
@@ -121,6 +129,22 @@ def _run_subset(
             record["artifact_error"] = f"{type(exc).__name__}: {exc}"
     record["status"] = "ok"
     return record
+
+
+def _guarded_subset(
+    job: Job, det_entry: Entry, dataset: Any, metrics: list[tuple[str, Metric]], subset: Subset,
+    device: str, artifacts: Path | None, render: bool,
+) -> dict[str, Any]:
+    """``_run_subset``, with a failure recorded as this subset's result (the others go on)."""
+    try:
+        return _run_subset(job, det_entry, dataset, metrics, subset, device, artifacts, render)
+    except OmniadError as exc:
+        return {"name": subset.name, "status": "failed", "error": str(exc)}
+    except Exception as exc:  # a crash on one series must not lose the others
+        return {
+            "name": subset.name, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(limit=20),
+        }
 
 
 def _aggregate(subsets: list[dict[str, Any]]) -> dict[str, float]:
@@ -174,6 +198,7 @@ def execute_job(job: Job, output_dir: str | Path | None = None) -> dict[str, Any
     }
     subsets: list[dict[str, Any]] = []
     entries: list[Entry] = []
+    loading_warnings: list[str] = []  # those of a subset whose loading failed
     try:
         registry = get_registry()
         det_entry = registry.get("detector", job.detector.id)
@@ -193,18 +218,20 @@ def execute_job(job: Job, output_dir: str | Path | None = None) -> dict[str, Any
             entries.append(m_entry)
             metric_objs.append((m.label, m_entry.create(m.params)))
         artifacts = Path(output_dir) / "artifacts" / job.key if output_dir is not None else None
-        for i, subset in enumerate(dataset.subsets()):
-            try:
-                subsets.append(
-                    _run_subset(job, det_entry, dataset, metric_objs, subset, device, artifacts, i < 2 and job.examples > 0)
-                )
-            except OmniadError as exc:
-                subsets.append({"name": subset.name, "status": "failed", "error": str(exc)})
-            except Exception as exc:  # a crash on one series must not lose the others
-                subsets.append({
-                    "name": subset.name, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
-                    "traceback": traceback.format_exc(limit=20),
-                })
+        source = dataset.subsets()
+        while True:
+            with capture_warnings() as loading_warnings:  # what the loader said about this subset
+                subset = next(source, None)
+            if subset is None:
+                break
+            progress.report(progress.JOB, len(subsets) + 1, None, "subsets")
+            with capture_warnings() as running_warnings:
+                sub = _guarded_subset(job, det_entry, dataset, metric_objs, subset, device, artifacts,
+                                      len(subsets) < 2 and job.examples > 0)
+            sub["counts"] = subset_counts(subset.meta)
+            sub["warnings"] = summarize_warnings(loading_warnings + running_warnings)
+            loading_warnings.clear()
+            subsets.append(sub)
         failed = [s for s in subsets if s["status"] != "ok"]
         if not subsets:
             record.update(status="failed", error="the dataset yielded no subsets")
@@ -233,6 +260,7 @@ def execute_job(job: Job, output_dir: str | Path | None = None) -> dict[str, Any
     record["n_subsets"] = len(subsets)
     if note := adjusted_note(subsets):
         record["adjusted"] = note
+    record["data_notes"] = data_note(subsets, summarize_warnings(loading_warnings))
     record["n_failed_subsets"] = len(subsets) - len(ok)
     record["fit_s"] = round(sum(s.get("fit_s", 0.0) for s in ok), 4)
     record["score_s"] = round(sum(s.get("score_s", 0.0) for s in ok), 4)

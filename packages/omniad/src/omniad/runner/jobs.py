@@ -75,13 +75,70 @@ def _label(spec: ComponentSpec, defaults: dict[str, Any], params: dict[str, Any]
 
 def _resolve(registry: Registry, kind: str, spec: ComponentSpec) -> tuple[Entry, Resolved]:
     entry = registry.get(kind, spec.id)  # type: ignore[arg-type]
-    model = entry.params_model()
     validated = entry.validate_params(spec.params).model_dump(mode="json")
+    return entry, Resolved(spec.id, validated, _label(spec, _defaults(entry), validated))
+
+
+def _defaults(entry: Entry) -> dict[str, Any]:
     try:
-        defaults = model().model_dump(mode="json")
+        return entry.params_model()().model_dump(mode="json")
     except Exception:  # required parameters: no defaults to compare against
-        defaults = {}
-    return entry, Resolved(spec.id, validated, _label(spec, defaults, validated))
+        return {}
+
+
+def _split_seeded(entry: Entry, spec: ComponentSpec, resolved: Resolved, seeds: list[int],
+                  problems: list[str]) -> dict[int, Resolved] | None:
+    """``split_seed = "run"``: the dataset once per seed, its split seed parameter set to that seed.
+
+    The label drops the varying value and says ``seed=run`` instead, so the report still
+    averages the seeds of one dataset; the params (and so the job key) hold the seed used.
+    None when the card names no split seed (the split is fixed by the data).
+    """
+    card = entry.card
+    assert isinstance(card, DatasetCard)
+    name = card.split_seed_param
+    if name is None:
+        return None
+    if name not in entry.params_model().model_fields:
+        problems.append(f"dataset {entry.id}: its card's split_seed_param {name!r} is not one of its parameters; "
+                        f"fix the card in plugin {entry.plugin}, or set split_seed = 'fixed'")
+        return None
+    if name in spec.params:
+        problems.append(f"dataset {resolved.label}: params set {name} = {spec.params[name]!r} but split_seed = 'run' "
+                        f"sets it to each job's seed; remove one of the two")
+        return None
+    others = {k: v for k, v in resolved.params.items() if k != name}
+    base = _label(spec, _defaults(entry), others)
+    label = (f"{base[:-1]},{name}=run)" if base.endswith(")") and not spec.name else f"{base}({name}=run)")
+    out = {}
+    for seed in seeds:
+        try:
+            params = entry.validate_params({**spec.params, name: seed}).model_dump(mode="json")
+        except ConfigError as exc:
+            problems.append(f"{exc} (split_seed = 'run' sets {name} to the run's seed {seed})")
+            return None
+        out[seed] = Resolved(spec.id, params, label)
+    return out
+
+
+def requirement_problems(registry: Registry, jobs: list[Job]) -> list[str]:
+    """One line per planned component whose dependencies are missing, naming what to pip install."""
+    seen: dict[tuple[str, str, str], tuple[Entry, dict[str, Any]]] = {}
+    for job in jobs:
+        parts = [("detector", job.detector), ("dataset", job.dataset)] + [("metric", m) for m in job.metrics]
+        for kind, res in parts:
+            key = (kind, res.id, canonical(res.params))
+            if key not in seen:
+                seen[key] = (registry.get(kind, res.id), res.params)  # type: ignore[arg-type]
+    problems = []
+    for entry, params in seen.values():
+        try:
+            problem = entry.requirement_problem(entry.validate_params(params))
+        except ConfigError:  # validated once already; a problem here is reported elsewhere
+            continue
+        if problem:
+            problems.append(problem)
+    return list(dict.fromkeys(problems))
 
 
 def _resolve_metric(registry: Registry, spec: MetricSpec) -> Resolved:
@@ -204,6 +261,7 @@ def plan(config: RunConfig, registry: Registry) -> list[Job]:
     problems: list[str] = []
     detectors: list[tuple[Entry, Resolved]] = []
     datasets: list[tuple[Entry, Resolved]] = []
+    seeded: dict[int, dict[int, Resolved] | None] = {}  # index in datasets -> the dataset per seed
     for kind, specs, sink in (("detector", config.detectors, detectors), ("dataset", config.datasets, datasets)):
         for spec in specs:
             for expanded in spec.expand():
@@ -211,6 +269,10 @@ def plan(config: RunConfig, registry: Registry) -> list[Job]:
                     sink.append(_resolve(registry, kind, expanded))
                 except ConfigError as exc:
                     problems.append(str(exc))
+                    continue
+                if kind == "dataset" and config.split_seed == "run":
+                    entry, resolved = sink[-1]
+                    seeded[len(sink) - 1] = _split_seeded(entry, expanded, resolved, config.seeds, problems)
     for s_entry, s_res in datasets:
         problems.extend(missing_paths(s_entry, s_res))
     for kind, found in (("detector", detectors), ("dataset", datasets)):  # labels group the reports
@@ -230,15 +292,18 @@ def plan(config: RunConfig, registry: Registry) -> list[Job]:
     jobs: list[Job] = []
     per_dataset: dict[str, tuple[Resolved, ...]] = {}
     for d_entry, d_res in detectors:
-        for s_entry, s_res in datasets:
+        for index, (s_entry, s_res) in enumerate(datasets):
             s_card = s_entry.card
             assert isinstance(s_card, DatasetCard)
             if config.pairing == "modality" and not _pairs(d_entry.card, s_card):
                 continue
             if s_res.label not in per_dataset:
                 per_dataset[s_res.label] = _dataset_metrics(registry, config, metrics, s_card, problems)
+            per_seed = seeded.get(index)
             for seed in config.seeds:
-                jobs.append(Job(d_res, s_res, per_dataset[s_res.label], seed, config.device, config.examples))
+                ds = per_seed[seed] if per_seed else s_res
+                jobs.append(Job(d_res, ds, per_dataset[s_res.label], seed, config.device, config.examples))
+    problems.extend(requirement_problems(registry, jobs))
     if problems:
         raise ConfigError("invalid run configuration:\n  - " + "\n  - ".join(dict.fromkeys(problems)))
     if not jobs:

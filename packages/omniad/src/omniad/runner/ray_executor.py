@@ -217,7 +217,11 @@ class RayExecutor:
 
     # -- running ----------------------------------------------------------------------
 
-    def run(self, jobs: Iterable[Job], output_dir: Path, on_start: Any = None) -> Iterator[dict[str, Any]]:
+    def run(self, jobs: Iterable[Job], output_dir: Path, on_start: Any = None,
+            on_progress: Any = None) -> Iterator[dict[str, Any]]:
+        """Yield records as tasks finish. Progress inside a task (subsets, epochs) stays on its worker:
+        ``on_progress`` is accepted for the executor interface and not called; the display shows
+        which jobs are in flight and which finished."""
         ray = import_ray()
         from omniad.plugins import get_registry
 

@@ -1,0 +1,132 @@
+"""Crash marks: a process notes what it is doing, so that if it dies without a word the next one can say.
+
+A plugin whose import calls ``os._exit``, or a detector that segfaults inside the runner,
+ends the process before any ``except`` or ``atexit`` can print a thing. So before such a
+step a small JSON file (``<dir>/<host>-<pid>.json``: pid, host, start, what) is written
+and it is removed after. The next process that looks finds the files of processes that no
+longer run (same host, pid gone) and reports what they were doing. One file per process,
+so concurrent processes never touch each other's; a file is taken (renamed) before it is
+reported, so two processes starting together report it once.
+
+Everything here is best effort: a read-only cache or output directory costs the
+diagnosis, never the work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import socket
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+#: a foreign mark older than this (another host's, or unreadable) is pruned
+MAX_AGE_S = 7 * 24 * 3600.0
+
+_active: set[Path] = set()  # marks this process holds now (forgotten when it is ended deliberately)
+
+
+def cache_dir() -> Path:
+    """``$OMNIAD_CACHE_DIR``, else ``$XDG_CACHE_HOME/omniad``, else ``~/.cache/omniad``."""
+    env = os.environ.get("OMNIAD_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "omniad"
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", socket.gethostname()) or "host"
+
+
+class CrashMark:
+    """The mark of this process in ``directory``; ``set`` before a risky step, ``clear`` after."""
+
+    def __init__(self, directory: str | Path, tag: str = "") -> None:
+        self.dir = Path(directory)
+        self.path = self.dir / f"{_host()}-{os.getpid()}{'-' + tag if tag else ''}.json"
+        self._ok = True
+
+    def set(self, **doing: Any) -> None:
+        """Say what this process is doing now (replaces what it said before)."""
+        if not self._ok:
+            return
+        data = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time(), **doing}
+        tmp = self.dir / f".tmp-{uuid.uuid4().hex}.json"
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(data, default=str))
+            os.replace(tmp, self.path)
+            _active.add(self.path)
+        except OSError:
+            self._ok = False  # not writable: no diagnosis, but the work goes on
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+    def clear(self) -> None:
+        _active.discard(self.path)
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+    def dead(self) -> list[dict[str, Any]]:
+        """What processes on this host that died while marked were doing; each mark reported once."""
+        out: list[dict[str, Any]] = []
+        try:
+            paths = sorted(self.dir.glob("*.json"))
+        except OSError:
+            return out
+        host = socket.gethostname()
+        for path in paths:
+            if path in _active or path.name.startswith(".tmp-"):
+                continue
+            data = _read(path)
+            if data is None or data.get("host") != host:
+                _prune(path)
+                continue
+            if _alive(data.get("pid")):
+                continue
+            taken = self.dir / f".tmp-taken-{uuid.uuid4().hex}.json"
+            try:
+                os.rename(path, taken)  # another process starting now may be reporting it
+            except OSError:
+                continue
+            with contextlib.suppress(OSError):
+                taken.unlink()
+            out.append(data)
+        return out
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _prune(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        if time.time() - path.stat().st_mtime > MAX_AGE_S:
+            path.unlink()
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    if pid == os.getpid():  # a mark of ours left by a process whose pid we now have
+        return False
+    from omniad.runner.claims import pid_alive  # imported only when a foreign mark exists
+
+    return pid_alive(pid)
+
+
+def forget_all() -> None:
+    """Remove this process's marks: it is being ended on purpose (its parent died), not by its work."""
+    for path in list(_active):
+        _active.discard(path)
+        with contextlib.suppress(OSError):
+            path.unlink()

@@ -1,0 +1,122 @@
+"""Data notes: what a loader repaired or dropped (``Subset.meta["counts"]``) and the warnings a
+job raised, kept in its record so a number in the results table never hides them.
+
+Warnings are captured per thread: ``warnings.catch_warnings`` swaps process-wide state, so
+two runners in two threads (tests, notebooks) would restore each other's filters. Here the
+first capture installs one hook that sends each warning to the capture of the thread that
+raised it, and the last one restores what was there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+import re
+import threading
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+#: distinct warnings kept per subset; the rest are counted in one closing entry
+MAX_WARNINGS = 10
+#: characters of a warning's message kept
+MAX_MESSAGE = 240
+
+_REPEATS = re.compile(r" \(x\d+\)$")  # the repeat count summarize_warnings appends
+
+_lock = threading.Lock()
+_local = threading.local()
+_depth = 0
+_saved: Any = None
+
+
+def _route(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None,
+           line: str | None = None) -> None:
+    sink = getattr(_local, "sink", None)
+    if sink is not None:
+        sink.append(f"{category.__name__}: {message}")
+    elif _saved is not None:  # a thread that is not capturing: shown as before
+        _saved[1](message, category, filename, lineno, file, line)
+
+
+@contextlib.contextmanager
+def capture_warnings() -> Iterator[list[str]]:
+    """Collect the warnings raised in this thread while the block runs ("Category: message")."""
+    global _depth, _saved
+    with _lock:
+        if _depth == 0:
+            context = warnings.catch_warnings()
+            context.__enter__()
+            _saved = (context, warnings.showwarning)
+            warnings.simplefilter("always")  # each subset's warnings, not only the first of a run
+            warnings.showwarning = _route
+        _depth += 1
+    caught: list[str] = []
+    previous = getattr(_local, "sink", None)
+    _local.sink = caught
+    try:
+        yield caught
+    finally:
+        _local.sink = previous
+        if previous is not None:
+            previous.extend(caught)  # an enclosing capture sees them too
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                context, _ = _saved
+                _saved = None
+                context.__exit__(None, None, None)
+
+
+def summarize_warnings(caught: list[str]) -> list[str]:
+    """Distinct warnings in first-seen order, each shortened, repeats counted, at most ``MAX_WARNINGS``."""
+    counts: dict[str, int] = {}
+    for text in caught:
+        one = " ".join(str(text).split())
+        one = one if len(one) <= MAX_MESSAGE else one[: MAX_MESSAGE - 1] + "…"
+        counts[one] = counts.get(one, 0) + 1
+    out = [text if n == 1 else f"{text} (x{n})" for text, n in counts.items()]
+    if len(out) > MAX_WARNINGS:
+        out = [*out[:MAX_WARNINGS], f"... and {len(out) - MAX_WARNINGS} more distinct warnings"]
+    return out
+
+
+def subset_counts(meta: Mapping[str, Any]) -> dict[str, int]:
+    """The non-zero integer counts a loader recorded in ``Subset.meta["counts"]``."""
+    counts = meta.get("counts") if isinstance(meta, Mapping) else None
+    if not isinstance(counts, Mapping):
+        return {}
+    return {str(k): int(v) for k, v in counts.items()
+            if isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) != 0}
+
+
+def _in(n: int, total: int) -> str:
+    return "every subset" if n == total and total > 1 else f"{n} of {total} subsets"
+
+
+def data_note(subsets: list[dict[str, Any]], extra_warnings: Sequence[str] = ()) -> str:
+    """One readable line: counts summed over subsets, then the distinct warnings (like ``adjusted``)."""
+    total = len(subsets)
+    sums: dict[str, int] = {}
+    where: dict[str, int] = {}
+    for sub in subsets:
+        for name, value in sub.get("counts", {}).items():
+            sums[name] = sums.get(name, 0) + value
+            where[name] = where.get(name, 0) + 1
+    seen: dict[str, int] = {}
+    for sub in subsets:
+        for text in dict.fromkeys(_REPEATS.sub("", t) for t in sub.get("warnings", [])):
+            if not text.startswith("... and "):
+                seen[text] = seen.get(text, 0) + 1
+    parts = []
+    if sums:
+        parts.append(", ".join(f"{name} {sums[name]}" + ("" if total <= 1 else f" ({_in(where[name], total)})")
+                               for name in sorted(sums)))
+    for text in dict.fromkeys(extra_warnings):
+        seen.setdefault(text, 0)
+    if seen:
+        shown = list(seen.items())[:MAX_WARNINGS]
+        more = len(seen) - len(shown)
+        listed = "; ".join(text + ("" if total <= 1 or n == 0 else f" ({_in(n, total)})") for text, n in shown)
+        parts.append(f"warnings: {listed}" + (f"; ... and {more} more" if more else ""))
+    return "; ".join(parts)
