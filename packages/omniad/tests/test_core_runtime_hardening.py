@@ -447,12 +447,23 @@ def test_counts_and_warnings_are_recorded_per_subset_and_summed(tmp_path, make_p
     make_plugin("rt", RT)
     filters, show = list(warnings.filters), warnings.showwarning
     cfg = config(tmp_path / "out", [{"id": "rt.epochs"}], datasets=[{"id": "rt.noisy"}])
-    record = run(cfg, progress=False).records[0]
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("default")  # Python's default: a warning shown once per line (per subset here)
+        record = run(cfg, progress=False).records[0]
+        warnings.simplefilter("always")
+        again = run(cfg.model_copy(update={"output_dir": tmp_path / "always"}), progress=False).records[0]
+        warnings.simplefilter("ignore", RuntimeWarning)  # what the filters ignore is no note either
+        quiet = run(cfg.model_copy(update={"output_dir": tmp_path / "quiet"}), progress=False).records[0]
+    # recorded and still shown, as without a capture: 2 + 10 + 0 times the detector's warning
+    assert sum("learning rate" in str(w.message) for w in shown) == 12
+    assert sum("part1: 2 rows" in str(w.message) for w in shown) == 3
     assert record["status"] == "ok"
     first, second = record["subsets"]
     assert first["counts"] == {"dropped_rows": 2, "clipped": 5} and second["counts"] == {"dropped_rows": 2}
     assert first["warnings"] == ["UserWarning: part0: 2 rows had NaN and were dropped",
-                                 "RuntimeWarning: learning rate is high (x5)"]
+                                 "RuntimeWarning: learning rate is high"]
+    assert again["subsets"][0]["warnings"][1] == "RuntimeWarning: learning rate is high (x5)"
+    assert quiet["subsets"][0]["warnings"] == ["UserWarning: part0: 2 rows had NaN and were dropped"]
     assert record["data_notes"] == (
         "clipped 5 (1 of 2 subsets), dropped_rows 4 (every subset); warnings: UserWarning: part0: 2 rows had "
         "NaN and were dropped (1 of 2 subsets); RuntimeWarning: learning rate is high (every subset); "

@@ -1,10 +1,14 @@
 """Data notes: what a loader repaired or dropped (``Subset.meta["counts"]``) and the warnings a
 job raised, kept in its record so a number in the results table never hides them.
 
-Warnings are captured per thread: ``warnings.catch_warnings`` swaps process-wide state, so
-two runners in two threads (tests, notebooks) would restore each other's filters. Here the
-first capture installs one hook that sends each warning to the capture of the thread that
-raised it, and the last one restores what was there.
+Warnings are recorded, not swallowed: the filters in force decide as always what is shown,
+ignored (DeprecationWarnings by default: library noise stays out of the records) or raised
+(``-W error``), and a warning that is shown is also kept for the record. Each capture lets
+Python show again what it already showed once at that line, so the second subset's warnings
+are not lost to the first's. Capture is per thread: ``warnings.catch_warnings`` swaps
+process-wide state, so two runners in two threads (tests, notebooks) would restore each
+other's; here the first capture installs one ``showwarning`` hook that also hands each
+warning to the capture of the thread that raised it, and the last one puts the old one back.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ _REPEATS = re.compile(r" \(x\d+\)$")  # the repeat count summarize_warnings appe
 _lock = threading.Lock()
 _local = threading.local()
 _depth = 0
-_saved: Any = None
+_shown: Any = None  # the showwarning in place before the first capture
 
 
 def _route(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None,
@@ -35,22 +39,27 @@ def _route(message: Any, category: type[Warning], filename: str, lineno: int, fi
     sink = getattr(_local, "sink", None)
     if sink is not None:
         sink.append(f"{category.__name__}: {message}")
-    elif _saved is not None:  # a thread that is not capturing: shown as before
-        _saved[1](message, category, filename, lineno, file, line)
+    show = _shown or warnings._showwarning_orig  # type: ignore[attr-defined]
+    show(message, category, filename, lineno, file, line)  # shown exactly as without a capture
+
+
+def _show_again() -> None:
+    """Forget which warnings Python already showed once per line, so this subset's come through."""
+    mutated = getattr(warnings, "_filters_mutated", None)  # what catch_warnings calls (CPython)
+    if callable(mutated):
+        mutated()
 
 
 @contextlib.contextmanager
 def capture_warnings() -> Iterator[list[str]]:
-    """Collect the warnings raised in this thread while the block runs ("Category: message")."""
-    global _depth, _saved
+    """Collect the warnings shown in this thread while the block runs ("Category: message")."""
+    global _depth, _shown
     with _lock:
         if _depth == 0:
-            context = warnings.catch_warnings()
-            context.__enter__()
-            _saved = (context, warnings.showwarning)
-            warnings.simplefilter("always")  # each subset's warnings, not only the first of a run
+            _shown = warnings.showwarning
             warnings.showwarning = _route
         _depth += 1
+        _show_again()
     caught: list[str] = []
     previous = getattr(_local, "sink", None)
     _local.sink = caught
@@ -63,9 +72,9 @@ def capture_warnings() -> Iterator[list[str]]:
         with _lock:
             _depth -= 1
             if _depth == 0:
-                context, _ = _saved
-                _saved = None
-                context.__exit__(None, None, None)
+                if warnings.showwarning is _route:  # else someone replaced it meanwhile: leave theirs
+                    warnings.showwarning = _shown
+                _shown = None
 
 
 def summarize_warnings(caught: list[str]) -> list[str]:
