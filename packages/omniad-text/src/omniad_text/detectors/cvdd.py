@@ -1,21 +1,33 @@
 """CVDD, context vector data description (``text.cvdd``; Ruff et al., ACL 2019).
 
-The text is its sequence of frozen token vectors H (T x d): here the input token-embedding
-table of the encoder named by ``embedding.model`` (MiniLM's by default), which plays the
-role of the paper's pre-trained GloVe / fastText word vectors. A self-attention with r
-heads, A = softmax_T(W2 tanh(W1 H^T)) (r x T), gives r text representations M = A H, and r
+A text is a sequence of token vectors H (T x d). A self-attention with r heads,
+A = softmax_T(W2 tanh(W1 H^T)) (r x T), gives r text representations M = A H, and r
 context vectors C are trained with it so that each head of a normal text points at its
-context: the score is the mean over heads of the cosine distance 0.5 (1 - cos(m_k, c_k)).
-An orthogonality penalty ||A A^T - I||^2 keeps the heads on different words.
+context: the score is the mean over heads of the cosine distance 0.5 (1 - cos(m_k, c_k)),
+higher = more anomalous. As in the authors' code (lukasruff/CVDD-PyTorch): the contexts
+start at spherical k-means centres of the normalised mean token vectors of the training
+texts, the penalty lambda * mean((C C^T - I)^2) keeps the contexts apart, gradients are
+clipped to norm 0.5, and only W1, W2 and C are trained (the encoder stays frozen).
 
-Kept small and CPU-feasible, as the paper's model is: only W1 (d x a), W2 (a x r) and C
-(r x d) are trained, on static token vectors (no encoder forward pass). Simplifications,
-said here because they change the numbers: the heads are averaged with equal weight (the
-paper anneals a softmax weighting), and the contexts start at the mean head
-representation of the training texts (the paper runs spherical k-means++).
+The token vectors (``tokens``):
 
-Saved: the trained arrays (safetensors) and the identity of the encoder whose token table
-was used; ``load`` reads the table from that encoder again and refuses a different one.
+* ``contextual`` (default): the last hidden states of the encoder named by
+  ``embedding.model`` (MiniLM's by default), special tokens left out - the paper's
+  pre-trained language-model variant. One encoder forward pass per text at fit and score.
+* ``static``: the encoder's input token-embedding table, in the role of the paper's GloVe
+  vectors (no forward pass), with stop words, punctuation and digits removed as Ruff et al.
+  preprocess. Measured weak: a mean of static word-piece vectors moves towards the
+  centroid as a text gets longer, so a corpus whose anomalies are longer than its normal
+  texts (SMS spam vs ham) scores them as *more* normal (AUROC 0.30 on BBC snippets with
+  5-15-word normal and 20-35-word anomalous texts; contextual 0.80). Kept for comparison.
+
+Deviations, said because they change the numbers: the heads are averaged with equal weight
+(the authors anneal a softmax weighting whose temperature stays <= 1 on distances in [0, 1],
+close to equal), and W2 starts at zero, so training starts from uniform attention (the
+normalised mean of the token vectors, itself a strong score) instead of a random one.
+
+Saved: the trained arrays (safetensors) and the identity of the encoder whose token vectors
+were used; ``load`` reads that encoder again and refuses a different one.
 """
 
 from __future__ import annotations
@@ -34,6 +46,8 @@ from omniad_text.detectors.params import CVDDParams
 from omniad_text.detectors.torch_utils import make_generator
 
 NET = "net"
+#: gradient-norm clip of the authors' trainer
+CLIP = 0.5
 
 
 def build_net(d: int, attention: int, heads: int) -> Any:
@@ -45,6 +59,7 @@ def build_net(d: int, attention: int, heads: int) -> Any:
             super().__init__()
             self.w1 = nn.Linear(d, attention, bias=False)
             self.w2 = nn.Linear(attention, heads, bias=False)
+            nn.init.zeros_(self.w2.weight)  # uniform attention to start with
             self.contexts = nn.Parameter(torch.zeros(heads, d))
 
         def forward(self, h: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,16 +72,32 @@ def build_net(d: int, attention: int, heads: int) -> Any:
             cos = torch.nn.functional.cosine_similarity(m, self.contexts[None], dim=-1, eps=1e-8)
             return 0.5 * (1 - cos)  # (B, r)
 
+        def penalty(self) -> torch.Tensor:
+            eye = torch.eye(self.contexts.shape[0], device=self.contexts.device)
+            return ((self.contexts @ self.contexts.T - eye) ** 2).mean()
+
     return ContextAttention()
 
 
-def content_tokens(tokenizer: Any, vocab_size: int) -> np.ndarray:
-    """Vocabulary mask of the tokens CVDD attends to: not special, not punctuation or digits, not a stop word.
+def kmeans_contexts(x: np.ndarray, heads: int, seed: int) -> np.ndarray:
+    """Unit-length k-means++ centres of the unit-length mean vectors (the authors' initialisation)."""
+    from sklearn.cluster import KMeans
 
-    Ruff et al. remove stop words and punctuation before training; without that, every head
-    learns to attend to tokens that every text has ("the", "."), all texts then map onto
-    the contexts and the scores carry no information (AUROC 0.5 on BBC News). The stop
-    words are scikit-learn's English list; word pieces ("##ing") are kept.
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-8)
+    k = min(heads, len(np.unique(x.round(6), axis=0)))
+    centres = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(x).cluster_centers_
+    if k < heads:  # fewer distinct texts than heads: repeat centres (the penalty pulls them apart)
+        centres = np.vstack([centres, centres[np.arange(heads - k) % k]])
+    return centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-8)
+
+
+def content_tokens(tokenizer: Any, vocab_size: int) -> np.ndarray:
+    """Vocabulary mask of the tokens static CVDD attends to: not special, not punctuation or digits, not a stop word.
+
+    Ruff et al. remove stop words and punctuation before training on static word vectors;
+    without that, every head learns to attend to tokens that every text has ("the", "."),
+    all texts then map onto the contexts and the scores carry no information (AUROC 0.5 on
+    BBC News). The stop words are scikit-learn's English list; word pieces ("##ing") are kept.
     """
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -86,9 +117,11 @@ class TextCVDD(Detector):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.embedding_stats_: dict[str, Any] = {}
+        self._info: Any = None
         self._table: Any = None
         self._tokenizer: Any = None
         self._content: np.ndarray = np.zeros(0, dtype=bool)
+        self._special: set[int] = set()
 
     # -- tokens --------------------------------------------------------------------------
     def _load_encoder(self) -> str:
@@ -103,41 +136,88 @@ class TextCVDD(Detector):
             info = describe_model("tiny-random")
         model, tokenizer = load_weights(info)
         table = model.get_input_embeddings().weight.detach().float().cpu()
-        self._table, self._tokenizer = table, tokenizer
+        self._info, self._table, self._tokenizer = info, table, tokenizer
         self._content = content_tokens(tokenizer, table.shape[0])
-        self.embedding_stats_ = {"source": info.source, "model_identity": info.identity, "tokens": "input embeddings",
-                                 "texts": 0, "truncated": 0, "empty_texts": 0}
+        self._special = set(getattr(tokenizer, "all_special_ids", []) or [])
+        contextual = self.params.tokens == "contextual"
+        self.embedding_stats_ = {
+            "source": info.source, "model_identity": info.identity,
+            "tokens": "last hidden states, special tokens left out" if contextual else
+                      "input embeddings, stop words and punctuation left out",
+            "max_tokens": self._max_length(), "texts": 0, "truncated": 0, "empty_texts": 0,
+        }
         return info.identity
 
-    def _token_ids(self, samples: Sequence[Any], step: str) -> list[list[int]]:
+    def _max_length(self) -> int:
+        return min(self.params.max_tokens, self._info.model_limit)
+
+    def _encode(self, samples: Sequence[Any], step: str) -> tuple[list[list[int]], list[np.ndarray]]:
+        """Token ids per text (special tokens included) and the positions CVDD attends to."""
         from omniad_text.embeddings.texts import clean_texts
+        from omniad_text.embeddings.tokens import tokenize
 
         clean = clean_texts(samples, f"{self.where}.{step}")
-        limit = self.params.max_tokens
-        enc = self._tokenizer(clean.texts, add_special_tokens=False, truncation=True, max_length=limit)
-        ids = enc["input_ids"]
-        encodings = getattr(enc, "encodings", None) or []
-        unk = self._tokenizer.unk_token_id if isinstance(self._tokenizer.unk_token_id, int) else 0
+        tokens = tokenize(self._tokenizer, clean.texts, self._max_length())
         stats = self.embedding_stats_
-        stats["texts"] += len(ids)
-        stats["truncated"] += sum(1 for e in encodings if e.overflowing)
+        stats["texts"] += len(tokens.ids)
+        stats["truncated"] += sum(tokens.truncated)
         stats["empty_texts"] += clean.empty
-        keep = self._content
-        # a text of stop words only keeps its tokens; an empty text is one unknown token
-        return [[t for t in row if keep[t]] or list(row) or [unk] for row in ids]
+        static = self.params.tokens == "static"
+        keep: list[np.ndarray] = []
+        for ids in tokens.ids:
+            ids_arr = np.asarray(ids, dtype=np.int64)
+            real = np.array([i not in self._special for i in ids], dtype=bool)
+            chosen = real & self._content[np.clip(ids_arr, 0, len(self._content) - 1)] if static else real
+            # a text of stop words only keeps its tokens; an empty text keeps its special tokens
+            for mask in (chosen, real, np.ones(len(ids), dtype=bool)):
+                if mask.any():
+                    keep.append(np.flatnonzero(mask))
+                    break
+        return tokens.ids, keep
 
-    def _batches(self, ids: list[list[int]], order: Sequence[int]) -> Any:
+    def _token_ids(self, samples: Sequence[Any], step: str) -> list[list[int]]:
+        """The ids of the tokens CVDD attends to, per text (for tests and inspection)."""
+        ids, keep = self._encode(samples, step)
+        return [[row[i] for i in k] for row, k in zip(ids, keep, strict=True)]
+
+    def _vectors(self, samples: Sequence[Any], step: str) -> list[Any]:
+        """One (T_i, d) float32 tensor per text: the token vectors at the attended positions."""
+        import torch
+
+        ids, keep = self._encode(samples, step)
+        if self.params.tokens == "static":
+            return [self._table[torch.as_tensor([row[i] for i in k])] for row, k in zip(ids, keep, strict=True)]
+        from omniad_text.embeddings.backends import get_backend
+        from omniad_text.embeddings.params import resolve_cache_dir
+        from omniad_text.embeddings.tokens import Tokens, length_sorted_batches
+
+        e = self.params.embedding
+        device = self.device if e.backend == "torch" else "cpu"
+        backend = get_backend(self._info, e.backend, e.dtype, device, resolve_cache_dir(e), e.num_threads)
+        out: list[Any] = [None] * len(ids)
+        with torch_cpu_threads(e.num_threads, device):
+            batches = length_sorted_batches(Tokens(ids, None, [False] * len(ids)), e.batch_size, backend.tokenizer)
+            for order, batch in batches:
+                states = backend.forward(batch).float()
+                if not torch.isfinite(states).all():
+                    raise DataError(f"{self.where}.{step}: the encoder produced NaN/inf token states with "
+                                    f"dtype={e.dtype!r}; use dtype='fp32'")
+                for row, i in enumerate(order):
+                    out[i] = states[row, torch.as_tensor(keep[i], device=states.device)].cpu()
+        return out
+
+    def _batches(self, vectors: list[Any], order: Sequence[int]) -> Any:
         import torch
 
         for start in range(0, len(order), self.params.batch_size):
             chunk = list(order[start : start + self.params.batch_size])
-            width = max(len(ids[i]) for i in chunk)
-            tok = torch.zeros((len(chunk), width), dtype=torch.long)
+            width = max(len(vectors[i]) for i in chunk)
+            h = torch.zeros((len(chunk), width, vectors[chunk[0]].shape[1]))
             mask = torch.zeros((len(chunk), width), dtype=torch.bool)
             for row, i in enumerate(chunk):
-                tok[row, : len(ids[i])] = torch.as_tensor(ids[i])
-                mask[row, : len(ids[i])] = True
-            yield chunk, self._table[tok].to(self.device), mask.to(self.device)
+                h[row, : len(vectors[i])] = vectors[i]
+                mask[row, : len(vectors[i])] = True
+            yield chunk, h.to(self.device), mask.to(self.device)
 
     # -- Detector ------------------------------------------------------------------------
     def _fit(self, samples: Sequence[Any]) -> None:
@@ -145,45 +225,57 @@ class TextCVDD(Detector):
 
         p = self.params
         self.model_identity_ = self._load_encoder()
-        ids = self._token_ids(samples, "fit")
+        vectors = self._vectors(samples, "fit")
         gen = make_generator(self.seed)
+        means = np.stack([v.mean(dim=0).double().numpy() for v in vectors])
         with torch_cpu_threads(p.cpu_threads, self.device):
             torch.manual_seed(int(gen.initial_seed()))
-            net = build_net(self._table.shape[1], p.attention_size, p.n_contexts).to(self.device)
-            with torch.no_grad():  # contexts start at the mean head representation of the normal texts
-                total = torch.zeros_like(net.contexts)
-                for _, h, mask in self._batches(ids, range(len(ids))):
-                    total += net(h, mask)[0].sum(dim=0)
-                net.contexts.copy_(total / len(ids))
+            net = build_net(vectors[0].shape[1], p.attention_size, p.n_contexts).to(self.device)
+            with torch.no_grad():
+                contexts = kmeans_contexts(means, p.n_contexts, int(gen.initial_seed()) % 2**32)
+                net.contexts.copy_(torch.as_tensor(contexts, dtype=torch.float32, device=self.device))
             opt = torch.optim.Adam(net.parameters(), lr=p.lr, weight_decay=p.weight_decay)
-            eye = torch.eye(p.n_contexts, device=self.device)
             losses = []
-            for _ in range(p.epochs):
-                order = torch.randperm(len(ids), generator=gen).tolist()
+            for epoch in range(p.epochs):
+                order = torch.randperm(len(vectors), generator=gen).tolist()
                 running = 0.0
-                for chunk, h, mask in self._batches(ids, order):
-                    m, a = net(h, mask)
-                    penalty = ((a @ a.transpose(1, 2) - eye) ** 2).sum(dim=(1, 2)).mean()
-                    loss = net.distances(m).mean() + p.orthogonality * penalty
+                for chunk, h, mask in self._batches(vectors, order):
+                    distances = net.distances(net(h, mask)[0])
+                    loss = distances.mean() + p.orthogonality * net.penalty()
                     opt.zero_grad()
                     loss.backward()
+                    torch.nn.utils.clip_grad_norm_(net.parameters(), CLIP)
                     opt.step()
                     running += float(loss.detach()) * len(chunk)
-                losses.append(running / len(ids))
+                losses.append(running / len(vectors))
+                self.report_progress(epoch + 1, p.epochs)
+        if not np.all(np.isfinite(losses)):
+            raise DataError(f"{self.where}.fit: CVDD training diverged (NaN/inf loss); refit with a lower lr")
         self.net_ = net.eval()
         self.train_loss_ = np.asarray(losses, dtype=np.float64)
 
     def _score(self, samples: Sequence[Any]) -> Scores:
         import torch
 
-        ids = self._token_ids(samples, "score")
-        out = np.empty(len(ids))
+        vectors = self._vectors(samples, "score")
+        out = np.empty(len(vectors))
         with torch.inference_mode():
-            for chunk, h, mask in self._batches(ids, range(len(ids))):
+            for chunk, h, mask in self._batches(vectors, range(len(vectors))):
                 out[chunk] = self.net_.distances(self.net_(h, mask)[0]).mean(dim=1).double().cpu().numpy()
         if not np.all(np.isfinite(out)):
             raise DataError(f"{self.where}.score: CVDD produced NaN/inf scores; refit with a lower lr")
         return Scores(sample=out)
+
+    def provenance(self) -> dict[str, Any]:
+        """Which encoder and token vectors the fit used and how training went, like the other text detectors."""
+        from omniad_text.detectors.base import _jsonable
+
+        out: dict[str, Any] = {"embedding": _jsonable(self.embedding_stats_)} if self.embedding_stats_ else {}
+        losses = getattr(self, "train_loss_", None)
+        if losses is not None and len(losses):
+            out["training"] = {"epochs": len(losses), "loss_first_epoch": round(float(losses[0]), 6),
+                               "loss_last_epoch": round(float(losses[-1]), 6)}
+        return out
 
     # -- persistence ---------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
