@@ -187,5 +187,5 @@ def test_params_import_without_torch_or_transformers():
 
     code = ("import sys; from omniad_text.embeddings import EmbeddingParams; EmbeddingParams(model='tiny-random'); "
             "bad = [m for m in ('torch', 'transformers') if m in sys.modules]; assert not bad, bad")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)  # busy CI: generous
     assert result.returncode == 0, result.stderr[-500:]
