@@ -262,3 +262,13 @@ def test_cvdd_falls_back_only_when_allowed() -> None:
     with pytest.warns(UserWarning, match="falling back to model='tiny-random'"):
         det = create("text.cvdd", embedding={**missing, "allow_fallback": True}, epochs=1).fit(["a match", "the cup"])
     assert det.embedding_stats_["source"] == "tiny-random"
+
+
+def test_cvdd_scores_in_chunks_equal_scores_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import omniad_text.detectors.cvdd as cvdd
+
+    subset = small_subset()
+    det = create("text.cvdd", epochs=2).fit(subset.train.samples)
+    whole = det.score(subset.test.samples).sample
+    monkeypatch.setattr(cvdd, "SCORE_CHUNK", 3)
+    np.testing.assert_allclose(det.score(subset.test.samples).sample, whole, rtol=1e-5, atol=1e-6)

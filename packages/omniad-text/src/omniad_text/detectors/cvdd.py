@@ -48,6 +48,8 @@ from omniad_text.detectors.torch_utils import make_generator
 NET = "net"
 #: gradient-norm clip of the authors' trainer
 CLIP = 0.5
+#: texts whose token states are held at once while scoring (~25 MB each at 128 tokens x 384)
+SCORE_CHUNK = 512
 
 
 def build_net(d: int, attention: int, heads: int) -> Any:
@@ -257,11 +259,13 @@ class TextCVDD(Detector):
     def _score(self, samples: Sequence[Any]) -> Scores:
         import torch
 
-        vectors = self._vectors(samples, "score")
-        out = np.empty(len(vectors))
-        with torch.inference_mode():
-            for chunk, h, mask in self._batches(vectors, range(len(vectors))):
-                out[chunk] = self.net_.distances(self.net_(h, mask)[0]).mean(dim=1).double().cpu().numpy()
+        out = np.empty(len(samples))
+        for start in range(0, len(samples), SCORE_CHUNK):  # token states of a chunk at a time, not of all texts
+            vectors = self._vectors(samples[start : start + SCORE_CHUNK], "score")
+            with torch.inference_mode():
+                for chunk, h, mask in self._batches(vectors, range(len(vectors))):
+                    scores = self.net_.distances(self.net_(h, mask)[0]).mean(dim=1)
+                    out[[start + i for i in chunk]] = scores.double().cpu().numpy()
         if not np.all(np.isfinite(out)):
             raise DataError(f"{self.where}.score: CVDD produced NaN/inf scores; refit with a lower lr")
         return Scores(sample=out)

@@ -44,7 +44,7 @@ class Embedder:
         self._backend: Any = None
         self.stats: dict[str, Any] = {
             "texts": 0, "truncated": 0, "empty_texts": 0, "decoded_bytes": 0, "invalid_utf8": 0,
-            "cache_hits": 0, "cache_misses": 0, "cache_corrupt": 0, "cache_write_errors": 0,
+            "cache_hits": 0, "cache_misses": 0, "cache_corrupt": 0, "cache_mismatch": 0, "cache_write_errors": 0,
             "model_calls": 0, "seconds": 0.0,
         }
 
