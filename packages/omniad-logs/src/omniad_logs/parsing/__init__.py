@@ -1,7 +1,8 @@
 """Log parsing: a pickle-free Drain-style template miner, loghub header formats, parser accuracy.
 
 The parser modules need only the standard library (and pydantic, through omniad, for the
-settings), so parsing a log costs only what the miner does and never imports torch.
+settings; RE2 for masks given as regexes), so parsing a log costs only what the miner does and
+never imports torch.
 """
 
 from __future__ import annotations

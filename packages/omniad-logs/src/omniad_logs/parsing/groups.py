@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,9 +28,9 @@ class Cluster:
         """Re-derive what the hot loop reads from the template: its ``<*>`` count and its variable slots."""
         self.wild = self.tokens.count(WILDCARD)
         self.params = sum(1 for t in self.tokens if WILDCARD in t)  # Drain's tie-break: more variables wins
-        # (position, prefix, suffix, regex): a whole <*> is (i, "", "", None); one <*> inside a token
-        # is read by slicing; two or more need the regex
-        slots: list[tuple[int, str, str, re.Pattern[str] | None]] = []
+        # (position, prefix, suffix, parts): a whole <*> is (i, "", "", None); one <*> inside a token
+        # is read by slicing; two or more by ``read_slots`` over the literal parts
+        slots: list[tuple[int, str, str, tuple[str, ...] | None]] = []
         for i, t in enumerate(self.tokens):
             if WILDCARD not in t:
                 continue
@@ -39,7 +38,7 @@ class Cluster:
             if len(parts) == 2:
                 slots.append((i, parts[0], parts[1], None))
             else:
-                slots.append((i, "", "", _slot_regex(t)))
+                slots.append((i, "", "", tuple(parts)))
         self.slots = slots
 
     @property
@@ -118,19 +117,28 @@ class Leaf:
             self.index[position].setdefault(new, set()).add(cluster.pos)
 
 
-_SLOT_REGEX: dict[str, re.Pattern[str]] = {}
+def read_slots(parts: Sequence[str], token: str) -> tuple[str, ...] | None:
+    """The values under the ``<*>`` of a token template split at them into ``parts``; None if it does not fit.
 
-
-def _slot_regex(slot: str) -> re.Pattern[str]:
-    """A regex that reads the values out of a partly-variable token such as ``blk_<*>`` or ``(HWID=<*>)``."""
-    rx = _SLOT_REGEX.get(slot)
-    if rx is None:
-        if len(_SLOT_REGEX) > 50_000:
-            _SLOT_REGEX.clear()
-        rx = _SLOT_REGEX[slot] = re.compile(
-            "(.*?)".join(re.escape(p) for p in slot.split(WILDCARD)) + r"\Z", re.DOTALL
-        )
-    return rx
+    ``blk_<*>_<*>`` is ``("blk_", "_", "")``. Each value is as short as it can be (the first
+    occurrence of the next literal), which is what the regex ``blk_(.*?)_(.*?)\\Z`` gives, but in
+    time linear in the token: templates come from saved states too, and that regex backtracks
+    polynomially in the number of ``<*>`` (a hand-made state with 20 of them never returned).
+    """
+    first, last = parts[0], parts[-1]
+    end = len(token) - len(last)
+    if end < len(first) or not token.startswith(first) or not token.endswith(last):
+        return None
+    pos = len(first)
+    out: list[str] = []
+    for literal in parts[1:-1]:
+        at = token.find(literal, pos, end)
+        if at < 0:
+            return None
+        out.append(token[pos:at])
+        pos = at + len(literal)
+    out.append(token[pos:end])
+    return tuple(out)
 
 
 def generalise(old: str, new: str) -> str:

@@ -8,12 +8,22 @@ The price is that a rule cannot span a space; the built-in rules do not need to.
 A rule is a plain regular expression; every match inside a token becomes ``<*>``, and runs
 of ``<*>`` joined only by punctuation (``10.0.0.1:80`` -> ``<*>.<*>.<*>.<*>:<*>``) collapse
 into one, so an IP, a timestamp or a dotted version is one variable however many parts it has.
+
+Cost. A mask given as a regular expression is untrusted input: it may come from a saved
+parser state or a config file, and a backtracking engine (Python's ``re``) takes exponential
+time on patterns such as ``(a+)+$`` (a ReDoS). User masks are therefore compiled with RE2
+(``google-re2``), which runs in time linear in the token whatever the pattern, and a pattern
+RE2 cannot take (backreferences, lookaround) is refused with the mask named. The built-in
+rules keep Python's ``re`` (they use lookaround) and are vetted: no nested or overlapping
+quantifiers, and they only ever run on tokens of at most ``MAX_TOKEN_CHARS`` characters.
+No wall-clock timeout is involved, so results never depend on the machine's speed.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any, Protocol
 
 from omniad.errors import ConfigError
 
@@ -57,24 +67,111 @@ DEFAULT_MASKS: tuple[str, ...] = ("unit", "url", "path", "hex", "date", "number"
 _COLLAPSE = re.compile(r"<\*>(?:[.:,\-/_#@+]*<\*>)+")
 
 
-def compile_masks(masks: Sequence[str]) -> re.Pattern[str] | None:
-    """One alternation of the named built-ins and/or raw regexes in ``masks`` (``None`` when empty)."""
-    parts: list[str] = []
+class Masks(Protocol):
+    """What the masker needs of its rules: ``re.Pattern.sub`` for the wildcard."""
+
+    def sub(self, repl: str, string: str) -> str: ...
+
+
+def _user_mask(pattern: str, label: str) -> Any:
+    """A user's regex compiled with RE2 (linear time), or a ConfigError saying why it cannot be."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # the refusal is our one-line error, not a C++ log line on stderr
+    try:
+        rx = re2.compile(pattern, options)
+    except re2.error as exc:
+        why = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ConfigError(
+            f"{label}: RE2 cannot run this regular expression ({why}); masks given as regexes run on RE2 "
+            "so that no pattern can take exponential time: write it without backreferences or "
+            "lookaround (\\b, ^, $ and [0-9] are fine), or use a built-in mask name"
+        ) from None
+    if rx.fullmatch("") is not None:
+        raise ConfigError(
+            f"{label}: it matches the empty string, so it would mask between every character; "
+            "make it match at least one character"
+        )
+    return rx
+
+
+class MaskUnion:
+    """Several compiled rules applied exactly as one alternation ``(?:a)|(?:b)|...`` would be.
+
+    Needed as soon as one rule is a user's (RE2) and another a built-in (Python ``re``, with
+    lookaround RE2 lacks): each rule finds its leftmost match from the current position, the
+    leftmost of those wins (ties: the rule listed first), it becomes ``repl`` and the scan goes
+    on after it. Empty matches mask nothing (user rules that match only the empty string are
+    refused). Every search is linear in the token (RE2) or a vetted built-in.
+    """
+
+    __slots__ = ("rules",)
+
+    def __init__(self, rules: Sequence[Any]) -> None:
+        self.rules = list(rules)
+
+    @staticmethod
+    def _next(rule: Any, string: str, pos: int) -> Any:
+        m = rule.search(string, pos)
+        while m is not None and m.end() == m.start():
+            m = rule.search(string, m.start() + 1) if m.start() < len(string) else None
+        return m
+
+    def sub(self, repl: str, string: str) -> str:
+        found: list[Any] = [self._next(rule, string, 0) for rule in self.rules]
+        out: list[str] = []
+        pos = 0
+        while True:
+            best = None
+            for i, m in enumerate(found):
+                if m is not None and m.start() < pos:  # overlapped by the previous match: look again
+                    m = found[i] = self._next(self.rules[i], string, pos)
+                if m is not None and (best is None or m.start() < best.start()):
+                    best = m
+            if best is None:
+                break
+            out.append(string[pos : best.start()])
+            out.append(repl)
+            pos = best.end()
+        if not out:
+            return string
+        out.append(string[pos:])
+        return "".join(out)
+
+
+def compile_masks(masks: Sequence[str], where: str = "TemplateMiner") -> Masks | None:
+    """The rules of ``masks`` (built-in names and/or regexes) as one masker (``None`` when empty).
+
+    Only built-ins: one Python alternation (the default path, unchanged). Any user regex: each
+    user regex on RE2 and the built-ins on ``re``, combined by ``MaskUnion``.
+    """
+    builtin: list[str] = []
+    rules: list[Any] = []
     for i, mask in enumerate(masks):
+        label = f"{where} masks[{i}] {mask!r:.80}"
         if not isinstance(mask, str) or not mask:
             raise ConfigError(
-                f"TemplateMiner masks[{i}]: {mask!r} is not a mask; give a built-in name "
+                f"{where} masks[{i}]: {mask!r} is not a mask; give a built-in name "
                 f"(unit, {', '.join(BUILTIN_MASKS)}) or a non-empty regular expression"
             )
         if mask == "unit":
             continue
-        pattern = BUILTIN_MASKS.get(mask, mask)
+        if mask in BUILTIN_MASKS:
+            pattern = f"(?:{BUILTIN_MASKS[mask]})"
+            builtin.append(pattern)
+            rules.append(re.compile(pattern))
+            continue
         try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ConfigError(f"TemplateMiner masks[{i}]: {mask!r} is not a valid regular expression ({exc})") from None
-        parts.append(f"(?:{pattern})")
-    return re.compile("|".join(parts)) if parts else None
+            re.compile(mask)
+        except (re.error, RecursionError, OverflowError) as exc:
+            raise ConfigError(f"{label}: not a valid regular expression ({exc})") from None
+        rules.append(_user_mask(mask, label))
+    if not rules:
+        return None
+    if len(builtin) == len(rules):
+        return re.compile("|".join(builtin))
+    return MaskUnion(rules)
 
 
 class TokenMasker:
@@ -82,7 +179,7 @@ class TokenMasker:
 
     __slots__ = ("_limit", "_regex", "cache")
 
-    def __init__(self, regex: re.Pattern[str] | None, cache_limit: int = 100_000) -> None:
+    def __init__(self, regex: Masks | None, cache_limit: int = 100_000) -> None:
         self._regex = regex
         self.cache: dict[str, str] = {}
         self._limit = cache_limit

@@ -9,6 +9,7 @@ few dict look-ups and one pass over a handful of candidate templates, whatever t
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import compress
@@ -17,7 +18,7 @@ from typing import Any, NamedTuple
 
 from omniad.errors import DataError
 from omniad.params import validate_params
-from omniad_logs.parsing.groups import Cluster, Event, Leaf, constant_key, generalise
+from omniad_logs.parsing.groups import Cluster, Event, Leaf, constant_key, generalise, read_slots
 from omniad_logs.parsing.masking import MAX_TOKEN_CHARS, WILDCARD, TokenMasker, compile_masks, unit_tokens
 from omniad_logs.parsing.settings import MinerParams
 
@@ -139,11 +140,15 @@ class TemplateMiner:
         return dump_state(self)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> TemplateMiner:
-        """Restore a miner from ``to_json`` output; validates every field and never runs code from it."""
+    def from_json(cls, text: str | bytes, source: str | os.PathLike[str] | None = None) -> TemplateMiner:
+        """Restore a miner from ``to_json`` output; validates every field and never runs code from it.
+
+        ``source`` (the file the text was read from) is named in every error. The state is
+        untrusted: its masks run on RE2 (``masking``), so no state can make parsing hang.
+        """
         from omniad_logs.parsing.state import load_state
 
-        return load_state(cls, text)
+        return load_state(cls, text, source)
 
     # ---------------------------------------------------------------- internals
     def _tokenize(self, content: Any, where: str) -> tuple[list[str], list[str]]:
@@ -383,11 +388,11 @@ class TemplateMiner:
             return ()
         out: list[str] = []
         n = len(raw)
-        for i, prefix, suffix, rx in cluster.slots:
+        for i, prefix, suffix, parts in cluster.slots:
             if i >= n:
                 break
             token = raw[i]
-            if rx is None:
+            if parts is None:
                 if not prefix and not suffix:
                     out.append(token)
                 elif (len(token) >= len(prefix) + len(suffix) and token.startswith(prefix)
@@ -396,6 +401,6 @@ class TemplateMiner:
                 else:
                     out.append(token)
                 continue
-            m = rx.match(token)
-            out.extend(m.groups() if m is not None else (token,))
+            values = read_slots(parts, token)
+            out.extend(values if values is not None else (token,))
         return tuple(out)

@@ -11,6 +11,7 @@ not fit the schema is rejected with one line saying what and where.
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 from omniad.errors import ConfigError, DataError
@@ -41,8 +42,11 @@ def dump_state(miner: TemplateMiner) -> str:
     return json.dumps(state, ensure_ascii=False, separators=(",", ":"))
 
 
+PREFIX = "TemplateMiner.from_json"
+
+
 def _fail(what: str) -> DataError:
-    return DataError(f"TemplateMiner.from_json: {what}; pass the text written by TemplateMiner.to_json()")
+    return DataError(f"{PREFIX}: {what}; pass the text written by TemplateMiner.to_json()")
 
 
 def _str_list(value: Any, where: str) -> list[str]:
@@ -57,7 +61,17 @@ def _int(value: Any, where: str, low: int) -> int:
     return value
 
 
-def load_state(cls: type[TemplateMiner], text: str | bytes) -> TemplateMiner:
+def load_state(cls: type[TemplateMiner], text: str | bytes, source: str | os.PathLike[str] | None = None) -> TemplateMiner:
+    """``_load`` with the file named in its error, when the caller says which file it read."""
+    try:
+        return _load(cls, text)
+    except DataError as exc:
+        if source is None:
+            raise
+        raise DataError(str(exc).replace(f"{PREFIX}:", f"{PREFIX}({os.fspath(source)}):", 1)) from None
+
+
+def _load(cls: type[TemplateMiner], text: str | bytes) -> TemplateMiner:
     from omniad_logs.parsing.groups import Cluster, Event
 
     if not isinstance(text, (str, bytes, bytearray)):

@@ -1,0 +1,108 @@
+"""A parser state or mask list from a file is untrusted: its cost must be bounded, deterministically.
+
+A state with ``params.masks = ["(a+)+$"]`` used to pass validation and then hang on
+``add("a" * 32 + "!")`` (Python's backtracking ``re``); a cluster token with many ``<*>`` hung
+``match`` (the slot regex backtracked polynomially). User masks now run on RE2 and slots are
+read by linear slicing. The hostile cases run in a subprocess with a generous timeout, so a
+regression fails the test instead of hanging CI.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from omniad.errors import ConfigError, DataError
+from omniad_logs.parsing import DEFAULT_MASKS, TemplateMiner
+from omniad_logs.parsing.groups import read_slots
+from omniad_logs.parsing.masking import BUILTIN_MASKS, MaskUnion, TokenMasker, compile_masks
+
+SLOT_TOKEN = "<*>a" * 20 + "<*>b"  # 21 slots: the old slot regex backtracked ~60^20 ways on "a" * 60
+
+
+def hostile_state(masks: list[str]) -> str:
+    miner = TemplateMiner()
+    miner.add("x y c d e f g h")
+    state = json.loads(miner.to_json())
+    state["params"]["masks"] = masks
+    state["clusters"][0]["tokens"][-1] = SLOT_TOKEN
+    return json.dumps(state)
+
+
+def test_hostile_state_finishes(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    path.write_text(hostile_state(["(a+)+$", "number"]), encoding="utf-8")
+    script = textwrap.dedent(f"""
+        from pathlib import Path
+        from omniad_logs.parsing import TemplateMiner
+        path = Path({str(path)!r})
+        miner = TemplateMiner.from_json(path.read_bytes(), source=path)
+        print(miner.add("a" * 32 + "!").template)
+        print(miner.add("aaaa 12").template)
+        print(miner.match("x y c d e f g " + "a" * 60))
+    """)
+    # ~1 s here (imports); the limit is only there so that a regression fails instead of hanging
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, second, third = done.stdout.splitlines()
+    assert first == "a" * 32 + "!"  # RE2 takes (a+)+$ and runs it in linear time: no match before "!"
+    assert second == "<*> <*>"  # "(a+)+$" masks "aaaa", "number" masks 12
+    assert third.startswith("ParseResult(") and SLOT_TOKEN in third  # matched; the token does not fit the slots
+
+
+@pytest.mark.parametrize(("mask", "why"), [(r"(a)\1", "RE2 cannot run"), (r"(?<=x)y", "RE2 cannot run"),
+                                           ("(?:a{1000}){1000}", "RE2 cannot run"), ("x*", "matches the empty string"),
+                                           ("[", "not a valid regular expression")])
+def test_masks_re2_cannot_take_are_refused_naming_mask_and_file(tmp_path: Path, mask: str, why: str) -> None:
+    path = tmp_path / "parser_state.json"
+    path.write_text(hostile_state([mask]), encoding="utf-8")
+    with pytest.raises(DataError, match=re.escape(f"TemplateMiner.from_json({path})") + rf".*masks\[0\].*{why}"):
+        TemplateMiner.from_json(path.read_text(encoding="utf-8"), source=path)
+    with pytest.raises(ConfigError, match=rf"masks\[0\] {re.escape(repr(mask))}: .*{why}"):
+        TemplateMiner(masks=(mask,))
+
+
+def test_user_masks_work_and_mix_with_builtins_like_one_alternation() -> None:
+    miner = TemplateMiner(masks=("number", r"user_[a-z]+"))
+    first = miner.add("login user_alice from 10.0.0.1 took 12 ms")
+    second = miner.add("login user_bob from 10.0.0.2 took 7 ms")
+    assert first.event_id == second.event_id and second.template == "login <*> from <*> took <*> ms"
+    # user rules on RE2 combined with built-ins on re give what one Python alternation gives
+    # (on ASCII: RE2's \b, \w, \d are ASCII-only where Python's are Unicode; docs/parsing.md)
+    rng = random.Random(0)
+    user = (r"[0-9]+", r"ab|b[0-9]", r"\bx")
+    alternation = re.compile("|".join(f"(?:{p})" for p in (BUILTIN_MASKS["number"], *user)))
+    union = compile_masks(("number", *user))
+    assert isinstance(union, MaskUnion)
+    for _ in range(5000):
+        token = "".join(rng.choice("ab0129.:/-x_ ") for _ in range(rng.randint(0, 14)))
+        assert union.sub("<*>", token) == alternation.sub("<*>", token), token
+
+
+def test_builtin_masks_as_a_union_equal_the_alternation() -> None:
+    """The default path keeps one Python regex; the union of the same rules must mask identically."""
+    tokens = ["10.0.0.1:80", "blk_-695229", "node42", "ssh2", "0x1f2e", "/var/log/messages.1", "Jul", "(1.21",
+              "http://host:8080/x?y=1", "3f2a9c01d7e4", "deadbeefcafe", "R02-M1-N0-C:J12-U11", "2005-06-03-15.42.50"]
+    rng = random.Random(1)
+    tokens += ["".join(rng.choice("aF09.:/-_xJ") for _ in range(rng.randint(1, 16))) for _ in range(3000)]
+    names = [m for m in DEFAULT_MASKS if m != "unit"]
+    default = TokenMasker(compile_masks(DEFAULT_MASKS))
+    union = TokenMasker(MaskUnion([re.compile(f"(?:{BUILTIN_MASKS[m]})") for m in names]))
+    assert [union.mask(t) for t in tokens] == [default.mask(t) for t in tokens]
+
+
+def test_slots_are_read_like_the_lazy_regex() -> None:
+    rng = random.Random(2)
+    for _ in range(20000):
+        parts = ["".join(rng.choice("ab") for _ in range(rng.randint(0, 2))) for _ in range(rng.randint(3, 5))]
+        token = "".join(rng.choice("ab") for _ in range(rng.randint(0, 9)))
+        m = re.compile("(.*?)".join(map(re.escape, parts)) + r"\Z", re.DOTALL).match(token)
+        assert read_slots(parts, token) == (m.groups() if m else None), (parts, token)
+    assert read_slots(("blk_", "_", ""), "blk_12_34") == ("12", "34")
