@@ -19,7 +19,7 @@ from omniad import persistence
 from omniad.component import Component
 from omniad.data import Samples
 from omniad.device import check_device_request, resolve_device, seed_everything
-from omniad.errors import DataError, NotFittedError, OmniadError
+from omniad.errors import ConfigError, DataError, NotFittedError, OmniadError
 from omniad.scores import Scores
 
 
@@ -159,6 +159,23 @@ class Detector(Component, ABC):
         return (self.score(samples).sample > self.threshold_).astype(np.int8)
 
     # -- persistence --------------------------------------------------------------------
+    #: what ``get_state`` returns and ``load`` accepts back, ``omniad.state.declare(key=spec, ...)`` with
+    #: ``Array``, ``Int``, ``Float``, ``Str``, ``Bool``, ``Json``, ``Module`` specs; merged over base classes.
+    state_spec: ClassVar[Mapping[str, Any] | None] = None
+
+    @classmethod
+    def declared_state(cls) -> dict[str, Any] | None:
+        """The merged ``state_spec`` of this class and its bases; None where no class declares one."""
+        from omniad.state import merged_spec
+
+        return merged_spec(cls)
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        """Relations between saved entries that ``state_spec`` cannot express; raise ``DataError``.
+
+        Called by ``load`` after the declared checks and before ``set_state``.
+        """
+
     def get_state(self) -> dict[str, Any]:
         """Fitted state as numpy arrays and JSON values. Override for non-trivial state."""
         missing = [a for a in self.state_attributes if not hasattr(self, a)]
@@ -166,8 +183,24 @@ class Detector(Component, ABC):
             raise NotFittedError(f"{self.where}: state attributes {missing} are not set")
         return {a: getattr(self, a) for a in self.state_attributes}
 
+    def _settable(self, key: str) -> bool:
+        """Whether the base ``set_state`` may set attribute ``key``: declared state, never anything else.
+
+        A hand-edited ``state.json`` holding ``params`` or ``score`` must not replace the
+        detector's parameters or methods.
+        """
+        spec = type(self).declared_state()
+        if spec is not None:
+            return key in spec
+        if self.state_attributes:
+            return key in self.state_attributes
+        return (key.endswith("_") and not key.startswith("_") and key.isidentifier()
+                and not hasattr(type(self), key))
+
     def set_state(self, state: dict[str, Any]) -> None:
         for key, value in state.items():
+            if not self._settable(key):
+                raise DataError(f"{self.where}: saved state entry {key!r} is not part of this detector's state")
             setattr(self, key, value)
 
     def save(self, path: str | Path) -> Path:
@@ -188,15 +221,46 @@ class Detector(Component, ABC):
 
     @classmethod
     def load(cls, path: str | Path, *, device: str | None = "auto") -> Detector:
-        """Load a saved detector. ``Detector.load`` resolves the class through the registry."""
+        """Load a saved detector. ``Detector.load`` resolves the class through the registry.
+
+        Everything read is checked before it is used: the header's fields, the parameters
+        against the class's model, and the saved state against ``state_spec`` (types, shapes
+        consistent with each other and with the parameters, bounds); entries the class does
+        not declare are left out with a warning. So a truncated, foreign or edited folder
+        fails here, naming the folder and the entry, never later inside numpy or torch.
+        """
+        import warnings
+
+        from omniad.state import StateError, validate
+
         header, arrays, plain = persistence.load_dir(path)
+        if header.get("kind", "detector") != "detector":
+            raise DataError(f"{path}: holds a saved {header.get('kind')!r}, not a detector")
         target_cls = cls._class_for(header, path)
-        det = target_cls(header["params"], device=device, seed=header.get("seed"), component_id=header.get("component_id"))
-        persistence.check_state(path, target_cls._saved_keys(header), arrays, plain, det.where)
         try:
-            det.set_state({**plain, **arrays})
-        except OmniadError:
-            raise
+            det = target_cls(header.get("params", {}), device=device, seed=header.get("seed"),
+                             component_id=header.get("component_id"))
+        except ConfigError as exc:
+            raise DataError(f"{path}: saved parameters do not fit {target_cls.__qualname__} ({exc}); re-save the model") from None
+        persistence.check_state(path, target_cls._saved_keys(header), arrays, plain, det.where)
+        state = {**plain, **arrays}
+        spec = target_cls.declared_state()
+        if spec is not None:
+            try:
+                state, ignored = validate(spec, state, det.params, where=str(path))
+            except StateError as exc:
+                raise DataError(f"{exc}; the folder was edited or written by another version of "
+                                f"{det.component_id or target_cls.__qualname__}, re-save the model") from None
+            if ignored:
+                warnings.warn(f"{path}: ignored saved state {', '.join(repr(k) for k in sorted(ignored))}, "
+                              f"which {det.where} does not declare", UserWarning, stacklevel=2)
+        try:
+            det.check_state(state)
+            det.set_state(state)
+        except OmniadError as exc:
+            if str(path) in str(exc):
+                raise
+            raise DataError(f"{path}: {exc}") from None
         except (KeyError, AttributeError, ValueError, TypeError, RuntimeError, IndexError) as exc:
             raise DataError(
                 f"{path}: saved state does not fit {det.where} ({type(exc).__name__}: {exc}); re-save the model"

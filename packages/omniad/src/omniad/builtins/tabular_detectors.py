@@ -12,6 +12,7 @@ from omniad.detector import Detector
 from omniad.errors import DataError
 from omniad.params import Params
 from omniad.scores import Scores
+from omniad.state import Array, Int, declare
 from omniad.tabular import as_matrix
 
 
@@ -26,6 +27,7 @@ class KNN(Detector):
 
     Params = KNNParams
     state_attributes = ("train_",)
+    state_spec = declare(train_=Array("n", "d"))
 
     def _k(self) -> int:
         n = len(self.train_)
@@ -57,6 +59,7 @@ class Mahalanobis(Detector):
 
     Params = MahalanobisParams
     state_attributes = ("mean_", "precision_")
+    state_spec = declare(mean_=Array("d"), precision_=Array("d", "d"))
 
     def _fit(self, samples: Sequence[Any]) -> None:
         x = as_matrix(samples, f"{self.where}.fit")
@@ -80,6 +83,7 @@ class RandomScores(Detector):
     """Uniform random scores: the floor every detector must clear (seeded)."""
 
     state_attributes = ("n_features_",)
+    state_spec = declare(n_features_=Int(ge=1))
 
     def _fit(self, samples: Sequence[Any]) -> None:
         self.n_features_ = int(as_matrix(samples, f"{self.where}.fit").shape[1])

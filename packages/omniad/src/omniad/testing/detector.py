@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -15,6 +19,7 @@ from omniad.detector import Detector
 from omniad.errors import ConfigError, DataError, NotFittedError, OmniadError
 from omniad.plugins import get_registry
 from omniad.registry import DetectorCard, Entry
+from omniad.state import Array, Module, entry_spec, validate
 
 _DISCOVERY: dict[tuple[str, tuple[str, ...]], str | None] = {}
 
@@ -39,6 +44,77 @@ def discovery_problem(plugin: str, heavy_modules: tuple[str, ...]) -> str | None
     return _DISCOVERY[key]
 
 
+Tamper = tuple[str, Callable[[dict[str, np.ndarray], dict[str, Any]], None]]
+_NOT_INT: tuple[Any, ...] = (0, -1, 10**7, "abc", 1.5, None, True)
+_NOT_FLOAT: tuple[Any, ...] = ("abc", None, [1.0])
+_NOT_OTHER: tuple[Any, ...] = (123, None, "abc")
+
+
+def _set(key: str, value: Any) -> Callable[[dict[str, np.ndarray], dict[str, Any]], None]:
+    def apply(arrays: dict[str, np.ndarray], plain: dict[str, Any]) -> None:
+        plain[key] = value
+    return apply
+
+
+def _reshape(key: str, how: str) -> Callable[[dict[str, np.ndarray], dict[str, Any]], None]:
+    def apply(arrays: dict[str, np.ndarray], plain: dict[str, Any]) -> None:
+        a = arrays[key]
+        if how == "wider":
+            pad = np.zeros((*a.shape[:-1], 1), dtype=a.dtype) if a.ndim else np.zeros(1, dtype=a.dtype)
+            arrays[key] = np.concatenate([a.reshape(a.shape or (1,)), pad], axis=-1)
+        elif how == "shorter":
+            arrays[key] = np.ascontiguousarray(a[:-1])
+        elif how == "flat":
+            arrays[key] = np.ascontiguousarray(a.reshape(-1))
+        else:  # nan
+            b = a.copy()
+            b.reshape(-1)[0] = np.nan
+            arrays[key] = b
+    return apply
+
+
+def tamperings(arrays: dict[str, np.ndarray], plain: dict[str, Any], spec: Any, limit: int) -> list[Tamper]:
+    """Edits of a saved state that a hand, a bug or an attacker could make, spread over its entries.
+
+    Each entry gets its first edit before any gets a second, so a big torch state dict
+    cannot crowd out the small scalars where the interesting bounds live.
+    """
+    per_key: list[list[Tamper]] = []
+    for key, value in sorted(plain.items()):
+        if isinstance(value, bool):
+            bad: tuple[Any, ...] = ("yes", 2, None)
+        elif isinstance(value, int):
+            bad = _NOT_INT
+        elif isinstance(value, float):
+            bad = _NOT_FLOAT
+        else:
+            bad = _NOT_OTHER
+        per_key.append([(f"state.json {key!r} = {v!r}", _set(key, v)) for v in bad if v != value])
+    modules_seen: set[str] = set()
+    for key, value in sorted(arrays.items()):
+        found = entry_spec(spec or {}, key)
+        declared = found[1] if found else None
+        if isinstance(declared, Module):
+            if found[0] in modules_seen:  # one array per torch module: load_state_dict checks the rest
+                continue
+            modules_seen.add(found[0])
+        edits = ["wider", "shorter"] if value.ndim and value.shape[0] > 1 else ["wider"]
+        if value.ndim > 1:
+            edits.append("flat")
+        finite = getattr(declared, "finite", True)
+        if value.dtype.kind == "f" and value.size and finite:
+            edits.append("nan")
+        per_key.append([(f"arrays {key!r} {e} (shape {value.shape})", _reshape(key, e)) for e in edits])
+    out: list[Tamper] = []
+    depth = 0
+    while len(out) < limit and any(depth < len(edits) for edits in per_key):
+        for edits in per_key:
+            if depth < len(edits) and len(out) < limit:
+                out.append(edits[depth])
+        depth += 1
+    return out
+
+
 class DetectorConformance:
     """Subclass and set ``detector_id``; override ``make_subset`` unless ``dataset_id`` is set."""
 
@@ -53,6 +129,8 @@ class DetectorConformance:
     deterministic: ClassVar[bool] = True
     #: modules that must not be imported by discovering this detector's plugin
     heavy_modules: ClassVar[tuple[str, ...]] = ("torch", "timm", "transformers", "tensorflow")
+    #: how many edited copies of a saved state ``test_tampered_state_fails_at_load`` tries
+    max_tamperings: ClassVar[int] = 30
 
     # -- hooks for subclasses ------------------------------------------------------------
     def make_subset(self) -> Subset:
@@ -137,6 +215,83 @@ class DetectorConformance:
             assert after.local is not None
             for a, b in zip(after.local, before.local, strict=True):
                 np.testing.assert_allclose(a, b, atol=self.atol, rtol=1e-5)
+
+    def test_state_is_declared(self) -> None:
+        """Every saved entry is declared (``state_spec``), and the genuine state meets its declaration."""
+        det = self.fitted()
+        spec = type(det).declared_state()
+        assert spec is not None, (
+            f"{self.detector_id}: declare the saved state with state_spec = omniad.state.declare(...), "
+            "so load() can check a model folder before using it (docs/plugin-authors.md)"
+        )
+        state = det.get_state()
+        undeclared = sorted(k for k in state if entry_spec(spec, k) is None)
+        assert not undeclared, f"{self.detector_id}: get_state() returns undeclared entries {undeclared}"
+        arrays = [k for k in state if isinstance(state[k], np.ndarray)]
+        wrong = [k for k in arrays if not isinstance(entry_spec(spec, k)[1], (Array, Module))]
+        assert not wrong, f"{self.detector_id}: entries {wrong} are arrays but not declared as Array/Module"
+        validate(spec, json.loads(json.dumps({k: v for k, v in state.items() if k not in arrays})) | {
+            k: state[k] for k in arrays}, det.params, where=self.detector_id)
+
+    def test_tampered_state_fails_at_load(self, tmp_path: Path) -> None:
+        """An edited model folder fails at load with a DataError, or loads and then scores or fails clearly.
+
+        Never a raw exception, never a load that passes and then breaks inside numpy or
+        torch at score time: entries inconsistent with each other or with the parameters
+        must be caught by load; a consistent edit that no longer fits the data (a bank one
+        column wider than the input) may surface as the detector's own OmniadError at score.
+        """
+        from safetensors.numpy import load_file, save_file
+
+        det = self.fitted()
+        saved = det.save(tmp_path / "model")
+        arrays = load_file(str(saved / "arrays.safetensors"))
+        plain = json.loads((saved / "state.json").read_text())
+        samples = self._subset().test.samples
+        probe = [samples[i] for i in range(min(3, len(samples)))]
+        problems = []
+        for i, (name, apply) in enumerate(tamperings(arrays, plain, type(det).declared_state(), self.max_tamperings)):
+            folder = tmp_path / f"tampered-{i}"
+            shutil.copytree(saved, folder)
+            a2, p2 = dict(arrays), json.loads(json.dumps(plain))
+            apply(a2, p2)
+            save_file({k: np.ascontiguousarray(v) for k, v in a2.items()}, str(folder / "arrays.safetensors"))
+            (folder / "state.json").write_text(json.dumps(p2))
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    loaded = Detector.load(folder, device="cpu")
+            except DataError as exc:
+                if str(folder) not in str(exc):
+                    problems.append(f"{name}: the load error does not name the folder: {exc}")
+                continue
+            except Exception as exc:
+                problems.append(f"{name}: load raised {type(exc).__name__}: {exc} (expected a DataError)")
+                continue
+            try:
+                loaded.score(probe)
+            except OmniadError:
+                continue
+            except Exception as exc:
+                problems.append(f"{name}: load accepted it, then score raised {type(exc).__name__}: "
+                                f"{str(exc)[:200]}; check it at load (state_spec or check_state)")
+        assert not problems, "\n".join(problems)
+
+    def test_state_cannot_set_undeclared_attributes(self, tmp_path: Path) -> None:
+        """A ``params`` or ``score`` entry added to state.json never replaces the detector's own."""
+        det = self.fitted()
+        saved = det.save(tmp_path / "model")
+        plain = json.loads((saved / "state.json").read_text())
+        plain.update({"params": {"x": 1}, "score": 1, "_fitted": False})
+        (saved / "state.json").write_text(json.dumps(plain))
+        try:
+            with warnings.catch_warnings(record=True):
+                warnings.simplefilter("always")
+                loaded = Detector.load(saved, device="cpu")
+        except DataError:
+            return
+        assert loaded.params == det.params
+        assert callable(loaded.score) and loaded.is_fitted
 
     def test_seed_determinism(self) -> None:
         if not self.deterministic:
