@@ -412,6 +412,7 @@ def warn_counts(where: str, counts: dict[str, int], keys: Iterable[str]) -> None
 NOTEWORTHY = (
     "lines_unmatched_header", "lines_truncated", "lines_with_replacements", "nul_chars_removed",
     "lines_without_ground_truth", "label_ids_unknown", "lines_without_label",
+    "sessions_without_label", "sessions_dropped_short", "label_rows_repeated", "empty_sessions_skipped",
 )
 
 

@@ -5,7 +5,10 @@ mentions two blocks (a replication between them) belongs to both, as in loghub's
 deep-loglizer's HDFS preprocessing. Lines without a block id belong to no session (counted).
 Session labels come from the label file; a label file that names blocks the log does not
 contain is normal for a sample of the log (HDFS_2k) and is counted, never an error, and a
-session the label file does not name is left out (counted) rather than guessed normal.
+session the label file does not name is left out rather than guessed normal (counted as
+``sessions_without_label`` and warned: a label file for another part of the log drops most
+sessions). A label file without a ``Label`` column in its header, or that labels one block
+both ways, is an error naming the file (``reading.read_label_file``).
 
 Train = a seeded ``train_fraction`` of the normal sessions; test = the other normal
 sessions and every anomalous one (DeepLog's setting: train on normal sessions only).
@@ -98,7 +101,7 @@ def load_grouped(
     groups, without, several = group_by_id(parsed.raw, session_pattern)
     counts["lines_without_session"] = without
     counts["lines_in_several_sessions"] = several
-    label_map = read_label_file(labels_file, where)
+    label_map = read_label_file(labels_file, where, counts)
     counts["label_ids_unknown"] = sum(1 for k in label_map if k not in groups)
     counts["sessions_without_label"] = sum(1 for k in groups if k not in label_map)
     sessions, labels, targets, severity = [], [], [], []

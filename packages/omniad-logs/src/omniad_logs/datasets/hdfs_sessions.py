@@ -31,7 +31,7 @@ import numpy as np
 
 from omniad.data import Split, Subset
 from omniad.errors import DataError
-from omniad_logs.datasets.base import LogDataset
+from omniad_logs.datasets.base import NOTEWORTHY, LogDataset, warn_counts
 from omniad_logs.datasets.hdfs_sessions_params import HDFSSessionsParams
 from omniad_logs.datasets.reading import require_path, shared_data_root
 from omniad_logs.session import EventVocabulary, LogSession
@@ -42,16 +42,25 @@ ROBUST_FILE = "robust_log_train.csv"
 VECTORS_FILE = "event2semantic_vec.json"
 
 
-def read_sequences(path: Path, where: str) -> list[tuple[str, ...]]:
-    """One tuple of event ids per non-empty line (empty lines are sessions without events: skipped)."""
+def read_sequences(path: Path, where: str, counts: dict[str, int]) -> list[tuple[str, ...]]:
+    """One tuple of event ids per non-empty line (empty lines are sessions without events: skipped, counted)."""
     if not path.is_file():
         raise DataError(f"{where}: {path} is missing; set 'root' to logdeep's preprocessed HDFS folder")
+    out: list[tuple[str, ...]] = []
+    empty = 0
     with path.open(encoding="utf-8") as f:
-        return [tuple(line.split()) for line in f if line.strip()]
+        for line in f:
+            events = tuple(line.split())
+            if events:
+                out.append(events)
+            else:
+                empty += 1
+    counts["empty_sessions_skipped"] = counts.get("empty_sessions_skipped", 0) + empty
+    return out
 
 
-def read_labelled(path: Path, where: str) -> tuple[list[tuple[str, ...]], np.ndarray]:
-    """``Sequence,label`` rows of robust_log_train.csv."""
+def read_labelled(path: Path, where: str, counts: dict[str, int]) -> tuple[list[tuple[str, ...]], np.ndarray]:
+    """``Sequence,label`` rows of robust_log_train.csv (rows with an empty sequence: skipped, counted)."""
     if not path.is_file():
         raise DataError(f"{where}: {path} is missing; protocol='logrobust' needs logdeep's {ROBUST_FILE}")
     seqs: list[tuple[str, ...]] = []
@@ -68,6 +77,8 @@ def read_labelled(path: Path, where: str) -> tuple[list[tuple[str, ...]], np.nda
             if events:
                 seqs.append(events)
                 labels.append(int(label))
+            else:
+                counts["empty_sessions_skipped"] = counts.get("empty_sessions_skipped", 0) + 1
     return seqs, np.asarray(labels, dtype=np.int8)
 
 
@@ -116,9 +127,10 @@ class HDFSSessions(LogDataset):
         root = self.root
         rng = np.random.default_rng(p.seed)
         vocabulary = EventVocabulary(templates={}, vectors=read_vectors(root / VECTORS_FILE, self.where))
+        counts: dict[str, int] = {"empty_sessions_skipped": 0}
         if p.protocol == "deeplog":
-            normal = read_sequences(root / TRAIN_FILE, self.where)
-            abnormal = read_sequences(root / ABNORMAL_FILE, self.where)
+            normal = read_sequences(root / TRAIN_FILE, self.where, counts)
+            abnormal = read_sequences(root / ABNORMAL_FILE, self.where, counts)
             normal_idx = _sample(len(normal), p.max_sessions, rng)
             abnormal_idx = _sample(len(abnormal), p.max_sessions, rng)
             fit, held = _split(len(normal_idx), p.train_fraction, rng, self.where)
@@ -130,7 +142,7 @@ class HDFSSessions(LogDataset):
             name = "hdfs_sessions"
             meta: dict[str, Any] = {"normal_sessions_read": len(normal_idx), "abnormal_sessions_read": len(abnormal_idx)}
         else:
-            seqs, labels = read_labelled(root / ROBUST_FILE, self.where)
+            seqs, labels = read_labelled(root / ROBUST_FILE, self.where, counts)
             idx = _sample(len(seqs), p.max_sessions, rng)
             fit, held = _split(len(idx), p.train_fraction, rng, self.where)
             train = [self._session(f"robust/{idx[i]}", seqs[idx[i]], vocabulary, label=int(labels[idx[i]])) for i in fit]
@@ -148,7 +160,9 @@ class HDFSSessions(LogDataset):
             "n_test_normal": int((test_labels == 0).sum()), "n_test_anomalous": int(test_labels.sum()),
             "semantic_vectors": vocabulary.vectors is not None,
             "test_length_mean": float(lengths.mean()), "test_length_max": int(lengths.max()),
+            "counts": counts,
         })
+        warn_counts(self.where, counts, NOTEWORTHY)
         yield Subset(
             name=name,
             train=Split(samples=train, labels=train_labels, ids=[s.id for s in train]),

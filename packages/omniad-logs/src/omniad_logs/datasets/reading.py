@@ -187,33 +187,65 @@ def parse_label(value: object) -> int | None:
     return int(number) if number in (0.0, 1.0) else None
 
 
-def read_label_file(path: Path, where: str) -> dict[str, int]:
+#: the header a session label file must have (loghub HDFS's ``anomaly_label.csv``)
+LABEL_HEADER = "BlockId,Label"
+
+
+def read_label_file(path: Path, where: str, counts: dict[str, int] | None = None) -> dict[str, int]:
     """Session id -> 0/1 from a ``BlockId,Label`` CSV (HDFS's ``anomaly_label.csv``; any id column name).
 
-    The id is the first column, the label the ``Label`` column (else the second); a value that
-    is not a recognised label is an error naming the row, a duplicate id keeps its last label.
+    The header must name a ``Label`` column (any case); the id is the first other column. A
+    header without one is an error naming the header found and the one expected: such a file
+    would otherwise be read with the wrong column as labels and fail much later (no normal
+    session to train on). A value that is not a recognised label is an error naming the row; an
+    id listed twice with the same label is counted (``label_rows_repeated``), with contradicting
+    labels it is an error naming the ids: which label is right cannot be guessed.
     """
     import csv
 
     with path.open(newline="", encoding="utf-8", errors="replace") as f:
         reader = csv.reader(f)
         header = next(reader, None)
-        if header is None or len(header) < 2:
-            raise DataError(f"{where}: label file {path} needs a header and two columns (e.g. BlockId,Label)")
-        names = [h.strip().lower() for h in header]
-        col = names.index("label") if "label" in names else 1
+        names = [h.strip().lstrip("\ufeff").lower() for h in header or ()]
+        if len(names) < 2 or "label" not in names:
+            found = "nothing (the file is empty)" if header is None else repr(",".join(header))[:120]
+            raise DataError(
+                f"{where}: label file {path} has the header {found}, expected {LABEL_HEADER!r} (a session id "
+                "column and a Label column of Normal/Anomaly or 0/1); fix the header, or point 'labels' at the right file"
+            )
+        col = names.index("label")
+        id_col = 0 if col != 0 else 1
         out: dict[str, int] = {}
+        first_row: dict[str, int] = {}
+        conflicts: list[tuple[str, int, int]] = []
+        repeated = 0
         for row_no, row in enumerate(reader, start=2):
             if not row or not any(c.strip() for c in row):
                 continue
-            if len(row) <= col:
+            if len(row) <= max(col, id_col):
                 raise DataError(f"{where}: {path.name} line {row_no} has no label column: {row!r}")
             label = parse_label(row[col])
             if label is None:
                 raise DataError(
                     f"{where}: {path.name} line {row_no}: label {row[col]!r} is not Normal/Anomaly (or 0/1)"
                 )
-            out[row[0].strip()] = label
+            sid = row[id_col].strip()
+            if sid in out:
+                if out[sid] != label:
+                    conflicts.append((sid, first_row[sid], row_no))
+                else:
+                    repeated += 1
+                continue
+            out[sid] = label
+            first_row[sid] = row_no
+    if conflicts:
+        shown = ", ".join(f"{sid} (lines {a} and {b})" for sid, a, b in conflicts[:3])
+        raise DataError(
+            f"{where}: label file {path} gives {len(conflicts)} session id(s) both labels, e.g. {shown}; "
+            "keep one row per id with its right label"
+        )
+    if counts is not None:
+        counts["label_rows_repeated"] = repeated
     return out
 
 
