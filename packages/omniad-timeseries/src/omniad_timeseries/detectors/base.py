@@ -9,6 +9,7 @@ min-max scaled, combined (mean or max) and also returned as ``extras["per_variab
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -25,6 +26,36 @@ def fingerprint(x: np.ndarray) -> str:
     """Identity of a series' values, to recognise the training series when it is scored again."""
     x = np.ascontiguousarray(x, dtype=np.float64)
     return hashlib.sha1(x.tobytes() + str(x.shape).encode()).hexdigest()
+
+
+#: a channel is constant when every value is within this (relative to max(1, |value|)) of its first
+CONSTANT_TOLERANCE = 1e-12
+CONSTANT_DOC = "docs/detectors.md, 'Constant training data'"
+
+
+def constant_channels(series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Channels that never change across all training series: mask ``(C,)`` and their values ``(C,)``.
+
+    A model cannot learn a spread from such a channel (zero variance), yet a series that
+    leaves the constant is exactly what it should flag; callers score that deviation.
+    """
+    x = np.concatenate(series, axis=0)
+    first = x[0]
+    const = np.all(np.abs(x - first) <= CONSTANT_TOLERANCE * np.maximum(1.0, np.abs(first)), axis=0)
+    return const, np.where(const, first, 0.0)
+
+
+def warn_constant(where: str, constant: np.ndarray, values: np.ndarray, how: str) -> None:
+    """Say (as a warning, which the runner records) that training channels were constant and what is done."""
+    n = int(constant.sum())
+    if n == 0:
+        return
+    if constant.size == 1:
+        what = f"the training series is constant (value {values[0]:g})"
+    else:
+        listed = ", ".join(str(int(c)) for c in np.flatnonzero(constant)[:10]) + (", ..." if n > 10 else "")
+        what = f"{n} of {constant.size} training channels are constant (channels {listed})"
+    warnings.warn(f"{where}.fit: {what}: there is no spread to learn there; {how} ({CONSTANT_DOC})", stacklevel=3)
 
 
 def series_period(x: np.ndarray, rank: int) -> int:
@@ -125,6 +156,12 @@ class SeriesDetector(Detector):
         if self.n_channels_ > 1 and all(p is not None for p in per_variable):
             extras["per_variable"] = per_variable
         return Scores(sample=np.array([s.max() for s in local]), local=local, extras=extras)
+
+    def provenance(self) -> dict[str, Any]:
+        constant = getattr(self, "constant_", None)
+        if constant is not None and constant.any():  # set by detectors that learn from the training series
+            return {"constant_train_channels": int(constant.sum())}
+        return {}
 
     def get_state(self) -> dict[str, Any]:
         state = {"n_channels_": int(self.n_channels_)}

@@ -6,6 +6,12 @@ nearest subsequence of any training series (an AB-join per training series, mini
 Profile values are placed at the subsequence centre; the ends keep the smallest profile
 value, as in TSB-AD. The joins run in numpy or stumpy (``backend``, see ``profile.py``);
 both give the same distances to 1e-9.
+
+With ``reference="train"``, a channel that is constant in every training series has only flat
+subsequences, and a z-normalised distance puts every non-flat subsequence at the same
+sqrt(m) from them: no ranking. Such a channel is scored by the mean absolute deviation of
+each subsequence from the training value instead (with a warning); channels are min-max
+scaled before they are combined, so the different unit does not matter.
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ from typing import Any
 import numpy as np
 
 from omniad.errors import DataError
-from omniad_timeseries.detectors.base import SeriesDetector
+from omniad_timeseries.detectors.base import SeriesDetector, constant_channels, warn_constant
 from omniad_timeseries.detectors.params import MatrixProfileParams
 from omniad_timeseries.detectors.profile import ab_join, self_join
-from omniad_timeseries.windows import max_cover
+from omniad_timeseries.windows import max_cover, sliding_windows
+
+FLAT_REFERENCE = "those channels are scored by each subsequence's mean absolute deviation from the training value"
 
 
 def finite(profile: np.ndarray) -> np.ndarray:
@@ -44,6 +52,11 @@ class MatrixProfile(SeriesDetector):
     def _fit_series(self, series: list[np.ndarray]) -> None:
         if self.params.reference == "train":
             self.train_series_ = [x.copy() for x in series]
+            self._find_constant()
+            warn_constant(self.where, self.constant_, self.constant_values_, FLAT_REFERENCE)
+
+    def _find_constant(self) -> None:
+        self.constant_, self.constant_values_ = constant_channels(self.train_series_)
 
     def _score_channel(self, x: np.ndarray, channel: int) -> np.ndarray:
         window = self.resolve_window(x[:, None])
@@ -53,6 +66,9 @@ class MatrixProfile(SeriesDetector):
             if x.size < 2 * window:
                 raise DataError(f"{self.where}: a self-join needs at least 2 windows ({2 * window} timesteps), got {x.size}")
             profile = finite(self_join(x, window, self.params.backend))
+        elif self.constant_[channel]:
+            deviation = np.abs(sliding_windows(x[:, None], window) - self.constant_values_[channel])
+            profile = deviation.mean(axis=1)
         else:
             joins = [
                 finite(ab_join(x, ref[:, channel], window, self.params.backend))
@@ -76,3 +92,4 @@ class MatrixProfile(SeriesDetector):
         self.n_channels_ = int(state["n_channels_"])
         if self.params.reference == "train":
             self.train_series_ = [np.asarray(state[f"train_{i}"]) for i in range(int(state["n_train_"]))]
+            self._find_constant()

@@ -3,8 +3,9 @@
 Semi-supervised in TSB-AD: the robust Gaussian is fitted on the training prefix and every
 window of the scored series is measured against it (squared distance, as scikit-learn's
 ``mahalanobis``). When the MCD cannot find a support of the requested size, the fraction is
-raised in steps of 0.1 (then left to scikit-learn), TSB-AD's fallback. A constant training
-series has no covariance to measure by: every window then scores 0.
+raised in steps of 0.1 (then left to scikit-learn), TSB-AD's fallback. Channels constant in
+training never reach the MCD (``WindowModel`` scores their deviation); windows that are all
+constant after z-normalisation (window 1) leave no covariance, and every window scores 0.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 The score follows PyOD's PCA (which TSB-AD wraps): the sum over components of the
 Euclidean distance between the window and the unit component vector, divided by that
 component's explained-variance ratio, so low-variance directions weigh most. Constant
-window positions are dropped before the fit (PyOD's zero pruning; a constant series
-therefore scores 0 everywhere); components whose
+window positions are dropped before the fit (PyOD's zero pruning); components whose
 variance ratio is numerically zero (< 1e-12) are dropped instead of dividing by ~0.
+Channels constant in training never reach the PCA: ``WindowModel`` scores their deviation.
 """
 
 from __future__ import annotations

@@ -9,6 +9,14 @@ training window's score without counting the window as its own neighbour. Models
 return such in-sample scores from ``_fit_windows`` get them back when exactly that series
 (same values) is scored again, which is what happens in TSB-AD's unsupervised protocol
 (fit on the series, score the series); any other series is scored as new data.
+
+Channels that are constant in training carry no spread to learn (PCA and MCD break on such
+columns, a forest or a histogram learns nothing from them), but leaving that constant is
+exactly what should be flagged. So the model learns from the varying channels only, and a
+window's mean absolute deviation from the training constants is added to its score, scaled
+so that one standard deviation of a typical varying channel adds one standard deviation of
+the model's training scores. When every channel is constant there is no model: the
+deviation alone is the score. Both cases are announced with a warning.
 """
 
 from __future__ import annotations
@@ -17,10 +25,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from omniad_timeseries.detectors.base import SeriesDetector, fingerprint
+from omniad_timeseries.detectors.base import SeriesDetector, constant_channels, fingerprint, warn_constant
 from omniad_timeseries.windows import max_cover, sliding_windows, window_to_point
 
 IN_SAMPLE_PREFIX = "in_sample_"
+ALL_CONSTANT = "each window is scored by its mean absolute deviation from the training values instead"
+SOME_CONSTANT = (
+    "the model learns from the other channels and a deviation from the constant values adds to the score"
+)
 
 
 def window_zscore(windows: np.ndarray, window: int, n_channels: int) -> np.ndarray:
@@ -77,20 +89,37 @@ class WindowModel(SeriesDetector):
             return (raw - self.col_mean_) / self.col_scale_
         return np.ascontiguousarray(raw, dtype=np.float64)
 
+    @property
+    def learned(self) -> bool:
+        """False when every training channel was constant: no model, the deviation is the score."""
+        return not bool(self.constant_.all())
+
     def _fit_series(self, series: list[np.ndarray]) -> None:
-        self.window_ = int(np.median([self.resolve_window(x) for x in series]))
+        self.constant_, self.constant_values_ = constant_channels(series)
+        self.deviation_weight_ = 0.0
+        self.in_sample_keys_: list[str] = []
+        self.in_sample_: list[np.ndarray] = []
+        varying = [x[:, ~self.constant_] for x in series] if self.learned else series
+        self.window_ = int(np.median([self.resolve_window(x) for x in varying]))
         for x in series:
             if x.shape[0] < self.window_:
                 self.resolve_window(x)  # raises the clear error
+        if not self.learned:
+            warn_constant(self.where, self.constant_, self.constant_values_, ALL_CONSTANT)
+            return
         if self.window_norm == "column":
-            raw = np.concatenate([sliding_windows(x, self.window_) for x in series])
+            raw = np.concatenate([sliding_windows(x, self.window_) for x in varying])
             self.col_mean_ = raw.mean(axis=0)
             std = raw.std(axis=0)
             self.col_scale_ = np.where(std > 1e-12, std, 1.0)
-        blocks = [self.windows(x) for x in series]
+        blocks = [self.windows(x) for x in varying]
         in_sample = self._fit_windows(np.concatenate(blocks))
-        self.in_sample_keys_: list[str] = []
-        self.in_sample_: list[np.ndarray] = []
+        if self.constant_.any():
+            train_scores = in_sample if in_sample is not None else self._score_windows(np.concatenate(blocks))
+            spread = float(np.std(train_scores))
+            typical = float(np.median(np.concatenate(varying).std(axis=0)))
+            self.deviation_weight_ = (spread if spread > 1e-12 else 1.0) / typical
+            warn_constant(self.where, self.constant_, self.constant_values_, SOME_CONSTANT)
         if in_sample is not None:
             start = 0
             for x, block in zip(series, blocks):
@@ -98,32 +127,53 @@ class WindowModel(SeriesDetector):
                 self.in_sample_.append(np.asarray(in_sample[start : start + len(block)], dtype=np.float64))
                 start += len(block)
 
+    def constant_deviation(self, x: np.ndarray) -> np.ndarray:
+        """Per window: the mean absolute deviation from the training value, summed over constant channels."""
+        k = int(self.constant_.sum())
+        raw = sliding_windows(x[:, self.constant_], self.window_).reshape(-1, self.window_, k)
+        return np.abs(raw - self.constant_values_[self.constant_]).mean(axis=1).sum(axis=1)
+
+    def _window_scores(self, x: np.ndarray) -> np.ndarray:
+        if not self.learned:
+            return self.constant_deviation(x)
+        scores = self._score_windows(self.windows(x[:, ~self.constant_]))
+        if self.constant_.any():
+            scores = scores + self.deviation_weight_ * self.constant_deviation(x)
+        return scores
+
     def _score_series(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         key = fingerprint(x)
-        if key in self.in_sample_keys_:
+        if key in self.in_sample_keys_:  # the training series: constant channels did not deviate
             window_scores = self.in_sample_[self.in_sample_keys_.index(key)]
         else:
-            window_scores = self._score_windows(self.windows(x))
+            window_scores = self._window_scores(x)
         return self._to_points(window_scores, x.shape[0]), None
 
     # -- persistence -----------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {"n_channels_": int(self.n_channels_), "window_": int(self.window_)}
-        if self.window_norm == "column":
+        state.update(constant_=self.constant_.astype(np.int8), constant_values_=self.constant_values_,
+                     deviation_weight_=float(self.deviation_weight_))
+        if self.learned and self.window_norm == "column":
             state.update(col_mean_=self.col_mean_, col_scale_=self.col_scale_)
         state["in_sample_keys_"] = list(self.in_sample_keys_)
         state.update({f"{IN_SAMPLE_PREFIX}{i}": arr for i, arr in enumerate(self.in_sample_)})
-        state.update({name: getattr(self, name) for name in self.model_state})
+        if self.learned:
+            state.update({name: getattr(self, name) for name in self.model_state})
         return state
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.n_channels_ = int(state["n_channels_"])
         self.window_ = int(state["window_"])
-        if self.window_norm == "column":
+        self.constant_ = np.asarray(state["constant_"]).astype(bool)
+        self.constant_values_ = np.asarray(state["constant_values_"], dtype=np.float64)
+        self.deviation_weight_ = float(state["deviation_weight_"])
+        if self.learned and self.window_norm == "column":
             self.col_mean_ = np.asarray(state["col_mean_"])
             self.col_scale_ = np.asarray(state["col_scale_"])
         self.in_sample_keys_ = list(state["in_sample_keys_"])
         self.in_sample_ = [np.asarray(state[f"{IN_SAMPLE_PREFIX}{i}"]) for i in range(len(self.in_sample_keys_))]
-        for name in self.model_state:
-            setattr(self, name, state[name])
-        self._restore_model()
+        if self.learned:
+            for name in self.model_state:
+                setattr(self, name, state[name])
+            self._restore_model()
