@@ -246,3 +246,16 @@ def test_scaler_uses_training_statistics_and_spares_constant_channels() -> None:
     np.testing.assert_allclose(scale, [np.std([0.0, 2.0, 4.0]), 1.0])
     lo, span = fit_scaler([train], "minmax")
     np.testing.assert_allclose(apply_scaler(np.array([[4.0, 7.0]]), lo, span), [[1.0, 0.0]])
+
+
+@pytest.mark.parametrize("detector_id", sorted(TINY))
+def test_fit_reports_each_epoch(detector_id: str) -> None:
+    from omniad.progress import listening
+
+    events = []
+    params = {**TINY[detector_id], "epochs": 3, "patience": 3}  # 3 epochs never exhaust a patience of 3
+    det = omniad.create_detector(detector_id, params, seed=0, device="cpu")
+    with listening(events.append):
+        det.fit([sine(320, 0)])
+    assert [(e.done, e.total, e.what) for e in events] == [(1, 3, "epochs"), (2, 3, "epochs"), (3, 3, "epochs")]
+    assert all(detector_id in e.where for e in events)

@@ -107,7 +107,7 @@ class NeuralDetector(SeriesDetector):
         self.history_ = fit_loop(
             self.module_, train, val, loss_fn, optimizer, scheduler,
             epochs=p.epochs, batch_size=p.batch_size, patience=p.patience,
-            where=f"{self.where}.fit", drop_last=drop_last,
+            where=f"{self.where}.fit", drop_last=drop_last, progress=self.report_progress,
         )
         return self.history_
 

@@ -21,7 +21,7 @@ timestep's score is the largest channel probability, averaged over overlapping w
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -116,11 +116,12 @@ def make_loss(net: TimeRCDNet) -> LossFn:
 
 
 def train_net(net: TimeRCDNet, train: LabelledWindows, val: LabelledWindows | None, *, epochs: int,
-              batch_size: int, lr: float, patience: int, where: str) -> list[float]:
+              batch_size: int, lr: float, patience: int, where: str,
+              progress: Callable[[int, int], None] | None = None) -> list[float]:
     """Supervised training on injected anomalies; shared by the detector and the pretraining script."""
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     return fit_loop(net, train, val, make_loss(net), optimizer, None, epochs=epochs,
-                    batch_size=batch_size, patience=patience, where=where)
+                    batch_size=batch_size, patience=patience, where=where, progress=progress)
 
 
 def channel_windows(series: list[np.ndarray], window: int, stride: int) -> np.ndarray:
@@ -202,7 +203,7 @@ class TimeRCD(NeuralDetector):
         train = LabelledWindows(normal, rng, **kw)
         val = LabelledWindows(held, np.random.default_rng(rng.integers(2**32)), fixed=True, **kw) if len(held) else None
         self.history_ = train_net(self.module_, train, val, epochs=p.epochs, batch_size=p.batch_size,
-                                  lr=p.lr, patience=p.patience, where=where)
+                                  lr=p.lr, patience=p.patience, where=where, progress=self.report_progress)
 
     def _probabilities(self, batch: torch.Tensor) -> torch.Tensor:
         b, w, c = batch.shape

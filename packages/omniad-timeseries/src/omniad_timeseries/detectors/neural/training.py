@@ -119,12 +119,15 @@ def fit_loop(
     where: str,
     drop_last: bool = False,
     min_delta: float = 1e-4,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[float]:
     """Train; with validation windows, stop after ``patience`` epochs without a ``min_delta`` gain.
 
     Unlike TSB-AD, which keeps the last epoch's weights, the best epoch's weights are restored.
     Without validation windows every epoch runs and the last weights are kept (as TSB-AD's
-    AutoEncoder does). Returns the monitored loss per epoch.
+    AutoEncoder does). ``progress(done, total)`` is called after every epoch (detectors pass
+    ``Detector.report_progress``, so a long fit says how far it got). Returns the monitored
+    loss per epoch.
     """
     history: list[float] = []
     best, best_state, waited = math.inf, None, 0
@@ -146,6 +149,8 @@ def fit_loop(
                 "series (normalize='zscore')"
             )
         history.append(monitored)
+        if progress is not None:
+            progress(epoch, epochs)
         if scheduler is not None:
             scheduler.step()
         if not use_val:
