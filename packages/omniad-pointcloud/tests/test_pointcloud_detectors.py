@@ -58,13 +58,17 @@ def _auroc_on_bulges(detector_id: str, params: dict[str, Any]) -> tuple[float, f
     return omniad.create_metric("core.auroc")(sub.test, s), omniad.create_metric("core.local_auroc")(sub.test, s)
 
 
-@pytest.mark.parametrize(("detector_id", "params"), [
-    ("pointcloud.btf_fpfh", {"n_centres": 128}),
-    ("pointcloud.offsets", {"epochs": 25, "max_points": 600}),
+# Floors sit clearly below what was measured (object / point AUROC, seed 0, 1 and 2 threads):
+# BTF-FPFH 1.0 / 0.999 at every seed. Offsets 1.0 / 0.878; its point AUROC moves with the
+# training path (seeds 1-4: 0.909, 0.797, 0.812, 0.828, object 1.0 each), and other CPU kernels
+# change that path as a seed does, so its point floor is 0.75 (it was 0.8, which seed 2 misses).
+@pytest.mark.parametrize(("detector_id", "params", "point_floor"), [
+    ("pointcloud.btf_fpfh", {"n_centres": 128}, 0.8),
+    ("pointcloud.offsets", {"epochs": 25, "max_points": 600}, 0.75),
 ])
-def test_detectors_find_bulges(detector_id: str, params: dict[str, Any]) -> None:
+def test_detectors_find_bulges(detector_id: str, params: dict[str, Any], point_floor: float) -> None:
     obj, point = _auroc_on_bulges(detector_id, params)
-    assert obj >= 0.8 and point >= 0.8, (obj, point)
+    assert obj >= 0.8 and point >= point_floor, (obj, point)
 
 
 def test_patch_size_beyond_the_cloud_fails_with_the_limit() -> None:

@@ -41,7 +41,7 @@ def test_bulge_points_score_above_the_rest() -> None:
     for local, target in zip(s.local, sub.test.targets, strict=True):
         target = np.asarray(target).reshape(-1) > 0
         assert local.shape == target.shape
-        assert local[target].mean() > 1.5 * local[~target].mean()
+        assert local[target].mean() > 1.5 * local[~target].mean()  # measured 8.3x and 6.6x (seeds 1-4: >= 4.1x)
 
 
 def test_bad_clouds_are_named() -> None:
