@@ -25,7 +25,8 @@ def test_round_trip_keeps_frames(clip: tuple[Path, np.ndarray]) -> None:
     assert video.frames.shape == frames.shape and video.n_frames == 30
     np.testing.assert_array_equal(video.frame_index, np.arange(30))
     assert video.fps == pytest.approx(10)
-    # lossy codec: close to the original, far closer than to another frame
+    # lossy codec: close to the original (mean error 3.6 grey levels measured with PyAV 18.1; the
+    # disc moves slowly, so neighbouring frames differ by 2.3 on average and are no yardstick)
     err = np.abs(video.frames.astype(int) - frames.astype(int)).mean()
     assert err < 6, err
 

@@ -90,6 +90,8 @@ class TestFutureFrame(FrameConformance):
 # -- the detectors learn ---------------------------------------------------------------------------
 LEARN = disc_subset(n_train=3, n_test=6, length=48, seed=7)
 
+# Measured frame AUROC on LEARN (1 and 2 threads alike): kNN 1.0, Gaussian 1.0 (no training; on
+# three other data seeds >= 0.9998), future-frame 1.0 at seed 0 (seeds 1-3: 0.999, 1.0, 0.977).
 
 @pytest.mark.parametrize(("detector_id", "params", "floor"), [
     ("video.frame_knn", {"pixel_size": 12, "k": 3}, 0.95),
@@ -106,8 +108,8 @@ def test_without_motion_a_direction_anomaly_is_invisible() -> None:
     reg = get_registry().get("detector", "video.frame_knn")
     still = reg.create({"pixel_size": 12, "k": 3, "motion": False}, device="cpu").fit(LEARN.train.samples)
     moving = reg.create({"pixel_size": 12, "k": 3}, device="cpu").fit(LEARN.train.samples)
-    assert frame_auroc(still, LEARN) < 0.65
-    assert frame_auroc(moving, LEARN) > 0.95
+    assert frame_auroc(still, LEARN) < 0.65  # measured 0.498 (other data seeds 0.501-0.515)
+    assert frame_auroc(moving, LEARN) > 0.95  # measured 1.0
 
 
 def test_scores_cover_every_original_frame_of_a_subsampled_video() -> None:

@@ -48,6 +48,8 @@ def test_they_learn_frames_from_video_labels(detector_id: str, params: dict) -> 
     sub = omniad.create_dataset("video.synthetic_features", learn).load()[0]
     det = omniad.create_detector(detector_id, params, device="cpu", seed=0).fit(sub.train.samples)
     s = det.score(sub.test.samples)
+    # measured frame / video AUROC, seed 0: MIL 0.984 / 1.0, RTFM 0.996 / 1.0 (seeds 1-4: MIL >= 0.926 /
+    # 0.9375, RTFM >= 0.989 / 1.0; the same at 1 and 2 threads)
     assert omniad.create_metric("core.local_auroc")(sub.test, s) > 0.8
     assert omniad.create_metric("core.auroc")(sub.test, s) > 0.8
 

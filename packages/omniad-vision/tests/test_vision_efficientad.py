@@ -89,6 +89,7 @@ def test_detects_easy_synthetic_defects_after_a_few_steps() -> None:
     for seed in (0, 1):
         det = get_registry().get("detector", "vision.efficientad").create(params, device="cpu", seed=seed)
         scores = det.fit(subset.train.samples).score(subset.test.samples)
+        # measured AUROC 1.0 / 0.917 (seeds 0 / 1; seeds 2-4 >= 0.917) and last / first loss 0.52 / 0.70
         assert roc_auc(subset.test.labels, scores.sample) >= 0.8, seed
         assert det.train_losses_[-1] < det.train_losses_[0]
 

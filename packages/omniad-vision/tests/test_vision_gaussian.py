@@ -57,7 +57,9 @@ def test_finds_synthetic_defects() -> None:
     subset = tiny_subset("noise", n_train=16, n_normal=10, n_anomalous=10, size=64)
     three_levels = {**PARAMS, "layers": ["layer1", "layer2", "layer3"]}
     det = omniad.create_detector("vision.gaussian_mvg", three_levels, device="cpu", seed=0).fit(subset.train.samples)
-    assert roc_auc(subset.test.labels, det.score(subset.test.samples).sample) > 0.9
+    # measured 0.93 (seed 0; seeds 1-3, i.e. other random backbones: 0.87, 0.89, 0.92). The floor was
+    # 0.9, three misordered pairs of 100 below the measurement; 0.85 keeps a margin
+    assert roc_auc(subset.test.labels, det.score(subset.test.samples).sample) > 0.85
 
 
 def test_errors(tmp_path: object) -> None:

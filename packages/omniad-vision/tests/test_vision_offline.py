@@ -1,9 +1,16 @@
-"""Offline machines: ImageNet weights fail in seconds, not after minutes of hub retries; random weights from TOML."""
+"""Offline machines: ImageNet weights fail at once, not after minutes of hub retries; random weights from TOML.
+
+"At once" is checked by refusing every socket connection (a retry loop needs one), not by a
+wall-clock bound: the time these tests take depends on how busy the machine is (imports of
+torch and timm alone take seconds on a loaded CI runner), while a connection attempt does not.
+"""
 
 from __future__ import annotations
 
-import time
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -18,10 +25,26 @@ SMALL_SYNTHETIC = {"textures": ["stripes", "grid", "noise"], "n_train": 4, "n_te
 
 
 @pytest.fixture
-def no_local_weights(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No weight folder, an empty hub cache, a fresh probe cache, and a timm that must not download."""
+def no_local_weights(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """No weight folder, an empty hub cache, a fresh probe cache, a timm that must not download, and no network.
+
+    Every DNS lookup or connection is answered as on an offline machine (OSError) and recorded;
+    the test fails at teardown if there was any (a probe thread would swallow an exception).
+    """
     import huggingface_hub.constants
     import timm
+
+    tried: list[str] = []
+
+    def offline(what: str) -> Callable[..., Any]:
+        def refuse(*args: object, **kwargs: object) -> Any:
+            tried.append(f"{what}{args[1:] if what != 'getaddrinfo' else args[:2]}")
+            raise OSError(f"{what}: the test machine is offline")
+        return refuse
+
+    monkeypatch.setattr(socket, "getaddrinfo", offline("getaddrinfo"))
+    monkeypatch.setattr(socket.socket, "connect", offline("connect"))
+    monkeypatch.setattr(socket.socket, "connect_ex", offline("connect_ex"))
 
     monkeypatch.setenv("OMNIAD_SHARED_DATA", str(tmp_path / "shared"))
     monkeypatch.delenv("OMNIAD_WEIGHTS_DIR", raising=False)
@@ -37,7 +60,8 @@ def no_local_weights(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         return real(name, pretrained=pretrained, **kwargs)
 
     monkeypatch.setattr(timm, "create_model", no_download)
-    return tmp_path
+    yield tmp_path
+    assert not tried, f"the network was tried although the machine is offline: {tried}"
 
 
 def test_hf_hub_offline_fails_at_once_without_probing(no_local_weights: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,10 +71,8 @@ def test_hf_hub_offline_fails_at_once_without_probing(no_local_weights: Path, mo
         raise AssertionError("HF_HUB_OFFLINE=1 must be enough")
 
     monkeypatch.setattr(hub, "probe", probe)
-    start = time.perf_counter()
     with pytest.raises(ConfigError, match=r"no ImageNet weights for 'resnet18'.*offline \(HF_HUB_OFFLINE=1\).*weights='random'"):
         create_feature_extractor("resnet18", ["layer1"], weights="imagenet")
-    assert time.perf_counter() - start < 5
 
 
 def test_failed_probe_runs_once_and_every_subset_fails_fast(no_local_weights: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -66,9 +88,7 @@ def test_failed_probe_runs_once_and_every_subset_fails_fast(no_local_weights: Pa
         "detectors": [{"id": "vision.patchcore", "params": {"image_size": 32}}],  # default weights='imagenet'
         "datasets": [{"id": "vision.synthetic", "params": SMALL_SYNTHETIC}],
     })
-    start = time.perf_counter()
     record = run(cfg, progress=False).records[0]
-    assert time.perf_counter() - start < 30
     assert calls == [("huggingface.co", 443)]  # once for three subsets
     assert record["status"] == "failed" and len(record["subsets"]) == 3
     for sub in record["subsets"]:

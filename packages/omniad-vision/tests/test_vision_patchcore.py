@@ -94,7 +94,7 @@ def test_finds_synthetic_defects() -> None:
     subset = tiny_subset("stripes", n_train=16, n_normal=10, n_anomalous=10, size=64)
     det = omniad.create_detector("vision.patchcore", PARAMS, device="cpu", seed=0).fit(subset.train.samples)
     scores = det.score(subset.test.samples)
-    assert roc_auc(subset.test.labels, scores.sample) > 0.9
+    assert roc_auc(subset.test.labels, scores.sample) > 0.9  # measured 1.0 / pixel 0.985 (seeds 1-3: 1.0 / >= 0.990)
     y = np.concatenate([np.asarray(t).ravel() for t in subset.test.targets])
     assert roc_auc(y, np.concatenate([m.ravel() for m in scores.local])) > 0.9
     assert set(det.timings_) == {"features_s", "coreset_s", "support_s"}

