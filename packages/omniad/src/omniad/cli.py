@@ -267,6 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("results_dir")
     p.set_defaults(func=cmd_report)
 
+    from omniad.cli_own_data import add_parsers
+
+    add_parsers(sub)
+
     p = sub.add_parser("demo", help="run every installed plugin's demo components on built-in data")
     p.add_argument("--modality")
     run_options(p)

@@ -128,18 +128,53 @@ class Subset:
     val: Split | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def labelled(self) -> bool:
+        """Whether the test split has ground truth, so that metrics can be computed."""
+        return self.test.labels is not None
+
     def validate(self, dataset_id: str, *, require_anomalies: bool = True) -> Subset:
+        """Check both splits; an unlabelled test split is allowed (own data), a labelled one needs anomalies.
+
+        Most real data has no labels: such a subset is fitted and scored like any other, and
+        the runner skips the metrics that need labels with one visible line.
+        """
         where = f"dataset {dataset_id!r}, subset {self.name!r}"
         self.train.validate(f"{where}, train split")
         self.test = self.test.with_labels_from_targets()
         self.test.validate(f"{where}, test split")
         if self.val is not None:
             self.val.validate(f"{where}, validation split")
-        if self.test.labels is None:
-            raise DataError(f"{where}: test split has no labels; a test split must be labelled")
-        if require_anomalies and self.test.n_anomalous == 0:
+        if require_anomalies and self.test.labels is not None and self.test.n_anomalous == 0:
             raise DataError(
                 f"{where}: test split has no anomalous samples, so no detection metric is defined; "
                 "add anomalies to the test split or drop this subset"
             )
         return self
+
+
+def whole_subset(
+    name: str,
+    samples: Samples,
+    *,
+    ids: Sequence[str] | None = None,
+    labels: Any = None,
+    targets: Sequence[np.ndarray] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> Subset:
+    """One subset holding everything a source has: test = every sample, train = those not known anomalous.
+
+    What a loader yields for ``omniad fit`` / ``score`` / ``detect`` on a user's own file or
+    folder (its card's ``source_params`` select this mode): no split is invented, labels are
+    used when there are any, never required.
+    """
+    test = Split(samples=samples, labels=labels, targets=targets, ids=ids, meta=dict(meta or {})).with_labels_from_targets()
+    if test.labels is None or test.n_anomalous == 0:
+        train = Split(samples=samples, ids=ids, meta=dict(meta or {}))
+    else:
+        keep = np.flatnonzero(test.labels == 0)
+        if keep.size == 0:
+            raise DataError(f"subset {name!r}: every sample is labelled anomalous, nothing to fit on")
+        train = Split(samples=[samples[int(i)] for i in keep], ids=None if ids is None else [ids[int(i)] for i in keep],
+                      meta=dict(meta or {}))
+    return Subset(name=name, train=train, test=test, meta=dict(meta or {}))

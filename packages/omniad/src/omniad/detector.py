@@ -7,10 +7,11 @@ persistence, so every detector fails the same clear way on bad input.
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel
@@ -22,12 +23,15 @@ from omniad.device import check_device_request, resolve_device, seed_everything
 from omniad.errors import ConfigError, DataError, NotFittedError, OmniadError
 from omniad.scores import Scores
 
+if TYPE_CHECKING:
+    from omniad.decision import Decisions
+
 
 def _check_samples(samples: Any, where: str) -> Any:
     if isinstance(samples, (str, bytes)) or not hasattr(samples, "__len__") or not hasattr(samples, "__getitem__"):
         raise DataError(
-            f"{where}: expected a sequence of samples (list or array), got {type(samples).__name__}; "
-            "wrap a single sample in a list"
+            f"{where}: expected a sequence of samples (a list, or an array with one sample per row), got "
+            f"{type(samples).__name__}; wrap a single sample in a list, or pass a file or folder path"
         )
     if len(samples) == 0:
         raise DataError(f"{where}: got no samples; pass at least one sample")
@@ -55,6 +59,10 @@ class Detector(Component, ABC):
         self._device: str | None = None
         self.seed = seed
         self.threshold_: float | None = None
+        #: decision thresholds per level ("sample", "element") chosen at fit time; saved in the model
+        self.thresholds_: dict[str, Any] = {}
+        #: how the fit data was read (loader id, parameters, loader state), so new files are read alike
+        self.source_: dict[str, Any] | None = None
         self._fitted = False
         #: defaults lowered to what the data allows, by ``_limit``: name -> requested, used, why
         self.adjusted_params: dict[str, dict[str, Any]] = {}
@@ -79,18 +87,43 @@ class Detector(Component, ABC):
     def _score(self, samples: Sequence[Any]) -> Scores:
         """Return one score per sample (and localization scores where the method has them)."""
 
-    def fit(self, samples: Samples) -> Detector:
-        checked = _check_samples(samples, f"{self.where}.fit")
+    def _coerce(self, samples: Any, where: str) -> Any:
+        """Turn what a user passed into a sequence of samples; modalities override this.
+
+        A series package wraps a bare ``(T,)`` array or a DataFrame into one series, an image
+        package a single ``(H, W, 3)`` array into one image, and so on, each failing with a
+        message that says what to pass. The default leaves ``samples`` as they are.
+        """
+        return samples
+
+    def _as_samples(self, samples: Any, where: str, role: str) -> Any:
+        """What ``fit`` / ``score`` work on: a path is read with the loader that reads it."""
+        import os
+
+        if isinstance(samples, (str, os.PathLike)):
+            from omniad.sources import samples_of
+            from omniad.workflow import read_source
+
+            read = read_source(samples, self, role)
+            samples = [s for _, split in read.parts for s in samples_of(split)]
+            if role == "fit":
+                self.source_ = read.source_json()
+        return _check_samples(self._coerce(samples, where), where)
+
+    def fit(self, samples: Samples | str | os.PathLike[str]) -> Detector:
+        """Learn from (mostly) normal samples: a sequence, or a file or folder a loader reads."""
+        checked = self._as_samples(samples, f"{self.where}.fit", "fit")
         seed_everything(self.seed)
         self.adjusted_params = {}
         self._fit(checked)
         self._fitted = True
         return self
 
-    def score(self, samples: Samples) -> Scores:
+    def score(self, samples: Samples | str | os.PathLike[str]) -> Scores:
+        """One score per sample (higher = more anomalous), with per-element scores where the method has them."""
         where = f"{self.where}.score"
         self._require_fitted(where)
-        checked = _check_samples(samples, where)
+        checked = self._as_samples(samples, where, "score")
         scores = self._score(checked)
         if not isinstance(scores, Scores):
             scores = Scores(sample=np.asarray(scores))
@@ -143,11 +176,25 @@ class Detector(Component, ABC):
 
     # -- thresholds ---------------------------------------------------------------------
     def calibrate(self, normal_samples: Samples, quantile: float = 0.99) -> float:
-        """Set the decision threshold to a quantile of scores on held-out normal samples."""
+        """Set the decision thresholds (sample, and element where scored) from held-out normal samples."""
+        from omniad.decision import DecisionRule, calibrate
         from omniad.metrics.thresholds import quantile_threshold
 
-        self.threshold_ = quantile_threshold(self.score(normal_samples).sample, quantile)
+        scores = self.score(normal_samples)
+        self.threshold_ = quantile_threshold(scores.sample, quantile)
+        self.thresholds_ = calibrate(scores, DecisionRule("quantile", quantile), "given normal")
         return self.threshold_
+
+    def decide(self, samples: Samples | str | os.PathLike[str]) -> Decisions:
+        """Scores plus 0/1 decisions per sample and per element, at the thresholds chosen at fit time."""
+        from omniad.decision import apply
+
+        if not self.thresholds_:
+            raise NotFittedError(
+                f"{self.where}.decide: no thresholds; fit with omniad.fit(...) or `omniad fit` (they choose "
+                "them), or call calibrate() with normal samples"
+            )
+        return apply(self.score(samples), self.thresholds_)
 
     def predict(self, samples: Samples) -> np.ndarray:
         """0/1 label per sample using the calibrated threshold."""
@@ -215,9 +262,10 @@ class Detector(Component, ABC):
             "params": self.params.model_dump(mode="json"),
             "seed": self.seed,
             "threshold": self.threshold_,
+            "thresholds": {level: t.to_json() for level, t in self.thresholds_.items()},
             "state_keys": sorted(state),  # checked by load(), so a truncated folder fails there
         }
-        return persistence.save_dir(path, header, arrays, plain)
+        return persistence.save_dir(path, header, arrays, plain, source=self.source_)
 
     @classmethod
     def load(cls, path: str | Path, *, device: str | None = "auto") -> Detector:
@@ -266,6 +314,12 @@ class Detector(Component, ABC):
                 f"{path}: saved state does not fit {det.where} ({type(exc).__name__}: {exc}); re-save the model"
             ) from None
         det.threshold_ = header.get("threshold")
+        from omniad.decision import Threshold
+
+        saved = header.get("thresholds") or {}
+        det.thresholds_ = {level: Threshold.from_json(t, f"{path}/{persistence.HEADER_FILE} thresholds.{level}")
+                           for level, t in saved.items() if level in ("sample", "element")}
+        det.source_ = persistence.read_source(path)
         det._fitted = True
         return det
 

@@ -21,6 +21,8 @@ FORMAT_VERSION = 1
 HEADER_FILE = "omniad.json"
 ARRAYS_FILE = "arrays.safetensors"
 STATE_FILE = "state.json"
+#: how the fit data was read (loader id, parameters, loader state), written by `omniad fit`
+SOURCE_FILE = "source.json"
 
 
 def _jsonable(value: Any, key: str) -> Any:
@@ -34,7 +36,10 @@ def _jsonable(value: Any, key: str) -> Any:
     return value
 
 
-def save_dir(path: str | Path, header: dict[str, Any], arrays: dict[str, np.ndarray], state: dict[str, Any]) -> Path:
+def save_dir(
+    path: str | Path, header: dict[str, Any], arrays: dict[str, np.ndarray], state: dict[str, Any],
+    *, source: dict[str, Any] | None = None,
+) -> Path:
     from safetensors.numpy import save_file
 
     path = Path(path)
@@ -43,16 +48,33 @@ def save_dir(path: str | Path, header: dict[str, Any], arrays: dict[str, np.ndar
     clean = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
     save_file(clean, str(path / ARRAYS_FILE))
     (path / STATE_FILE).write_text(json.dumps({k: _jsonable(v, k) for k, v in state.items()}, indent=1))
+    if source is not None:
+        (path / SOURCE_FILE).write_text(json.dumps(_jsonable(source, "source"), indent=1))
+    else:
+        (path / SOURCE_FILE).unlink(missing_ok=True)
     (path / HEADER_FILE).write_text(json.dumps(header, indent=1, default=str))
     return path
 
 
+def read_source(path: str | Path) -> dict[str, Any] | None:
+    """The saved source description, or None when the model was not fitted through a loader."""
+    file = Path(path) / SOURCE_FILE
+    if not file.is_file():
+        return None
+    data = _read_json(file, "source description")
+    if not isinstance(data, dict) or not isinstance(data.get("loader"), str) or not isinstance(data.get("params"), dict):
+        raise DataError(f"{file}: must be an object with 'loader' (a dataset id) and 'params'; refit the model")
+    if data.get("state") is not None and not isinstance(data["state"], dict):
+        raise DataError(f"{file}: 'state' must be an object or null; refit the model")
+    return data
+
+
 #: files a saved component folder may hold; anything else is named in a warning and never read
-KNOWN_FILES = frozenset({HEADER_FILE, ARRAYS_FILE, STATE_FILE})
+KNOWN_FILES = frozenset({HEADER_FILE, ARRAYS_FILE, STATE_FILE, SOURCE_FILE})
 #: header fields and the JSON types they must have (None allowed where listed)
 _HEADER_TYPES: dict[str, tuple[type, ...]] = {
     "kind": (str,), "component_id": (str, type(None)), "class": (str,), "params": (dict,),
-    "seed": (int, type(None)), "state_keys": (list,),
+    "seed": (int, type(None)), "state_keys": (list,), "thresholds": (dict, type(None)),
 }
 
 

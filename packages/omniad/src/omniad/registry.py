@@ -117,6 +117,42 @@ class DatasetCard(ComponentCard):
         description="the integer parameter that seeds the dataset's random split or draw (usually 'seed'); "
         "a run with split_seed = 'run' sets it to each job's seed. None: the split is fixed by the data",
     )
+    path_param: str | None = Field(
+        default=None,
+        description="the parameter that takes the user's file or folder; set on loaders that can open a bare "
+        "path for `omniad fit / score / detect`",
+    )
+    reads: tuple[str, ...] = Field(
+        default=(),
+        description="what such a path may be: file suffixes ('.csv', '.log') and/or '/' for a folder; "
+        "used to pick the loader for a bare path",
+    )
+    probe: str | None = Field(
+        default=None,
+        description="'module:attr' of a cheap function (path) -> float in [0, 1]: how sure this loader is that "
+        "it reads the path (0 = it cannot); breaks ties between loaders that take the same suffix",
+    )
+    source_params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="parameters set when a bare path is opened as a source, selecting the loader's 'everything' "
+        "mode: every sample in the test split, train = those not labelled anomalous, labels optional "
+        "(omniad.data.whole_subset)",
+    )
+
+    @field_validator("probe")
+    @classmethod
+    def _check_probe(cls, value: str | None) -> str | None:
+        if value is not None and not TARGET_PATTERN.match(value):
+            raise ValueError(f"probe {value!r} is not a 'module:attr' import path")
+        return value
+
+    @field_validator("reads")
+    @classmethod
+    def _check_reads(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [v for v in value if v != "/" and not (v.startswith(".") and len(v) > 1)]
+        if bad:
+            raise ValueError(f"reads entries must be file suffixes like '.csv' or '/' for a folder, got {bad}")
+        return tuple(v.lower() for v in value)
 
 
 class MetricCard(ComponentCard):

@@ -51,7 +51,8 @@ def omniad_register_datasets(registry: Registrar) -> None:
     registry.add(
         id="core.csv_table", target=f"{_D}:CSVTable", params=f"{_D}:CSVTableParams", modality="tabular",
         split_seed_param="seed",
-        summary="Numeric feature table (CSV) with a 0/1 label column", needs_data=True,
+        summary="Numeric feature table (CSV or .npy), labelled by a 0/1 column or unlabelled", needs_data=True,
+        path_param="path", reads=(".csv", ".npy"), source_params={"split": "all"},
     )
 
 

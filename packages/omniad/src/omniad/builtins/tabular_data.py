@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from pydantic import Field, field_validator
 
-from omniad.data import Split, Subset
+from omniad.data import Split, Subset, whole_subset
 from omniad.dataset import Dataset
 from omniad.errors import DataError
 from omniad.params import Params
@@ -77,38 +78,72 @@ class Blobs(Dataset):
 
 
 class CSVTableParams(Params):
-    path: Path = Field(description="CSV file with one row per sample")
-    label_column: str = "label"
-    train_fraction: float = Field(default=0.5, gt=0, lt=1, description="of the normal rows")
+    path: Path = Field(description="CSV file (or .npy array) with one row per sample")
+    label_column: str | None = Field(
+        default="label",
+        description="0/1 label column; a file without it (or None) is unlabelled own data: metrics are skipped",
+    )
+    split: Literal["random", "all"] = Field(
+        default="random",
+        description="random: a share of the normal rows trains, the rest and the anomalies test; all: every row is "
+        "scored and the rows not labelled anomalous train (what `omniad fit / score` use)",
+    )
+    train_fraction: float = Field(default=0.5, gt=0, lt=1, description="of the normal rows, with split = random")
     seed: int = 0
 
 
 class CSVTable(Dataset):
-    """Numeric feature table with a 0/1 label column; normals are split into train and test."""
+    """Numeric feature table, labelled or not; rows are named by their number in the file."""
 
     Params = CSVTableParams
 
-    def iter_subsets(self) -> Iterator[Subset]:
+    def _read(self) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
         import csv
 
         p = self.params
         if not p.path.is_file():
             raise DataError(f"{self.where}: file {p.path} does not exist; check the 'path' parameter")
-        with p.path.open(newline="") as fh:
-            rows = list(csv.DictReader(fh))
+        if p.path.suffix.lower() == ".npy":
+            try:
+                x = np.load(p.path, allow_pickle=False)
+            except ValueError as exc:
+                raise DataError(f"{self.where}: {p.path} is not a numeric .npy array ({exc})") from None
+            if x.ndim != 2 or x.dtype.kind not in "biuf":
+                raise DataError(f"{self.where}: {p.path} holds a {x.dtype} array of shape {x.shape}; "
+                                "expected numbers, one row per sample")
+            return x.astype(np.float64), None, []
+        try:
+            with p.path.open(newline="", encoding="utf-8") as fh:
+                rows = list(csv.DictReader(fh))
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{self.where}: {p.path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         if not rows:
             raise DataError(f"{self.where}: {p.path} has no data rows")
-        if p.label_column not in rows[0]:
+        columns = list(rows[0])
+        labelled = p.label_column is not None and p.label_column in columns
+        if p.label_column is not None and not labelled and p.label_column != "label":
             raise DataError(
-                f"{self.where}: {p.path} has no column {p.label_column!r} (columns: {list(rows[0])}); "
-                "set 'label_column'"
+                f"{self.where}: {p.path} has no column {p.label_column!r} (columns: {columns}); "
+                "set 'label_column' (or null for unlabelled data)"
             )
-        features = [c for c in rows[0] if c != p.label_column]
+        features = [c for c in columns if not (labelled and c == p.label_column)]
         try:
             x = np.array([[float(r[c]) for c in features] for r in rows])
-            y = np.array([int(float(r[p.label_column])) for r in rows])
-        except ValueError as exc:
+            y = np.array([int(float(r[p.label_column])) for r in rows]) if labelled else None
+        except (ValueError, TypeError) as exc:
             raise DataError(f"{self.where}: {p.path} has a non-numeric value ({exc}); encode it first") from None
+        return x, y, features
+
+    def iter_subsets(self) -> Iterator[Subset]:
+        p = self.params
+        x, y, _ = self._read()
+        ids = [f"row-{i}" for i in range(len(x))]
+        if p.split == "all":
+            yield whole_subset(p.path.stem, x, ids=ids, labels=y)
+            return
+        if y is None:
+            raise DataError(f"{self.where}: {p.path} has no label column {p.label_column!r}, so split='random' "
+                            "cannot build a labelled test split; use split='all' (or `omniad fit / score`)")
         normal = np.flatnonzero(y == 0)
         rng = np.random.default_rng(p.seed)
         rng.shuffle(normal)
@@ -117,5 +152,5 @@ class CSVTable(Dataset):
         yield Subset(
             name=p.path.stem,
             train=Split(samples=x[normal[:n_train]]),
-            test=Split(samples=x[test_idx], labels=y[test_idx], ids=[f"row-{i}" for i in test_idx]),
+            test=Split(samples=x[test_idx], labels=y[test_idx], ids=[ids[i] for i in test_idx]),
         )
