@@ -45,6 +45,12 @@ def register(registry: Registrar) -> None:
         reference="Su et al., KDD 2019 (OmniAnomaly)", needs_data=True, **common,
     )
     registry.add(
+        id="timeseries.telemanom", target=f"{_P}.telemanom:Telemanom", params=f"{_P}.params:TelemanomParams",
+        summary="NASA SMAP / MSL spacecraft telemetry in telemanom's layout (labeled_anomalies.csv, "
+        "train/ and test/ .npy), one subset per channel, inclusive label ranges",
+        reference="Hundman et al., KDD 2018 (telemanom)", needs_data=True, **common,
+    )
+    registry.add(
         id="timeseries.table", target=f"{_P}.table:Table", params=f"{_P}.params:TableParams",
         summary="Generic CSV/parquet series: numeric channels, a 0/1 label column, optional timestamps",
         needs_data=True, **common,

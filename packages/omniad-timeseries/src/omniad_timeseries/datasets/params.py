@@ -93,6 +93,28 @@ class SMDParams(Params):
     missing: Missing = Field(default="reject", description=_MISSING_HELP)
 
 
+class TelemanomParams(Params):
+    path: Path = Field(
+        description="folder with labeled_anomalies.csv, train/<chan_id>.npy and test/<chan_id>.npy "
+        "(telemanom's data.zip layout)"
+    )
+    spacecraft: list[str] = Field(
+        default_factory=lambda: ["SMAP", "MSL"], min_length=1,
+        description="values of the CSV's spacecraft column to load (SMAP: 54 channels, MSL: 27)",
+    )
+    channels: list[str] | None = Field(
+        default=None, description="chan_id values, e.g. ['P-1', 'M-6']; default every channel of the spacecraft"
+    )
+    features: Literal["all", "telemetry"] = Field(
+        default="all",
+        description="all = every column (the telemetry value and the one-hot commands: 25 for SMAP, 55 for "
+        "MSL, as OmniAnomaly-style benchmarks use them); telemetry = column 0 only, the value telemanom "
+        "predicts and its labels describe",
+    )
+    labels_file: str = Field(default="labeled_anomalies.csv", description="relative to path")
+    missing: Missing = Field(default="reject", description=_MISSING_HELP)
+
+
 class TableParams(ReadingParams, TrainPrefixParams):
     path: Path = Field(description="CSV or parquet file (or a folder of them) with one row per timestep")
     pattern: str = Field(default="*", description="glob inside a folder (csv/parquet files only)")

@@ -2,7 +2,9 @@
 
 Each file holds one row per timestep (comma-separated channels); the labels file one 0/1
 per line. The train file is a separate, unlabelled series of the same machine, so it is
-the train split as is. The same layout is used by SMAP/MSL and PSM re-packagings.
+the train split as is. Some re-packagings of SMAP/MSL and PSM use this layout too (text
+files per entity); telemanom's own SMAP/MSL release (.npy files and labeled_anomalies.csv)
+loads with ``timeseries.telemanom``. Both layouts: docs/datasets.md.
 """
 
 from __future__ import annotations
