@@ -126,3 +126,43 @@ def test_transductive_detector_scores_the_batch_against_itself() -> None:
     np.testing.assert_allclose(det.score(test).sample, COF(n_neighbors=10).fit(test).decision_scores_)
     with pytest.raises(DataError, match="fitted on 4"):
         det.score(test[:, :3])
+
+
+def edit_saved(folder: Path, arrays: dict[str, object] | None = None, plain: dict[str, object] | None = None) -> None:
+    """Overwrite entries of a saved model folder, as a hand or another version could."""
+    import json
+
+    from safetensors.numpy import load_file, save_file
+
+    saved = load_file(str(folder / "arrays.safetensors"))
+    saved.update({k: np.ascontiguousarray(v(saved[k]) if callable(v) else v) for k, v in (arrays or {}).items()})
+    save_file(saved, str(folder / "arrays.safetensors"))
+    state = json.loads((folder / "state.json").read_text())
+    state.update(plain or {})
+    (folder / "state.json").write_text(json.dumps(state))
+
+
+@pytest.mark.parametrize(
+    ("detector_id", "params", "arrays", "plain", "complaint"),
+    [
+        # the declared relation of the two arrays, before PyOD refits on them
+        ("pyod.knn", {}, {"train_scores_": lambda a: a[:-1]}, {}, r"'train_scores_' has shape \(59,\)"),
+        # MAD's class pins the width to 1 (build_detector_class)
+        ("pyod.mad", {}, {"train_": lambda a: np.hstack([a, a])}, {}, r"'train_' has shape \(60, 2\): axis 1 must be 1"),
+        ("pyod.iforest", {}, {}, {"random_state_": -1}, "'random_state_' is -1, must be >= 0"),
+        ("pyod.iforest", {"random_state": 7}, {}, {"random_state_": 8}, "parameters fix random_state = 7"),
+        ("pyod.cof", {}, {}, {"n_features_": "4"}, "'n_features_' is '4', not an integer"),
+    ],
+)
+def test_edited_saved_state_fails_at_load_naming_the_entry(
+    tmp_path: Path, detector_id: str, params: dict[str, object], arrays: dict[str, object],
+    plain: dict[str, object], complaint: str,
+) -> None:
+    train, _ = small()
+    if detector_id == "pyod.mad":
+        train = train[:, :1]
+    folder = omniad.create_detector(detector_id, params, device="cpu", seed=0).fit(train).save(tmp_path / "m")
+    edit_saved(folder, arrays, plain)
+    with pytest.raises(DataError, match=complaint) as info:
+        omniad.load_detector(str(folder))
+    assert str(folder) in str(info.value)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -84,3 +87,24 @@ def test_constant_training_feature_gives_finite_scores() -> None:
     train = np.column_stack([np.full(50, 3.0), np.arange(50.0)])
     scores = fitted("pyod.ecod", train).score(np.array([[3.0, 10.0], [4.0, 10.0]])).sample
     assert np.all(np.isfinite(scores)) and scores[1] > scores[0]
+
+
+@pytest.mark.parametrize(
+    ("entry", "edit", "complaint"),
+    [
+        ("sorted_train_", lambda a: a[::-1], "unsorted columns"),  # searchsorted would miscount silently
+        ("skew_sign_", lambda a: a * 5, "other than -1, 0 and 1"),
+    ],
+)
+def test_edited_state_fails_at_load(
+    tmp_path: Path, entry: str, edit: Callable[[np.ndarray], np.ndarray], complaint: str
+) -> None:
+    from safetensors.numpy import load_file, save_file
+
+    train, _ = skewed_data()
+    folder = fitted("pyod.ecod", train).save(tmp_path / "m")
+    arrays = load_file(str(folder / "arrays.safetensors"))
+    arrays[entry] = np.ascontiguousarray(edit(arrays[entry]))
+    save_file(arrays, str(folder / "arrays.safetensors"))
+    with pytest.raises(omniad.DataError, match=complaint):
+        omniad.load_detector(str(folder))

@@ -1,5 +1,8 @@
 """Every registered ``pyod.*`` detector, end to end: fit, score, reload, batch independence.
 
+Also the conformance kit's edited model folders for every detector (the kit itself runs on a
+representative dozen in ``test_pyod_conformance.py``).
+
 One subprocess runs ``pyod_sweep_worker.py`` over all detectors with numba's JIT off (see
 the worker's docstring); each check below is one parametrized test per detector.
 """
@@ -73,3 +76,10 @@ def test_contamination_does_not_change_scores(sweep: dict[str, dict[str, Any]], 
 @pytest.mark.parametrize("detector_id", ALL)
 def test_wrong_feature_count_is_a_clear_error(sweep: dict[str, dict[str, Any]], detector_id: str) -> None:
     assert "fitted on" in report(sweep, detector_id)["wrong_width"]
+
+
+@pytest.mark.parametrize("detector_id", ALL)
+def test_edited_model_folder_fails_at_load_or_scores_cleanly(sweep: dict[str, dict[str, Any]], detector_id: str) -> None:
+    """Declared state (``state_spec``): an edited folder fails at load naming it, never inside PyOD at score."""
+    problems = report(sweep, detector_id)["tampered"]
+    assert not problems, "\n".join(problems)

@@ -7,6 +7,11 @@ samples. ``load`` refits PyOD on the saved matrix with the saved seed and checks
 refit reproduces the saved training scores; a mismatch (typically a different PyOD or
 scikit-learn version) is an error rather than a silently different model. The cost: the
 saved file holds the training data (n x d float64), and loading takes one fit.
+
+Declared state (``state_spec``), per family: fitted detectors save ``train_`` (n, d) with
+``train_scores_`` (n,), transductive ones ``n_features_``; both save ``random_state_``.
+Classes of single-feature models (MAD) pin ``d`` to 1 (``detectors.build_detector_class``).
+So an edited folder fails at ``load`` naming the entry, before PyOD refits on it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import numpy as np
 from omniad import Detector, Scores
 from omniad.errors import DataError, OmniadError
 from omniad.registry import import_target
+from omniad.state import Array, Int, Str, declare
 from omniad.tabular import as_matrix
 from omniad_pyod.catalog import ModelSpec
 
@@ -55,6 +61,16 @@ class PyODBase(Detector):
     """What every PyOD-backed detector shares: the spec, input checks, seeds, error translation."""
 
     spec: ClassVar[ModelSpec]
+    state_spec = declare(random_state_=Int(ge=0, lt=2**32))
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        """A seed the parameters fix must be the one saved (``_resolve_seed`` uses it as is)."""
+        chosen = getattr(self.params, "random_state", None)
+        if chosen is not None and state["random_state_"] != chosen:
+            raise DataError(
+                f"{self.where}.load: saved state 'random_state_' is {state['random_state_']} but the saved "
+                f"parameters fix random_state = {chosen}; the folder was edited, re-save the model"
+            )
 
     def _matrix(self, samples: Sequence[Any], step: str, n_features: int | None = None) -> np.ndarray:
         x = as_matrix(samples, f"{self.where}.{step}", n_features=n_features)
@@ -107,6 +123,8 @@ class PyODBase(Detector):
 class PyODDetector(PyODBase):
     """An inductive PyOD detector: fit on the training split, ``decision_function`` as scores."""
 
+    state_spec = declare(train_=Array("n", "d"), train_scores_=Array("n"), pyod_version_=Str())
+
     def _fit(self, samples: Sequence[Any]) -> None:
         x = self._matrix(samples, "fit")
         self.random_state_ = self._resolve_seed()
@@ -142,8 +160,9 @@ class PyODDetector(PyODBase):
         ):
             raise DataError(
                 f"{self.where}.load: refitting on the saved training data did not reproduce the saved "
-                f"model (saved with PyOD {saved_version}, PyOD {pyod_version()} installed); install the "
-                "PyOD and scikit-learn versions it was saved with, or fit it again"
+                f"model: the folder was edited, or written by other versions (saved with PyOD {saved_version}, "
+                f"PyOD {pyod_version()} installed); install the PyOD and scikit-learn versions it was saved "
+                "with, or fit it again"
             )
 
 
@@ -154,6 +173,8 @@ class TransductivePyODDetector(PyODBase):
     scores of a batch are PyOD's scores of those samples among themselves, which is why these
     detectors are registered with ``fit_on="test"``.
     """
+
+    state_spec = declare(n_features_=Int(ge=1))
 
     def _fit(self, samples: Sequence[Any]) -> None:
         self.n_features_ = int(self._matrix(samples, "fit").shape[1])

@@ -17,7 +17,8 @@ this), except that the skewness deciding which tail counts is the training data'
 than that of training data plus the one sample. Scores never depend on the rest of the
 batch, and scoring is O(d log n) per sample via binary search in sorted training columns.
 The fitted state is exact (sorted training columns + skewness signs), so ``load`` needs no
-refit and PyOD is not needed at all.
+refit and PyOD is not needed at all; ``load`` checks that the columns are still sorted (the
+binary search silently miscounts otherwise) and the signs are -1, 0 or 1.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from omniad import Detector, Scores
+from omniad.errors import DataError
+from omniad.state import Array, declare
 from omniad.tabular import as_matrix
 from omniad_pyod.catalog import CATALOG, ModelSpec
 from omniad_pyod.params import MODELS
@@ -60,6 +63,16 @@ class ECDFDetector(Detector):
 
     spec: ClassVar[ModelSpec]
     state_attributes = ("sorted_train_", "skew_sign_")
+    state_spec = declare(sorted_train_=Array("n", "d"), skew_sign_=Array("d", kinds="i"))
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        """What the declaration cannot say: sorted columns, signs in {-1, 0, 1}."""
+        if np.any(np.diff(state["sorted_train_"], axis=0) < 0):
+            raise DataError(f"{self.where}.load: saved state 'sorted_train_' has unsorted columns; "
+                            "the folder was edited, re-save the model")
+        if not np.all(np.isin(state["skew_sign_"], (-1, 0, 1))):
+            raise DataError(f"{self.where}.load: saved state 'skew_sign_' holds values other than -1, 0 and 1; "
+                            "the folder was edited, re-save the model")
 
     def _fit(self, samples: Sequence[Any]) -> None:
         x = as_matrix(samples, f"{self.where}.fit")
