@@ -46,6 +46,11 @@ class ComponentSpec(_Strict):
         default_factory=dict, description="parameter -> values; expands into the cartesian product"
     )
     name: str | None = Field(default=None, description="label in reports (default: id + non-default params)")
+    score: str | dict[str, Any] | None = Field(
+        default=None,
+        description="datasets only: a separate source to score, a path or {id, params} / {path, loader, params}; "
+        "the detector is fitted on this dataset's fit data and scored on that source",
+    )
 
     @field_validator("grid")
     @classmethod
@@ -65,7 +70,7 @@ class ComponentSpec(_Strict):
             name = None
             if self.name:
                 name = self.name + "[" + ",".join(f"{k}={v}" for k, v in zip(keys, combo, strict=True)) + "]"
-            out.append(ComponentSpec(id=self.id, params=params, name=name))
+            out.append(ComponentSpec(id=self.id, params=params, name=name, score=self.score))
         return out
 
 
@@ -160,6 +165,15 @@ class RunConfig(_Strict):
         description="for jobs already in the store: failed = rerun failed ones; never; all",
     )
     examples: int = Field(default=2, ge=0, description="example pictures per job for the HTML report")
+    save_models: bool = Field(
+        default=False,
+        description="save each subset's fitted model (with thresholds and how its data was read) under "
+        "<output_dir>/models/<job key>/<subset>, to reuse the winner with `omniad score` without refitting",
+    )
+    save_scores: bool = Field(
+        default=False,
+        description="write each subset's per-sample and per-element scores under <output_dir>/scores/<job key>/<subset>",
+    )
 
     @field_validator("metrics", mode="before")
     @classmethod
@@ -173,6 +187,20 @@ class RunConfig(_Strict):
         if self.address is not None and self.executor != "ray":
             raise ValueError(f"address {self.address!r} is only used by executor = 'ray' "
                              f"(executor is {self.executor!r}); set executor = 'ray' or drop the address")
+        return self
+
+    @model_validator(mode="after")
+    def _saving_needs_local_workers(self) -> RunConfig:
+        if (self.save_models or self.save_scores) and self.executor == "ray":
+            raise ValueError("save_models / save_scores write from the job's own process, which on Ray is a remote "
+                             "worker's scratch folder; use executor = 'inline' or 'process' for them")
+        return self
+
+    @model_validator(mode="after")
+    def _score_only_for_datasets(self) -> RunConfig:
+        bad = [d.id for d in self.detectors if d.score is not None]
+        if bad:
+            raise ValueError(f"detectors {bad} have a 'score' source; it belongs to a [[datasets]] entry")
         return self
 
     @model_validator(mode="after")

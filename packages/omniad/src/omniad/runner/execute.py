@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from omniad import progress
-from omniad.data import Subset
+from omniad.data import Split, Subset
 from omniad.device import check_device_request, resolve_device
 from omniad.errors import DataError, MissingDependencyError, OmniadError
 from omniad.metric import Metric
@@ -73,13 +73,15 @@ def _flatten(label: str, value: Any) -> dict[str, float]:
 
 
 def _metric_values(
-    metrics: list[tuple[str, Metric]], subset: Subset, scores: Scores
+    metrics: list[tuple[str, Metric]], truth: Split, scores: Scores
 ) -> tuple[dict[str, float], dict[str, str]]:
     values: dict[str, float] = {}
     errors: dict[str, str] = {}
+    if truth.labels is None:  # own data: nothing to compare with, said once per metric
+        return values, {label: "not computed: this data has no labels" for label, _ in metrics}
     for label, metric in metrics:
         try:
-            values.update(_flatten(label, metric(subset.test, scores)))
+            values.update(_flatten(label, metric(truth, scores)))
         except OmniadError as exc:
             errors[label] = str(exc)
         except Exception as exc:  # a metric bug must not lose the detector's result
@@ -87,64 +89,146 @@ def _metric_values(
     return values, errors
 
 
-def _run_subset(
-    job: Job, det_entry: Entry, dataset: Any, metrics: list[tuple[str, Metric]], subset: Subset,
-    device: str, artifacts: Path | None, render: bool,
-) -> dict[str, Any]:
-    card = det_entry.card
-    assert isinstance(card, DetectorCard)
-    record: dict[str, Any] = {"name": subset.name, "n_train": len(subset.train), "n_test": len(subset.test)}
-    detector = det_entry.create(job.detector.params, device=device, seed=job.seed)
-    fit_samples = subset.train.samples if card.fit_on == "train" else subset.test.samples
-    t0 = time.perf_counter()
-    detector.fit(fit_samples)
-    t1 = time.perf_counter()
-    record["device"] = detector._device or "cpu"  # unresolved means it never touched torch
+def _score(detector: Any, det_entry: Entry, samples: Any) -> Scores:
     try:
-        scores = detector.score(subset.test.samples)
+        return detector.score(samples)
     except ScoresTypeError as exc:  # raised inside the plugin's code: say whose scores they were
         raise DataError(
             f"detector {det_entry.id!r} (plugin {det_entry.plugin}): score() returned {exc.given} "
             f"for Scores.{exc.field}; it must return numbers, one float score per sample"
         ) from None
-    t2 = time.perf_counter()
-    shapes = [np.shape(t) for t in subset.test.targets] if subset.test.targets is not None else None
-    if scores.local is not None and shapes is not None:
-        scores.validate(len(subset.test), f"detector {det_entry.id}", target_shapes=shapes, ids=subset.test.ids)
-    adjusted = getattr(detector, "adjusted_params", None)
-    if adjusted:  # defaults the data was too small for, lowered by Detector._limit
-        record["adjusted_params"] = dict(adjusted)
-    if provenance := detector.provenance():
-        record["provenance"] = provenance
-    record["fit_s"] = round(t1 - t0, 4)
-    record["score_s"] = round(t2 - t1, 4)
-    record["metrics"], record["metric_errors"] = _metric_values(metrics, subset, scores)
-    if render and artifacts is not None:
-        try:
-            paths = dataset.render_examples(subset, scores, artifacts / subset.name, max_examples=job.examples)
-            # named relative to the output directory (artifacts = <output>/artifacts/<key>), so the
-            # report finds them whatever the working directory was or is
-            record["artifacts"] = [stored_path(p, artifacts.parents[1]) for p in paths]
-        except Exception as exc:  # pictures are a nicety; never fail the job for them
-            record["artifact_error"] = f"{type(exc).__name__}: {exc}"
-    record["status"] = "ok"
-    return record
+
+
+def _save_model(detector: Any, job: Job, dataset: Any, subset: Subset, output_dir: Path) -> str:
+    """The fitted model with thresholds for reuse (``omniad score``); calibrated on validation data if any.
+
+    Without a validation split the thresholds come from the training scores (in-sample,
+    said in the saved calibration note), so the grid's fit stays the benchmark's fit.
+    """
+    from omniad.decision import DecisionRule, calibrate
+    from omniad.results import safe_name
+
+    normal = subset.val if subset.val is not None else subset.train
+    how = "validation" if subset.val is not None else f"in-sample training ({len(normal)} samples)"
+    detector.thresholds_ = calibrate(detector.score(normal.samples), DecisionRule("quantile", 0.99), how)
+    detector.threshold_ = detector.thresholds_["sample"].value
+    detector.source_ = {"loader": job.dataset.id, "params": job.dataset.params, "state": dataset.export_source_state()}
+    folder = output_dir / "models" / job.key / safe_name(subset.name)
+    detector.save(folder)
+    return stored_path(folder, output_dir)
+
+
+def _save_scores(detector: Any, name: str, split: Split, scores: Scores, dataset: Any, folder: Path) -> None:
+    from omniad.decision import Decisions, apply
+    from omniad.results import SourceResults, collect, write
+
+    decided = apply(scores, detector.thresholds_) if detector.thresholds_ else Decisions(scores, None, None, None, None)
+    results = SourceResults()
+    collect(results, name, split, decided, dataset, folder)
+    write(results, folder, {"detector": detector.component_id, "subset": name,
+                            "thresholds": {k: t.to_json() for k, t in detector.thresholds_.items()}})
+
+
+def _run_subset(
+    job: Job, det_entry: Entry, dataset: Any, metrics: list[tuple[str, Metric]], subset: Subset,
+    device: str, artifacts: Path | None, render: bool, output_dir: Path | None = None,
+    scored: list[tuple[Subset, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Fit on ``subset`` and score its test split, or each of ``scored`` (a separate score source).
+
+    One record per scored part: the subset's own, or one per subset of the score source.
+    """
+    card = det_entry.card
+    assert isinstance(card, DetectorCard)
+    detector = det_entry.create(job.detector.params, device=device, seed=job.seed)
+    fit_samples = subset.train.samples if card.fit_on == "train" else subset.test.samples
+    t0 = time.perf_counter()
+    detector.fit(fit_samples)
+    fit_s = time.perf_counter() - t0
+    model = _save_model(detector, job, dataset, subset, output_dir) if job.save_models and output_dir else None
+    parts = scored if scored is not None else [(subset, dataset)]
+    records = []
+    for part, part_dataset in parts:
+        name = part.name if scored is None else f"{subset.name} → {part.name}"
+        record: dict[str, Any] = {"name": name, "n_train": len(subset.train), "n_test": len(part.test)}
+        t1 = time.perf_counter()
+        scores = _score(detector, det_entry, part.test.samples)
+        t2 = time.perf_counter()
+        record["device"] = detector._device or "cpu"  # unresolved means it never touched torch
+        shapes = [np.shape(t) for t in part.test.targets] if part.test.targets is not None else None
+        if scores.local is not None and shapes is not None:
+            scores.validate(len(part.test), f"detector {det_entry.id}", target_shapes=shapes, ids=part.test.ids)
+        adjusted = getattr(detector, "adjusted_params", None)
+        if adjusted:  # defaults the data was too small for, lowered by Detector._limit
+            record["adjusted_params"] = dict(adjusted)
+        if provenance := detector.provenance():
+            record["provenance"] = provenance
+        record["fit_s"] = round(fit_s, 4)
+        record["score_s"] = round(t2 - t1, 4)
+        record["metrics"], record["metric_errors"] = _metric_values(metrics, part.test, scores)
+        if part.test.labels is None:
+            record["unlabelled"] = True
+        if model is not None:
+            record["model"] = model
+        if job.save_scores and output_dir is not None:
+            from omniad.results import safe_name
+
+            folder = output_dir / "scores" / job.key / safe_name(name)
+            _save_scores(detector, part.name, part.test, scores, part_dataset, folder)
+            record["scores"] = stored_path(folder, output_dir)
+        if render and artifacts is not None:
+            try:
+                paths = part_dataset.render_examples(part, scores, artifacts / part.name, max_examples=job.examples)
+                # named relative to the output directory (artifacts = <output>/artifacts/<key>), so the
+                # report finds them whatever the working directory was or is
+                record["artifacts"] = [stored_path(p, artifacts.parents[1]) for p in paths]
+            except Exception as exc:  # pictures are a nicety; never fail the job for them
+                record["artifact_error"] = f"{type(exc).__name__}: {exc}"
+        record["status"] = "ok"
+        records.append(record)
+    return records
 
 
 def _guarded_subset(
     job: Job, det_entry: Entry, dataset: Any, metrics: list[tuple[str, Metric]], subset: Subset,
-    device: str, artifacts: Path | None, render: bool,
-) -> dict[str, Any]:
+    device: str, artifacts: Path | None, render: bool, output_dir: Path | None = None,
+    scored: list[tuple[Subset, Any]] | None = None,
+) -> list[dict[str, Any]]:
     """``_run_subset``, with a failure recorded as this subset's result (the others go on)."""
     try:
-        return _run_subset(job, det_entry, dataset, metrics, subset, device, artifacts, render)
+        return _run_subset(job, det_entry, dataset, metrics, subset, device, artifacts, render, output_dir, scored)
     except OmniadError as exc:
-        return {"name": subset.name, "status": "failed", "error": str(exc)}
+        return [{"name": subset.name, "status": "failed", "error": str(exc)}]
     except Exception as exc:  # a crash on one series must not lose the others
-        return {
+        return [{
             "name": subset.name, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
             "traceback": traceback.format_exc(limit=20),
-        }
+        }]
+
+
+def _score_parts(job: Job, det_entry: Entry) -> list[tuple[Subset, Any]] | None:
+    """The subsets of the job's separate score source (None: score each fit subset's own test split)."""
+    if job.dataset.score is None:
+        return None
+    from omniad.sources import SourceSpec, open_dataset, resolve, subsets
+
+    spec = SourceSpec.from_config(job.dataset.score, f"dataset {job.dataset.label}: score source")
+    card = det_entry.card
+    resolved = resolve(spec, get_registry(), modality=card.modality, sample_kind=getattr(card, "sample_kind", None))
+    dataset = open_dataset(resolved)
+    return [(sub, dataset) for sub in subsets(dataset)]
+
+
+def _paired(fit_name: str, n_fit: int, parts: list[tuple[Subset, Any]]) -> list[tuple[Subset, Any]]:
+    """One fit subset scores every part; several fit subsets each score the part of the same name."""
+    if n_fit == 1:
+        return parts
+    same = [p for p in parts if p[0].name == fit_name]
+    if not same:
+        raise DataError(f"the score source has no subset named {fit_name!r} (it has "
+                        f"{', '.join(p[0].name for p in parts)}); with several fit subsets each is scored on the "
+                        "score source's subset of the same name")
+    return same
 
 
 def _aggregate(subsets: list[dict[str, Any]]) -> dict[str, float]:
@@ -218,7 +302,11 @@ def execute_job(job: Job, output_dir: str | Path | None = None) -> dict[str, Any
             entries.append(m_entry)
             metric_objs.append((m.label, m_entry.create(m.params)))
         artifacts = Path(output_dir) / "artifacts" / job.key if output_dir is not None else None
-        source = dataset.subsets()
+        out_dir = Path(output_dir) if output_dir is not None else None
+        with capture_warnings() as score_warnings:
+            score_parts = _score_parts(job, det_entry)
+        fit_subsets = list(dataset.subsets()) if score_parts is not None else None
+        source = iter(fit_subsets) if fit_subsets is not None else dataset.subsets()
         while True:
             with capture_warnings() as loading_warnings:  # what the loader said about this subset
                 subset = next(source, None)
@@ -226,12 +314,16 @@ def execute_job(job: Job, output_dir: str | Path | None = None) -> dict[str, Any
                 break
             progress.report(progress.JOB, len(subsets) + 1, None, "subsets")
             with capture_warnings() as running_warnings:
-                sub = _guarded_subset(job, det_entry, dataset, metric_objs, subset, device, artifacts,
-                                      len(subsets) < 2 and job.examples > 0)
-            sub["counts"] = subset_counts(subset.meta)
-            sub["warnings"] = summarize_warnings(loading_warnings + running_warnings)
+                scored = None
+                if score_parts is not None and fit_subsets is not None:
+                    scored = _paired(subset.name, len(fit_subsets), score_parts)
+                subs = _guarded_subset(job, det_entry, dataset, metric_objs, subset, device, artifacts,
+                                       len(subsets) < 2 and job.examples > 0, out_dir, scored)
+            for sub in subs:
+                sub["counts"] = subset_counts(subset.meta)
+                sub["warnings"] = summarize_warnings(loading_warnings + running_warnings + score_warnings)
+                subsets.append(sub)
             loading_warnings.clear()
-            subsets.append(sub)
         failed = [s for s in subsets if s["status"] != "ok"]
         if not subsets:
             record.update(status="failed", error="the dataset yielded no subsets")
@@ -261,6 +353,10 @@ def execute_job(job: Job, output_dir: str | Path | None = None) -> dict[str, Any
     if note := adjusted_note(subsets):
         record["adjusted"] = note
     record["data_notes"] = data_note(subsets, summarize_warnings(loading_warnings))
+    unlabelled = sum(1 for sub in ok if sub.get("unlabelled"))
+    if unlabelled:  # own data: said where the metrics would be, never an empty table without a reason
+        note = f"no labels in {unlabelled} of {len(ok)} subsets: metrics not computed there (scores only)"
+        record["data_notes"] = "; ".join(x for x in (note, record["data_notes"]) if x)
     record["n_failed_subsets"] = len(subsets) - len(ok)
     record["fit_s"] = round(sum(s.get("fit_s", 0.0) for s in ok), 4)
     record["score_s"] = round(sum(s.get("score_s", 0.0) for s in ok), 4)

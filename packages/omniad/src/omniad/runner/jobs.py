@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-from omniad.errors import ConfigError
+from omniad.errors import ConfigError, OmniadError
 from omniad.params import annotation_members
 from omniad.registry import ComponentCard, DatasetCard, Entry, MetricCard, Registry
 from omniad.runner.config import ComponentSpec, MetricSpec, RunConfig, label_clashes
@@ -27,9 +27,14 @@ class Resolved:
     id: str
     params: dict[str, Any]
     label: str
+    #: datasets only: a separate source to score (fit on this dataset's fit data, score that)
+    score: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "params": self.params, "label": self.label}
+        out = {"id": self.id, "params": self.params, "label": self.label}
+        if self.score is not None:
+            out["score"] = self.score
+        return out
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,8 @@ class Job:
     seed: int
     device: str = "auto"
     examples: int = 0
+    save_models: bool = False
+    save_scores: bool = False
     key: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -61,6 +68,8 @@ def job_key(detector: Resolved, dataset: Resolved, seed: int) -> str:
         "dataset": {"id": dataset.id, "params": dataset.params},
         "seed": seed,
     }
+    if dataset.score is not None:  # only then, so the keys of grids without one never change
+        payload["dataset"]["score"] = dataset.score
     return hashlib.sha256(canonical(payload).encode()).hexdigest()[:16]
 
 
@@ -76,7 +85,31 @@ def _label(spec: ComponentSpec, defaults: dict[str, Any], params: dict[str, Any]
 def _resolve(registry: Registry, kind: str, spec: ComponentSpec) -> tuple[Entry, Resolved]:
     entry = registry.get(kind, spec.id)  # type: ignore[arg-type]
     validated = entry.validate_params(spec.params).model_dump(mode="json")
-    return entry, Resolved(spec.id, validated, _label(spec, _defaults(entry), validated))
+    label = _label(spec, _defaults(entry), validated)
+    score = None
+    if spec.score is not None:
+        score = _score_source(registry, entry, spec)
+        if not spec.name:
+            label += " → " + str(score.get("path") or score.get("id"))
+    return entry, Resolved(spec.id, validated, label, score)
+
+
+def _score_source(registry: Registry, entry: Entry, spec: ComponentSpec) -> dict[str, Any]:
+    """A dataset's separate score source, checked now (the path exists, a loader reads it) and kept as written."""
+    from omniad.sources import SourceSpec, resolve
+
+    where = f"dataset {spec.id}: score source"
+    source = SourceSpec.from_config(spec.score, where)
+    try:
+        resolve(source, registry, modality=entry.card.modality, sample_kind=getattr(entry.card, "sample_kind", None))
+    except OmniadError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    out: dict[str, Any] = {"path": source.path} if source.path is not None else {"id": source.id}
+    if source.params:
+        out["params"] = source.params
+    if source.loader is not None:
+        out["loader"] = source.loader
+    return out
 
 
 def _defaults(entry: Entry) -> dict[str, Any]:
@@ -117,7 +150,7 @@ def _split_seeded(entry: Entry, spec: ComponentSpec, resolved: Resolved, seeds: 
         except ConfigError as exc:
             problems.append(f"{exc} (split_seed = 'run' sets {name} to the run's seed {seed})")
             return None
-        out[seed] = Resolved(spec.id, params, label)
+        out[seed] = Resolved(spec.id, params, label, resolved.score)
     return out
 
 
@@ -302,7 +335,8 @@ def plan(config: RunConfig, registry: Registry) -> list[Job]:
             per_seed = seeded.get(index)
             for seed in config.seeds:
                 ds = per_seed[seed] if per_seed else s_res
-                jobs.append(Job(d_res, ds, per_dataset[s_res.label], seed, config.device, config.examples))
+                jobs.append(Job(d_res, ds, per_dataset[s_res.label], seed, config.device, config.examples,
+                                save_models=config.save_models, save_scores=config.save_scores))
     problems.extend(requirement_problems(registry, jobs))
     if problems:
         raise ConfigError("invalid run configuration:\n  - " + "\n  - ".join(dict.fromkeys(problems)))

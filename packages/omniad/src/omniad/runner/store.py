@@ -193,7 +193,10 @@ def record_problem(data: Any, key: str) -> str | None:
         if name in data and data[name] != expected:
             return f"'{name}' is {data[name]!r} but the record lists {expected}"
     det, ds = data["detector"], data["dataset"]
-    expected = job_key(Resolved(det["id"], det["params"], ""), Resolved(ds["id"], ds["params"], ""), seed)
+    score = ds.get("score")
+    if score is not None and not isinstance(score, dict):
+        return "'dataset.score' is not an object"
+    expected = job_key(Resolved(det["id"], det["params"], ""), Resolved(ds["id"], ds["params"], "", score), seed)
     if expected != key:
         return f"its detector, dataset and seed belong to job {expected}, not {key}"
     return None
