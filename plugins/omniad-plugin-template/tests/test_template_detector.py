@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -88,3 +89,20 @@ def test_rejects_bad_parameters() -> None:
         omniad.create_detector(DETECTOR, {"aggregate": "median"})
     with pytest.raises(ConfigError, match="min_scale"):
         omniad.create_detector(DETECTOR, {"min_scale": 0})
+
+
+@pytest.mark.parametrize(
+    ("edit", "complaint"),
+    [
+        ({"median_": np.zeros(4)}, "says d = "),  # state_spec: one length d for both
+        ({"scale_": np.zeros(3)}, "below min_scale"),  # check_state
+    ],
+)
+def test_edited_model_folder_fails_at_load(tmp_path: Path, edit: dict[str, np.ndarray], complaint: str) -> None:
+    from safetensors.numpy import load_file, save_file
+
+    folder = fitted().save(tmp_path / "model")
+    arrays = {**load_file(str(folder / "arrays.safetensors")), **edit}
+    save_file(arrays, str(folder / "arrays.safetensors"))
+    with pytest.raises(DataError, match=complaint):
+        omniad.load_detector(str(folder))

@@ -1,7 +1,8 @@
 """The plugin is discovered through its entry point and listed by the ``omniad`` CLI.
 
 Names come from the package itself (the prefix from ``plugin.OMNIAD_PREFIXES``, the plugin
-name from the installed entry point), so a renamed copy of the template passes unchanged.
+name from the installed entry point, the ids from what ``plugin.py``'s hooks register), so
+a renamed copy of the template passes unchanged, and so does one with components added.
 """
 
 from __future__ import annotations
@@ -19,14 +20,22 @@ import pytest
 import omniad
 import omniad_plugin_template
 from omniad.plugins import get_plugin_manager
+from omniad.registry import KINDS, Registrar, Registry
 from omniad_plugin_template import plugin
 from omniad_plugin_template.plugin import PREFIX
 
-IDS = {
-    ("detector", f"{PREFIX}.robust_zscore"),
-    ("dataset", f"{PREFIX}.sparse_shift"),
-    ("metric", f"{PREFIX}.recall_at_fpr"),
-}
+
+def hook_ids() -> set[tuple[str, str]]:
+    """(kind, id) of every card ``plugin.py``'s hooks add, read by calling them on a scratch registry."""
+    scratch = Registry()
+    for kind in KINDS:
+        hook = getattr(plugin, f"omniad_register_{kind}s", None)
+        if hook is not None:
+            hook(Registrar(scratch, kind, plugin.__name__, None, plugin.OMNIAD_PREFIXES))
+    return {(entry.card.kind, entry.id) for entry in scratch.list()}
+
+
+IDS = hook_ids()
 
 
 def plugin_name() -> str:
@@ -47,6 +56,8 @@ def test_plugin_owns_its_prefix() -> None:
 
 
 def test_registry_has_the_template_components() -> None:
+    assert IDS, "plugin.py's hooks registered nothing"
+    assert all(component_id.startswith(f"{PREFIX}.") for _, component_id in IDS), IDS
     registry = omniad.get_registry()
     for kind, component_id in IDS:
         entry = registry.get(kind, component_id)

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from omniad import Detector, Scores
+from omniad.errors import DataError
+from omniad.state import Array, declare
 from omniad.tabular import as_matrix
 from omniad_plugin_template.params import RobustZScoreParams
 
@@ -26,8 +28,17 @@ class RobustZScore(Detector):
     """Fit: per-feature median and robust scale. Score: aggregated |x - median| / scale."""
 
     Params = RobustZScoreParams
-    # Everything ``_fit`` learns, so ``save``/``load`` restore the detector without pickle.
+    # Everything ``_fit`` learns, so ``save``/``load`` restore the detector without pickle ...
     state_attributes = ("median_", "scale_")
+    # ... and what each entry must look like: ``load`` checks a saved folder against this
+    # before using it. Two finite float vectors sharing one length "d" (the feature count).
+    state_spec = declare(median_=Array("d"), scale_=Array("d"))
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        """What a declaration cannot say: ``_fit`` never makes a scale below ``min_scale``."""
+        if np.any(state["scale_"] < self.params.min_scale):
+            raise DataError(f"{self.where}.load: saved 'scale_' has values below min_scale="
+                            f"{self.params.min_scale}; the folder was edited, re-save the model")
 
     def _fit(self, samples: Sequence[Any]) -> None:
         x = as_matrix(samples, f"{self.where}.fit")
