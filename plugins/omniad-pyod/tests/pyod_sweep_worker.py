@@ -9,10 +9,8 @@ Not a test module itself (no ``test_`` prefix).
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import tempfile
-import warnings
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -20,8 +18,8 @@ from typing import Any
 import numpy as np
 
 import omniad
-from omniad.errors import DataError, OmniadError
-from omniad.testing.detector import tamperings
+from omniad.errors import DataError
+from omniad.testing.detector import tampering_problems
 
 
 def subset() -> omniad.Subset:
@@ -61,43 +59,8 @@ def check(entry: Any, sub: omniad.Subset, workdir: Path) -> dict[str, Any]:
         report["wrong_width"] = str(exc)
     tamper_dir = workdir / f"{entry.id}-tampered"
     tamper_dir.mkdir()
-    report["tampered"] = tampered(det, test[:3] if entry.card.fit_on == "train" else test, tamper_dir)
+    report["tampered"] = tampering_problems(det, test[:3] if entry.card.fit_on == "train" else test, tamper_dir)
     return report
-
-
-def tampered(det: omniad.Detector, probe: np.ndarray, workdir: Path) -> list[str]:
-    """The conformance kit's edited copies of a saved folder: each must fail at load, or score or fail clearly."""
-    from safetensors.numpy import load_file, save_file
-
-    saved = det.save(workdir / "original")
-    arrays = load_file(str(saved / "arrays.safetensors"))
-    plain = json.loads((saved / "state.json").read_text())
-    problems = []
-    for i, (name, apply) in enumerate(tamperings(arrays, plain, type(det).declared_state(), 30)):
-        folder = workdir / f"tampered-{i}"
-        shutil.copytree(saved, folder)
-        edited_arrays, edited_plain = dict(arrays), json.loads(json.dumps(plain))
-        apply(edited_arrays, edited_plain)
-        save_file({k: np.ascontiguousarray(v) for k, v in edited_arrays.items()}, str(folder / "arrays.safetensors"))
-        (folder / "state.json").write_text(json.dumps(edited_plain))
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                loaded = omniad.load_detector(str(folder), device="cpu")
-        except DataError as exc:
-            if str(folder) not in str(exc):
-                problems.append(f"{name}: the load error does not name the folder: {exc}")
-            continue
-        except Exception as exc:
-            problems.append(f"{name}: load raised {type(exc).__name__}: {exc}")
-            continue
-        try:
-            loaded.score(probe)
-        except OmniadError:
-            continue
-        except Exception as exc:
-            problems.append(f"{name}: loaded, then score raised {type(exc).__name__}: {str(exc)[:200]}")
-    return problems
 
 
 def main() -> None:

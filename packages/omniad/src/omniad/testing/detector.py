@@ -115,6 +115,46 @@ def tamperings(arrays: dict[str, np.ndarray], plain: dict[str, Any], spec: Any, 
     return out
 
 
+def tampering_problems(det: Detector, probe: Any, workdir: Path, limit: int = 30) -> list[str]:
+    """Save ``det``, load edited copies (``tamperings``) and say which ones were not handled clearly.
+
+    Each copy must fail at load with a DataError naming its folder, or load and then score
+    ``probe`` normally or with an OmniadError; anything else is a problem, returned as text.
+    """
+    from safetensors.numpy import load_file, save_file
+
+    saved = det.save(workdir / "model")
+    arrays = load_file(str(saved / "arrays.safetensors"))
+    plain = json.loads((saved / "state.json").read_text())
+    problems = []
+    for i, (name, apply) in enumerate(tamperings(arrays, plain, type(det).declared_state(), limit)):
+        folder = workdir / f"tampered-{i}"
+        shutil.copytree(saved, folder)
+        a2, p2 = dict(arrays), json.loads(json.dumps(plain))
+        apply(a2, p2)
+        save_file({k: np.ascontiguousarray(v) for k, v in a2.items()}, str(folder / "arrays.safetensors"))
+        (folder / "state.json").write_text(json.dumps(p2))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                loaded = Detector.load(folder, device="cpu")
+        except DataError as exc:
+            if str(folder) not in str(exc):
+                problems.append(f"{name}: the load error does not name the folder: {exc}")
+            continue
+        except Exception as exc:
+            problems.append(f"{name}: load raised {type(exc).__name__}: {exc} (expected a DataError)")
+            continue
+        try:
+            loaded.score(probe)
+        except OmniadError:
+            continue
+        except Exception as exc:
+            problems.append(f"{name}: load accepted it, then score raised {type(exc).__name__}: "
+                            f"{str(exc)[:200]}; check it at load (state_spec or check_state)")
+    return problems
+
+
 class DetectorConformance:
     """Subclass and set ``detector_id``; override ``make_subset`` unless ``dataset_id`` is set."""
 
@@ -241,40 +281,9 @@ class DetectorConformance:
         must be caught by load; a consistent edit that no longer fits the data (a bank one
         column wider than the input) may surface as the detector's own OmniadError at score.
         """
-        from safetensors.numpy import load_file, save_file
-
-        det = self.fitted()
-        saved = det.save(tmp_path / "model")
-        arrays = load_file(str(saved / "arrays.safetensors"))
-        plain = json.loads((saved / "state.json").read_text())
         samples = self._subset().test.samples
         probe = [samples[i] for i in range(min(3, len(samples)))]
-        problems = []
-        for i, (name, apply) in enumerate(tamperings(arrays, plain, type(det).declared_state(), self.max_tamperings)):
-            folder = tmp_path / f"tampered-{i}"
-            shutil.copytree(saved, folder)
-            a2, p2 = dict(arrays), json.loads(json.dumps(plain))
-            apply(a2, p2)
-            save_file({k: np.ascontiguousarray(v) for k, v in a2.items()}, str(folder / "arrays.safetensors"))
-            (folder / "state.json").write_text(json.dumps(p2))
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    loaded = Detector.load(folder, device="cpu")
-            except DataError as exc:
-                if str(folder) not in str(exc):
-                    problems.append(f"{name}: the load error does not name the folder: {exc}")
-                continue
-            except Exception as exc:
-                problems.append(f"{name}: load raised {type(exc).__name__}: {exc} (expected a DataError)")
-                continue
-            try:
-                loaded.score(probe)
-            except OmniadError:
-                continue
-            except Exception as exc:
-                problems.append(f"{name}: load accepted it, then score raised {type(exc).__name__}: "
-                                f"{str(exc)[:200]}; check it at load (state_spec or check_state)")
+        problems = tampering_problems(self.fitted(), probe, tmp_path, self.max_tamperings)
         assert not problems, "\n".join(problems)
 
     def test_state_cannot_set_undeclared_attributes(self, tmp_path: Path) -> None:
