@@ -9,6 +9,7 @@ import pytest
 
 import omniad
 from omniad.data import Subset
+from omniad.detector import Detector
 from omniad.errors import DataError
 from omniad.testing import DetectorConformance
 
@@ -85,3 +86,45 @@ def test_bad_clouds_are_named() -> None:
         det.score([sub.test.samples[0], np.ones((4, 3))])
     with pytest.raises(DataError, match="sample #0: the cloud is empty"):
         det.score([np.zeros((0, 3))])
+
+
+def test_patch_size_lowered_at_fit_is_the_one_used_at_score(tmp_path: Any) -> None:
+    """Raw patches scored on larger clouds have the bank's width (they had patch_size's and broke in torch)."""
+    import json
+
+    sub = omniad.create_dataset("pointcloud.synthetic", TINY).load()[0]
+    small = [np.asarray(c.points)[:20] for c in sub.train.samples]  # default patch_size 32 lowered to 20
+    det = omniad.create_detector("pointcloud.btf_raw", {"n_centres": 16}, device="cpu", seed=0).fit(small)
+    assert det.adjusted_params["patch_size"]["used"] == 20
+    before = det.score(sub.test.samples[:2])  # 400-point clouds, patches of 20 points as at fit
+    assert before.sample.shape == (2,) and np.all(np.isfinite(before.sample))
+    with pytest.raises(DataError, match="sample #0 has 12 points but this detector's patches have 20"):
+        det.score([small[0][:12]])
+    saved = det.save(tmp_path / "model")
+    np.testing.assert_allclose(Detector.load(saved, device="cpu").score(sub.test.samples[:2]).sample, before.sample)
+    # a folder saved before patch_size_ existed means params.patch_size
+    full = omniad.create_detector("pointcloud.btf_raw", {"n_centres": 16, "patch_size": 8}, device="cpu",
+                                  seed=0).fit(sub.train.samples)
+    old = full.save(tmp_path / "old")
+    state = json.loads((old / "state.json").read_text())
+    del state["patch_size_"]
+    (old / "state.json").write_text(json.dumps(state))
+    header = json.loads((old / "omniad.json").read_text())
+    header["state_keys"].remove("patch_size_")
+    (old / "omniad.json").write_text(json.dumps(header))
+    np.testing.assert_allclose(Detector.load(old, device="cpu").score(sub.test.samples[:2]).sample,
+                               full.score(sub.test.samples[:2]).sample)
+
+
+def test_a_bank_of_another_width_fails_at_load_naming_the_folder(tmp_path: Any) -> None:
+    from safetensors.numpy import load_file, save_file
+
+    sub = omniad.create_dataset("pointcloud.synthetic", TINY).load()[0]
+    det = omniad.create_detector("pointcloud.btf_raw", {"n_centres": 16, "patch_size": 8}, device="cpu",
+                                 seed=0).fit(sub.train.samples)
+    saved = det.save(tmp_path / "model")
+    arrays = load_file(str(saved / "arrays.safetensors"))
+    arrays["bank_"] = np.ascontiguousarray(arrays["bank_"][:, :21])
+    save_file(arrays, str(saved / "arrays.safetensors"))
+    with pytest.raises(DataError, match=r"model.*memory bank has 21 columns but raw patches of 8 points give 24"):
+        Detector.load(saved, device="cpu")

@@ -13,11 +13,15 @@ from typing import Any
 import numpy as np
 
 from omniad.detector import Detector
+from omniad.state import Array, declare
 from omniad_pointcloud.cloud import PointCloud, as_cloud
 from omniad_pointcloud.registration import align_cloud
 
 
 class CloudDetector(Detector):
+    #: the ICP template (the first training cloud, centred and scaled); empty unless ``align="icp"``
+    state_spec = declare(template_=Array("t", 3, min_size=0))
+
     def _clouds(self, samples: Sequence[Any], where: str) -> list[PointCloud]:
         return [as_cloud(s, f"{where}: sample #{i}") for i, s in enumerate(samples)]
 

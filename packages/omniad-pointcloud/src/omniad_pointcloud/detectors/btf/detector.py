@@ -22,17 +22,32 @@ import numpy as np
 
 from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import Array, Int, declare
 from omniad_pointcloud.detectors.base import CloudDetector
 from omniad_pointcloud.detectors.btf.params import BTFParams
+
+#: FPFH histogram bins (11 per angle, 3 angles)
+FPFH_BINS = 33
 
 
 class BTF(CloudDetector):
     Params = BTFParams
     #: which patch features: "raw", "fpfh" or both
     features: ClassVar[tuple[str, ...]] = ("raw", "fpfh")
-    state_attributes = ("bank_", "feature_scale_", "template_")
+    # the bank's width follows from the features and patch_size_ (check_state); patch_size_ is the
+    # patch size used at fit (the parameter, or its default lowered for small clouds); folders saved
+    # before it existed lack it and mean params.patch_size
+    state_spec = declare(
+        bank_=Array("m", "d"),
+        feature_scale_=Array(2),
+        patch_size_=Int(ge=1, le="params.patch_size", optional=True),
+    )
 
-    def _patch_features(self, points: np.ndarray) -> tuple[Any, Any]:
+    def _width(self, patch_size: int) -> int:
+        """Bank columns for patches of ``patch_size`` points."""
+        return ("raw" in self.features) * 3 * patch_size + ("fpfh" in self.features) * FPFH_BINS
+
+    def _patch_features(self, points: np.ndarray, k: int) -> tuple[Any, Any]:
         """``(features (M, D), centre coordinates (M, 3))`` of one aligned cloud, as torch tensors."""
         import torch
 
@@ -41,7 +56,6 @@ class BTF(CloudDetector):
 
         p = self.params
         pts = torch.as_tensor(points, dtype=torch.float32, device=self.device)
-        k = self._limit("patch_size", p.patch_size, len(pts), f"a cloud has only {len(pts)} points")
         centres = farthest_points(pts, p.n_centres)
         _, idx = knn(pts, k, pts[centres])
         parts = []
@@ -68,7 +82,10 @@ class BTF(CloudDetector):
 
         clouds = self._clouds(samples, f"{self.where}.fit")
         self._set_template(clouds)
-        per_cloud = [self._patch_features(self._aligned(c))[0] for c in clouds]
+        smallest = min(len(c) for c in clouds)
+        self.patch_size_ = self._limit("patch_size", self.params.patch_size, smallest,
+                                       f"a cloud has only {smallest} points")
+        per_cloud = [self._patch_features(self._aligned(c), self.patch_size_)[0] for c in clouds]
         groups = [torch.cat([pc[g] for pc in per_cloud]) for g in range(len(self.features))]
         self.feature_scale_ = np.array([max(float(g.norm(dim=1).mean()), 1e-12) for g in groups])
         feats = self._combine(groups)
@@ -83,10 +100,17 @@ class BTF(CloudDetector):
         from omniad_pointcloud.features.neighbours import knn
 
         bank = torch.as_tensor(self.bank_, device=self.device)
+        where = f"{self.where}.score"
         sample_scores, local = [], []
-        for cloud in self._clouds(samples, f"{self.where}.score"):
+        for i, cloud in enumerate(self._clouds(samples, where)):
+            k = self.patch_size_
+            if len(cloud) < k:
+                if "raw" in self.features:  # raw patches must have the bank's patch size
+                    raise DataError(f"{where}: sample #{i} has {len(cloud)} points but this detector's patches have "
+                                    f"{k} (fitted with patch_size={k}); score clouds of at least {k} points")
+                k = len(cloud)
             aligned = self._aligned(cloud)
-            parts, centres = self._patch_features(aligned)
+            parts, centres = self._patch_features(aligned, k)
             centre_scores = nearest_distance(bank, self._combine(parts))
             k = min(self.params.interpolate_k, len(centres))
             d, i = knn(centres, k, torch.as_tensor(aligned, device=self.device))
@@ -96,11 +120,26 @@ class BTF(CloudDetector):
             sample_scores.append(float(centre_scores.max()))
         return Scores(sample=np.array(sample_scores), local=local)
 
+    def get_state(self) -> dict[str, Any]:
+        return {"bank_": self.bank_, "feature_scale_": self.feature_scale_, "template_": self.template_,
+                "patch_size_": self.patch_size_}
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        k = state.get("patch_size_")
+        k = self.params.patch_size if k is None else int(k)
+        width, want = state["bank_"].shape[1], self._width(k)
+        if width != want:
+            raise DataError(f"the saved memory bank has {width} columns but {'+'.join(self.features)} patches of "
+                            f"{k} points give {want}")
+        if not np.all(state["feature_scale_"] > 0):
+            raise DataError(f"saved feature_scale_ {state['feature_scale_'].tolist()} must be positive")
+
     def set_state(self, state: dict[str, Any]) -> None:
-        bank = np.asarray(state["bank_"], dtype=np.float32)
-        if bank.ndim != 2 or bank.shape[0] == 0:
-            raise DataError(f"{self.where}.load: the saved memory bank is empty or not 2-D")
-        super().set_state(state)
+        self.bank_ = np.asarray(state["bank_"], dtype=np.float32)
+        self.feature_scale_ = np.asarray(state["feature_scale_"], dtype=np.float64)
+        self.template_ = np.asarray(state["template_"], dtype=np.float32)
+        k = state.get("patch_size_")
+        self.patch_size_ = self.params.patch_size if k is None else int(k)
 
     def provenance(self) -> dict[str, Any]:
         bank = getattr(self, "bank_", None)
@@ -110,7 +149,9 @@ class BTF(CloudDetector):
 
 class BTFRaw(BTF):
     features = ("raw",)
+    state_spec = declare(feature_scale_=Array(1))
 
 
 class BTFFPFH(BTF):
     features = ("fpfh",)
+    state_spec = declare(feature_scale_=Array(1))

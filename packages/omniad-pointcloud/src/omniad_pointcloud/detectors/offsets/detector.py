@@ -21,6 +21,7 @@ import numpy as np
 
 from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import Array, Float, Int, Module, declare
 from omniad_pointcloud.detectors.base import CloudDetector
 from omniad_pointcloud.detectors.offsets.params import OffsetParams
 
@@ -29,6 +30,13 @@ NET = "net"
 
 class CorrectiveOffsets(CloudDetector):
     Params = OffsetParams
+    state_spec = declare(
+        k_=Int(ge=1, le="params.k"),
+        patch_scale_=Float(gt=0),
+        offset_scale_=Float(gt=0),
+        train_loss_=Array("steps"),
+        net=Module(),  # OffsetNet(params.hidden), loaded with strict=True in set_state
+    )
 
     def _patches(self, pts: Any) -> tuple[Any, Any]:
         """Each point's ``k`` neighbours in its local frame, scaled, and the frames."""
@@ -127,6 +135,12 @@ class CorrectiveOffsets(CloudDetector):
         return {"k_": self.k_, "patch_scale_": self.patch_scale_, "offset_scale_": self.offset_scale_,
                 "template_": self.template_,
                 "train_loss_": self.train_loss_, **module_arrays(self.net_, NET)}
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        k, most = int(state["k_"]), self.params.max_points - 1
+        if k > most:  # patches are built on at most max_points points
+            raise DataError(f"saved k_ = {k} needs clouds of more than max_points = {self.params.max_points} points; "
+                            f"at most {most}")
 
     def set_state(self, state: dict[str, Any]) -> None:
         from omniad.torchstate import load_module_arrays
