@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import math
-import re
 import sys
 import warnings
 from collections.abc import Iterable, Sequence
@@ -35,8 +34,6 @@ from omniad_logs.session import EventVocabulary, LogSession
 NO_GROUND_TRUTH = "E?"
 #: share of raw lines that must find their row in a structured CSV for it to count as that log's truth
 MIN_GROUND_TRUTH_MATCH = 0.5
-#: parameters are read off templates by regex only up to this length (lazy groups backtrack on huge lines)
-MAX_REGEX_CHARS = 4096
 
 
 @dataclass
@@ -87,11 +84,6 @@ def list_logs(path: Path, pattern: str, param: str, where: str) -> list[Path]:
     return files
 
 
-def _template_regex(template: str) -> re.Pattern[str]:
-    parts = [re.escape(p) for p in template.split("<*>")]
-    return re.compile("(.*?)".join(parts) + r"\Z", re.DOTALL)
-
-
 def ground_truth_events(
     contents: Sequence[str], structured: Path, where: str, counts: dict[str, int]
 ) -> tuple[list[str], list[tuple[str, ...]], dict[str, str]]:
@@ -100,8 +92,12 @@ def ground_truth_events(
     loghub's CSV has one row per line that matched its header regex (lines that did not
     are missing from it), so rows are aligned in order by content rather than by position:
     a line whose content is not the next row's gets ``E?`` (counted). Parameters are the
-    ``<*>`` slots of the template matched against the content.
+    ``<*>`` slots of the template matched against the content, read by linear slicing
+    (``parsing.groups.read_slots``): a template from the CSV with many ``<*>`` made the
+    equivalent lazy regex backtrack for hours.
     """
+    from omniad_logs.parsing.groups import read_slots
+
     if not structured.is_file():
         raise ConfigError(
             f"{where}: events='ground_truth' needs {structured} (loghub <log>_structured.csv); "
@@ -117,7 +113,7 @@ def ground_truth_events(
     events: list[str] = []
     params: list[tuple[str, ...]] = []
     templates: dict[str, str] = {}
-    regexes: dict[str, re.Pattern[str]] = {}
+    slots: dict[str, list[str]] = {}
     j = 0
     unmatched = 0
     for content in contents:
@@ -125,12 +121,12 @@ def ground_truth_events(
             _, event, template = rows[j]
             j += 1
             templates.setdefault(event, template or event)
-            rx = regexes.get(event)
-            if rx is None:
-                rx = regexes[event] = _template_regex(templates[event])
-            m = rx.match(content.strip()) if len(content) <= MAX_REGEX_CHARS else None
+            parts = slots.get(event)
+            if parts is None:
+                parts = slots[event] = templates[event].split("<*>")
+            values = read_slots(parts, content.strip()) if len(parts) > 1 else None
             events.append(event)
-            params.append(tuple(m.groups()) if m else ())
+            params.append(values or ())
         else:
             unmatched += 1
             events.append(NO_GROUND_TRUTH)

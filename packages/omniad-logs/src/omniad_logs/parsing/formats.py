@@ -11,6 +11,7 @@ spaces match any run of whitespace.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from omniad.errors import ConfigError, DataError
 
@@ -35,6 +36,69 @@ LOG_FORMATS: dict[str, str] = {
 }
 
 _FIELD = re.compile(r"(<[^<>]+>)")
+#: what a space in a format matches: Python's ``\s+`` (every ``str.isspace`` character), spelled
+#: out because RE2's ``\s`` is ASCII-only
+_SPACES = "[" + "".join(
+    f"\\x{ord(c):02x}" if ord(c) < 0x80 else c for c in map(chr, range(0x3001)) if c.isspace()
+) + "]+"
+
+
+def _compile_re2(pattern: str, where: str) -> Any:
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        why = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ConfigError(
+            f"{where}: RE2 cannot run it ({why}); formats run on RE2 so that no line can take exponential "
+            "time: write the literal parts without lookaround or backreferences"
+        ) from None
+
+
+def _public_fields(rx: Any, line: str) -> dict[str, str] | None:
+    try:
+        match = rx.search(line)
+    except UnicodeEncodeError:  # lone surrogates, which the wrapper cannot encode: read as U+FFFD
+        match = rx.search(line.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+    if match is None:
+        return None
+    return {k: (v if v is not None else "") for k, v in match.groupdict().items()}
+
+
+class _FieldReader:
+    """The fields of a line through RE2's own match call: ~8 µs a line on BGL against ~40 µs through
+    the wrapper's Match objects (Python's ``re`` takes ~5 µs). Group spans are byte offsets into
+    the UTF-8 text and always fall on character boundaries. Where the wrapper lacks that call
+    (another google-re2 version), its public API is used: same fields, slower."""
+
+    def __init__(self, rx: Any) -> None:
+        import re2
+
+        self.rx = rx
+        self.names = sorted(rx.groupindex.items(), key=lambda kv: kv[1])
+        self.low = getattr(rx, "_regexp", None)
+        anchor = getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None)
+        self.unanchored = getattr(anchor, "UNANCHORED", None)
+        if self.unanchored is None or not hasattr(self.low, "Match"):
+            self.low = None
+
+    def __call__(self, line: str) -> dict[str, str] | None:
+        if self.low is None:
+            return _public_fields(self.rx, line)
+        try:
+            data, errors = line.encode("utf-8"), "strict"
+        except UnicodeEncodeError:  # lone surrogates: carried through unchanged
+            data, errors = line.encode("utf-8", "surrogatepass"), "surrogatepass"
+        spans = self.low.Match(self.unanchored, data, 0, len(data))
+        if spans[0][0] < 0:
+            return None
+        return {
+            name: data[spans[i][0] : spans[i][1]].decode("utf-8", errors) if spans[i][0] >= 0 else ""
+            for name, i in self.names
+        }
 
 
 class LogFormat:
@@ -43,6 +107,12 @@ class LogFormat:
     Built like loghub's ``generate_logformat_regex`` (each field a lazy group, spaces as
     ``\\s+``, anchored at both ends) so lines split the same way as in the benchmark; the line
     is stripped first, as loghub does, so ``Content`` has no trailing whitespace.
+
+    The regex runs on RE2, not Python's ``re``: lazy groups separated by ``\\s+`` backtrack
+    combinatorially on a line that does not fit (the Linux format took 18 s on a line of 100
+    short words without ``": "``, minutes at 200), and log lines are untrusted input. RE2 gives
+    the same groups (leftmost-first, lazy) in time linear in the line; a format RE2 cannot run
+    (lookaround, backreferences in its literal parts) is a ``ConfigError``.
     """
 
     def __init__(self, fmt: str) -> None:
@@ -53,7 +123,7 @@ class LogFormat:
         pattern = ""
         for i, part in enumerate(parts):
             if i % 2 == 0:
-                pattern += re.sub(" +", r"\\s+", part)
+                pattern += re.sub(" +", lambda _: _SPACES, part)
             else:
                 name = part.strip("<>").strip()
                 if not name.isidentifier():
@@ -65,9 +135,11 @@ class LogFormat:
         if "Content" not in fields:
             raise ConfigError(f"LogFormat {fmt!r}: no <Content> field; the message text must be one of the fields")
         try:
-            self._regex = re.compile("^" + pattern + "$")
+            re.compile("^" + pattern + "$")
         except re.error as exc:
             raise ConfigError(f"LogFormat {fmt!r}: not a valid pattern ({exc}); escape literal brackets as \\[ \\]") from None
+        self._regex = _compile_re2("^" + pattern + "$", f"LogFormat {fmt!r}")
+        self._read = _FieldReader(self._regex)
         self.format = fmt
         self.fields: tuple[str, ...] = tuple(fields)
 
@@ -75,10 +147,7 @@ class LogFormat:
         """Header fields (always including ``Content``) of one raw line, or ``None`` when it does not fit."""
         if not isinstance(line, str):
             raise DataError(f"LogFormat.parse: a line must be a str, got {type(line).__name__}; decode bytes first")
-        match = self._regex.search(line.strip())
-        if match is None:
-            return None
-        return {k: (v if v is not None else "") for k, v in match.groupdict().items()}
+        return self._read(line.strip())
 
     def __repr__(self) -> str:
         return f"LogFormat({self.format!r})"
