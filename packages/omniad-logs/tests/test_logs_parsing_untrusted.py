@@ -158,3 +158,34 @@ def test_a_format_re2_cannot_run_is_refused() -> None:
 
     with pytest.raises(ConfigError, match=r"LogFormat '\(\?<=x\)<Content>': RE2 cannot run it"):
         LogFormat("(?<=x)<Content>")
+
+
+def test_a_session_pattern_from_the_config_runs_in_linear_time(tmp_path: Path) -> None:
+    """``logs.hdfs``'s session_pattern runs over every line: a custom one runs on RE2."""
+    log = tmp_path / "HDFS.log"
+    lines = [f"081109 203615 148 INFO dfs.DataNode: Received block blk_{b} of size {b}" for b in range(1, 9)]
+    log.write_text("\n".join([*lines, "081109 203615 148 INFO dfs.DataNode: id blk_" + "1" * 60 + " x"]) + "\n")
+    (tmp_path / "anomaly_label.csv").write_text(
+        "BlockId,Label\n" + "".join(f"blk_{b},{'Anomaly' if b == 8 else 'Normal'}\n" for b in range(1, 9)))
+    script = textwrap.dedent(f"""
+        import warnings
+        warnings.simplefilter("ignore")
+        from omniad.errors import DataError
+        from omniad.plugins import get_registry
+        ds = get_registry().get("dataset", "logs.hdfs")
+        for pattern in (r"blk_(\\d+)+_", r"blk_\\d+"):  # the first backtracks 2^60 ways on Python's re
+            try:
+                print(ds.create({{"path": {str(log)!r}, "session_pattern": pattern}}).load()[0].meta["n_sessions"])
+            except DataError:
+                print("DataError")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["DataError", "8"]  # no line has "blk_<digits>_": nothing to group
+
+
+def test_a_session_pattern_re2_cannot_run_is_refused_at_config_time() -> None:
+    from omniad.plugins import get_registry
+
+    with pytest.raises(ConfigError, match=r"session_pattern '\(\?<=x\)blk': RE2 cannot run"):
+        get_registry().get("dataset", "logs.hdfs").create({"session_pattern": r"(?<=x)blk"})

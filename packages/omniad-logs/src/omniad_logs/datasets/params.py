@@ -141,6 +141,13 @@ class HDFSParams(ReadingParams, ParseParams):
             re.compile(value)
         except re.error as exc:
             raise ValueError(f"not a valid regular expression ({exc})") from None
+        from omniad.errors import ConfigError
+        from omniad_logs.datasets.hdfs import session_regex
+
+        try:
+            session_regex(value, "session_pattern")  # a pattern RE2 cannot run fails here, not at load
+        except ConfigError as exc:
+            raise ValueError(str(exc).removeprefix("session_pattern: ")) from None
         return value
 
 

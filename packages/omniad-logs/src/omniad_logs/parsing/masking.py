@@ -73,8 +73,12 @@ class Masks(Protocol):
     def sub(self, repl: str, string: str) -> str: ...
 
 
-def _user_mask(pattern: str, label: str) -> Any:
-    """A user's regex compiled with RE2 (linear time), or a ConfigError saying why it cannot be."""
+def untrusted_regex(pattern: str, label: str, hint: str = "") -> Any:
+    """A user's regex compiled with RE2 (linear time), or a ConfigError saying why it cannot be.
+
+    For every regex that comes from a file or a config (masks, session patterns): RE2 runs in
+    time linear in the text whatever the pattern. One that matches the empty string is refused.
+    """
     import re2
 
     options = re2.Options()
@@ -84,15 +88,12 @@ def _user_mask(pattern: str, label: str) -> Any:
     except re2.error as exc:
         why = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         raise ConfigError(
-            f"{label}: RE2 cannot run this regular expression ({why}); masks given as regexes run on RE2 "
-            "so that no pattern can take exponential time: write it without backreferences or "
-            "lookaround (\\b, ^, $ and [0-9] are fine), or use a built-in mask name"
+            f"{label}: RE2 cannot run this regular expression ({why}); regexes from files and configs run "
+            "on RE2 so that no pattern can take exponential time: write it without backreferences or "
+            f"lookaround (\\b, ^, $ and [0-9] are fine){hint}"
         ) from None
     if rx.fullmatch("") is not None:
-        raise ConfigError(
-            f"{label}: it matches the empty string, so it would mask between every character; "
-            "make it match at least one character"
-        )
+        raise ConfigError(f"{label}: it matches the empty string; make it match at least one character")
     return rx
 
 
@@ -166,7 +167,7 @@ def compile_masks(masks: Sequence[str], where: str = "TemplateMiner") -> Masks |
             re.compile(mask)
         except (re.error, RecursionError, OverflowError) as exc:
             raise ConfigError(f"{label}: not a valid regular expression ({exc})") from None
-        rules.append(_user_mask(mask, label))
+        rules.append(untrusted_regex(mask, label, ", or use a built-in mask name"))
     if not rules:
         return None
     if len(builtin) == len(rules):
