@@ -18,6 +18,7 @@ from torch import nn
 from omniad.errors import ConfigError
 from omniad_vision.backbones.weights import load_pretrained
 from omniad_vision.detectors.backbone_params import RANDOM_WEIGHTS
+from omniad_vision.feature_levels import default_layers
 
 
 def check_model_name(name: str, where: str) -> None:
@@ -35,6 +36,19 @@ def _feature_dicts(model: Any) -> list[dict[str, Any]]:
     return list(info.get_dicts()) if hasattr(info, "get_dicts") else [dict(d) for d in info]
 
 
+def model_default_layers(model: Any, strides: Sequence[int] | None, model_name: str, where: str) -> tuple[str, ...]:
+    """What ``layers=None`` means for this model: its deepest level at each stride (None = every level)."""
+    infos = _feature_dicts(model)
+    picked = default_layers([(str(d["module"]), int(d["reduction"])) for d in infos], strides)
+    if not picked:
+        levels = ", ".join(f"{d['module']} (stride {d['reduction']})" for d in infos)
+        raise ConfigError(
+            f"{where}: backbone {model_name!r} has no feature level at strides {list(strides or [])}; "
+            f"its levels: {levels}; pass layers=[...] from those"
+        )
+    return picked
+
+
 def resolve_layers(model: Any, layers: Sequence[str | int], model_name: str, where: str) -> list[int]:
     """Feature indices for layer names (``"layer2"``, ``"blocks.4"``) or indices, in the given order."""
     infos = _feature_dicts(model)
@@ -50,7 +64,7 @@ def resolve_layers(model: Any, layers: Sequence[str | int], model_name: str, whe
         else:
             raise ConfigError(
                 f"{where}: backbone {model_name!r} has no feature layer {layer!r}; "
-                f"available: {', '.join(names)}"
+                f"available: {', '.join(names)}; pass layers from those, or omit layers for the backbone's default"
             )
         if idx in out:
             raise ConfigError(f"{where}: layer {layer!r} is listed twice")
@@ -101,14 +115,18 @@ def _dry_run_ok(extractor: FeatureExtractor) -> bool:
 
 def create_feature_extractor(
     name: str,
-    layers: Sequence[str | int],
+    layers: Sequence[str | int] | None,
     *,
     weights: str | None = None,
     device: str = "cpu",
     where: str = "backbone",
     fold_batchnorm: bool = False,
+    default_strides: Sequence[int] | None = (8, 16),
 ) -> FeatureExtractor:
     """A frozen, eval-mode extractor for timm model ``name``.
+
+    ``layers=None``: the model's deepest feature level at each of ``default_strides`` (None =
+    every level); ``extractor.layer_names`` says which were used.
 
     ``weights``: ``"random"`` or ``None`` = random initialisation (seed torch first for repeatability),
     ``"imagenet"`` = a local file found by ``find_local_imagenet`` or else timm's hub cache,
@@ -126,6 +144,8 @@ def create_feature_extractor(
         full, _ = load_pretrained(name, weights, where)
     full.eval()
     infos = _feature_dicts(full)
+    if layers is None:
+        layers = model_default_layers(full, default_strides, name, where)
     indices = resolve_layers(full, layers, name, where)
     full_state = full.state_dict()  # tensors stay valid after pruning replaces modules
     extractor = None

@@ -4,7 +4,12 @@ It owns what they all repeat: validating, batching, resizing and normalising ima
 (through ``preprocess.tensor_batches`` / ``score_images``, as every vision detector does),
 building the feature extractor after seeding (so random-init backbones are repeatable),
 and saving the extractor's weights with the fitted state, so a saved model loads without
-the original weight file.
+the original weight file. ``layers=None`` resolves to the backbone's default levels here;
+the resolved names are saved (``layers_``) and reported in ``provenance``.
+
+Loading checks what the declared state cannot: the saved arrays' feature widths against the
+rebuilt extractor's channels (``check_width``), so a folder that does not fit the backbone
+fails at load, naming the entry, not inside a matrix product at score.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ import torch
 from torch import nn
 
 from omniad.detector import Detector
+from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import Json, Module, Str, declare
 from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_vision.backbones import FeatureExtractor, create_feature_extractor
 from omniad_vision.preprocess import input_size, score_images, tensor_batches
@@ -30,17 +37,46 @@ class BackboneDetector(Detector):
     """Subclasses list their own fitted arrays in ``model_attributes``."""
 
     model_attributes: ClassVar[tuple[str, ...]] = ()
+    #: the extractor's weights (``backbone.*``) and the feature layers it was cut at (absent in
+    #: folders saved before defaults were resolved per backbone: their params name the layers)
+    state_spec = declare(backbone=Module(), layers_=Json(types=(list,), items=Str(), optional=True))
 
     @property
     def size(self) -> tuple[int, int]:
         return input_size(self.params)
 
-    def build_extractor(self, weights: str | None) -> FeatureExtractor:
+    def build_extractor(self, weights: str | None, layers: list[str] | None = None) -> FeatureExtractor:
+        """The frozen extractor at ``layers`` (default: the params' layers, or the backbone's default levels)."""
         p = self.params
+        if layers is None and p.layers is not None:
+            layers = list(p.layers)
         self.extractor_ = create_feature_extractor(
-            p.backbone, list(p.layers), weights=weights, device=self.device, where=self.where, fold_batchnorm=True
+            p.backbone, layers, weights=weights, device=self.device, where=self.where, fold_batchnorm=True,
+            default_strides=type(p).default_strides,
         )
+        self.layers_ = list(self.extractor_.layer_names)
         return self.extractor_
+
+    def provenance(self) -> dict[str, Any]:
+        """Which feature layers ran (``layers=None`` resolves per backbone) and their channels."""
+        extractor = getattr(self, "extractor_", None)
+        if extractor is None:
+            return {}
+        return {
+            "backbone": self.params.backbone,
+            "layers": list(extractor.layer_names),
+            "layers_from": "params" if self.params.layers is not None else "backbone default",
+            "channels": list(extractor.channels),
+        }
+
+    def check_width(self, key: str, width: int, expected: int | None = None) -> None:
+        """A saved entry's feature width must be what the rebuilt extractor gives (default: all its channels)."""
+        want = sum(self.extractor_.channels) if expected is None else expected
+        if width != want:
+            raise DataError(
+                f"{self.where}: saved state {key!r} holds {width}-wide features but backbone {self.params.backbone!r} "
+                f"at layers {self.layers_} gives {want}; the folder does not belong to these parameters, re-save the model"
+            )
 
     def batches(self, samples: Sequence[Any], where: str) -> Iterator[tuple[int, list[tuple[int, int]], torch.Tensor]]:
         """``(start, original (H, W) per image, normalised batch)`` for all samples."""
@@ -73,18 +109,29 @@ class BackboneDetector(Detector):
             value = getattr(self, name)
             state[name] = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value
         state.update(module_arrays(self.extractor_, BACKBONE_PREFIX))
+        state["layers_"] = list(self.layers_)
         return state
 
     def set_state(self, state: dict[str, Any]) -> None:
-        extractor = self.build_extractor(None)
+        """Rebuild the extractor at the saved layers, load its weights strictly, then the declared arrays."""
+        prefix = f"{BACKBONE_PREFIX}."
+        for key in state:
+            if not key.startswith(prefix) and not self._settable(key):
+                raise DataError(f"{self.where}: saved state entry {key!r} is not part of this detector's state")
+        layers = state.get("layers_")
+        extractor = self.build_extractor(None, None if layers is None else [str(x) for x in layers])
         load_module_arrays(extractor, state, BACKBONE_PREFIX)
         for key, value in state.items():
-            if key.startswith(f"{BACKBONE_PREFIX}."):
+            if key.startswith(prefix) or key == "layers_":
                 continue
             if key in self.model_attributes and isinstance(value, np.ndarray):
                 value = torch.from_numpy(np.ascontiguousarray(value)).to(self.device)
             setattr(self, key, value)
+        self.check_loaded()
         self.after_load()
+
+    def check_loaded(self) -> None:
+        """Hook: compare the loaded arrays with the rebuilt extractor (``check_width``); raise DataError."""
 
     def after_load(self) -> None:
         """Hook for subclasses to rebuild derived objects (e.g. a search index) after ``load``."""

@@ -14,11 +14,13 @@ import numpy as np
 
 from omniad.detector import Detector
 from omniad.scores import Scores
+from omniad.state import Int, declare
 from omniad_vision.images import as_rgb
 
 
 class RandomVision(Detector):
     state_attributes = ("fitted_on_",)
+    state_spec = declare(fitted_on_=Int(ge=1))
 
     def _fit(self, samples: Sequence[Any]) -> None:
         for i in range(len(samples)):

@@ -28,6 +28,7 @@ from torch import nn
 from omniad.detector import Detector
 from omniad.errors import ConfigError, DataError
 from omniad.scores import Scores
+from omniad.state import Array, Module, declare
 from omniad_vision.detectors.clip.params import Params
 from omniad_vision.detectors.clip.prompts import prompt_ensemble
 from omniad_vision.detectors.clip.windows import harmonic_to_patches, window_indices
@@ -151,6 +152,23 @@ class WinCLIP(Detector):
     """WinCLIP zero-shot / WinCLIP+ few-shot (Jeong et al., CVPR 2023), window-based variant."""
 
     Params = Params
+    #: the two text directions (e = CLIP's projection width) and, few-shot, the reference embeddings:
+    #: ``ref.patches`` and one ``ref.windows_<k>`` per scale (checked in ``check_state``)
+    state_spec = declare({"text": Array(2, "e"), "ref.patches": Array("r", "e", optional=True), "ref": Module(optional=True)})
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        p: Params = self.params
+        refs = sorted(k[4:] for k in state if k.startswith("ref."))
+        wanted = sorted(["patches", *(f"windows_{k}" for k in p.scales)]) if p.k_shot else []
+        if refs != wanted:
+            raise DataError(f"{self.where}: saved references {refs} but k_shot={p.k_shot} with scales={list(p.scales)} "
+                            f"needs {wanted}; re-save the model")
+        width = state["text"].shape[1]
+        for key in (k for k in state if k.startswith("ref.")):
+            value = state[key]
+            if value.ndim != 2 or value.shape[1] != width or value.dtype.kind != "f":
+                raise DataError(f"{self.where}: saved {key!r} has shape {value.shape}, not (n, {width}) floats like "
+                                "'text'; re-save the model")
 
     def _net(self, where: str) -> WinClipNet:
         if getattr(self, "_loaded", None) is None:
@@ -213,5 +231,13 @@ class WinCLIP(Detector):
         return {"text": self.text_, **{f"ref.{k}": v for k, v in self.references_.items()}}
 
     def set_state(self, state: dict[str, Any]) -> None:
+        """Loads CLIP from ``weights_dir`` now, so embeddings of another width fail here, not at score."""
+        unknown = [k for k in state if k != "text" and not k.startswith("ref.")]
+        if unknown:
+            raise DataError(f"{self.where}: saved state entry {unknown[0]!r} is not part of this detector's state")
+        width = int(self._net(f"{self.where}.load").clip.config.projection_dim)
+        if state["text"].shape[1] != width:
+            raise DataError(f"{self.where}: saved text directions are {state['text'].shape[1]}-wide but the CLIP in "
+                            f"{self.params.weights_dir} projects to {width}; re-save the model with this CLIP")
         self.text_ = np.asarray(state["text"], dtype=np.float32)
         self.references_ = {k[4:]: np.asarray(v, dtype=np.float32) for k, v in state.items() if k.startswith("ref.")}

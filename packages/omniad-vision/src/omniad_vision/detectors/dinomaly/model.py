@@ -27,6 +27,7 @@ from torch import nn
 from omniad.detector import Detector
 from omniad.errors import ConfigError, DataError
 from omniad.scores import Scores
+from omniad.state import Module, declare
 from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_vision.detectors.dinomaly.layers import DecoderBlock, NoisyMLP
 from omniad_vision.detectors.dinomaly.params import Params
@@ -140,6 +141,8 @@ class Dinomaly(Detector):
     """Dinomaly (Guo et al., CVPR 2025) with a DINOv2 encoder from a local directory."""
 
     Params = Params
+    #: the trained parts; their shapes are checked by the strict load into a net rebuilt from the encoder
+    state_spec = declare(bottleneck=Module(), decoder=Module())
 
     def _net(self, where: str) -> DinomalyNet:
         if getattr(self, "net", None) is None:

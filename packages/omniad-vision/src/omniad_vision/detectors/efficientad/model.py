@@ -20,7 +20,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from omniad.detector import Detector
+from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import Array, Int, Module, declare
 from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_vision.detectors.efficientad.augment import PenaltyImages, colour_jitter, random_views
 from omniad_vision.detectors.efficientad.networks import PDN, AutoEncoder, pdn_output_size
@@ -109,6 +111,35 @@ class EfficientAD(Detector):
     """EfficientAD-S/M (Batzner et al., WACV 2024) with a locally distilled teacher."""
 
     Params = Params
+    #: the whole network's state dict; its c teacher channels fix the statistics' shapes and out_channels
+    state_spec = declare({
+        "net": Module(),
+        "net.teacher_mean": Array(1, "c", 1, 1),
+        "net.teacher_std": Array(1, "c", 1, 1),
+        "net.quantiles": Array(4),
+        "out_channels": Int(ge=1, bind="c"),
+    })
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        wanted = self.params.out_channels
+        if wanted is not None and state["out_channels"] != wanted:
+            raise DataError(f"{self.where}: saved out_channels={state['out_channels']} but the parameters say "
+                            f"out_channels={wanted}; re-save the model")
+        qa_st, qb_st, qa_ae, qb_ae = (float(v) for v in state["net.quantiles"])
+        if not (qb_st > qa_st and qb_ae > qa_ae):
+            raise DataError(f"{self.where}: saved map quantiles {[qa_st, qb_st, qa_ae, qb_ae]} are not increasing "
+                            "pairs (q_a < q_b); re-save the model")
+        if np.any(state["net.teacher_std"] <= 0):
+            raise DataError(f"{self.where}: saved teacher_std has values <= 0; re-save the model")
+
+    def provenance(self) -> dict[str, Any]:
+        """How the teacher was made (distilled on the fly: which backbone levels, final loss)."""
+        info = getattr(self, "distillation_", None)
+        if info is None:
+            p: Params = self.params
+            return {"teacher": str(p.teacher_weights) if p.teacher_weights is not None else p.teacher_init}
+        return {"teacher": "distilled", "backbone": info["backbone"], "backbone_layers": list(info["layers"]),
+                "distil_final_loss": info["final_loss"]}
 
     def _fit(self, samples: Sequence[Any]) -> None:
         p: Params = self.params

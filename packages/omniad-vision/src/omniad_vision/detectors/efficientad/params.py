@@ -5,9 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from omniad_vision.detectors.image_params import ImageParams
+from omniad_vision.feature_levels import check_layers, describe_default
+
+#: strides of the backbone levels the teacher distils when ``backbone_layers`` is None
+DISTIL_STRIDES = (8, 16)
 
 
 class Params(ImageParams):
@@ -40,8 +44,10 @@ class Params(ImageParams):
         description="'imagenet' (local file in $OMNIAD_WEIGHTS_DIR or ../shared/weights), a weight-file path, "
         "or 'random' (a random-init backbone to distil from: tests and ablations only)",
     )
-    backbone_layers: tuple[str, ...] = Field(
-        default=("blocks.2", "blocks.4"), min_length=1, description="backbone layers of the distillation target"
+    backbone_layers: tuple[str, ...] | None = Field(
+        default=None,
+        description="backbone layers of the distillation target, shallow to deep; "
+        f"None = {describe_default(DISTIL_STRIDES)}",
     )
     distil_steps: int = Field(default=400, ge=1, description="on-the-fly teacher distillation steps")
     distil_batch_size: int = Field(default=8, ge=1)
@@ -78,6 +84,13 @@ class Params(ImageParams):
     def _check_min_size(cls, value: int | tuple[int, int]) -> int | tuple[int, int]:
         if min((value,) if isinstance(value, int) else value) < 64:
             raise ValueError(f"EfficientAD needs image_size >= 64 (the autoencoder halves it five times), got {value}")
+        return value
+
+    @field_validator("backbone_layers")
+    @classmethod
+    def _check_backbone_layers(cls, value: tuple[str, ...] | None, info: ValidationInfo) -> tuple[str, ...] | None:
+        """Explicit layers must exist in the backbone (known backbones; the others at fit)."""
+        check_layers(info.data.get("backbone", ""), value)
         return value
 
     @field_validator("map_quantiles")

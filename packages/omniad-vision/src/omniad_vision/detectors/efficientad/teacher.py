@@ -71,7 +71,7 @@ def distil_teacher(
     size: tuple[int, int],
     backbone: str,
     backbone_weights: str,
-    layers: tuple[str, ...],
+    layers: tuple[str, ...] | None,
     mean: tuple[float, float, float],
     std: tuple[float, float, float],
     steps: int,
@@ -81,10 +81,16 @@ def distil_teacher(
     where: str,
     log: Callable[[int, float], None] | None = None,
 ) -> tuple[PDN, dict[str, Any]]:
-    """Train a PDN to predict standardised backbone features of the images ``draw`` yields."""
-    from omniad_vision.backbones import create_feature_extractor
+    """Train a PDN to predict standardised backbone features of the images ``draw`` yields.
 
-    extractor = create_feature_extractor(backbone, layers, weights=backbone_weights, device=device, where=where)
+    ``layers=None``: the backbone's deepest levels at strides 8 and 16 (``DISTIL_STRIDES``).
+    """
+    from omniad_vision.backbones import create_feature_extractor
+    from omniad_vision.detectors.efficientad.params import DISTIL_STRIDES
+
+    extractor = create_feature_extractor(backbone, None if layers is None else list(layers), weights=backbone_weights,
+                                         device=device, where=where, default_strides=DISTIL_STRIDES)
+    layers = tuple(extractor.layer_names)
     source_channels = sum(extractor.channels)
     channels = out_channels or min(source_channels, MAX_CHANNELS)
     if channels > source_channels:

@@ -18,13 +18,50 @@ import numpy as np
 import torch
 
 from omniad.errors import ConfigError, DataError
+from omniad.state import Array, Int, Spec, declare
 from omniad_vision.detectors.backbone_detector import BackboneDetector
 from omniad_vision.detectors.gaussian.params import GaussianMVGParams
+
+#: feature levels one model may hold (timm backbones have up to about 24); each has its own entries
+MAX_LEVELS = 32
+
+
+def _level_spec() -> dict[str, Spec]:
+    """Per level l: mean (c_l,), kept basis (c_l, k_l) and precision (k_l, k_l); levels past n_levels_ absent."""
+    spec: dict[str, Spec] = {"n_levels_": Int(ge=1, le=MAX_LEVELS)}
+    for level in range(MAX_LEVELS):
+        spec[f"mean_{level}"] = Array(f"c{level}", optional=True)
+        spec[f"basis_{level}"] = Array(f"c{level}", f"k{level}", optional=True)
+        spec[f"precision_{level}"] = Array(f"k{level}", f"k{level}", optional=True)
+    return spec
 
 
 class GaussianMVG(BackboneDetector):
     Params = GaussianMVGParams
     state_attributes = ("n_levels_",)
+    state_spec = declare(_level_spec())
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        n = state["n_levels_"]
+        for level in range(MAX_LEVELS):
+            present = [k for k in (f"mean_{level}", f"basis_{level}", f"precision_{level}") if state.get(k) is not None]
+            if level < n and len(present) < 3:
+                raise DataError(f"{self.where}: saved state has n_levels_={n} but lacks level {level}'s Gaussian; re-save the model")
+            if level >= n and present:
+                raise DataError(f"{self.where}: saved state has n_levels_={n} but holds {present[0]!r}; re-save the model")
+        layers = state.get("layers_")
+        if layers is not None and len(layers) != n:
+            raise DataError(f"{self.where}: saved state has n_levels_={n} but {len(layers)} layers_; re-save the model")
+
+    def check_loaded(self) -> None:
+        channels = self.extractor_.channels
+        if self.n_levels_ != len(channels):
+            raise DataError(
+                f"{self.where}: saved state has n_levels_={self.n_levels_} but backbone {self.params.backbone!r} "
+                f"at layers {self.layers_} gives {len(channels)} levels; re-save the model"
+            )
+        for level, width in enumerate(channels):
+            self.check_width(f"mean_{level}", int(getattr(self, f"mean_{level}").shape[0]), width)
 
     def _pooled(self, samples: Sequence[Any], where: str) -> list[np.ndarray]:
         """One ``(N, C_l)`` matrix of pooled features per level."""
@@ -46,6 +83,8 @@ class GaussianMVG(BackboneDetector):
         pooled = self._pooled(samples, where)
         if pooled[0].shape[0] < 2:
             raise DataError(f"{where}: a Gaussian needs at least 2 training images, got {pooled[0].shape[0]}")
+        if len(pooled) > MAX_LEVELS:
+            raise ConfigError(f"{where}: {len(pooled)} feature levels, more than the {MAX_LEVELS} supported; pass fewer layers")
         self.n_levels_ = len(pooled)
         for level, feats in enumerate(pooled):
             mean = feats.mean(0)

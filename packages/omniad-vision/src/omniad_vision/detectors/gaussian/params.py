@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
-from omniad_vision.detectors.backbone_params import BackboneParams
+from omniad_vision.detectors.backbone_params import BackboneParams, layers_field
 
 
 class GaussianMVGParams(BackboneParams):
+    default_strides: ClassVar[tuple[int, ...] | None] = None
+
     backbone: str = Field(default="efficientnet_b4", description="timm model name (paper: EfficientNet-B4)")
-    layers: tuple[str, ...] = Field(
-        default=("blocks.0", "blocks.1", "blocks.2", "blocks.4", "blocks.6"),
-        description="feature levels; each is average-pooled to one vector and gets its own Gaussian",
+    layers: tuple[str, ...] | None = layers_field(
+        None, " (EfficientNet-B4: blocks.0, 1, 2, 4, 6); each is average-pooled to one vector and gets its own Gaussian"
     )
     image_size: int | tuple[int, int] = Field(default=380, description="resize, no crop (paper: 380 for B4)")
     npca_variance: float | None = Field(

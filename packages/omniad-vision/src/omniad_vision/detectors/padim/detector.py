@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from omniad.errors import ConfigError, DataError
+from omniad.state import Array, declare
 from omniad_vision.detectors.backbone_detector import BackboneDetector
 from omniad_vision.detectors.padim.covariance import ledoit_wolf_covariance, ridge_covariance
 from omniad_vision.detectors.padim.graph import PaDiMGraph
@@ -24,6 +26,34 @@ class PaDiM(BackboneDetector):
 
     Params = PaDiMParams
     model_attributes = ("channels_", "mean_", "precision_")
+    #: d kept channels (indices into the concatenated layers), a Gaussian per each of p positions
+    state_spec = declare(channels_=Array("d", kinds="iu"), mean_=Array("p", "d"), precision_=Array("p", "d", "d"))
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        channels = state["channels_"]
+        n = self.params.n_features
+        if n is not None and len(channels) != n:
+            raise DataError(f"{self.where}: saved channels_ keeps {len(channels)} channels but n_features={n}; re-save the model")
+        if np.any(np.diff(channels) <= 0) or channels[0] < 0:
+            raise DataError(f"{self.where}: saved channels_ must be distinct channel indices in increasing order; re-save the model")
+
+    def check_loaded(self) -> None:
+        total = sum(self.extractor_.channels)
+        if int(self.channels_.max()) >= total:
+            raise DataError(
+                f"{self.where}: saved channels_ selects channel {int(self.channels_.max())} but backbone "
+                f"{self.params.backbone!r} at layers {self.layers_} gives only {total}; re-save the model"
+            )
+        if self.params.n_features is None:
+            self.check_width("channels_", len(self.channels_))
+        with torch.inference_mode():  # one probe image gives the position grid of the first layer
+            first = self.extractor_(torch.zeros(1, 3, *self.size, device=self.device))[0]
+        positions = int(first.shape[-2] * first.shape[-1])
+        if self.mean_.shape[0] != positions:
+            raise DataError(
+                f"{self.where}: saved mean_ holds {self.mean_.shape[0]} positions but image_size {self.size} on "
+                f"{self.params.backbone!r} gives a {first.shape[-2]}x{first.shape[-1]} grid; re-save the model"
+            )
 
     def _fit(self, samples: Sequence[Any]) -> None:
         p = self.params
@@ -33,7 +63,7 @@ class PaDiM(BackboneDetector):
         d = total if p.n_features is None else p.n_features
         if d > total:
             raise ConfigError(
-                f"{where}: n_features={d} but layers {list(p.layers)} of {p.backbone} give only {total} channels; "
+                f"{where}: n_features={d} but layers {self.layers_} of {p.backbone} give only {total} channels; "
                 f"use n_features <= {total} or None"
             )
         gen = torch.Generator().manual_seed(torch.initial_seed() if self.seed is None else self.seed)

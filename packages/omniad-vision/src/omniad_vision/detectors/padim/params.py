@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from omniad_vision.detectors.backbone_params import BackboneParams
+from omniad_vision.detectors.backbone_params import BackboneParams, layers_field
 
 
 class PaDiMParams(BackboneParams):
+    default_strides: ClassVar[tuple[int, ...] | None] = (4, 8, 16)
+
     backbone: str = Field(default="resnet18", description="timm model name (paper: resnet18, wide_resnet50_2)")
-    layers: tuple[str, ...] = Field(default=("layer1", "layer2", "layer3"), description="feature layers, shallow to deep")
+    layers: tuple[str, ...] | None = layers_field((4, 8, 16), " (the paper's layer1..layer3)")
     n_features: int | None = Field(
         default=100, ge=1,
         description="random subset of embedding channels (paper: 100 for resnet18, 550 for wide_resnet50_2); None = all",

@@ -6,8 +6,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
+from omniad.errors import DataError
+from omniad.state import Array, declare
 from omniad_vision.detectors.backbone_detector import BackboneDetector
 from omniad_vision.detectors.patchcore.coreset import greedy_coreset
 from omniad_vision.detectors.patchcore.graph import PatchCoreGraph
@@ -23,6 +26,23 @@ class PatchCore(BackboneDetector):
 
     Params = PatchCoreParams
     model_attributes = ("memory_bank_", "support_")
+    #: m bank rows of d features; each row's b nearest bank rows (indices into the bank)
+    state_spec = declare(memory_bank_=Array("m", "d"), support_=Array("m", "b", kinds="iu"))
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        support = state["support_"]
+        m, b = support.shape
+        want = min(self.params.num_neighbors, m)
+        if b != want:
+            raise DataError(
+                f"{self.where}: saved support_ lists {b} neighbours per bank row, but num_neighbors="
+                f"{self.params.num_neighbors} with {m} bank rows gives {want}; re-save the model"
+            )
+        if np.any(support < 0) or np.any(support >= m):
+            raise DataError(f"{self.where}: saved support_ points outside the {m}-row memory bank; re-save the model")
+
+    def check_loaded(self) -> None:
+        self.check_width("memory_bank_", int(self.memory_bank_.shape[1]))
 
     def _fit(self, samples: Sequence[Any]) -> None:
         p = self.params

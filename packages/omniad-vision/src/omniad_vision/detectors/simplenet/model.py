@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from omniad.errors import DataError
+from omniad.state import Module, declare
 from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_vision.backbones import FeatureExtractor
 from omniad_vision.detectors.backbone_detector import BACKBONE_PREFIX, BackboneDetector
@@ -77,6 +79,8 @@ class SimpleNet(BackboneDetector):
     """SimpleNet (Liu et al., CVPR 2023) on a timm backbone with local weights."""
 
     Params = Params
+    #: the heads' torch state dicts; no adaptor arrays when ``adaptor=False`` (an identity)
+    state_spec = declare(adaptor=Module(optional=True), discriminator=Module())
 
     def _graph(self, extractor: FeatureExtractor) -> SimpleNetGraph:
         p: Params = self.params
@@ -124,7 +128,12 @@ class SimpleNet(BackboneDetector):
         return state
 
     def set_state(self, state: dict[str, Any]) -> None:
-        super().set_state({k: v for k, v in state.items() if k.startswith(f"{BACKBONE_PREFIX}.")})
+        """The base rebuilds the extractor; the heads are rebuilt for its width and loaded strictly."""
+        heads = tuple(f"{name}." for name in HEAD_PREFIXES)
+        unknown = [k for k in state if not k.startswith(heads) and k != "layers_" and not k.startswith(f"{BACKBONE_PREFIX}.")]
+        if unknown:
+            raise DataError(f"{self.where}: saved state entry {unknown[0]!r} is not part of this detector's state")
+        super().set_state({k: v for k, v in state.items() if not k.startswith(heads)})
         graph = self._graph(self.extractor_)
         for name in HEAD_PREFIXES:
             load_module_arrays(getattr(graph, name), state, name)
