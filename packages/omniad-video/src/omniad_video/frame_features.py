@@ -24,13 +24,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from omniad.errors import ConfigError, DataError
 from omniad.params import Params
 from omniad_video.samples import FrameVideo
 
 VISION_PREFIX = "vision:"
+#: strides of the backbone levels pooled when ``layers`` is None
+DEFAULT_STRIDES = (8, 16)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -46,9 +48,11 @@ class FrameFeatureParams(Params):
         default=True, description="append the difference to the previous decoded frame's features (motion)"
     )
     motion_weight: float = Field(default=2.0, ge=0, description="scale of the difference part of the vector")
-    layers: tuple[str, ...] = Field(
-        default=("blocks.2", "blocks.4"),
-        description="backbone layers to pool (vision features), shallow to deep (timm names or indices)",
+    layers: tuple[str, ...] | None = Field(
+        default=None,
+        description="backbone layers to pool (vision features), shallow to deep (timm names or indices); "
+        "None = the backbone's deepest levels at strides 8 and 16 (MobileNetV2: blocks.2, blocks.4; "
+        "ResNets: layer2, layer3)",
     )
     weights: str = Field(
         default="imagenet",
@@ -69,6 +73,23 @@ class FrameFeatureParams(Params):
     @classmethod
     def _spell_random(cls, value: object) -> object:
         return "random" if value is None else value
+
+    @field_validator("layers")
+    @classmethod
+    def _check_layers(cls, value: tuple[str, ...] | None, info: ValidationInfo) -> tuple[str, ...] | None:
+        """Explicit layers must exist in the vision backbone; omniad-vision's table knows the common ones
+        (torch-free), the others are checked when the backbone is built."""
+        if value is not None and not value:
+            raise ValueError("give at least one layer, or omit layers for the backbone's default")
+        features = info.data.get("features", "")
+        if value is None or not features.startswith(VISION_PREFIX):
+            return value
+        try:
+            from omniad_vision.feature_levels import check_layers
+        except ImportError:  # without omniad-vision, vision features fail at fit with the install hint
+            return value
+        check_layers(features[len(VISION_PREFIX):], value)
+        return value
 
 
 def check_videos(samples: Sequence[Any], where: str) -> list[FrameVideo]:
@@ -119,8 +140,10 @@ class FrameFeaturizer:
             # a random-init backbone must be the same network again after load(): seed it
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(0 if self.seed is None else int(self.seed))
+                layers = None if self.params.layers is None else list(self.params.layers)
                 self._extractor = module.create_feature_extractor(
-                    name, list(self.params.layers), weights=self.params.weights, device=self.device, where=self.where
+                    name, layers, weights=self.params.weights, device=self.device, where=self.where,
+                    default_strides=DEFAULT_STRIDES,
                 )
         return self._extractor
 
@@ -169,7 +192,8 @@ class FrameFeaturizer:
         ext = self._vision()
         return {
             "features": self.params.features,
-            "layers": list(getattr(ext, "layer_names", self.params.layers)),
+            "layers": list(ext.layer_names),
+            "layers_from": "params" if self.params.layers is not None else "backbone default",
             "channels": list(getattr(ext, "channels", [])),
             "weights": self.params.weights,
         }

@@ -15,9 +15,25 @@ import numpy as np
 from omniad.detector import Detector
 from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import Array, Int, Module, Spec, declare
 from omniad_video.samples import SegmentFeatures, segments_to_frames
 
 NET = "net"
+
+
+def weak_state(first_layer: str, rows: str | None) -> Any:
+    """State of a weak detector whose first layer ``net.<first_layer>`` is a ``(rows, dim_)`` weight.
+
+    Binding ``dim_`` to that weight makes an edited ``dim_`` fail at load instead of building a
+    network of that width; one loss per training iteration.
+    """
+    entries: dict[str, Spec] = {
+        "dim_": Int(ge=1, bind="dim"),
+        "train_loss_": Array("params.iterations"),
+        NET: Module(),
+        f"{NET}.{first_layer}": Array(rows, "dim"),
+    }
+    return declare(entries)
 
 
 class WeakDetector(Detector):

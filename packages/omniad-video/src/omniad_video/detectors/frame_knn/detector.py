@@ -18,6 +18,7 @@ import numpy as np
 from omniad.detector import Detector
 from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import Array, Float, Int, declare
 from omniad_video.detectors.frame_knn.params import FrameGaussianParams, FrameKNNParams, FrameScoreParams
 from omniad_video.frame_features import FrameFeaturizer, check_videos
 from omniad_video.smoothing import smooth_scores
@@ -44,11 +45,47 @@ class _FrameScorer(Detector):
     def _frame_scores(self, feats: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def _fitted_width(self) -> int:
+        """Width of the frame vectors the fitted state holds."""
+        raise NotImplementedError
+
+    def _expected_width(self) -> int | None:
+        """Frame-vector width the parameters fix (pixel features), None when the backbone decides."""
+        p = self.params
+        if self.featurizer.is_vision:
+            return None
+        return p.pixel_size**2 * (2 if p.motion else 1)
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        self._check_width(self._state_width(state), "the saved state holds")
+
+    def _state_width(self, state: dict[str, Any]) -> int:
+        raise NotImplementedError
+
+    def _check_width(self, width: int, what: str) -> None:
+        want = self._expected_width()
+        if want is not None and width != want:
+            p = self.params
+            raise DataError(
+                f"{self.where}: {what} {width}-wide frame vectors but pixel_size={p.pixel_size}, motion={p.motion} "
+                f"make {want}; the model folder does not match its parameters, re-save the model"
+            )
+
+    def _features(self, video: Any, where: str) -> np.ndarray:
+        feats = self.featurizer.video(video)
+        if feats.shape[1] != self._fitted_width():
+            raise DataError(
+                f"{where}: video {video.name!r} gives {feats.shape[1]}-wide frame features but the detector was "
+                f"fitted on {self._fitted_width()}-wide ones; score with the parameters it was fitted with"
+            )
+        return feats
+
     def _score(self, samples: Sequence[Any]) -> Scores:
-        videos = check_videos(samples, f"{self.where}.score")
+        where = f"{self.where}.score"
+        videos = check_videos(samples, where)
         local = []
         for video in videos:
-            raw = self._frame_scores(self.featurizer.video(video))
+            raw = self._frame_scores(self._features(video, where))
             kept = smooth_scores(raw, self.params.smoothing, self.params.smoothing_window, causal=self.params.causal)
             local.append(video.to_all_frames(kept))
         return Scores(sample=np.array([float(s.max()) for s in local]), local=local)
@@ -63,6 +100,23 @@ class FrameKNN(_FrameScorer):
     Params = FrameKNNParams
     params: FrameKNNParams
     state_attributes = ("bank_", "k_")
+    state_spec = declare(bank_=Array("n", "d"), k_=Int(ge=1, le="n"))
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        super().check_state(state)
+        n, k = len(state["bank_"]), state["k_"]
+        if n > self.params.max_bank:
+            raise DataError(f"{self.where}: the saved bank holds {n} frames, more than max_bank={self.params.max_bank}; "
+                            "re-save the model")
+        if k != min(self.params.k, n):
+            raise DataError(f"{self.where}: saved k_={k} but k={self.params.k} with {n} bank frames gives "
+                            f"{min(self.params.k, n)}; re-save the model")
+
+    def _state_width(self, state: dict[str, Any]) -> int:
+        return int(state["bank_"].shape[1])
+
+    def _fitted_width(self) -> int:
+        return int(self.bank_.shape[1])
 
     def _fit(self, samples: Sequence[Any]) -> None:
         feats = self._train_features(samples)
@@ -95,6 +149,13 @@ class FrameGaussian(_FrameScorer):
     Params = FrameGaussianParams
     params: FrameGaussianParams
     state_attributes = ("mean_", "precision_", "shrinkage_")
+    state_spec = declare(mean_=Array("d"), precision_=Array("d", "d"), shrinkage_=Float(ge=0, le=1))
+
+    def _state_width(self, state: dict[str, Any]) -> int:
+        return int(state["mean_"].shape[0])
+
+    def _fitted_width(self) -> int:
+        return int(self.mean_.shape[0])
 
     def _fit(self, samples: Sequence[Any]) -> None:
         from sklearn.covariance import LedoitWolf

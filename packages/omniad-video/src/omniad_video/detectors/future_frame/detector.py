@@ -17,6 +17,7 @@ import numpy as np
 from omniad.detector import Detector
 from omniad.errors import ConfigError, DataError
 from omniad.scores import Scores
+from omniad.state import Float, Int, Json, Module, declare
 from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_video.detectors.future_frame.params import FutureFrameParams
 from omniad_video.frame_features import check_videos
@@ -29,6 +30,12 @@ MODULE = "unet"
 class FutureFrame(Detector):
     Params = FutureFrameParams
     params: FutureFrameParams
+    #: one mean loss per epoch, the number of training windows, the U-Net (rebuilt from the params, loaded strictly)
+    state_spec = declare(
+        train_losses_=Json(types=(list,), items=Float(ge=0), length="params.epochs"),
+        n_windows_=Int(ge=1),
+        **{MODULE: Module()},
+    )
 
     def _check_config(self) -> None:
         if self.params.frame_size % (2 ** self.params.depth):

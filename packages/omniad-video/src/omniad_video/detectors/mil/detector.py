@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from omniad_video.detectors.mil.params import MILParams
-from omniad_video.detectors.weak import WeakDetector
+from omniad_video.detectors.weak import WeakDetector, weak_state
 
 
 def build_net(dim: int, hidden: tuple[int, int], dropout: float) -> Any:
@@ -41,6 +41,7 @@ def mil_loss(anomalous: Any, normal: Any, smoothness: float, sparsity: float) ->
 
 class MIL(WeakDetector):
     Params = MILParams
+    state_spec = weak_state("0.weight", None)
 
     def _fit(self, samples: Sequence[Any]) -> None:
         import torch

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from omniad_video.detectors.rtfm.params import RTFMParams
-from omniad_video.detectors.weak import WeakDetector
+from omniad_video.detectors.weak import WeakDetector, weak_state
 
 
 def build_net(dim: int, hidden: int, dropout: float) -> Any:
@@ -50,6 +50,7 @@ def build_net(dim: int, hidden: int, dropout: float) -> Any:
 
 class RTFM(WeakDetector):
     Params = RTFMParams
+    state_spec = weak_state("embed.weight", "params.hidden")
 
     def _topk(self, feats: Any, scores: Any) -> tuple[Any, Any]:
         import torch
