@@ -125,7 +125,9 @@ def _check_points(value: Any, where: str) -> np.ndarray:
         raise DataError(f"{where}: coordinates must be numeric, got dtype {arr.dtype}; pass an (N, 3) float array")
     if arr.ndim != 2 or arr.shape[1] < 3:
         raise DataError(f"{where}: expected points of shape (N, 3), got {arr.shape}")
-    arr = arr[:, :3].astype(np.float32, copy=False)
+    # C order always: the same cloud must give the same scores whatever its memory layout (a Fortran-ordered
+    # DataFrame export, a column slice of an (N, 6) array), and numpy's sums and torch's kernels follow the layout
+    arr = np.ascontiguousarray(arr[:, :3], dtype=np.float32)
     if len(arr) == 0:
         raise DataError(f"{where}: the cloud is empty; check the file or the filter that produced it")
     bad = ~np.all(np.isfinite(arr), axis=1)

@@ -1,27 +1,36 @@
-"""What the point cloud datasets share: report pictures, and the folder walking of the loaders.
+"""What the point cloud datasets share: pictures, element names, and the folder walking of the loaders.
 
 The real layouts differ in names, not in structure (one folder per category holding train
 and test clouds), so finding categories and files, and checking a ground-truth file against
 its scan, live here once; every failure names the folder or file and what to do. What a
 loader skips or falls back on without failing is tallied per subset (:class:`Tally`) into
 ``Subset.meta["counts"]``, which the runner shows, with one warning per kind of event.
+
+With ``split="all"`` (what ``omniad fit / score`` open a bare path with) a loader yields one
+subset per category holding every cloud, named by its path relative to ``root``, and a single
+cloud file is a subset of one cloud (:func:`single_file_subset`).
 """
 
 from __future__ import annotations
 
 import warnings
 from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from omniad.data import Subset
+from omniad.data import Split, Subset, whole_subset
 from omniad.dataset import Dataset
 from omniad.errors import DataError
 from omniad.scores import Scores
-from omniad_pointcloud.cloud import PointCloud
+from omniad_pointcloud.cloud import PointCloud, as_cloud
 from omniad_pointcloud.datasets.params import RootParams
-from omniad_pointcloud.io import read_cloud, read_labelled_txt
+from omniad_pointcloud.io import SUFFIXES, read_cloud, read_labelled_txt
+
+if TYPE_CHECKING:
+    from omniad.decision import Decisions
 
 #: how each tallied event is told in its warning: (one, many, what happened); others are only counted
 EVENTS = {
@@ -73,6 +82,46 @@ class CloudDataset(Dataset):
         from omniad_pointcloud.datasets.render import render_examples
 
         return render_examples(subset, scores, Path(out_dir), max_examples=max_examples)
+
+    def element_columns(self, split: Split, index: int, n_elements: int) -> dict[str, Sequence[Any]] | None:
+        """A cloud's elements are its points: their index in the file and their coordinates as read."""
+        points = as_cloud(split.samples[index], f"{self.where}: sample {split.sample_id(index)}").points
+        if len(points) != n_elements:  # a detector scoring other elements than points: name them by position
+            return {"element": np.arange(n_elements)}
+        # float32 coordinates as their shortest decimal (0.3438027, not 0.34380269050598145)
+        x, y, z = ([float(str(v)) for v in points[:, k]] for k in range(3))
+        return {"point": np.arange(n_elements), "x": x, "y": y, "z": z}
+
+    def render_results(self, split: Split, decisions: Decisions, out_dir: Path, max_items: int = 8) -> list[Path]:
+        from omniad_pointcloud.datasets.render import render_results
+
+        return render_results(split, decisions, Path(out_dir), max_items=max_items)
+
+
+def single_file_subset(path: Path, where: str) -> Subset:
+    """One cloud file as a source (``split="all"``): a subset of one unlabelled cloud.
+
+    Named as a folder source is: the subset by the folder (the file's), the sample by the file.
+    """
+    if path.suffix.lower() not in SUFFIXES:
+        raise DataError(f"{where}: {path} is not a point cloud file; give a {'/'.join(SUFFIXES)} file or a folder")
+    name = path.resolve().parent.name or path.stem
+    tally = Tally(where, name)
+    cloud = tally.read(path)
+    return whole_subset(name, [cloud], ids=[path.name], meta={"counts": tally.finish()})
+
+
+def source_categories(p: RootParams, where: str, is_category: Callable[[Path], bool]) -> list[Path]:
+    """:func:`categories`, except that with ``split="all"`` a root that is itself one category is that one."""
+    root = Path(p.root)
+    if p.split == "all" and root.is_dir() and is_category(root):
+        return [root]
+    return categories(p, where)
+
+
+def relative(path: Path, root: Path) -> str:
+    """How a sample is named with ``split="all"``: its path below the folder the user gave."""
+    return path.relative_to(root).as_posix()
 
 
 def categories(p: RootParams, where: str) -> list[Path]:

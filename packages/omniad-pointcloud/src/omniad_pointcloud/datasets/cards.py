@@ -6,6 +6,9 @@ from omniad.registry import Registrar
 
 _P = "omniad_pointcloud.datasets"
 METRICS = ("core.auroc", "core.local_auroc", "pointcloud.aupro")
+_PROBE = f"{_P}.probes"
+#: a bare path (`omniad fit / score`): every cloud scored, the ones not labelled anomalous fitted on
+ALL = {"path_param": "root", "source_params": {"split": "all"}}
 
 
 def register(registry: Registrar) -> None:
@@ -21,20 +24,25 @@ def register(registry: Registrar) -> None:
     registry.add(
         id="pointcloud.mvtec3d", target=f"{_P}.mvtec3d:MVTec3D", params=f"{_P}.params:MVTec3DParams", **common,
         needs_data=True, reference="Bergmann et al., MVTec 3D-AD, VISAPP 2022",
+        **ALL, reads=("/",), probe=f"{_PROBE}:mvtec3d",
         summary="MVTec 3D-AD layout: organised xyz TIFFs (zeros = missing), rgb and gt PNGs, one subset per category",
     )
     registry.add(
         id="pointcloud.real3d", target=f"{_P}.real3d:Real3D", params=f"{_P}.params:Real3DParams", **common,
         needs_data=True, reference="Liu et al., Real3D-AD, NeurIPS 2023 Datasets and Benchmarks",
+        **ALL, reads=("/",), probe=f"{_PROBE}:real3d",
         summary="Real3D-AD layout: train templates (.pcd), test scans, gt/*.txt with x y z label per point",
     )
     registry.add(
         id="pointcloud.anomaly_shapenet", target=f"{_P}.shapenet:AnomalyShapeNet", params=f"{_P}.params:Real3DParams",
         **common, needs_data=True, reference="Li et al., Anomaly-ShapeNet (Towards Scalable 3D Anomaly Detection), CVPR 2024",
+        **ALL, reads=("/",), probe=f"{_PROBE}:anomaly_shapenet",
         summary="Anomaly-ShapeNet layout: train templates, test clouds ('positive' = normal), GT/*.txt per point",
     )
     registry.add(
         id="pointcloud.folder", target=f"{_P}.folder:Folder", params=f"{_P}.params:FolderParams", **common,
-        needs_data=True,
-        summary="Any folder of .ply/.pcd/.npy/.txt clouds: train/good, test/<kind>, optional per-point ground_truth",
+        needs_data=True, **ALL, reads=("/", ".ply", ".pcd", ".npy", ".npz", ".xyz", ".txt", ".tiff", ".tif"),
+        probe=f"{_PROBE}:folder",
+        summary="Any folder of .ply/.pcd/.npy/.npz/.xyz/.txt clouds (train/good, test/<kind>, optional per-point "
+        "ground_truth), or one cloud file",
     )

@@ -9,7 +9,11 @@ further step (keep the largest DBSCAN component) is not done.
 
 A gt mask named after no xyz scan cannot change a label (every defective scan needs its
 own), so it is counted (``Subset.meta["counts"]["unmatched_ground_truth"]``) and warned
-about rather than refused.
+about rather than refused. A defect kind without a ``gt`` folder at all has object-level labels
+(anomalous in every point), counted and warned about as in ``pointcloud.folder``.
+
+With ``split="all"`` each category is one subset of every scan (train, validation and test,
+named by their path below ``root``); ``root`` may be one category folder or one xyz TIFF.
 """
 
 from __future__ import annotations
@@ -19,10 +23,19 @@ from pathlib import Path
 
 import numpy as np
 
-from omniad.data import Split, Subset
+from omniad.data import Split, Subset, whole_subset
 from omniad.errors import DataError
 from omniad_pointcloud.cloud import PointCloud
-from omniad_pointcloud.datasets.base import CloudDataset, Tally, categories, files, stray_files, subfolders
+from omniad_pointcloud.datasets.base import (
+    CloudDataset,
+    Tally,
+    files,
+    relative,
+    single_file_subset,
+    source_categories,
+    stray_files,
+    subfolders,
+)
 from omniad_pointcloud.datasets.params import MVTec3DParams
 from omniad_pointcloud.io import read_xyz_tiff
 
@@ -78,11 +91,14 @@ class MVTec3D(CloudDataset):
         except DataError as exc:
             raise DataError(f"{xyz_file}: {exc}") from None
 
-    def _target(self, cloud: PointCloud, kind_dir: Path, xyz_file: Path) -> np.ndarray:
+    def _target(self, cloud: PointCloud, kind_dir: Path, xyz_file: Path, tally: Tally) -> np.ndarray:
         gt = kind_dir / "gt" / f"{xyz_file.stem}.png"
         if not gt.is_file():
             if kind_dir.name == "good":
                 return np.zeros(len(cloud), np.int8)
+            if not gt.parent.is_dir():
+                tally.add("defective_scans_without_ground_truth", f"{kind_dir.name}/{xyz_file.stem}")
+                return np.ones(len(cloud), np.int8)
             raise DataError(f"{gt}: ground-truth mask of defective scan {xyz_file} is missing")
         mask = read_png(gt, "L") > 0
         if mask.shape != cloud.grid.shape:
@@ -90,19 +106,30 @@ class MVTec3D(CloudDataset):
         return mask[cloud.grid >= 0].astype(np.int8)
 
     def iter_subsets(self) -> Iterator[Subset]:
-        where = self.where
-        for cat in categories(self.params, where):
+        where, p, root = self.where, self.params, Path(self.params.root)
+        if p.split == "all" and root.is_file():
+            yield single_file_subset(root, where)
+            return
+        for cat in source_categories(p, where, lambda d: (d / "train" / "good" / "xyz").is_dir()):
             tally = Tally(where, cat.name)
-            train_dir = cat / "train" / "good"
-            train = [self._read(f, train_dir)[0] for f in files(train_dir / "xyz", _TIFF, where, tally)]
+            train_dirs = [cat / "train" / "good"]
+            if p.split == "all" and (cat / "validation" / "good" / "xyz").is_dir():
+                train_dirs.append(cat / "validation" / "good")
+            train_files = [(d, f) for d in train_dirs for f in files(d / "xyz", _TIFF, where, tally)]
+            train = [self._read(f, d)[0] for d, f in train_files]
             samples, targets, ids = [], [], []
             for kind_dir in subfolders(cat / "test", where):
                 scans = files(kind_dir / "xyz", _TIFF, where, tally)
                 for f in scans:
                     cloud, _ = self._read(f, kind_dir)
                     samples.append(cloud)
-                    targets.append(self._target(cloud, kind_dir, f))
-                    ids.append(f"{kind_dir.name}/{f.stem}")
+                    targets.append(self._target(cloud, kind_dir, f, tally))
+                    ids.append(relative(f, root) if p.split == "all" else f"{kind_dir.name}/{f.stem}")
                 stray_files(kind_dir / "gt", {f.stem for f in scans}, tally)
+            if p.split == "all":
+                yield whole_subset(cat.name, train + samples, ids=[relative(f, root) for _, f in train_files] + ids,
+                                   targets=[np.zeros(len(c), np.int8) for c in train] + targets,
+                                   meta={"counts": tally.finish()})
+                continue
             yield Subset(name=cat.name, train=Split(samples=train, ids=[c.name for c in train]),
                          test=Split(samples=samples, targets=targets, ids=ids), meta={"counts": tally.finish()})

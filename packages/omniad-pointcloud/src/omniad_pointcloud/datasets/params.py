@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -50,8 +51,14 @@ class SyntheticParams(Params):
 
 
 class RootParams(Params):
-    root: Path = Field(description="dataset folder")
+    root: Path = Field(description="dataset folder (with split='all' also one category folder, or one cloud file)")
     categories: tuple[str, ...] = Field(default=(), description="subsets to load (default: every category folder)")
+    split: Literal["benchmark", "all"] = Field(
+        default="benchmark",
+        description="benchmark: the layout's train and test splits; all: every cloud is scored and the clouds not "
+        "labelled anomalous are fitted on, labels from ground truth where there is some (what `omniad fit / score` "
+        "use; a single cloud file is then one subset of one cloud)",
+    )
 
 
 class Real3DParams(RootParams):

@@ -7,6 +7,11 @@ the true defect ringed; an organised scan (MVTec 3D-AD) is drawn as its score im
 defect's outline as a contour. One colour scale for all pictures of a subset, so they can be
 compared. matplotlib is imported only here; without it there are no pictures and one warning
 says why.
+
+:func:`render_results` draws the same pictures for ``omniad score`` on a user's clouds, where
+what matters is the decision: the flagged clouds by score, then the highest-scored clouds
+decided normal (the near misses a reader checks next), each coloured by point score with the
+points above the element threshold ringed, the threshold marked on the colour bar.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,7 +27,27 @@ from omniad.data import Split, Subset
 from omniad.scores import Scores
 from omniad_pointcloud.cloud import PointCloud, as_cloud
 
+if TYPE_CHECKING:
+    from omniad.decision import Decisions
+
 _warned = False
+
+
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend, or None (warned once) when it is not installed."""
+    global _warned
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        if not _warned:
+            warnings.warn("matplotlib is not installed, so there are no point cloud pictures; pip install matplotlib",
+                          stacklevel=3)
+            _warned = True
+        return None
+    return plt
 
 
 def pick_examples(split: Split, scores: Scores, max_examples: int) -> list[int]:
@@ -73,17 +99,8 @@ def _draw_grid(fig, cloud: PointCloud, local: np.ndarray, truth: np.ndarray, lo:
 
 
 def render_examples(subset: Subset, scores: Scores, out_dir: Path, max_examples: int = 4) -> list[Path]:
-    global _warned
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        if not _warned:
-            warnings.warn("matplotlib is not installed, so the report has no point cloud pictures; "
-                          "pip install matplotlib", stacklevel=2)
-            _warned = True
+    plt = _pyplot()
+    if plt is None:
         return []
     test = subset.test
     out_dir = Path(out_dir)
@@ -105,6 +122,65 @@ def render_examples(subset: Subset, scores: Scores, out_dir: Path, max_examples:
         label = "" if test.labels is None else ("anomalous" if test.labels[i] else "normal")
         fig.suptitle(f"{test.sample_id(i)} {label} score={scores.sample[i]:.4g}  (ringed: true defect)", fontsize=8)
         path = out_dir / f"{_safe(subset.name)}_{_safe(test.sample_id(i))}.png"
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def pick_results(decisions: Decisions, max_items: int) -> list[int]:
+    """The flagged clouds by score, then the highest-scored ones decided normal (a quarter of the pictures, at least 1).
+
+    Without decisions (a model saved without thresholds): the highest scores.
+    """
+    s = np.asarray(decisions.scores.sample, dtype=np.float64)
+    ranked = [int(i) for i in np.argsort(-s, kind="stable")]
+    if decisions.sample is None:
+        return ranked[:max_items]
+    flagged = [i for i in ranked if decisions.sample[i] == 1]
+    passed = [i for i in ranked if decisions.sample[i] == 0]
+    n_passed = min(len(passed), max(1, max_items // 4))
+    picked = flagged[: max_items - n_passed] + passed[:n_passed]
+    rest = [i for i in flagged + passed if i not in picked]
+    return picked + rest[: max_items - len(picked)]
+
+
+def render_results(split: Split, decisions: Decisions, out_dir: Path, max_items: int = 8) -> list[Path]:
+    """Pictures of scored clouds: coloured by point score, the points above the element threshold ringed."""
+    plt = _pyplot()
+    if plt is None or max_items <= 0:
+        return []
+    scores = decisions.scores
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    picks = pick_results(decisions, max_items)
+    locals_ = {i: np.asarray(scores.local[i], dtype=np.float64).reshape(-1) if scores.local is not None else None
+               for i in picks}
+    known = [v for v in locals_.values() if v is not None and v.size]
+    lo = float(min(v.min() for v in known)) if known else 0.0
+    hi = float(max(v.max() for v in known)) if known else 1.0
+    if decisions.element_threshold is not None:  # keep the threshold on the scale, so its mark shows
+        lo, hi = min(lo, decisions.element_threshold), max(hi, decisions.element_threshold)
+    paths = []
+    for rank, i in enumerate(picks):
+        name = split.sample_id(i)
+        cloud = as_cloud(split.samples[i], f"picture of {name}")
+        local = locals_[i] if locals_[i] is not None and len(locals_[i]) == len(cloud) else np.zeros(len(cloud))
+        flagged = (np.asarray(decisions.element[i]).reshape(-1) if decisions.element is not None
+                   else np.zeros(len(cloud), np.int8))
+        if len(flagged) != len(cloud):
+            flagged = np.zeros(len(cloud), np.int8)
+        fig = plt.figure(figsize=(6.4, 3.4))
+        draw = _draw_grid if cloud.grid is not None else _draw_free
+        art, axes = draw(fig, cloud, local, flagged, lo, hi)
+        bar = fig.colorbar(art, ax=axes, shrink=0.8, label="point score")
+        if decisions.element_threshold is not None:
+            bar.ax.axhline(decisions.element_threshold, color="#00d0ff", linewidth=1.2)
+        verdict = "" if decisions.sample is None else ("ANOMALY" if decisions.sample[i] else "normal")
+        marks = (f"{int(flagged.sum())} of {len(cloud)} points flagged (ringed; threshold on the bar)"
+                 if decisions.element is not None else "no element threshold")
+        fig.suptitle(f"{name}  {verdict}  score={scores.sample[i]:.4g}\n{marks}", fontsize=8)
+        path = out_dir / f"{rank:02d}_{_safe(name)}.png"
         fig.savefig(path, dpi=80)
         plt.close(fig)
         paths.append(path)
