@@ -26,8 +26,10 @@ Deviations, said because they change the numbers: the heads are averaged with eq
 close to equal), and W2 starts at zero, so training starts from uniform attention (the
 normalised mean of the token vectors, itself a strong score) instead of a random one.
 
-Saved: the trained arrays (safetensors) and the identity of the encoder whose token vectors
-were used; ``load`` reads that encoder again and refuses a different one.
+Saved: the trained arrays (safetensors), the identity of the encoder whose token vectors
+were used and their width (``token_dim_``: the hidden size for contextual states, the token
+table's width for static ones; they differ in ALBERT-like encoders); ``load`` reads that
+encoder again, refuses a different one, and rebuilds the network at the saved width.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from omniad.detector import Detector
 from omniad.device import torch_cpu_threads
 from omniad.errors import ConfigError, DataError, MissingDependencyError
 from omniad.scores import Scores
+from omniad.state import Array, Int, Json, Module, Str, declare
 from omniad_text.detectors.params import CVDDParams
 from omniad_text.detectors.torch_utils import make_generator
 
@@ -113,8 +116,26 @@ def content_tokens(tokenizer: Any, vocab_size: int) -> np.ndarray:
     return keep
 
 
+def saved_token_width(state: dict[str, Any]) -> int:
+    """``token_dim_``, or in folders saved before it existed the width of the saved contexts."""
+    width = state.get("token_dim_")
+    if width is None:
+        contexts = np.shape(state.get(f"{NET}.contexts"))
+        if len(contexts) != 2:
+            raise DataError(f"saved state has no 'token_dim_' and '{NET}.contexts' is not a matrix; re-save the model")
+        width = contexts[1]
+    return int(width)
+
+
 class TextCVDD(Detector):
     Params = CVDDParams
+    state_spec = declare(
+        model_identity_=Str(),
+        token_dim_=Int(ge=1, optional=True),
+        train_loss_=Array("params.epochs"),
+        embedding_stats_=Json(types=(dict,)),
+        net=Module(),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -124,6 +145,7 @@ class TextCVDD(Detector):
         self._tokenizer: Any = None
         self._content: np.ndarray = np.zeros(0, dtype=bool)
         self._special: set[int] = set()
+        self._hidden: int | None = None
 
     # -- tokens --------------------------------------------------------------------------
     def _load_encoder(self) -> str:
@@ -139,6 +161,8 @@ class TextCVDD(Detector):
         model, tokenizer = load_weights(info)
         table = model.get_input_embeddings().weight.detach().float().cpu()
         self._info, self._table, self._tokenizer = info, table, tokenizer
+        hidden = getattr(getattr(model, "config", None), "hidden_size", None)
+        self._hidden = hidden if isinstance(hidden, int) else None
         self._content = content_tokens(tokenizer, table.shape[0])
         self._special = set(getattr(tokenizer, "all_special_ids", []) or [])
         contextual = self.params.tokens == "contextual"
@@ -146,9 +170,17 @@ class TextCVDD(Detector):
             "source": info.source, "model_identity": info.identity,
             "tokens": "last hidden states, special tokens left out" if contextual else
                       "input embeddings, stop words and punctuation left out",
+            "backend": self.params.embedding.backend if contextual else "input embedding table",
             "max_tokens": self._max_length(), "texts": 0, "truncated": 0, "empty_texts": 0,
         }
         return info.identity
+
+    def _token_width(self) -> int | None:
+        """Width of the token vectors the encoder gives in this mode (None: its config does not say)."""
+        return int(self._table.shape[1]) if self.params.tokens == "static" else self._hidden
+
+    def _encoder_name(self) -> str:
+        return f"{self.params.tokens} token vectors of model {self.params.embedding.model!r} ({self._info.source})"
 
     def _max_length(self) -> int:
         return min(self.params.max_tokens, self._info.model_limit)
@@ -228,11 +260,13 @@ class TextCVDD(Detector):
         p = self.params
         self.model_identity_ = self._load_encoder()
         vectors = self._vectors(samples, "fit")
+        self.token_dim_ = int(vectors[0].shape[1])
+        self.embedding_stats_["dimension"] = self.token_dim_
         gen = make_generator(self.seed)
         means = np.stack([v.mean(dim=0).double().numpy() for v in vectors])
         with torch_cpu_threads(p.cpu_threads, self.device):
             torch.manual_seed(int(gen.initial_seed()))
-            net = build_net(vectors[0].shape[1], p.attention_size, p.n_contexts).to(self.device)
+            net = build_net(self.token_dim_, p.attention_size, p.n_contexts).to(self.device)
             with torch.no_grad():
                 contexts = kmeans_contexts(means, p.n_contexts, int(gen.initial_seed()) % 2**32)
                 net.contexts.copy_(torch.as_tensor(contexts, dtype=torch.float32, device=self.device))
@@ -262,6 +296,12 @@ class TextCVDD(Detector):
         out = np.empty(len(samples))
         for start in range(0, len(samples), SCORE_CHUNK):  # token states of a chunk at a time, not of all texts
             vectors = self._vectors(samples[start : start + SCORE_CHUNK], "score")
+            if vectors[0].shape[1] != self.token_dim_:
+                raise DataError(
+                    f"{self.where}.score: the {self._encoder_name()} have {vectors[0].shape[1]} dimensions but the "
+                    f"detector was trained on {self.token_dim_}-dimensional ones; score with the encoder and "
+                    "tokens it was fitted with"
+                )
             with torch.inference_mode():
                 for chunk, h, mask in self._batches(vectors, range(len(vectors))):
                     scores = self.net_.distances(self.net_(h, mask)[0]).mean(dim=1)
@@ -285,21 +325,46 @@ class TextCVDD(Detector):
     def get_state(self) -> dict[str, Any]:
         from omniad.torchstate import module_arrays
 
-        return {"model_identity_": self.model_identity_, "train_loss_": self.train_loss_,
+        return {"model_identity_": self.model_identity_, "token_dim_": self.token_dim_, "train_loss_": self.train_loss_,
                 "embedding_stats_": dict(self.embedding_stats_), **module_arrays(self.net_, NET)}
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        """The network arrays must have the widths of the parameters and the token vectors, before any is built.
+
+        Checked here rather than left to ``load_state_dict``: an edited ``token_dim_`` of 10**7
+        would otherwise allocate a network that wide before the shapes are compared.
+        """
+        super().check_state(state)
+        d, p = saved_token_width(state), self.params
+        want = {f"{NET}.w1.weight": (p.attention_size, d), f"{NET}.w2.weight": (p.n_contexts, p.attention_size),
+                f"{NET}.contexts": (p.n_contexts, d)}
+        got = {k: tuple(np.shape(v)) for k, v in state.items() if k.startswith(f"{NET}.")}
+        if got != want:
+            raise DataError(f"saved network arrays {got} do not match token_dim_ {d}, attention_size "
+                            f"{p.attention_size} and n_contexts {p.n_contexts} ({want})")
 
     def set_state(self, state: dict[str, Any]) -> None:
         from omniad.torchstate import load_module_arrays
 
         identity = self._load_encoder()
-        if state.get("model_identity_") != identity:
+        saved = state["model_identity_"]
+        if saved != identity:
+            source = (state.get("embedding_stats_") or {}).get("source", "?")
             raise DataError(
-                f"{self.where}.load: the model was trained on the token vectors of another encoder than "
-                f"{self.params.embedding.model!r} (identity differs); load it with the encoder it was fitted with"
+                f"{self.where}.load: the model was trained on the token vectors of encoder {source!r} (identity "
+                f"{str(saved)[:12]}), but embedding.model={self.params.embedding.model!r} now gives "
+                f"{self._info.source!r} (identity {identity[:12]}); load it with the encoder it was fitted with"
             )
+        width = saved_token_width(state)
+        expected = self._token_width()
+        if expected is not None and expected != width:
+            raise DataError(f"{self.where}.load: the network was trained on {width}-dimensional token vectors but "
+                            f"the {self._encoder_name()} have {expected}; re-save the model")
         self.model_identity_ = identity
+        self.token_dim_ = width
         self.train_loss_ = np.asarray(state["train_loss_"], dtype=np.float64)
         self.embedding_stats_ = dict(state.get("embedding_stats_") or self.embedding_stats_)
-        net = build_net(self._table.shape[1], self.params.attention_size, self.params.n_contexts)
-        load_module_arrays(net, state, NET)
+        # at the saved width: the hidden size (contextual) is not the token table's width in ALBERT-like encoders
+        net = build_net(width, self.params.attention_size, self.params.n_contexts)
+        load_module_arrays(net, state, NET)  # strict: a shape or key that does not fit fails at load
         self.net_ = net.to(self.device).eval()

@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 
 from omniad.device import torch_cpu_threads
+from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import Array, Module, declare
 from omniad_text.detectors.base import EmbeddingDetector
 from omniad_text.detectors.params import DeepSVDDParams
 from omniad_text.detectors.torch_utils import make_generator
@@ -39,9 +41,10 @@ def build_net(dims: list[int]) -> Any:
 class TextDeepSVDD(EmbeddingDetector):
     Params = DeepSVDDParams
     model_state = ("center_", "train_loss_")
+    state_spec = declare(center_=Array("params.rep_dim"), train_loss_=Array("params.epochs"), net=Module())
 
-    def _dims(self) -> list[int]:
-        return [self.embedding_dim_, *self.params.hidden, self.params.rep_dim]
+    def _dims(self, embedding_dim: int | None = None) -> list[int]:
+        return [embedding_dim or self.embedding_dim_, *self.params.hidden, self.params.rep_dim]
 
     def _fit_vectors(self, x: np.ndarray) -> None:
         import torch
@@ -89,14 +92,25 @@ class TextDeepSVDD(EmbeddingDetector):
 
         return {**super().get_state(), **module_arrays(self.net_, NET)}
 
-    def set_state(self, state: dict[str, Any]) -> None:
-        self._saved = state
-        super().set_state(state)
+    def check_state(self, state: dict[str, Any]) -> None:
+        """The layers must have the widths the parameters and ``embedding_dim_`` give, before any is built.
 
-    def _restore(self) -> None:
+        Checked here rather than left to ``load_state_dict``: an edited ``embedding_dim_`` of
+        10**7 would otherwise allocate a 10**7-wide layer before the shapes are compared.
+        """
+        super().check_state(state)
+        dims = self._dims(int(state["embedding_dim_"]))
+        want = {f"{NET}.{2 * i}.weight": (b, a) for i, (a, b) in enumerate(itertools.pairwise(dims))}
+        got = {k: tuple(np.shape(v)) for k, v in state.items() if k.startswith(f"{NET}.")}
+        if got != want:
+            raise DataError(f"saved network arrays {got} do not match the layers {dims} of the parameters "
+                            f"(embedding_dim_ {dims[0]}, hidden {list(self.params.hidden)}, rep_dim {dims[-1]})")
+
+    def _restore(self, state: dict[str, Any]) -> None:
         from omniad.torchstate import load_module_arrays
 
         self.center_ = np.asarray(self.center_, dtype=np.float64)
+        self.train_loss_ = np.asarray(self.train_loss_, dtype=np.float64)
         net = build_net(self._dims())
-        load_module_arrays(net, self._saved, NET)
+        load_module_arrays(net, state, NET)  # strict: a shape or key that does not fit fails at load
         self.net_ = net.to(self.device).eval()

@@ -17,9 +17,13 @@ binary search per column, and the fitted state (sorted columns, skewness signs) 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import Array, declare
 from omniad_text.detectors.base import EmbeddingDetector
 from omniad_text.detectors.params import ECODParams
 
@@ -51,12 +55,21 @@ def ecod_scores(sorted_train: np.ndarray, skew_sign: np.ndarray, x: np.ndarray) 
 class TextECOD(EmbeddingDetector):
     Params = ECODParams
     model_state = ("sorted_train_", "skew_sign_")
+    state_spec = declare(sorted_train_=Array("n", "d"), skew_sign_=Array("d", kinds="i"))
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        """A column out of order or a sign outside {-1, 0, 1} would score silently wrong."""
+        super().check_state(state)
+        if np.any(np.diff(state["sorted_train_"], axis=0) < 0):
+            raise DataError("saved state 'sorted_train_' has a column that is not sorted")
+        if not np.isin(state["skew_sign_"], (-1, 0, 1)).all():
+            raise DataError("saved state 'skew_sign_' holds values other than -1, 0 and 1")
 
     def _fit_vectors(self, x: np.ndarray) -> None:
         self.sorted_train_ = np.sort(x, axis=0)
         self.skew_sign_ = skewness_sign(x)
 
-    def _restore(self) -> None:
+    def _restore(self, state: dict[str, Any]) -> None:
         self.sorted_train_ = np.asarray(self.sorted_train_, dtype=np.float64)
         self.skew_sign_ = np.asarray(self.skew_sign_, dtype=np.int8)
 

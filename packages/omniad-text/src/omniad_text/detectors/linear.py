@@ -17,6 +17,7 @@ import numpy as np
 
 from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import Array, declare
 from omniad_text.detectors.base import EmbeddingDetector
 from omniad_text.detectors.params import MahalanobisParams, PCAParams
 
@@ -24,6 +25,7 @@ from omniad_text.detectors.params import MahalanobisParams, PCAParams
 class TextMahalanobis(EmbeddingDetector):
     Params = MahalanobisParams
     model_state = ("mean_", "precision_")
+    state_spec = declare(mean_=Array("d"), precision_=Array("d", "d"))
 
     def _fit_vectors(self, x: np.ndarray) -> None:
         from sklearn.covariance import EmpiricalCovariance, LedoitWolf
@@ -43,6 +45,7 @@ class TextMahalanobis(EmbeddingDetector):
 class TextPCA(EmbeddingDetector):
     Params = PCAParams
     model_state = ("mean_", "components_", "explained_variance_")
+    state_spec = declare(mean_=Array("d"), components_=Array("k", "d"), explained_variance_=Array("k"))
 
     def _fit_vectors(self, x: np.ndarray) -> None:
         from sklearn.decomposition import PCA

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from omniad.scores import Scores
+from omniad.state import Array, declare
 from omniad_text.detectors.base import EmbeddingDetector, refit_check
 from omniad_text.detectors.params import KNNParams, LOFParams
 
@@ -22,6 +23,7 @@ class TextKNN(EmbeddingDetector):
 
     Params = KNNParams
     model_state = ("train_",)
+    state_spec = declare(train_=Array("n", "d"))
 
     def _k(self) -> int:
         n = len(self.train_)
@@ -37,7 +39,7 @@ class TextKNN(EmbeddingDetector):
         self._k()
         self.index_ = self._index()
 
-    def _restore(self) -> None:
+    def _restore(self, state: dict[str, Any]) -> None:
         self.train_ = np.asarray(self.train_, dtype=np.float64)
         self.index_ = self._index()
 
@@ -53,6 +55,7 @@ class TextLOF(EmbeddingDetector):
 
     Params = LOFParams
     model_state = ("train_", "train_scores_")
+    state_spec = declare(train_=Array("n", "d"), train_scores_=Array("n"))
 
     def _model(self, x: np.ndarray) -> Any:
         from sklearn.neighbors import LocalOutlierFactor
@@ -66,7 +69,7 @@ class TextLOF(EmbeddingDetector):
         self.model_ = self._model(x)
         self.train_scores_ = -self.model_.score_samples(x)
 
-    def _restore(self) -> None:
+    def _restore(self, state: dict[str, Any]) -> None:
         self.train_ = np.asarray(self.train_, dtype=np.float64)
         self.model_ = self._model(self.train_)
         refit_check(self.where, self.train_scores_, -self.model_.score_samples(self.train_))

@@ -16,6 +16,7 @@ import numpy as np
 
 from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import Array, Int, declare
 from omniad_text.detectors.base import EmbeddingDetector, refit_check
 from omniad_text.detectors.params import IForestParams, OCSVMParams
 
@@ -24,6 +25,7 @@ class SklearnDetector(EmbeddingDetector):
     """Shared by ``text.iforest`` and ``text.ocsvm`` (not registered)."""
 
     model_state: ClassVar[tuple[str, ...]] = ("train_", "train_scores_", "random_state_")
+    state_spec = declare(train_=Array("n", "d"), train_scores_=Array("n"), random_state_=Int(ge=0, lt=2**32))
 
     def _model(self, random_state: int) -> Any:
         raise NotImplementedError
@@ -44,7 +46,13 @@ class SklearnDetector(EmbeddingDetector):
         self.model_ = self._fitted_model(x)
         self.train_scores_ = -self.model_.score_samples(x)
 
-    def _restore(self) -> None:
+    def check_state(self, state: dict[str, Any]) -> None:
+        super().check_state(state)
+        if self.seed is not None and state["random_state_"] != int(self.seed) % 2**32:
+            raise DataError(f"saved state 'random_state_' is {state['random_state_']} but the saved seed "
+                            f"{self.seed} gives {int(self.seed) % 2**32}")
+
+    def _restore(self, state: dict[str, Any]) -> None:
         self.train_ = np.asarray(self.train_, dtype=np.float64)
         self.random_state_ = int(self.random_state_)
         self.model_ = self._fitted_model(self.train_)
