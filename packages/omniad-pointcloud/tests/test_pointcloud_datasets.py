@@ -200,7 +200,9 @@ def test_pick_examples_order() -> None:
 
     split = Split(samples=[None] * 5, labels=np.array([1, 1, 0, 0, 1]))
     scores = Scores(sample=np.array([0.9, 0.2, 0.8, 0.1, 0.5]))
-    assert pick_examples(split, scores, 4) == [0, 1, 2, 4]
+    # two pictures (the runner's default) show a hit and the top false alarm; the worst miss comes third
+    assert pick_examples(split, scores, 2) == [0, 2]
+    assert pick_examples(split, scores, 4) == [0, 2, 1, 4]  # the same four as before (was [0, 1, 2, 4])
 
 
 def test_no_matplotlib_one_warning_no_pictures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -189,3 +189,17 @@ def test_real_mpdd_metal_plate() -> None:
     assert s.name == "metal_plate" and len(s.train) == 50 and len(s.test) == 111 and s.test.n_anomalous == 81
     assert s.test.samples[0].shape == (512, 512, 3) and s.test.targets[0].shape == (512, 512)
     assert s.test.targets[0].sum() > 0 and s.test.targets[110].sum() == 0
+
+
+def test_two_examples_show_a_hit_and_a_false_alarm_named_without_a_doubled_suffix(tmp_path: Path) -> None:
+    ds = omniad.create_dataset("vision.mvtec", {"root": str(MVTEC), "categories": ["widget"]})
+    subset = next(ds.subsets())
+    labels = subset.test.labels
+    scores = omniad.Scores(sample=np.arange(len(subset.test), dtype=float))
+    paths = ds.render_examples(subset, scores, tmp_path, max_examples=2)  # the runner's default is 2
+    top_anomaly = max((i for i in range(len(labels)) if labels[i]), key=lambda i: scores.sample[i])
+    top_normal = max((i for i in range(len(labels)) if not labels[i]), key=lambda i: scores.sample[i])
+    ids = [subset.test.sample_id(i) for i in (top_anomaly, top_normal)]
+    assert all(i.endswith(".png") for i in ids)  # image ids are file names ...
+    # ... drawn as widget_<folder>_<stem>.png, the normal one too (before: two defects, 002.png.png)
+    assert [p.name for p in paths] == ["widget_" + i[:-4].replace("/", "_") + ".png" for i in ids]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -16,6 +17,58 @@ from omniad.scores import Scores
 
 if TYPE_CHECKING:
     from omniad.decision import Decisions
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+#: a file suffix at the end of a sample id: a dot, a letter, then up to four letters or digits
+_FILE_SUFFIX = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}$")
+
+
+def picture_name(text: str, limit: int = 80) -> str:
+    """``text`` as a file-name part: runs of unsafe characters become ``_``, at most ``limit`` characters."""
+    return _UNSAFE.sub("_", str(text)).strip("._")[-limit:] or "sample"
+
+
+def sample_stem(sample_id: str) -> str:
+    """A sample id without its file suffix (``good/003.png`` -> ``good/003``), for naming files drawn of it."""
+    return _FILE_SUFFIX.sub("", str(sample_id)) or str(sample_id)
+
+
+def example_filename(subset: str, sample_id: str, suffix: str = ".png") -> str:
+    """The file name of a report picture of one sample: ``<subset>_<sample>.png``.
+
+    The sample id's own file suffix is dropped, so the image ``good/003.png`` is drawn as
+    ``<subset>_good_003.png``, not ``..._003.png.png``; a sample named like its subset (one
+    series per subset) is drawn as ``<sample>.png``. The report's captions read the sample
+    back from this name.
+    """
+    sample = picture_name(sample_stem(sample_id))
+    prefix = picture_name(subset)
+    return f"{sample}{suffix}" if sample == prefix else f"{prefix}_{sample}{suffix}"
+
+
+def pick_examples(labels: Sequence[int] | np.ndarray | None, scores: Sequence[float] | np.ndarray,
+                  max_examples: int) -> list[int]:
+    """Which test samples a report draws: the top-scored anomaly, the top-scored normal sample
+    (the worst false alarm), the worst-missed anomaly, then the next of each in turn, no repeats.
+
+    Normal samples come second so that even two pictures show a false alarm as well as a hit;
+    without labels the samples are taken by score.
+    """
+    s = np.asarray(scores, dtype=np.float64).reshape(-1)
+    truth = np.zeros(len(s), dtype=np.int8) if labels is None else np.asarray(labels).reshape(-1)
+    order = [int(i) for i in np.argsort(-s, kind="stable")]
+    anomalous = [i for i in order if truth[i]]
+    queues = [anomalous, [i for i in order if not truth[i]], anomalous[::-1]]
+    picked: list[int] = []
+    seen: set[int] = set()
+    while len(picked) < min(max_examples, len(s)) and any(queues):
+        for queue in queues:
+            while queue and queue[0] in seen:
+                queue.pop(0)
+            if queue and len(picked) < max_examples:
+                seen.add(queue[0])
+                picked.append(queue.pop(0))
+    return picked
 
 
 class Dataset(Component, ABC):
@@ -44,7 +97,8 @@ class Dataset(Component, ABC):
         """Write a few pictures of samples with their scores for the HTML report.
 
         Modalities override this (heat-map overlays for images, score plots for series);
-        the default writes nothing.
+        the default writes nothing. ``pick_examples`` chooses samples that show hits and
+        false alarms alike, ``example_filename`` names their files.
         """
         return []
 

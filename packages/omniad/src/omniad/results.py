@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from omniad.data import Split
-from omniad.dataset import Dataset
+from omniad.dataset import Dataset, sample_stem
 from omniad.decision import Decisions
 from omniad.errors import OmniadError
 
@@ -184,7 +184,7 @@ def collect(
             elif out_dir is not None:
                 maps = out_dir / "maps"
                 maps.mkdir(parents=True, exist_ok=True)
-                stem = safe_name(f"{subset}-{sample_id}" if subset else sample_id)
+                stem = safe_name(f"{subset}-{sample_stem(sample_id)}" if subset else sample_stem(sample_id))
                 np.save(maps / f"{stem}.npy", local.astype(np.float32))
                 results.maps.append(write_png_gray(maps / f"{stem}.png", local))
                 if decisions.element is not None:

@@ -7,22 +7,18 @@ has no log pictures (an empty gallery otherwise looks like a run that drew nothi
 
 from __future__ import annotations
 
-import re
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from omniad.data import Subset
+from omniad.dataset import example_filename
 from omniad.scores import Scores
 
 TOP_LINES = 5
 TEXT_CHARS = 110
 _warned = False
-
-
-def _safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:120] or "session"
 
 
 def _plain(text: str) -> str:
@@ -99,7 +95,7 @@ def render_examples(subset: Subset, scores: Scores, out_dir: Path, max_examples:
                      + "\n".join(rows), va="top", ha="left", family="monospace", fontsize=7.5,
                      transform=text_ax.transAxes)
         fig.tight_layout()
-        path = out_dir / f"{_safe_name(subset.name)}_{_safe_name(name)}.png"
+        path = out_dir / example_filename(subset.name, name)
         fig.savefig(path, dpi=90)
         plt.close(fig)
         paths.append(path)

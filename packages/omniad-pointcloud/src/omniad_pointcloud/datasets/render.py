@@ -1,8 +1,9 @@
 """Report pictures: the most telling test clouds, coloured by point score, the true defect outlined.
 
-Chosen as the image datasets choose theirs: the top-scored anomaly, the worst-missed anomaly,
-the top false alarm, and so on. A free cloud is drawn in two orthographic projections (top,
-x-y, and side, x-z; far points first so the near surface is what one sees), the points of
+Chosen as the image datasets choose theirs (``omniad.dataset.pick_examples``): the top-scored
+anomaly, the top false alarm, the worst-missed anomaly, and so on. A free cloud is drawn in two
+orthographic projections (top, x-y, and side, x-z; far points first so the near surface is
+what one sees), the points of
 the true defect ringed; an organised scan (MVTec 3D-AD) is drawn as its score image with the
 defect's outline as a contour. One colour scale for all pictures of a subset, so they can be
 compared. matplotlib is imported only here; without it there are no pictures and one warning
@@ -24,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from omniad.data import Split, Subset
+from omniad.dataset import example_filename
+from omniad.dataset import pick_examples as core_pick_examples
 from omniad.scores import Scores
 from omniad_pointcloud.cloud import PointCloud, as_cloud
 
@@ -51,20 +54,8 @@ def _pyplot() -> Any:
 
 
 def pick_examples(split: Split, scores: Scores, max_examples: int) -> list[int]:
-    """Top-scored anomaly, worst-missed anomaly, top-scored normal, in turn, without repeats."""
-    s = np.asarray(scores.sample)
-    labels = split.labels if split.labels is not None else np.zeros(len(s), dtype=np.int8)
-    ranked = [int(i) for i in np.argsort(-s, kind="stable")]
-    anomalous = [i for i in ranked if labels[i] == 1]
-    queues = [anomalous, anomalous[::-1], [i for i in ranked if labels[i] == 0]]
-    picked: list[int] = []
-    while len(picked) < min(max_examples, len(s)) and any(queues):
-        for q in queues:
-            while q and q[0] in picked:
-                q.pop(0)
-            if q and len(picked) < max_examples:
-                picked.append(q.pop(0))
-    return picked
+    """Top-scored anomaly, top-scored normal, worst-missed anomaly, in turn, without repeats."""
+    return core_pick_examples(split.labels, scores.sample, max_examples)
 
 
 def _safe(name: str) -> str:
@@ -121,7 +112,7 @@ def render_examples(subset: Subset, scores: Scores, out_dir: Path, max_examples:
         fig.colorbar(art, ax=axes, shrink=0.8, label="point score")
         label = "" if test.labels is None else ("anomalous" if test.labels[i] else "normal")
         fig.suptitle(f"{test.sample_id(i)} {label} score={scores.sample[i]:.4g}  (ringed: true defect)", fontsize=8)
-        path = out_dir / f"{_safe(subset.name)}_{_safe(test.sample_id(i))}.png"
+        path = out_dir / example_filename(subset.name, test.sample_id(i))
         fig.savefig(path, dpi=80)
         plt.close(fig)
         paths.append(path)

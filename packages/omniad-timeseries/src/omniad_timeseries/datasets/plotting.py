@@ -6,12 +6,12 @@ no pictures are written and nothing fails.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 
 from omniad.data import Subset
+from omniad.dataset import example_filename, pick_examples
 from omniad.scores import Scores
 
 MAX_CHANNELS_DRAWN = 6
@@ -24,12 +24,8 @@ def _ranges(labels: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
 
 
-def _safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:120] or "series"
-
-
 def render_series(subset: Subset, scores: Scores, out_dir: Path, max_examples: int = 4) -> list[Path]:
-    """One PNG per test series (up to ``max_examples``); empty list when matplotlib is missing."""
+    """One PNG per chosen test series (up to ``max_examples``, ``pick_examples``); empty list without matplotlib."""
     try:
         import matplotlib
 
@@ -40,7 +36,7 @@ def render_series(subset: Subset, scores: Scores, out_dir: Path, max_examples: i
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     targets = subset.test.targets or [None] * len(subset.test)
-    for i in range(min(max_examples, len(subset.test))):
+    for i in pick_examples(subset.test.labels, scores.sample, max_examples):
         x = np.asarray(subset.test.samples[i], dtype=np.float64)
         x = x[:, None] if x.ndim == 1 else x
         local = None if scores.local is None else np.asarray(scores.local[i], dtype=np.float64)
@@ -50,7 +46,8 @@ def render_series(subset: Subset, scores: Scores, out_dir: Path, max_examples: i
             ax.plot(x[:, c], lw=0.7)
         ax.set_ylabel("value")
         name = subset.test.sample_id(i)
-        ax.set_title(f"{subset.name}: {name} (sample score {scores.sample[i]:.3g})", fontsize=9)
+        label = "" if subset.test.labels is None else (" anomalous" if subset.test.labels[i] else " normal")
+        ax.set_title(f"{subset.name}: {name}{label} (sample score {scores.sample[i]:.3g})", fontsize=9)
         if local is not None:
             axes[1, 0].plot(local, color="tab:red", lw=0.8)
             axes[1, 0].set_ylabel("score")
@@ -60,7 +57,7 @@ def render_series(subset: Subset, scores: Scores, out_dir: Path, max_examples: i
                 for row in axes[:, 0]:
                     row.axvspan(start, end, color="tab:orange", alpha=0.25, lw=0)
         fig.tight_layout()
-        path = out_dir / f"{_safe_name(name)}.png"
+        path = out_dir / example_filename(subset.name, name)
         fig.savefig(path, dpi=90)
         plt.close(fig)
         paths.append(path)

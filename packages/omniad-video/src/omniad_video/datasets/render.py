@@ -8,22 +8,17 @@ looks like a run that drew nothing).
 
 from __future__ import annotations
 
-import re
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from omniad.data import Subset
-from omniad.dataset import Dataset
+from omniad.dataset import Dataset, example_filename
 from omniad.scores import Scores
 
 THUMBNAILS = 4
 _warned = False
-
-
-def _safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[-120:] or "video"
 
 
 def _pick(subset: Subset, scores: Scores, max_examples: int) -> list[int]:
@@ -83,8 +78,9 @@ def render_examples(subset: Subset, scores: Scores, out_dir: Path, max_examples:
                     color="grey")
         ax.set_xlim(-0.5, n - 0.5)
         ax.set_xlabel("frame (shaded: true anomalous frames)")
-        ax.set_title(f"{subset.test.ids[i] if subset.test.ids else video.name}  score {float(scores.sample[i]):.3g}",
-                     fontsize=9)
+        name = str(subset.test.ids[i] if subset.test.ids else video.name)
+        label = "" if subset.test.labels is None else (" anomalous" if subset.test.labels[i] else " normal")
+        ax.set_title(f"{name}{label}  score {float(scores.sample[i]):.3g}", fontsize=9)
         kept = video.frame_index
         order = (np.argsort(-local[kept], kind="stable") if local is not None
                  else np.linspace(0, len(kept) - 1, THUMBNAILS).astype(int))
@@ -94,7 +90,7 @@ def render_examples(subset: Subset, scores: Scores, out_dir: Path, max_examples:
             tax.set_axis_off()
             tax.set_title(f"frame {int(kept[k])}", fontsize=8)
         fig.tight_layout()
-        path = out_dir / f"{i:03d}_{_safe_name(str(subset.test.ids[i] if subset.test.ids else video.name))}.png"
+        path = out_dir / example_filename(subset.name, name if subset.test.ids else f"{i:03d}_{name}")
         fig.savefig(path, dpi=80)
         plt.close(fig)
         paths.append(path)

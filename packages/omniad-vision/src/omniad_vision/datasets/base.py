@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 
 from omniad.data import Split, Subset
-from omniad.dataset import Dataset
+from omniad.dataset import Dataset, example_filename
+from omniad.dataset import pick_examples as core_pick_examples
 from omniad.scores import Scores
 from omniad_vision.images import as_rgb
 
 
 def pick_examples(split: Split, scores: Scores, max_examples: int) -> list[int]:
-    """Most telling test images first: top-scored anomaly, worst-missed anomaly, top false alarm, ..."""
-    s = scores.sample
-    labels = split.labels if split.labels is not None else np.zeros(len(s), dtype=np.int8)
-    anomalous = [int(i) for i in np.argsort(-s) if labels[i] == 1]
-    normal = [int(i) for i in np.argsort(-s) if labels[i] == 0]
-    queues = [anomalous, anomalous[::-1], normal]
-    picked: list[int] = []
-    while len(picked) < min(max_examples, len(s)) and any(queues):
-        for q in queues:
-            while q and q[0] in picked:
-                q.pop(0)
-            if q and len(picked) < max_examples:
-                picked.append(q.pop(0))
-    return picked
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "image"
+    """Most telling test images first: top-scored anomaly, top false alarm, worst-missed anomaly, ..."""
+    return core_pick_examples(split.labels, scores.sample, max_examples)
 
 
 class VisionDataset(Dataset):
@@ -54,5 +38,5 @@ class VisionDataset(Dataset):
             label = "" if test.labels is None else ("anomalous" if test.labels[i] else "normal")
             title = f"{test.sample_id(i)} {label} score={scores.sample[i]:.4g}"
             picture = triptych(image, mask, None if maps is None else maps[i], lo, hi, title=title)
-            out.append(save_png(picture, Path(out_dir) / f"{_safe(subset.name)}_{_safe(test.sample_id(i))}.png"))
+            out.append(save_png(picture, Path(out_dir) / example_filename(subset.name, test.sample_id(i))))
         return out

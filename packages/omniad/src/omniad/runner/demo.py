@@ -48,6 +48,6 @@ def demo_config(registry: Registry, output_dir: Path, modality: str | None = Non
         detectors=[ComponentSpec(id=e.id, params=dict(e.card.demo_params), name=e.id) for e in detectors],
         datasets=[ComponentSpec(id=e.id, params=dict(e.card.demo_params), name=e.id) for e in datasets],
         seeds=[0],
-        examples=1,
+        examples=2,  # a hit and a false alarm (omniad.dataset.pick_examples) per subset drawn
         rerun="all",
     )
