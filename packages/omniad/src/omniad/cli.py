@@ -26,15 +26,59 @@ def _console() -> Any:
     return Console(width=None if sys.stdout.isatty() else 200)
 
 
-def _table(title: str, columns: list[str], rows: list[list[str]]) -> Any:
+def _table(title: str, columns: list[str], rows: list[list[str]], wrap: tuple[str, ...] = (),
+           widths: list[int] | None = None) -> Any:
+    """A table whose cells never wrap (ids, numbers) except in the ``wrap`` columns (summaries, errors);
+    ``widths`` fixes each column's width (see ``_fitted``)."""
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False, header_style="bold")
-    for col in columns:
-        table.add_column(col, overflow="fold")
+    table = Table(title=title or None, show_lines=False, header_style="bold")
+    for i, col in enumerate(columns):
+        if widths:  # wide enough for every cell outside ``wrap``: only headers and ``wrap`` cells wrap
+            table.add_column(escape(col), overflow="fold", width=widths[i])
+        elif col in wrap:
+            table.add_column(escape(col), overflow="fold")
+        else:
+            table.add_column(escape(col), no_wrap=True)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*[escape(cell) for cell in row])  # a summary or label may hold "[...]": it is no markup
     return table
+
+
+def _widths(columns: list[str], rows: list[list[str]], wrap: tuple[str, ...], least: dict[str, int],
+            width: int) -> list[int] | None:
+    """Column widths that fit ``width`` (None if none do): cells of other columns than ``wrap`` keep one
+    line; headers may wrap at spaces; ``wrap`` columns and headers shrink, widest excess first, down to
+    ``least`` (the ``wrap`` columns) or their longest word (the headers)."""
+    natural = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)]
+    floor = [min(natural[i], least.get(c, 24)) if c in wrap else
+             max([len(w) for w in c.split()] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)]
+    room = width - (3 * len(columns) + 1)  # padding and rules of rich's default box
+    if sum(floor) > room:
+        return None
+    out = list(natural)
+    for _ in range(max(0, sum(out) - room)):
+        i = max(range(len(out)), key=lambda k: out[k] - floor[k])
+        out[i] -= 1
+    return out
+
+
+def _fitted(console: Any, title: str, columns: list[str], rows: list[list[str]], optional: list[int],
+            wrap: tuple[str, ...] = (), least: dict[str, int] | None = None) -> tuple[Any, list[str]]:
+    """The table for ``console``'s width: the ``optional`` columns (indices, least wanted first) are left
+    out, one at a time, until it fits; returns it and the headers left out."""
+    keep = list(range(len(columns)))
+    dropped: list[str] = []
+    for index in [None, *optional]:
+        if index is not None:
+            keep.remove(index)
+            dropped.append(columns[index])
+        cols, cells = [columns[i] for i in keep], [[row[i] for i in keep] for row in rows]
+        widths = _widths(cols, cells, wrap, least or {}, console.width)
+        if widths is not None:
+            return _table(title, cols, cells, wrap, widths), dropped
+    return _table(title, cols, cells, wrap), dropped  # narrower than anything: rich crops
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
@@ -53,7 +97,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         prefixes = ", ".join(p.prefixes) or "—"
         rows.append([p.name, p.distribution or "—", p.version or "—", prefixes, counts, status])
     columns = ["plugin", "distribution", "version", "id prefixes", "components", "status"]
-    _console().print(_table("omniad plugins", columns, rows))
+    _console().print(_table("omniad plugins", columns, rows, wrap=("id prefixes", "components", "status")))
     return 1 if args.strict and any(p.status == "failed" for p in infos) else 0
 
 
@@ -82,7 +126,16 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps([{**e.card.model_dump(mode="json"), "kind": e.kind, "plugin": e.plugin} for e in entries], indent=1))
         return 0
     rows = [[e.id, e.kind, e.card.modality, e.plugin, e.card.summary] for e in entries]
-    _console().print(_table(f"{len(entries)} components", ["id", "kind", "modality", "plugin", "summary"], rows))
+    columns = ["id", "kind", "modality", "plugin", "summary"]
+    optional = [3, 2] if kind is None else [1, 3, 2]  # plugin, then modality (the kind when only one is listed)
+    console = _console()
+    table, dropped = _fitted(console, f"{len(entries)} components", columns, rows, optional, wrap=("summary",),
+                             least={"summary": 24})
+    console.print(table)
+    left_out = [c for c in dropped if c != "kind" or kind is None]
+    if left_out:
+        console.print(f"({', '.join(left_out)} left out at this width; `omniad list --json` has every field)",
+                      highlight=False)
     return 0
 
 
@@ -127,25 +180,70 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_results(result: Any) -> None:
+def _results_table(sec: Any, names: dict[str, str], shown: dict[str, str], brief: dict[str, str],
+                   ids: dict[str, str], width: int) -> tuple[list[str], list[list[str]], list[int], list[str]]:
+    """One dataset's table for a terminal ``width`` wide: columns, rows, the optional columns
+    (least wanted first: other metrics, fit time, protocol metrics after the headline) and
+    the legend of the detector labels it had to shorten."""
     from omniad.runner import report
+    from omniad.runner.labels import shorten
 
-    console = _console()
+    room = max(30, width // 3)
+    legend: list[str] = []
+
+    def label(stored: str) -> str:
+        text = shown.get(stored, stored)
+        if len(text) <= room:
+            return text
+        legend.append(text)  # shown whole under the table; in it the parameters that tell the rows apart
+        tag = f" [{len(legend)}]"
+        return shorten(brief.get(stored, text), room - len(tag), ids.get(stored)) + tag
+
+    columns = ["detector", *[names.get(c, c) + (" †" if c in sec.dishonest else "") for c in sec.columns], "fit s",
+               "status"]
+    rows = [[label(b["detector"]), *[report._cell(b, c) for c in sec.columns], report._fmt(b.get("fit_s"), 2),
+             b["status"]] for b in sec.rows]
+    n_protocol = len(sec.protocol)
+    metrics = list(range(1, 1 + len(sec.columns)))
+    optional = [*reversed(metrics[n_protocol:]), len(columns) - 2, *reversed(metrics[1:n_protocol])]
+    return columns, rows, optional, legend
+
+
+def _print_results(result: Any, console: Any = None) -> None:
+    """Each dataset's table, fitted to the terminal: ids never split, long labels shortened with a legend."""
+    from rich.markup import escape  # labels and warnings quote code: "x[0]" is no markup
+
+    from omniad.runner import labels, report
+
+    console = console or _console()
     names = report.short_names(result.records)
+    shown = labels.display_labels("detector", result.records)
+    brief = labels.distinguishing_labels("detector", result.records)
+    ids = {r.get("detector", {}).get("label", "?"): r.get("detector", {}).get("id") for r in result.records}
+    ds_ids = {r.get("dataset", {}).get("label", "?"): r.get("dataset", {}).get("id") for r in result.records}
     for sec in report.sections(result.records):
-        columns = ["detector", *[names.get(c, c) + (" †" if c in sec.dishonest else "") for c in sec.columns], "fit s", "status"]
-        rows = [[b["detector"], *[report._cell(b, c) for c in sec.columns], report._fmt(b.get("fit_s"), 2), b["status"]]
-                for b in sec.rows]
-        console.print(_table(sec.dataset, columns, rows))
+        columns, rows, optional, legend = _results_table(sec, names, shown, brief, ids, console.width)
+        title = sec.display or sec.dataset
+        short_title = labels.shorten(title, max(24, console.width - 1), ds_ids.get(sec.dataset))
+        table, dropped = _fitted(console, "", columns, rows, optional)
+        console.print(f"[bold]{escape(short_title)}[/]", highlight=False)  # the full width, not the table's
+        console.print(table)
+        # whole labels on their own lines, never broken by rich (the terminal wraps them; a copy is intact)
+        if short_title != title:
+            console.print(f"dataset: {escape(title)}", highlight=False, soft_wrap=True)
+        for n, text in enumerate(legend, 1):
+            console.print(f"\\[{n}] {escape(text)}", highlight=False, soft_wrap=True)
+        if dropped:
+            console.print(f"not shown at this width: {escape(', '.join(dropped))} (all columns: results.md, results.csv)",
+                          highlight=False)
         for b in sec.rows:
+            who = escape(shown.get(b["detector"], b["detector"]))
             if b["error"]:
-                console.print(f"[yellow]{b['detector']}:[/] {b['error']}", highlight=False)
+                console.print(f"[yellow]{who}:[/] {escape(b['error'])}", highlight=False)
             if b.get("adjusted"):
-                console.print(f"[cyan]{b['detector']} adjusted:[/] {b['adjusted']}", highlight=False)
+                console.print(f"[cyan]{who} adjusted:[/] {escape(b['adjusted'])}", highlight=False)
             if b.get("data_notes"):
-                from rich.markup import escape  # warnings quote code: "x[0]" is no markup
-
-                console.print(f"[cyan]{escape(b['detector'])} data:[/] {escape(b['data_notes'])}", highlight=False)
+                console.print(f"[cyan]{who} data:[/] {escape(b['data_notes'])}", highlight=False)
     for kind, path in result.outputs.items():
         console.print(f"{kind}: {path}", highlight=False)
 

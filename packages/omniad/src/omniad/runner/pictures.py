@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from omniad.dataset import picture_name
+
 ARTIFACTS_DIR = "artifacts"
 
 
@@ -121,9 +123,10 @@ class Picture:
 
 
 def _sample_name(stored: str, subset: str) -> str:
-    """The sample shown, from the file name (renderers name files ``[<subset>_]<sample>.png``)."""
+    """The sample shown, from the file name (renderers name files ``[<subset>_]<sample>.png``,
+    ``omniad.dataset.example_filename``)."""
     stem = Path(stored).stem
-    for prefix in (subset, re.sub(r"[^A-Za-z0-9._-]+", "_", subset).strip("_")):
+    for prefix in (subset, re.sub(r"[^A-Za-z0-9._-]+", "_", subset).strip("_"), picture_name(subset)):
         if prefix and stem.startswith(prefix + "_"):
             return stem[len(prefix) + 1:]
     return stem
@@ -164,6 +167,15 @@ def warn_missing(pictures: list[Picture], where: Path, warn: Callable[[str], Non
             f"subset {p.subset}) is refused, not embedded: {p.refused}")
 
 
+def image_size(raw: bytes) -> tuple[int, int] | None:
+    """Width and height of a PNG or GIF from its header (None for other kinds: the browser measures those)."""
+    if raw.startswith(b"\x89PNG\r\n\x1a\n") and len(raw) >= 24 and raw[12:16] == b"IHDR":
+        return int.from_bytes(raw[16:20], "big"), int.from_bytes(raw[20:24], "big")
+    if raw[:6] in (b"GIF87a", b"GIF89a") and len(raw) >= 10:
+        return int.from_bytes(raw[6:8], "little"), int.from_bytes(raw[8:10], "little")
+    return None
+
+
 def img_tag(path: Path, alt: str) -> str:
     """The picture inlined as a data URI, so the report stays one self-contained file.
 
@@ -175,21 +187,30 @@ def img_tag(path: Path, alt: str) -> str:
     if mime is None:
         raise ValueError(f"it is not a {IMAGE_KINDS} image")
     data = base64.b64encode(raw).decode()
-    return f'<img src="data:{mime};base64,{data}" alt="{html.escape(alt)}" loading="lazy">'
+    size = image_size(raw)
+    dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
+    return f'<img src="data:{mime};base64,{data}" alt="{html.escape(alt)}"{dims} loading="lazy">'
 
 
+#: Pictures at their own size (renderers draw them to be read: a score plot is ~1000 px wide), never
+#: wider than the page; a click shows one over the page as large as the window allows, another closes it.
 GALLERY_CSS = """
-.gallery{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:10px;margin:.5rem 0 1.5rem}
-.gallery figure{margin:0;border:1px solid #ddd;border-radius:4px;padding:4px;background:#fafafa}
-.gallery figure img{display:block;width:100%;height:auto;border:0;margin:0;cursor:zoom-in}
-.gallery figure.big{grid-column:1/-1} .gallery figure.big img{cursor:zoom-out}
+.gallery{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start;margin:.5rem 0 1.5rem}
+.gallery figure{margin:0;flex:0 1 auto;max-width:100%;border:1px solid #ddd;border-radius:4px;padding:4px;
+ background:#fafafa;box-sizing:border-box}
+.gallery figure img{display:block;max-width:100%;height:auto;border:0;margin:0;cursor:zoom-in}
+.gallery figure.big{position:fixed;inset:0;z-index:10;max-width:none;margin:0;border:0;border-radius:0;
+ background:rgba(20,20,20,.92);display:flex;flex-direction:column;align-items:center;justify-content:center}
+.gallery figure.big img{width:96vw;height:88vh;max-width:none;object-fit:contain;cursor:zoom-out;background:#fff}
+.gallery figure.big figcaption{color:#eee;font-size:14px}
 .gallery figcaption{font-size:12px;color:#333;padding:4px 2px 0;overflow-wrap:anywhere}
 .warn{color:#8a4b00;background:#fff4e0;border:1px solid #f0c36d;padding:4px 8px;display:inline-block}
 """
 
 
 def gallery(pictures: list[Picture], anchor: str) -> str:
-    """A thumbnail grid (click a picture to see it full width), and a note for the missing ones."""
+    """The pictures at their own size, capped at the page width (a click enlarges one to the window),
+    and a note for the missing and refused ones."""
     if not pictures:
         return ""
     with_seed = len({p.seed for p in pictures}) > 1

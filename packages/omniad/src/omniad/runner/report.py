@@ -9,16 +9,17 @@ too, and are marked with a dagger and a footnote.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from omniad.runner import pictures
+from omniad.runner import labels, pictures, summary
 
 STATUS_ORDER = {"ok": 0, "partial": 1, "skipped": 2, "failed": 3}
 TIMING_COLUMNS = ("fit_s", "score_s", "samples_per_s", "peak_rss_mb")
@@ -203,34 +204,88 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
-@dataclass
+@dataclasses.dataclass
 class Section:
-    """One dataset's table: its rows (best first) and the metric columns that apply to it."""
+    """One dataset's table: its rows (best first) and the metric columns that apply to it.
+
+    ``columns`` start with the dataset's protocol metrics (``protocol``), the headline first:
+    the rows are sorted by it, whatever else the run measured.
+    """
 
     dataset: str
     rows: list[dict[str, Any]]
     columns: list[str]
     hidden: list[str]
     dishonest: set[str]
+    #: the protocol metrics among ``columns`` (its first ones), headline first
+    protocol: list[str] = field(default_factory=list)
+    #: what people read for ``dataset``: id and non-default parameters (``labels.display_label``)
+    display: str = ""
+    #: whether the headline metric is better low (a delay)
+    lower: bool = False
+
+    @property
+    def headline(self) -> str | None:
+        return self.columns[0] if self.columns else None
+
+
+def _dataset_cards() -> dict[str, Any]:
+    try:
+        from omniad.plugins import get_registry
+
+        return {e.id: e.card for e in get_registry().list("dataset")}
+    except Exception:  # reports must render even if a plugin is gone
+        return {}
+
+
+def protocol_columns(records: list[dict[str, Any]], shown: list[str], dishonest: set[str]) -> list[str]:
+    """One dataset's protocol metrics among ``shown``, headline first.
+
+    The protocol is the dataset card's ``metrics`` (its usual protocol, headline first),
+    as far as the run measured them; without those, the first honest metric its jobs
+    requested (config order). A metric that flatters is never the headline.
+    """
+    ids = _metric_ids(records)
+    card = _dataset_cards().get(next((r.get("dataset", {}).get("id") for r in records), None))
+    declared = list(getattr(card, "metrics", ()) or ())
+    out = [c for m in declared for c in shown if ids.get(c, c) == m]
+    out = list(dict.fromkeys(out))
+    honest = [c for c in out if c not in dishonest]
+    if honest:
+        return [honest[0], *[c for c in out if c != honest[0]]]
+    first = next((c for c in shown if c not in dishonest), None)
+    return [first] if first is not None else []
+
+
+def _lower_is_better(records: list[dict[str, Any]], column: str) -> bool:
+    card = _metric_cards().get(_metric_ids(records).get(column, column))
+    return not getattr(card, "higher_is_better", True)
 
 
 def sections(records: list[dict[str, Any]]) -> list[Section]:
-    """One table per dataset with only that dataset's metrics, sorted by its first metric."""
+    """One table per dataset with only that dataset's metrics, protocol metrics first, sorted by its headline."""
     board, _ = leaderboard(records)
-    cards = _metric_cards()
-    ids = _metric_ids(records)
+    shown_as = labels.display_labels("dataset", records)
     out = []
     for dataset in sorted({r.get("dataset", {}).get("label", "?") for r in records}):
         subset = [r for r in records if r.get("dataset", {}).get("label", "?") == dataset]
         shown, hidden, dishonest = table_columns(subset)
         rows_ = [b for b in board if b["dataset"] == dataset]
         shown = [c for c in shown if any(b.get(c) is not None for b in rows_)]  # n/a for this dataset
+        protocol = protocol_columns(subset, shown, dishonest)
+        shown = [*protocol, *[c for c in shown if c not in protocol]]
+        lower = False
         if shown:
             first = shown[0]
-            lower = not getattr(cards.get(ids.get(first, first)), "higher_is_better", True)
+            lower = _lower_is_better(subset, first)
             rows_.sort(key=lambda b: (b.get(first) is None, (b.get(first) or 0.0) * (1 if lower else -1), b["detector"]))
-        out.append(Section(dataset, rows_, shown, hidden, dishonest))
+        out.append(Section(dataset, rows_, shown, hidden, dishonest, protocol, shown_as.get(dataset, dataset), lower))
     return out
+
+
+def _resolved(records: list[dict[str, Any]], kind: str, label: str) -> list[dict[str, Any]]:
+    """The ``kind`` dicts (id, params, label) of the records whose ``kind`` has ``label``."""
+    return [r[kind] for r in records if isinstance(r.get(kind), dict) and r[kind].get("label", "?") == label]
 
 
 def _cell(row: dict[str, Any], column: str) -> str:
@@ -247,32 +302,44 @@ def _md(text: str) -> str:
 
 def markdown(records: list[dict[str, Any]], title: str | None = None) -> str:
     names = short_names(records)
+    det = labels.display_labels("detector", records)
     lines = [f"# {title}", ""] if title else []
+    secs = sections(records)
+    shown = {sec.dataset: sec.display or sec.dataset for sec in secs}
+    lines += summary.markdown(secs, names, lambda d: shown.get(d, d), lambda d: det.get(d, d), _fmt, _md)
     any_dishonest = False
-    for sec in sections(records):
+    for sec in secs:
         header = ["detector", *[names.get(c, c) + (" †" if c in sec.dishonest else "") for c in sec.columns],
                   "fit s", "score s", "status"]
-        lines += [f"## {sec.dataset}", "", "| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
+        lines += [f"## {_md(shown[sec.dataset])}", ""]
+        params = labels.parameters(_resolved(records, "dataset", sec.dataset))
+        if params:
+            lines += ["<details><summary>dataset parameters</summary>", "",
+                      ", ".join(f"`{k}` = {_md(v)}" for k, v in params), "", "</details>", ""]
+        if sec.columns:
+            lines += [f"Sorted by {names.get(sec.columns[0], sec.columns[0])}, the dataset's protocol metric"
+                      f"{' (lower is better)' if sec.lower else ''}.", ""]
+        lines += ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
         for row in sec.rows:
-            cells = [row["detector"], *[_cell(row, c) for c in sec.columns],
+            cells = [_md(det.get(row["detector"], row["detector"])), *[_cell(row, c) for c in sec.columns],
                      _fmt(row.get("fit_s"), 2), _fmt(row.get("score_s"), 2), row["status"]]
             lines.append("| " + " | ".join(cells) + " |")
         if sec.hidden:
             lines += ["", f"Not shown without an honest metric beside them: {', '.join(sec.hidden)}."]
         problems = [r for r in sec.rows if r["error"]]
         if problems:
-            lines += ["", "Problems:"] + [f"- {r['detector']}: {r['error']}" for r in problems]
+            lines += ["", "Problems:"] + [f"- {det.get(r['detector'], r['detector'])}: {r['error']}" for r in problems]
         adjusted = [r for r in sec.rows if r.get("adjusted")]
         if adjusted:
-            lines += ["", "Adjusted defaults:"] + [f"- {r['detector']}: {r['adjusted']}" for r in adjusted]
+            lines += ["", "Adjusted defaults:"] + [f"- {det.get(r['detector'], r['detector'])}: {r['adjusted']}" for r in adjusted]
         noted = [r for r in sec.rows if r.get("data_notes")]
         if noted:
-            lines += ["", "Data notes (repairs, drops, warnings):"] + [f"- {r['detector']}: {r['data_notes']}" for r in noted]
+            lines += ["", "Data notes (repairs, drops, warnings):"] + [f"- {det.get(r['detector'], r['detector'])}: {r['data_notes']}" for r in noted]
         if sec.columns and (matrix := _subset_matrix(records, sec.dataset, sec.columns[0])):
             subsets, by_cell = matrix
             detectors = [r["detector"] for r in sec.rows]
-            lines += ["", f"### {sec.dataset}: {names.get(sec.columns[0], sec.columns[0])} per subset", "",
-                      "| subset | " + " | ".join(_md(d) for d in detectors) + " |",
+            lines += ["", f"### {_md(shown[sec.dataset])}: {names.get(sec.columns[0], sec.columns[0])} per subset", "",
+                      "| subset | " + " | ".join(_md(det.get(d, d)) for d in detectors) + " |",
                       "|" + "|".join(["---"] * (len(detectors) + 1)) + "|"]
             lines += ["| " + " | ".join([_md(sub), *[by_cell.get((sub, d), ("", None))[0] for d in detectors]]) + " |"
                       for sub in subsets]
@@ -346,23 +413,24 @@ def write_subsets_parquet(records: list[dict[str, Any]], path: Path) -> Path | N
     return _write_rows_parquet(subset_rows(records), path)
 
 
-def _svg_bars(board: list[dict[str, Any]], column: str) -> str:
-    """A small inline bar chart of one metric per detector (no plotting library needed)."""
-    items: list[tuple[str, float]] = [(str(b["detector"]), float(b[column])) for b in board if isinstance(b.get(column), float)]
+def _bars(board: list[dict[str, Any]], column: str, short: str, det: dict[str, str]) -> str:
+    """A bar chart of one metric per detector, in HTML and CSS (no plotting library, no SVG).
+
+    Each label is shown whole beside its bar, wrapping after commas and parentheses when it
+    is long (an SVG label has a fixed width and was cut), the stored label as its tooltip.
+    """
+    items = [(str(b["detector"]), float(b[column])) for b in board
+             if isinstance(b.get(column), (int, float)) and not math.isnan(b[column])]
     if not items:
         return ""
-    width, bar_h, label_w = 640, 18, 260
-    height = bar_h * len(items) + 10
     hi = max(1.0, max(v for _, v in items))
-    parts = [f'<svg width="{width}" height="{height}" role="img" aria-label="{html.escape(column)}">']
-    for i, (name, value) in enumerate(items):
-        y = 5 + i * bar_h
-        w = max(1, int((width - label_w - 60) * max(value, 0) / hi))
-        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" font-size="12">{html.escape(name[:40])}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{w}" height="{bar_h - 5}" fill="#4c78a8"/>')
-        parts.append(f'<text x="{label_w + w + 4}" y="{y + 13}" font-size="12">{value:.3f}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    out = [f"<div class='bars' role='img' aria-label='{html.escape(short)} per detector'>"]
+    for name, value in items:
+        share = 100 * max(value, 0.0) / hi
+        out.append(f"<div class='bar-label' title='{html.escape(name)}'>{labels.wrappable(det.get(name, name))}</div>"
+                   f"<div class='bar-track'><span style='width:{0.85 * share:.1f}%'></span>{value:.3f}</div>")
+    out.append("</div>")
+    return "".join(out)
 
 
 CSS = """
@@ -373,6 +441,15 @@ th{background:#f3f3f3} td.l,th.l{text-align:left}
 tr.failed td{background:#fdecea} tr.skipped td{color:#888} tr.partial td{background:#fff8e1}
 details{margin:.5rem 0} summary{cursor:pointer;font-weight:600}
 img{max-width:100%;border:1px solid #ddd;margin:4px 0}
+h2{overflow-wrap:anywhere} details.params{margin:-.5rem 0 .5rem;font-size:13px}
+details.params summary{font-weight:400;color:#555} details.params td{text-align:left;overflow-wrap:anywhere}
+.bars{display:grid;grid-template-columns:minmax(8rem,max-content) minmax(14rem,1fr);gap:3px 10px;
+ max-width:1000px;font-size:13px;align-items:center;margin:.5rem 0 1rem}
+.bars .bar-label{max-width:26rem;text-align:right}
+.bar-track{display:flex;align-items:center;gap:6px;font-variant-numeric:tabular-nums}
+.bar-track span{display:block;height:14px;background:#4c78a8;min-width:1px}
+.summary table.matrix th{vertical-align:bottom}
+details.per-subset table,.summary table.matrix{display:block;max-width:100%;overflow-x:auto} .summary{border-bottom:1px solid #ccc;margin-bottom:1.5rem}
 .note{color:#555;font-size:13px} .note.data{color:#7a4d00}
 td.failed{background:#fdecea}
 """ + pictures.GALLERY_CSS
@@ -412,7 +489,20 @@ def _html_job_subsets(subs: list[dict[str, Any]], names: dict[str, str]) -> str:
     return "".join(out)
 
 
-def _html_subset_matrix(records: list[dict[str, Any]], sec: Section, short: str) -> str:
+def _html_params(resolved: list[dict[str, Any]], shown: str) -> str:
+    """Every parameter of a dataset, collapsed under its heading (the heading names only the changed ones)."""
+    params = labels.parameters(resolved)
+    if not params:
+        return ""
+    esc = html.escape
+    stored = str(resolved[0].get("label", "?"))
+    rows_ = "".join(f"<tr><td><code>{esc(k)}</code></td><td>{esc(v)}</td></tr>" for k, v in params)
+    note = f"<p class='note'>label in the records: {esc(stored)}</p>" if stored != shown else ""
+    return (f"<details class='params'><summary>all {len(params)} parameters</summary><table>{rows_}</table>"
+            f"{note}</details>")
+
+
+def _html_subset_matrix(records: list[dict[str, Any]], sec: Section, short: str, det: dict[str, str]) -> str:
     """The dataset's headline metric per subset (rows) and detector (columns), best of each row in bold.
 
     Open when short enough to read at a glance; every metric of every subset is in
@@ -428,7 +518,8 @@ def _html_subset_matrix(records: list[dict[str, Any]], sec: Section, short: str)
                         "higher_is_better", True)
     out = [f"<details class='per-subset'{' open' if len(subsets) <= 20 else ''}><summary>{esc(short)} per subset "
            f"({len(subsets)} subsets; mean over seeds; best of each row in bold)</summary>"
-           "<table><tr><th class='l'>subset</th>" + "".join(f"<th>{esc(d)}</th>" for d in detectors) + "</tr>"]
+           "<table><tr><th class='l'>subset</th>"
+           + "".join(f"<th title='{esc(d)}'>{labels.wrappable(det.get(d, d))}</th>" for d in detectors) + "</tr>"]
     for sub in subsets:
         values = [v for d in detectors if (v := cells.get((sub, d), ("", None))[1]) is not None]
         best = (min(values) if lower else max(values)) if values else None
@@ -457,51 +548,67 @@ def html_report(
     root = root if root is not None else Path(".")
     pics = pictures.collect(records, root)
     pictures.warn_missing(pics, root / "report.html", warn)
+    det = labels.display_labels("detector", records)
+    wrap = labels.wrappable
+    secs = sections(records)
+    shown = {sec.dataset: sec.display or sec.dataset for sec in secs}
+    places = {sec.dataset: f"dataset-{i}" for i, sec in enumerate(secs)}
     anchors: dict[str, str] = {}
     out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title><style>{CSS}</style></head><body>"]
     out.append(f"<h1>{esc(title)}</h1><p class='note'>{len(records)} jobs. Metrics are means over subsets; "
                "± is the standard deviation over seeds.</p>")
+    out.append(summary.html_summary(secs, names, lambda d: shown.get(d, d), lambda d: det.get(d, d), _fmt, places))
     any_dishonest = False
-    for sec in sections(records):
-        out.append(f"<h2>{esc(sec.dataset)}</h2><table><tr><th class='l'>detector</th>")
-        out += [f"<th title='{esc(c)}'>{esc(names.get(c, c))}{' †' if c in sec.dishonest else ''}</th>" for c in sec.columns]
+    for sec in secs:
+        out.append(f"<a id='{places[sec.dataset]}'></a><h2>{wrap(shown[sec.dataset])}</h2>")
+        out.append(_html_params(_resolved(records, "dataset", sec.dataset), shown[sec.dataset]))
+        out.append("<table><tr><th class='l'>detector</th>")
+        for i, c in enumerate(sec.columns):
+            role = " (protocol headline: rows sorted by it)" if i == 0 else " (protocol)" if c in sec.protocol else ""
+            out.append(f"<th title='{esc(c + role)}'>{esc(names.get(c, c))}{' †' if c in sec.dishonest else ''}"
+                       f"{' ▼' if i == 0 else ''}</th>")
         out.append("<th>fit s</th><th>score s</th><th>samples/s</th><th>peak RSS MB</th><th class='l'>status</th></tr>")
         for b in sec.rows:
             cls = b["status"].split("/")[-1]
-            out.append(f"<tr class='{esc(cls)}'><td class='l'>{esc(b['detector'])}</td>")
+            out.append(f"<tr class='{esc(cls)}'><td class='l' title='{esc(b['detector'])}'>"
+                       f"{wrap(det.get(b['detector'], b['detector']))}</td>")
             out += [f"<td>{_cell(b, c)}</td>" for c in sec.columns]
             out.append(f"<td>{_fmt(b.get('fit_s'), 2)}</td><td>{_fmt(b.get('score_s'), 2)}</td>"
                        f"<td>{_fmt(b.get('samples_per_s'), 1)}</td><td>{_fmt(b.get('peak_rss_mb'), 0)}</td>"
                        f"<td class='l'>{esc(b['status'])}</td></tr>")
         out.append("</table>")
         if sec.columns:
-            out.append(_svg_bars(sec.rows, sec.columns[0]))
+            out.append(_bars(sec.rows, sec.columns[0], names.get(sec.columns[0], sec.columns[0]), det))
         for b in sec.rows:
             if b.get("adjusted"):
-                out.append(f"<p class='note'>Adjusted defaults, {esc(b['detector'])}: {esc(b['adjusted'])}</p>")
+                out.append(f"<p class='note'>Adjusted defaults, {esc(det.get(b['detector'], b['detector']))}: "
+                           f"{esc(b['adjusted'])}</p>")
         for b in sec.rows:
             if b.get("data_notes"):
-                out.append(f"<p class='note data'>Data notes, {esc(b['detector'])}: {esc(b['data_notes'])}</p>")
+                out.append(f"<p class='note data'>Data notes, {esc(det.get(b['detector'], b['detector']))}: "
+                           f"{esc(b['data_notes'])}</p>")
         if sec.columns:
-            out.append(_html_subset_matrix(records, sec, names.get(sec.columns[0], sec.columns[0])))
+            out.append(_html_subset_matrix(records, sec, names.get(sec.columns[0], sec.columns[0]), det))
         if sec.hidden:
             out.append(f"<p class='note'>Hidden (no honest metric beside them): {esc(', '.join(sec.hidden))}</p>")
         anchors[sec.dataset] = f"examples-{len(anchors)}"
-        out.append(pictures.gallery(_gallery_order([p for p in pics if p.dataset == sec.dataset], sec),
-                                    anchors[sec.dataset]))
+        shown_pics = [dataclasses.replace(p, detector=det.get(p.detector, p.detector))
+                      for p in _gallery_order([p for p in pics if p.dataset == sec.dataset], sec)]
+        out.append(pictures.gallery(shown_pics, anchors[sec.dataset]))
         any_dishonest = any_dishonest or bool(sec.dishonest)
     if any_dishonest:
         out.append("<p class='note'>† flatters detectors; read it only beside the honest metrics.</p>")
     out.append("<h2>Jobs</h2>")
     for r in sorted(records, key=lambda r: (r.get("dataset", {}).get("label", ""), r.get("detector", {}).get("label", ""))):
-        det, ds = r.get("detector", {}), r.get("dataset", {})
-        out.append(f"<details><summary>{esc(det.get('label', '?'))} on {esc(ds.get('label', '?'))} "
+        d, ds = r.get("detector", {}), r.get("dataset", {})
+        d_label, ds_label = d.get("label", "?"), ds.get("label", "?")
+        out.append(f"<details><summary>{wrap(det.get(d_label, d_label))} on {wrap(shown.get(ds_label, ds_label))} "
                    f"(seed {r.get('seed')}): {esc(r.get('status', '?'))}</summary>")
         if r.get("error"):
             out.append(f"<p><b>Error:</b> {esc(r['error'])}</p>")
         if r.get("data_notes"):
             out.append(f"<p><b>Data notes:</b> {esc(r['data_notes'])}</p>")
-        out.append(f"<p class='note'>key {esc(str(r.get('key')))} · detector params {esc(str(det.get('params')))} · "
+        out.append(f"<p class='note'>key {esc(str(r.get('key')))} · detector params {esc(str(d.get('params')))} · "
                    f"dataset params {esc(str(ds.get('params')))} · environment {esc(str(r.get('environment', {})))}</p>")
         subs = r.get("subsets", [])
         if subs:
@@ -510,7 +617,7 @@ def html_report(
             if n_pics:
                 anchor = anchors.get(ds.get("label", "?"), "")
                 out.append(f"<p class='note'>{n_pics} example pictures: "
-                           f"<a href='#{esc(anchor)}'>in the gallery under {esc(ds.get('label', '?'))}</a></p>")
+                           f"<a href='#{esc(anchor)}'>in the gallery under {wrap(shown.get(ds_label, ds_label))}</a></p>")
         out.append("</details>")
     out.append("</body></html>")
     return "".join(out)
