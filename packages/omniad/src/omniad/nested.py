@@ -17,6 +17,7 @@ from omniad.detector import Detector
 from omniad.errors import ConfigError, DataError
 from omniad.registry import Entry
 from omniad.scores import Scores
+from omniad.state import Context, Float, Json, Module, Str, validate
 
 INNER = "inner"
 TABULAR = ("tabular", "any")
@@ -69,3 +70,46 @@ class InnerDetector:
         self.model.threshold_ = state.get(f"{INNER}_threshold")
         self.model.adjusted_params = dict(state.get(f"{INNER}_adjusted") or {})
         self.model._fitted = True
+
+
+class InnerState(Module):
+    """Every entry under ``inner.``: a nested detector's state, arrays and JSON values alike.
+
+    A ``Module`` for the prefix rule only; ``check_inner_state`` checks the entries against
+    the nested class's own declaration, which knows their types and shapes.
+    """
+
+    def describe(self) -> str:
+        return "the saved state of the inner detector"
+
+    def check(self, value: Any, ctx: Context, key: str) -> None:
+        """Checked by ``check_inner_state`` against the inner class's ``state_spec``."""
+
+
+#: what an owner using ``InnerDetector`` adds to its ``state_spec`` (``declare({**INNER_SPEC, ...})``)
+INNER_SPEC = {
+    INNER: InnerState(optional=True),  # a detector may save nothing
+    f"{INNER}_keys": Json(types=(list,), items=Str()),
+    f"{INNER}_threshold": Float(optional=True),
+    f"{INNER}_adjusted": Json(types=(dict,)),
+}
+
+
+def check_inner_state(owner: Detector, state: dict[str, Any], detector_id: str, params: dict[str, Any]) -> None:
+    """Check the nested entries of ``state`` against the inner detector's declaration; raise ``DataError``.
+
+    Call from the owner's ``check_state``: an edited inner entry fails at load, like the owner's own.
+    """
+    keys = state[f"{INNER}_keys"]
+    saved = {k[len(INNER) + 1:] for k in state if k.startswith(f"{INNER}.")}
+    if sorted(keys) != sorted(saved):
+        raise DataError(f"saved state lists inner entries {sorted(keys)} but holds {sorted(saved)}")
+    inner = InnerDetector(owner, detector_id, params).model
+    spec = type(inner).declared_state()
+    sub = {k: state[f"{INNER}.{k}"] for k in keys}
+    if spec is not None:
+        where = f"inner detector {detector_id}"
+        sub, ignored = validate(spec, sub, inner.params, where=where)
+        if ignored:
+            raise DataError(f"{where}: saved state holds entries it does not declare: {sorted(ignored)}")
+    inner.check_state(sub)

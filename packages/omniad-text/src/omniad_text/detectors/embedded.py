@@ -10,7 +10,7 @@ The same pattern as omniad-logs' ``logs.counts`` (session count vectors): the in
 detector's state is saved inside this detector's state under ``inner.``, so save/load stays
 pickle-free whatever the inner detector is (``omniad.nested.InnerDetector``, shared with it).
 Those entries are whatever the inner class saves, so this class declares them as one
-``InnerState`` and ``check_state`` checks them against the inner class's own ``state_spec``
+``omniad.nested.InnerState`` and ``check_inner_state`` checks them against the inner class's own ``state_spec``
 (with its parameters), before anything is set: an edited folder fails at load either way.
 """
 
@@ -20,36 +20,16 @@ from typing import Any
 
 import numpy as np
 
-from omniad.errors import DataError
-from omniad.nested import INNER, InnerDetector, tabular_entry
+from omniad.nested import INNER_SPEC, InnerDetector, check_inner_state, tabular_entry
 from omniad.scores import Scores
-from omniad.state import Context, Float, Json, Module, Str, declare, validate
+from omniad.state import declare
 from omniad_text.detectors.base import EmbeddingDetector
 from omniad_text.detectors.params import EmbeddedDetectorParams
 
 
-class InnerState(Module):
-    """Every entry under ``<key>.``: a nested detector's state, arrays and JSON values alike.
-
-    A ``Module`` for the prefix rule only; the entries are checked by the owner's
-    ``check_state`` against the nested class's own declaration, which knows their types.
-    """
-
-    def describe(self) -> str:
-        return "the saved state of the inner detector"
-
-    def check(self, value: Any, ctx: Context, key: str) -> None:
-        """Checked in ``TextEmbedded.check_state`` against the inner class's ``state_spec``."""
-
-
 class TextEmbedded(EmbeddingDetector):
     Params = EmbeddedDetectorParams
-    state_spec = declare({
-        INNER: InnerState(optional=True),  # a detector may save nothing
-        f"{INNER}_keys": Json(types=(list,), items=Str()),
-        f"{INNER}_threshold": Float(optional=True),
-        f"{INNER}_adjusted": Json(types=(dict,)),
-    })
+    state_spec = declare(INNER_SPEC)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -70,19 +50,7 @@ class TextEmbedded(EmbeddingDetector):
 
     def check_state(self, state: dict[str, Any]) -> None:
         super().check_state(state)
-        keys = state[f"{INNER}_keys"]
-        saved = {k[len(INNER) + 1:] for k in state if k.startswith(f"{INNER}.")}
-        if sorted(keys) != sorted(saved):
-            raise DataError(f"saved state lists inner entries {sorted(keys)} but holds {sorted(saved)}")
-        inner = InnerDetector(self, self.params.detector, self.params.detector_params).model
-        spec = type(inner).declared_state()
-        sub = {k: state[f"{INNER}.{k}"] for k in keys}
-        if spec is not None:
-            where = f"inner detector {self.params.detector}"
-            sub, ignored = validate(spec, sub, inner.params, where=where)
-            if ignored:
-                raise DataError(f"{where}: saved state holds entries it does not declare: {sorted(ignored)}")
-        inner.check_state(sub)
+        check_inner_state(self, state, self.params.detector, self.params.detector_params)
 
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
