@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,6 +19,7 @@ import numpy as np
 from omniad.detector import Detector
 from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import Context, Int, Module, StateError, declare
 from omniad_timeseries.periodicity import find_length_rank
 from omniad_timeseries.series import as_series
 
@@ -58,6 +60,35 @@ def warn_constant(where: str, constant: np.ndarray, values: np.ndarray, how: str
     warnings.warn(f"{where}.fit: {what}: there is no spread to learn there; {how} ({CONSTANT_DOC})", stacklevel=3)
 
 
+@dataclass(frozen=True)
+class NumberedArrays(Module):
+    """Numbered float arrays of ``ndim`` dimensions under one prefix (``in_sample.0``, ``train.1``, ...).
+
+    A ``Module`` for the prefix rule (a detector saves as many as it saw training series); the
+    owner's ``check_state`` checks that the numbers match the count they belong to.
+    """
+
+    ndim: int = 1
+
+    def describe(self) -> str:
+        return f"{self.ndim}-D float arrays"
+
+    def check(self, value: Any, ctx: Context, key: str) -> None:
+        super().check(value, ctx, key)
+        if value.ndim != self.ndim or value.dtype.kind != "f" or value.size == 0:
+            raise StateError(f"has shape {value.shape} and dtype {value.dtype}, not {self.describe()}")
+
+
+def numbered(state: dict[str, Any], prefix: str, count: int, count_key: str) -> None:
+    """Raise DataError unless ``state`` holds exactly ``<prefix>.0`` ... ``<prefix>.<count - 1>``."""
+    saved = sorted(k for k in state if k.startswith(prefix + "."))
+    expected = sorted(f"{prefix}.{i}" for i in range(count))
+    if saved != expected:
+        shown = ", ".join(saved[:5]) + (", ..." if len(saved) > 5 else "")
+        raise DataError(f"saved state says {count} ({count_key}) but holds {len(saved)} '{prefix}.*' arrays "
+                        f"({shown or 'none'}); re-save the model")
+
+
 def series_period(x: np.ndarray, rank: int) -> int:
     """TSB-AD's window for a series (median over channels of the per-channel rule)."""
     return int(np.median([find_length_rank(x[:, c], rank=rank) for c in range(x.shape[1])]))
@@ -89,6 +120,8 @@ class SeriesDetector(Detector):
 
     #: True for methods defined on one channel: multivariate input is scored channel by channel
     per_channel: ClassVar[bool] = False
+    #: every series detector saves its channel count; a scored series of another width fails in ``as_series``
+    state_spec = declare(n_channels_=Int(ge=1, bind="c"))
 
     # -- what subclasses provide ---------------------------------------------------------
     def min_length(self) -> int:

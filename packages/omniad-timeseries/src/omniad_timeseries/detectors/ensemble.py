@@ -5,6 +5,9 @@ on one scale per series and their mean is the ensemble's score. Nothing here loo
 labels: members and the rule are fixed before the data is seen. Members are fitted on
 whatever the ensemble is fitted on (the card says ``fit_on="test"``, TSB-AD's unsupervised
 protocol), so use unsupervised members.
+
+Saved state: member ``i``'s own state under ``members.<i>.``; at load each member's entries
+are checked against that member class's ``state_spec`` (with its parameters) before any is set.
 """
 
 from __future__ import annotations
@@ -15,12 +18,27 @@ from typing import Any
 import numpy as np
 
 from omniad.detector import Detector
-from omniad.errors import ConfigError
+from omniad.errors import ConfigError, DataError
 from omniad.scores import Scores
+from omniad.state import Context, Module, declare, validate
 from omniad_timeseries.detectors.base import minmax
 from omniad_timeseries.detectors.params import EnsembleParams
 
-SEP = "/"
+MEMBERS = "members"
+
+
+class MemberStates(Module):
+    """Every entry under ``members.``: the members' saved states, arrays and JSON values alike.
+
+    A ``Module`` for the prefix rule only; ``Ensemble.check_state`` checks each member's
+    entries against that member's own declaration.
+    """
+
+    def describe(self) -> str:
+        return "the saved states of the ensemble's members"
+
+    def check(self, value: Any, ctx: Context, key: str) -> None:
+        """Checked by ``Ensemble.check_state`` against each member's ``state_spec``."""
 
 
 def to_common_scale(scores: np.ndarray, how: str) -> np.ndarray:
@@ -38,6 +56,7 @@ def combine(member_scores: list[np.ndarray], how: str) -> np.ndarray:
 
 class Ensemble(Detector):
     Params = EnsembleParams
+    state_spec = declare({MEMBERS: MemberStates(optional=True)})
 
     def _members(self) -> list[Detector]:
         from omniad.plugins import get_registry
@@ -64,12 +83,41 @@ class Ensemble(Detector):
     def get_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {}
         for i, member in enumerate(self.members_):
-            state.update({f"{i}{SEP}{key}": value for key, value in member.get_state().items()})
+            state.update({f"{MEMBERS}.{i}.{key}": value for key, value in member.get_state().items()})
         return state
+
+    @staticmethod
+    def _member_states(state: dict[str, Any], n_members: int) -> list[dict[str, Any]]:
+        """The saved entries of each member, by the number in ``members.<i>.<key>``."""
+        out: list[dict[str, Any]] = [{} for _ in range(n_members)]
+        for key, value in state.items():
+            number, _, rest = key[len(MEMBERS) + 1:].partition(".")
+            if not number.isdigit() or int(number) >= n_members or not rest:
+                raise DataError(f"saved state entry {key!r} names no member of this ensemble's {n_members}; "
+                                "re-save the model")
+            out[int(number)][rest] = value
+        return out
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        super().check_state(state)
+        members = self._members()
+        for i, (member, sub) in enumerate(zip(members, self._member_states(state, len(members)), strict=True)):
+            where = f"member {i} ({self.params.members[i].id})"
+            if not sub:
+                raise DataError(f"saved state holds nothing for {where}; it was saved with other members "
+                                "or by an older version, re-save the model")
+            spec = type(member).declared_state()
+            if spec is not None:
+                sub, ignored = validate(spec, sub, member.params, where=where)
+                if ignored:
+                    raise DataError(f"{where}: saved state holds entries it does not declare: {sorted(ignored)}")
+            try:
+                member.check_state(sub)
+            except DataError as exc:
+                raise DataError(f"{where}: {exc}") from None
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.members_ = self._members()
-        for i, member in enumerate(self.members_):
-            prefix = f"{i}{SEP}"
-            member.set_state({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+        for member, sub in zip(self.members_, self._member_states(state, len(self.members_)), strict=True):
+            member.set_state(sub)
             member._fitted = True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from omniad.state import Array, declare
 from omniad_timeseries.detectors.params import IForestParams, SubIForestParams
 from omniad_timeseries.detectors.windowed import WindowModel
 
@@ -16,6 +17,7 @@ class IForest(WindowModel):
     Params = IForestParams
     normalization = "column"
     model_state = ("train_windows_",)
+    state_spec = declare(train_windows_=Array("n", "wd", optional=True))
 
     def _build(self) -> None:
         from sklearn.ensemble import IsolationForest

@@ -7,8 +7,12 @@ the edge bin, farther ones get the lowest density seen (PyOD's rule, which TSB-A
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from omniad.errors import DataError
+from omniad.state import Array, declare
 from omniad_timeseries.detectors.params import SubHBOSParams
 from omniad_timeseries.detectors.windowed import WindowModel
 
@@ -17,6 +21,18 @@ class SubHBOS(WindowModel):
     Params = SubHBOSParams
     normalization = "window"
     model_state = ("hist_", "edges_")
+    state_spec = declare(hist_=Array("params.n_bins", "wd", optional=True), edges_=Array(None, "wd", optional=True))
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        super().check_state(state)
+        hist, edges = state.get("hist_"), state.get("edges_")
+        if edges is not None and edges.shape[0] != self.params.n_bins + 1:
+            raise DataError(f"saved state 'edges_' has {edges.shape[0]} rows, not n_bins + 1 = {self.params.n_bins + 1}; "
+                            "re-save the model")
+        if edges is not None and np.any(np.diff(edges, axis=0) < 0):
+            raise DataError("saved state 'edges_' must be increasing down each column; re-save the model")
+        if hist is not None and np.any(hist < 0):
+            raise DataError("saved state 'hist_' holds negative densities; re-save the model")
 
     def _fit_windows(self, windows: np.ndarray) -> None:
         bins = self.params.n_bins

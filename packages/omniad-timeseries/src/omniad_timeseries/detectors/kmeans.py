@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from omniad.state import Array, declare
 from omniad_timeseries.detectors.params import KMeansADParams
 from omniad_timeseries.detectors.windowed import WindowModel
 
@@ -27,6 +28,7 @@ class KMeansAD(WindowModel):
     Params = KMeansADParams
     normalization = "window"
     model_state = ("centers_",)
+    state_spec = declare(centers_=Array("k", "wd", optional=True))
 
     def _fit_windows(self, windows: np.ndarray) -> None:
         from sklearn.cluster import KMeans

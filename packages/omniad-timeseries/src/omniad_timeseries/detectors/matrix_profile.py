@@ -21,11 +21,20 @@ from typing import Any
 import numpy as np
 
 from omniad.errors import DataError
-from omniad_timeseries.detectors.base import SeriesDetector, constant_channels, warn_constant
+from omniad.state import Int, declare
+from omniad_timeseries.detectors.base import (
+    NumberedArrays,
+    SeriesDetector,
+    constant_channels,
+    numbered,
+    warn_constant,
+)
 from omniad_timeseries.detectors.params import MatrixProfileParams
 from omniad_timeseries.detectors.profile import ab_join, self_join
 from omniad_timeseries.windows import max_cover, sliding_windows
 
+#: with reference="train", training series i is saved as ``train.<i>``
+TRAIN = "train"
 FLAT_REFERENCE = "those channels are scored by each subsequence's mean absolute deviation from the training value"
 
 
@@ -48,6 +57,7 @@ def place_profile(profile: np.ndarray, window: int, length: int) -> np.ndarray:
 class MatrixProfile(SeriesDetector):
     Params = MatrixProfileParams
     per_channel = True
+    state_spec = declare({"n_train_": Int(ge=1, optional=True), TRAIN: NumberedArrays(ndim=2, optional=True)})
 
     def _fit_series(self, series: list[np.ndarray]) -> None:
         if self.params.reference == "train":
@@ -85,11 +95,25 @@ class MatrixProfile(SeriesDetector):
         state: dict[str, Any] = {"n_channels_": int(self.n_channels_)}
         if self.params.reference == "train":
             state["n_train_"] = len(self.train_series_)
-            state.update({f"train_{i}": x for i, x in enumerate(self.train_series_)})
+            state.update({f"{TRAIN}.{i}": x for i, x in enumerate(self.train_series_)})
         return state
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        super().check_state(state)
+        if self.params.reference != "train":
+            return
+        if state.get("n_train_") is None:
+            raise DataError("reference='train' but the saved state has no training series (n_train_); "
+                            "re-save the model")
+        numbered(state, TRAIN, state["n_train_"], "n_train_")
+        for i in range(state["n_train_"]):
+            width = state[f"{TRAIN}.{i}"].shape[1]
+            if width != state["n_channels_"]:
+                raise DataError(f"saved training series {TRAIN}.{i} has {width} channels but n_channels_ = "
+                                f"{state['n_channels_']}; re-save the model")
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.n_channels_ = int(state["n_channels_"])
         if self.params.reference == "train":
-            self.train_series_ = [np.asarray(state[f"train_{i}"]) for i in range(int(state["n_train_"]))]
+            self.train_series_ = [np.asarray(state[f"{TRAIN}.{i}"]) for i in range(int(state["n_train_"]))]
             self._find_constant()

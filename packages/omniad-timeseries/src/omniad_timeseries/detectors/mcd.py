@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from omniad.errors import DataError
+from omniad.state import Array, declare
 from omniad_timeseries.detectors.params import SubMCDParams
 from omniad_timeseries.detectors.windowed import WindowModel
 
@@ -21,6 +22,7 @@ class SubMCD(WindowModel):
     Params = SubMCDParams
     normalization = "window"
     model_state = ("location_", "precision_")
+    state_spec = declare(location_=Array("wd", optional=True), precision_=Array("wd", "wd", optional=True))
 
     def _fit_windows(self, windows: np.ndarray) -> None:
         from sklearn.covariance import MinCovDet

@@ -12,6 +12,7 @@ import numpy as np
 
 from omniad.detector import Detector
 from omniad.errors import DataError
+from omniad.state import Array, declare
 from omniad_timeseries.detectors.params import LOFParams, SubKNNParams, SubLOFParams
 from omniad_timeseries.detectors.windowed import WindowModel
 
@@ -30,6 +31,7 @@ class LOF(WindowModel):
     Params = LOFParams
     normalization = "column"
     model_state = ("train_windows_",)
+    state_spec = declare(train_windows_=Array("n", "wd", optional=True))
 
     def _build(self) -> None:
         from sklearn.neighbors import LocalOutlierFactor
@@ -58,6 +60,7 @@ class SubKNN(WindowModel):
     Params = SubKNNParams
     normalization = "window"
     model_state = ("train_windows_",)
+    state_spec = declare(train_windows_=Array("n", "wd", optional=True))
 
     def _build(self) -> None:
         from sklearn.neighbors import NearestNeighbors

@@ -10,8 +10,12 @@ Channels constant in training never reach the PCA: ``WindowModel`` scores their 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from omniad.errors import DataError
+from omniad.state import Array, declare
 from omniad_timeseries.detectors.params import SubPCAParams
 from omniad_timeseries.detectors.windowed import WindowModel
 
@@ -22,6 +26,22 @@ class SubPCA(WindowModel):
     Params = SubPCAParams
     normalization = "column"
     model_state = ("kept_", "components_", "weights_")
+    state_spec = declare(
+        kept_=Array("wd", kinds="b", optional=True),
+        components_=Array("k", None, min_size=0, optional=True),
+        weights_=Array("k", min_size=0, optional=True),
+    )
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        super().check_state(state)
+        kept, components, weights = state.get("kept_"), state.get("components_"), state.get("weights_")
+        if kept is None:
+            return
+        if components.size and components.shape[1] != int(kept.sum()):
+            raise DataError(f"saved state 'components_' has {components.shape[1]} columns but 'kept_' keeps "
+                            f"{int(kept.sum())} window values; re-save the model")
+        if not np.all(weights > 0):
+            raise DataError("saved state 'weights_' must be positive; re-save the model")
 
     def _fit_windows(self, windows: np.ndarray) -> None:
         from sklearn.decomposition import PCA

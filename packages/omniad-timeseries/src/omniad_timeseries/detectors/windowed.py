@@ -25,10 +25,21 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from omniad_timeseries.detectors.base import SeriesDetector, constant_channels, fingerprint, warn_constant
+from omniad.errors import DataError
+from omniad.state import Array, Float, Int, Json, Str, declare
+from omniad_timeseries.detectors.base import (
+    NumberedArrays,
+    SeriesDetector,
+    constant_channels,
+    fingerprint,
+    numbered,
+    warn_constant,
+)
 from omniad_timeseries.windows import max_cover, sliding_windows, window_to_point
 
-IN_SAMPLE_PREFIX = "in_sample_"
+#: in-sample window scores of training series i are saved as ``in_sample.<i>``
+IN_SAMPLE = "in_sample"
+IN_SAMPLE_PREFIX = f"{IN_SAMPLE}."
 ALL_CONSTANT = "each window is scored by its mean absolute deviation from the training values instead"
 SOME_CONSTANT = (
     "the model learns from the other channels and a deviation from the constant values adds to the score"
@@ -44,8 +55,34 @@ def window_zscore(windows: np.ndarray, window: int, n_channels: int) -> np.ndarr
     return out.reshape(len(windows), window * n_channels)
 
 
+def declared_dim(cls: type, state: dict[str, Any], name: str) -> int | None:
+    """The size of dimension ``name`` as the first saved array declared with it has it; None if none is saved."""
+    for key, entry in (cls.declared_state() or {}).items():
+        value = state.get(key)
+        if isinstance(entry, Array) and entry.shape and name in entry.shape and isinstance(value, np.ndarray):
+            return int(value.shape[entry.shape.index(name)])
+    return None
+
+
 class WindowModel(SeriesDetector):
-    """Base of the sub-sequence detectors; subclasses fit and score window matrices."""
+    """Base of the sub-sequence detectors; subclasses fit and score window matrices.
+
+    Saved state: the window, the constant-channel mask and values with the deviation weight,
+    the column statistics (``normalize`` "column"), the in-sample scores of the training
+    series, and the subclass's ``model_state`` arrays, none of which exist when every training
+    channel was constant. ``wd`` names the width of a normalised window: window x varying channels.
+    """
+
+    state_spec = declare({
+        "window_": Int(ge=1, bind="params.window"),
+        "constant_": Array("c", kinds="ib"),
+        "constant_values_": Array("c"),
+        "deviation_weight_": Float(ge=0),
+        "col_mean_": Array("wd", optional=True),
+        "col_scale_": Array("wd", optional=True),
+        "in_sample_keys_": Json(types=(list,), items=Str()),
+        IN_SAMPLE: NumberedArrays(ndim=1, optional=True),
+    })
 
     #: TSB-AD's scaling for this detector, used when ``params.normalize`` is "default":
     #: "none", "column" (standardise each window position with training statistics) or
@@ -145,11 +182,37 @@ class WindowModel(SeriesDetector):
         key = fingerprint(x)
         if key in self.in_sample_keys_:  # the training series: constant channels did not deviate
             window_scores = self.in_sample_[self.in_sample_keys_.index(key)]
+            if window_scores.size != x.shape[0] - self.window_ + 1:
+                raise DataError(
+                    f"{self.where}.score: the saved in-sample scores of this training series hold {window_scores.size} "
+                    f"windows, not {x.shape[0] - self.window_ + 1}; the model folder was edited, re-save the model"
+                )
         else:
             window_scores = self._window_scores(x)
         return self._to_points(window_scores, x.shape[0]), None
 
     # -- persistence -----------------------------------------------------------------------
+    def check_state(self, state: dict[str, Any]) -> None:
+        super().check_state(state)
+        constant = state["constant_"]
+        if not np.isin(constant, (0, 1)).all():
+            raise DataError("saved state 'constant_' must hold 0/1 flags; re-save the model")
+        varying = int(constant.size - np.count_nonzero(constant))
+        needed = list(self.model_state) if varying else []
+        if varying and self.window_norm == "column":
+            needed += ["col_mean_", "col_scale_"]
+        missing = [k for k in needed if state.get(k) is None]
+        if missing:
+            raise DataError(f"saved state lacks {missing}, which a model fitted on {varying} varying channels "
+                            "has; re-save the model")
+        wd = declared_dim(type(self), state, "wd")
+        if varying and wd is not None and wd != state["window_"] * varying:
+            raise DataError(f"saved model arrays are {wd} values wide but window_ = {state['window_']} and "
+                            f"{varying} varying channels make {state['window_'] * varying}; re-save the model")
+        if state.get("col_scale_") is not None and not np.all(state["col_scale_"] > 0):
+            raise DataError("saved state 'col_scale_' must be positive; re-save the model")
+        numbered(state, IN_SAMPLE, len(state["in_sample_keys_"]), "in_sample_keys_")
+
     def get_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {"n_channels_": int(self.n_channels_), "window_": int(self.window_)}
         state.update(constant_=self.constant_.astype(np.int8), constant_values_=self.constant_values_,

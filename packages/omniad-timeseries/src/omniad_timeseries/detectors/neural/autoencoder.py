@@ -20,7 +20,8 @@ import torch
 from torch import nn
 
 from omniad.errors import DataError
-from omniad_timeseries.detectors.neural.base import NeuralDetector
+from omniad.state import Array, declare
+from omniad_timeseries.detectors.neural.base import NeuralDetector, positive
 from omniad_timeseries.detectors.neural.params import AutoEncoderParams
 from omniad_timeseries.detectors.neural.training import WindowSet, map_windows
 from omniad_timeseries.windows import window_to_point
@@ -58,6 +59,15 @@ class AutoEncoder(NeuralDetector):
 
     Params = AutoEncoderParams
     extra_state = ("col_mean_", "col_std_")
+    state_spec = declare(col_mean_=Array("wc"), col_std_=Array("wc"))
+
+    def check_state(self, state: dict) -> None:
+        super().check_state(state)
+        width = self.params.window * state["n_channels_"]
+        if state["col_mean_"].shape[0] != width:
+            raise DataError(f"saved column statistics cover {state['col_mean_'].shape[0]} values, not window x "
+                            f"channels = {width}; re-save the model")
+        positive(state, "col_std_")
 
     def build_module(self, n_channels: int) -> nn.Module:
         p = self.params

@@ -15,7 +15,9 @@ import numpy as np
 import torch
 
 from omniad.device import torch_cpu_threads
+from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import Array, Module, declare
 from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_timeseries.detectors.base import SeriesDetector
 from omniad_timeseries.detectors.neural.scaling import apply_scaler, fit_scaler
@@ -30,6 +32,14 @@ from omniad_timeseries.detectors.neural.training import (
 MODULE_PREFIX = "module"
 
 
+def positive(state: dict[str, Any], *keys: str) -> None:
+    """Raise DataError unless the saved arrays ``keys`` are all > 0 (scales the scores are divided by)."""
+    for key in keys:
+        if not np.all(state[key] > 0):
+            raise DataError(f"saved state {key!r} must be positive (it divides the series or the scores); "
+                            "re-save the model")
+
+
 class NeuralDetector(SeriesDetector):
     """Base of the torch detectors in this package (not registered itself).
 
@@ -38,8 +48,10 @@ class NeuralDetector(SeriesDetector):
     training, and persistence of the module's tensors.
     """
 
-    #: fitted attributes saved besides the module, scaler and channel count
+    #: fitted attributes saved besides the module, scaler and channel count (each declared in state_spec)
     extra_state: ClassVar[tuple[str, ...]] = ()
+    #: the network's shapes are checked by ``load_state_dict(strict=True)`` in ``set_state``
+    state_spec = declare({"offset_": Array("c"), "scale_": Array("c"), MODULE_PREFIX: Module()})
 
     # -- what subclasses provide ---------------------------------------------------------
     def span(self) -> int:
@@ -121,6 +133,10 @@ class NeuralDetector(SeriesDetector):
         }
         state.update({name: getattr(self, name) for name in self.extra_state})
         return state
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        super().check_state(state)
+        positive(state, "scale_")
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.n_channels_ = int(state["n_channels_"])

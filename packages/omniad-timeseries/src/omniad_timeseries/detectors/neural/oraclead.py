@@ -27,7 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from omniad_timeseries.detectors.neural.base import NeuralDetector
+from omniad.state import Array, declare
+from omniad_timeseries.detectors.neural.base import NeuralDetector, positive
 from omniad_timeseries.detectors.neural.params import OracleADParams
 from omniad_timeseries.detectors.neural.training import WindowSet, map_windows, pad_front
 
@@ -80,6 +81,11 @@ class OracleAD(NeuralDetector):
 
     Params = OracleADParams
     extra_state = ("pred_scale_", "dev_scale_")
+    state_spec = declare(pred_scale_=Array("c"), dev_scale_=Array("c"))
+
+    def check_state(self, state: dict) -> None:
+        super().check_state(state)
+        positive(state, "pred_scale_", "dev_scale_")
 
     def span(self) -> int:
         return int(self.params.window) + 1
