@@ -9,6 +9,7 @@ an unseen ``error`` event, a ``read`` without its ``ack``, a session without ``c
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any, ClassVar
 
 import numpy as np
@@ -127,6 +128,30 @@ class TestIForestSklearn(CountConformance):
 class TestOCSVMSklearn(CountConformance):
     detector_id = "logs.ocsvm"
     params: ClassVar[dict[str, Any]] = {"backend": "sklearn"}
+
+
+_PYOD = pytest.mark.skipif(
+    importlib.util.find_spec("omniad_pyod") is None or importlib.util.find_spec("pyod") is None,
+    reason="omniad-pyod is not installed: the pyod backend's state (nested under inner.) is not checked",
+)
+
+
+@_PYOD
+class TestIForestPyod(CountConformance):
+    detector_id = "logs.iforest"
+    params: ClassVar[dict[str, Any]] = {"backend": "pyod", "n_estimators": 20}
+
+
+@_PYOD
+class TestOCSVMPyod(CountConformance):
+    detector_id = "logs.ocsvm"
+    params: ClassVar[dict[str, Any]] = {"backend": "pyod"}
+
+
+@_PYOD
+class TestCountsPyodIForest(CountConformance):
+    detector_id = "logs.counts"
+    params: ClassVar[dict[str, Any]] = {"detector": "pyod.iforest", "detector_params": {"n_estimators": 20}}
 
 
 class TestGLAD(CountConformance):

@@ -28,6 +28,7 @@ import numpy as np
 from omniad.detector import Detector
 from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import declare
 from omniad_logs.detectors.features import EventFeaturizer, check_sessions
 from omniad_logs.session import LogSession
 
@@ -56,8 +57,10 @@ def snap(values: np.ndarray, scale: np.ndarray | float) -> np.ndarray:
 class CountVectorDetector(Detector):
     """Base of the detectors that see a session as its event-count vector (not registered)."""
 
-    #: fitted attributes saved besides the featurizer (arrays or JSON values)
+    #: fitted attributes saved besides the featurizer (arrays or JSON values); subclasses declare them
+    #: in ``state_spec`` too, naming the feature width ``f`` (``e`` events + the unknown column)
     model_state: ClassVar[tuple[str, ...]] = ()
+    state_spec = declare(EventFeaturizer.state_spec(FEATURES))
     #: fixed weighting / normalisation for methods whose definition needs one (None = from params)
     weighting: ClassVar[str | None] = None
     normalization: ClassVar[str | None] = None
@@ -116,6 +119,10 @@ class CountVectorDetector(Detector):
         ]
 
     # -- persistence ---------------------------------------------------------------------
+    def check_state(self, state: dict[str, Any]) -> None:
+        super().check_state(state)
+        EventFeaturizer.check_state(state, FEATURES)
+
     def get_state(self) -> dict[str, Any]:
         return {**self.features_.state(FEATURES), **{a: getattr(self, a) for a in self.model_state}}
 

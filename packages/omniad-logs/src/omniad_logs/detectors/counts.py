@@ -16,15 +16,37 @@ from typing import Any
 
 import numpy as np
 
-from omniad.nested import InnerDetector, tabular_entry
+from omniad.nested import INNER_SPEC, InnerDetector, check_inner_state, tabular_entry
 from omniad.scores import Scores
+from omniad.state import declare
 from omniad_logs.detectors.count_base import CountVectorDetector
 from omniad_logs.detectors.count_params import CountsParams
 from omniad_logs.session import LogSession
 
 
+def check_inner_width(owner: CountVectorDetector, inner: InnerDetector) -> None:
+    """The restored inner detector must take the owner's vectors: one zero session scored, or a ``DataError``.
+
+    The inner entries are consistent with each other (``check_inner_state``) but nothing there
+    ties their width to the featurizer's columns; a bank one column wider would only fail at
+    the first ``score``. Scoring one vector of the right width here costs microseconds.
+    """
+    from omniad.errors import DataError, OmniadError
+
+    width = owner.features_.n_features
+    try:
+        inner.score(np.zeros((1, width)))
+    except OmniadError as exc:
+        raise DataError(
+            f"the saved inner detector {inner.detector_id} does not take the {width}-column session vectors of the "
+            f"saved vocabulary ({exc})"
+        ) from None
+
+
 class SessionCounts(CountVectorDetector):
     Params = CountsParams
+    #: the inner detector's entries, checked against its own declaration by ``check_state``
+    state_spec = declare(INNER_SPEC)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -41,7 +63,12 @@ class SessionCounts(CountVectorDetector):
     def get_state(self) -> dict[str, Any]:
         return {**super().get_state(), **self.inner_.state()}
 
+    def check_state(self, state: dict[str, Any]) -> None:
+        super().check_state(state)
+        check_inner_state(self, state, self.params.detector, self.params.detector_params)
+
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         self.inner_ = InnerDetector(self, self.params.detector, self.params.detector_params)
         self.inner_.restore(state, self.where)
+        check_inner_width(self, self.inner_)

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from omniad.errors import DataError
+from omniad.state import Array, Json, Spec, Str
 from omniad_logs.detectors.count_params import Normalization, Weighting
 from omniad_logs.session import LogSession, as_sessions
 
@@ -113,6 +114,33 @@ class EventFeaturizer:
         return self._weight(counts)
 
     # -- persistence (plain arrays and JSON, no pickle) ----------------------------------
+    @staticmethod
+    def state_spec(prefix: str = "features") -> dict[str, Spec]:
+        """What ``state`` saves, for the owner's ``state_spec``: ``e`` events, ``f`` = e + 1 columns.
+
+        ``e + 1`` is beyond the declaration table; ``check_state`` checks it (with the events
+        being distinct), so an edited vocabulary fails at load, not as an index error at score.
+        """
+        return {
+            f"{prefix}.events": Json(types=(list,), items=Str(), length="e"),
+            f"{prefix}.idf": Array("f"),
+            f"{prefix}.mean": Array("f"),
+        }
+
+    @staticmethod
+    def check_state(state: dict[str, Any], prefix: str = "features") -> None:
+        """The relations ``state_spec`` cannot say: one column per event plus the unknown column, no repeats."""
+        events = state[f"{prefix}.events"]
+        width = int(np.shape(state[f"{prefix}.idf"])[0])
+        if width != len(events) + 1:
+            raise DataError(
+                f"saved state {prefix + '.events'!r} lists {len(events)} events but {prefix + '.idf'!r} has {width} "
+                f"columns (one per event + the unknown column = {len(events) + 1})"
+            )
+        if len(set(events)) != len(events):
+            repeated = sorted({e for e in events if events.count(e) > 1})[:3]
+            raise DataError(f"saved state {prefix + '.events'!r} repeats events {repeated}; each column is one event")
+
     def state(self, prefix: str = "features") -> dict[str, Any]:
         return {
             f"{prefix}.events": list(self.events_),

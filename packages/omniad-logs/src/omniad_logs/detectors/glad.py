@@ -40,6 +40,7 @@ from torch import nn
 from omniad.device import torch_cpu_threads
 from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import Array, Bool, Module, Str, declare
 from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_logs.detectors.count_base import CountVectorDetector
 from omniad_logs.detectors.count_params import GLADParams
@@ -173,6 +174,14 @@ class GLAD(CountVectorDetector):
     Params = GLADParams
     weighting = "count"
     normalization = "none"
+    #: the network's shapes (its embedding has a row per saved event) are checked by the strict
+    #: ``load_state_dict`` in ``set_state``
+    state_spec = declare({
+        "center_": Array("params.hidden"),
+        "use_parameters_": Bool(),
+        "graph_mode_": Str(choices=("events+entities", "events only")),
+        MODULE: Module(),
+    })
 
     @property
     def torch_device(self) -> torch.device:
@@ -297,6 +306,9 @@ class GLAD(CountVectorDetector):
         self.center_ = np.asarray(state["center_"], dtype=np.float32)
         self.use_parameters_ = bool(state["use_parameters_"])
         self.graph_mode_ = str(state["graph_mode_"])
+        if self.graph_mode_ != ("events+entities" if self.use_parameters_ else "events only"):
+            raise DataError(f"saved state 'graph_mode_' {self.graph_mode_!r} contradicts use_parameters_="
+                            f"{self.use_parameters_}")
         n_kinds = len(self.features_.events_) + 1 + len(ENTITY_TYPES)
         self.module_ = GraphSVDDNet(n_kinds, p.hidden, p.layers, p.readout)
         load_module_arrays(self.module_, state, MODULE)

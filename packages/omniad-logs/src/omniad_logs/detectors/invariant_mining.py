@@ -24,6 +24,7 @@ import numpy as np
 
 from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import Float, Int, Json, declare
 from omniad_logs.detectors.count_base import CountVectorDetector
 from omniad_logs.detectors.count_params import InvariantMiningParams
 from omniad_logs.session import LogSession
@@ -37,6 +38,11 @@ class InvariantMining(CountVectorDetector):
     weighting = "count"
     normalization = "none"
     model_state = ("columns_", "coefficients_")
+    #: ``k`` invariants, each a list of event columns (< f) and as many integer coefficients
+    state_spec = declare(
+        columns_=Json(types=(list,), items=Json(types=(list,), items=Int(ge=0, lt="f")), length="k"),
+        coefficients_=Json(types=(list,), items=Json(types=(list,), items=Float()), length="k"),
+    )
 
     def _integer_relation(self, sub: np.ndarray, weights: np.ndarray) -> np.ndarray | None:
         """The smallest-singular-vector relation of ``sub``, scaled to small integers, or None."""

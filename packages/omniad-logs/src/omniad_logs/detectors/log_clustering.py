@@ -19,9 +19,13 @@ equal in exact arithmetic are equal on every machine.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import Array, declare
 from omniad_logs.detectors.count_base import CountVectorDetector
 from omniad_logs.detectors.count_params import LogClusteringParams
 from omniad_logs.session import LogSession
@@ -47,6 +51,7 @@ def cosine_distances(x: np.ndarray, reps: np.ndarray) -> np.ndarray:
 class LogClustering(CountVectorDetector):
     Params = LogClusteringParams
     model_state = ("representatives_", "cluster_sizes_")
+    state_spec = declare(representatives_=Array("c", "f"), cluster_sizes_=Array("c"))
 
     def _fit_vectors(self, x: np.ndarray, sessions: list[LogSession]) -> None:
         from scipy.cluster.hierarchy import fcluster, linkage
@@ -98,6 +103,11 @@ class LogClustering(CountVectorDetector):
         return Scores(
             sample=score, local=self.line_scores(sessions, share), decision=(score > self.threshold_).astype(np.int8)
         )
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        super().check_state(state)
+        if np.any(np.asarray(state["cluster_sizes_"]) < 1):
+            raise DataError("saved state 'cluster_sizes_' holds a size below 1; a cluster has at least one session")
 
     def _restore(self) -> None:
         self.representatives_ = np.asarray(self.representatives_, dtype=np.float64)

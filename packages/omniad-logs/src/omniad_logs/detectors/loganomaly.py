@@ -19,7 +19,15 @@ import torch
 from torch import nn
 
 from omniad.errors import DataError
-from omniad_logs.detectors.semantic import choose_source, event_vectors, standardize, standardize_fit
+from omniad.state import declare
+from omniad_logs.detectors.semantic import (
+    SEMANTIC_STATE,
+    check_semantic_state,
+    choose_source,
+    event_vectors,
+    standardize,
+    standardize_fit,
+)
 from omniad_logs.detectors.sequence_base import NextEventDetector, first_vocabulary
 from omniad_logs.detectors.sequence_params import LogAnomalyParams
 from omniad_logs.detectors.sequence_training import FIRST
@@ -50,6 +58,7 @@ class SeqQuantLSTM(nn.Module):
 
 class LogAnomaly(NextEventDetector):
     Params = LogAnomalyParams
+    state_spec = declare(SEMANTIC_STATE)
 
     def provenance(self) -> dict[str, str]:
         """Which semantic vectors the fit used (the data's, omniad-text's, or hashed words)."""
@@ -92,6 +101,10 @@ class LogAnomaly(NextEventDetector):
     def extra_state(self) -> dict[str, Any]:
         return {"known_vectors_": self.known_vectors_, "semantic_source_": self.semantic_source_,
                 "semantic_mean_": self.semantic_mean_, "semantic_std_": self.semantic_std_}
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        super().check_state(state)
+        check_semantic_state(state, FIRST)
 
     def set_extra_state(self, state: dict[str, Any]) -> None:
         self.known_vectors_ = np.asarray(state["known_vectors_"], dtype=np.float32)

@@ -29,10 +29,18 @@ from omniad.detector import Detector
 from omniad.device import torch_cpu_threads
 from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import Json, Module, Str, declare
 from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_logs.detectors.features import check_sessions
-from omniad_logs.detectors.semantic import choose_source, event_vectors, standardize, standardize_fit
-from omniad_logs.detectors.sequence_base import MODULE, first_vocabulary
+from omniad_logs.detectors.semantic import (
+    SEMANTIC_STATE,
+    check_semantic_state,
+    choose_source,
+    event_vectors,
+    standardize,
+    standardize_fit,
+)
+from omniad_logs.detectors.sequence_base import MODULE, check_events, first_vocabulary
 from omniad_logs.detectors.sequence_params import LogRobustParams
 from omniad_logs.detectors.sequence_training import (
     FIRST,
@@ -84,6 +92,9 @@ def labels_of(sessions: Sequence[LogSession], where: str) -> np.ndarray:
 
 class LogRobust(Detector):
     Params = LogRobustParams
+    #: the Bi-LSTM's input width follows ``known_vectors_`` (strict ``load_state_dict`` in ``set_state``)
+    state_spec = declare({"events_": Json(types=(list,), items=Str(), length="k"), **SEMANTIC_STATE,
+                          MODULE: Module()})
 
     def provenance(self) -> dict[str, str]:
         """Which semantic vectors the fit used (the data's, omniad-text's, or hashed words)."""
@@ -181,6 +192,11 @@ class LogRobust(Detector):
         return {"events_": list(self.index_.events), "known_vectors_": self.known_vectors_,
                 "semantic_source_": self.semantic_source_, "semantic_mean_": self.semantic_mean_,
                 "semantic_std_": self.semantic_std_, **module_arrays(self.module_, MODULE)}
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        super().check_state(state)
+        check_events(state)
+        check_semantic_state(state, FIRST)
 
     def set_state(self, state: dict[str, Any]) -> None:
         events = state["events_"]

@@ -23,6 +23,7 @@ import numpy as np
 from scipy.stats import norm
 
 from omniad.scores import Scores
+from omniad.state import Array, Str, declare
 from omniad_logs.detectors.count_base import CountVectorDetector, snap
 from omniad_logs.detectors.count_params import PCAParams
 from omniad_logs.session import LogSession
@@ -48,6 +49,7 @@ def q_statistic(residual_eigenvalues: np.ndarray, confidence: float) -> float:
 class LogPCA(CountVectorDetector):
     Params = PCAParams
     model_state = ("projection_", "threshold_rule_")
+    state_spec = declare(projection_=Array("f", "f"), threshold_rule_=Str(choices=("q_statistic", "max_train_spe")))
 
     def _fit_vectors(self, x: np.ndarray, sessions: list[LogSession]) -> None:
         n, d = x.shape

@@ -9,6 +9,7 @@ import numpy as np
 
 from omniad.detector import Detector
 from omniad.scores import Scores
+from omniad.state import Int, declare
 from omniad_logs.detectors.count_params import RandomParams
 from omniad_logs.detectors.features import check_sessions
 
@@ -16,6 +17,7 @@ from omniad_logs.detectors.features import check_sessions
 class RandomScores(Detector):
     Params = RandomParams
     state_attributes = ("n_train_",)
+    state_spec = declare(n_train_=Int(ge=1))
 
     def _fit(self, samples: Sequence[Any]) -> None:
         self.n_train_ = len(check_sessions(samples, f"{self.where}.fit"))

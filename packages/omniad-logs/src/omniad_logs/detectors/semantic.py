@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from omniad.errors import ConfigError, DataError
+from omniad.state import Array, Spec, Str
 from omniad_logs.session import EventVocabulary
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z]+")
@@ -111,6 +112,28 @@ def event_vectors(
             raise DataError(f"{where}: omniad_text.embed_texts returned shape {out.shape} for {len(texts)} templates")
         return out, 0
     return hashed_vectors(texts, dim), 0
+
+
+#: the saved semantic vectors of LogAnomaly and LogRobust: one row per token id (PAD, UNK, the
+#: known events) of width ``s``, and the per-dimension standardisation
+SEMANTIC_STATE: dict[str, Spec] = {
+    "known_vectors_": Array("v", "s"),
+    "semantic_source_": Str(choices=("vocabulary", "text", "hashed")),
+    "semantic_mean_": Array("s"),
+    "semantic_std_": Array("s"),
+}
+
+
+def check_semantic_state(state: dict[str, object], first: int) -> None:
+    """Relations of ``SEMANTIC_STATE`` beyond its table: a row per token id, positive scales."""
+    rows = np.shape(state["known_vectors_"])[0]
+    events = state["events_"]
+    assert isinstance(events, list)
+    if rows != first + len(events):
+        raise DataError(f"saved state 'known_vectors_' has {rows} rows, not one per token id ({first} + "
+                        f"{len(events)} events = {first + len(events)})")
+    if not np.all(np.asarray(state["semantic_std_"]) > 0):
+        raise DataError("saved state 'semantic_std_' holds a scale <= 0; standardising would divide by it")
 
 
 def standardize_fit(known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

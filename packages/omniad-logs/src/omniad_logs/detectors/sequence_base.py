@@ -26,6 +26,7 @@ from omniad.detector import Detector
 from omniad.device import torch_cpu_threads
 from omniad.errors import DataError
 from omniad.scores import Scores
+from omniad.state import Int, Json, Module, Str, declare
 from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_logs.detectors.features import check_sessions
 from omniad_logs.detectors.sequence_training import (
@@ -58,8 +59,20 @@ def first_vocabulary(sessions: Sequence[LogSession]) -> EventVocabulary | None:
     return next((s.vocabulary for s in sessions if s.vocabulary is not None), None)
 
 
+def check_events(state: dict[str, Any]) -> None:
+    """The saved known events are distinct (each is one token id and one output class)."""
+    events = state["events_"]
+    if len(set(events)) != len(events):
+        raise DataError(f"saved state 'events_' repeats events {sorted({e for e in events if events.count(e) > 1})[:3]}")
+
+
 class NextEventDetector(Detector):
     """Base of the next-event-prediction detectors (not registered itself)."""
+
+    #: ``k`` known events; the network's shapes (embedding rows, output classes, window) are checked
+    #: by the strict ``load_state_dict`` in ``set_state``, ``top_g_`` against the parameter in ``check_state``
+    state_spec = declare({"events_": Json(types=(list,), items=Str(), length="k"), "top_g_": Int(ge=1),
+                          MODULE: Module()})
 
     # -- what subclasses provide -----------------------------------------------------------
     def build_module(self, n_known: int) -> torch.nn.Module:
@@ -176,6 +189,17 @@ class NextEventDetector(Detector):
     # -- persistence -----------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
         return {"events_": list(self.index_.events), "top_g_": int(self.top_g_), **self.extra_state(), **module_arrays(self.module_, MODULE)}
+
+    def check_state(self, state: dict[str, Any]) -> None:
+        super().check_state(state)
+        check_events(state)
+        g, wanted = state["top_g_"], self.params.top_g
+        if wanted != "auto" and g != wanted:
+            raise DataError(f"saved state 'top_g_' is {g} but the parameter top_g is {wanted}")
+        n_classes = len(state["events_"]) + int(self.params.end_marker)
+        if wanted == "auto" and g > n_classes:
+            raise DataError(f"saved state 'top_g_' is {g}, more than the {n_classes} classes the model predicts "
+                            "(top_g='auto' chooses at most that)")
 
     def set_state(self, state: dict[str, Any]) -> None:
         events = state["events_"]

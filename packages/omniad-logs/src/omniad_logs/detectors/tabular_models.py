@@ -23,10 +23,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from omniad.errors import DataError, MissingDependencyError
-from omniad.nested import InnerDetector
+from omniad.nested import INNER, INNER_SPEC, InnerDetector, InnerState, check_inner_state
 from omniad.scores import Scores
+from omniad.state import Array, Float, Int, Json, Str, declare
 from omniad_logs.detectors.count_base import CountVectorDetector
 from omniad_logs.detectors.count_params import IForestParams, OCSVMParams
+from omniad_logs.detectors.counts import check_inner_width
 from omniad_logs.session import LogSession
 
 
@@ -38,10 +40,25 @@ def pyod_available(detector_id: str) -> bool:
     return ("detector", detector_id) in get_registry()
 
 
+#: entries of the scikit-learn path: the ``n`` training vectors, their scores and the seed
+_SKLEARN = ("train_", "train_scores_", "random_state_")
+
+
 class BackedDetector(CountVectorDetector):
     """Shared by ``logs.iforest`` and ``logs.ocsvm`` (not registered)."""
 
     pyod_id: ClassVar[str]
+    #: either backend's entries, all optional here; ``check_state`` requires the saved backend's own
+    state_spec = declare({
+        "backend_": Str(choices=("pyod", "sklearn")),
+        "train_": Array("n", "f", optional=True),
+        "train_scores_": Array("n", optional=True),
+        "random_state_": Int(ge=0, lt=2**32, optional=True),
+        INNER: InnerState(optional=True),
+        f"{INNER}_keys": Json(types=(list,), items=Str(), optional=True),
+        f"{INNER}_threshold": Float(optional=True),
+        f"{INNER}_adjusted": Json(types=(dict,), optional=True),
+    })
 
     def _resolve_backend(self) -> str:
         wanted = self.params.backend
@@ -97,6 +114,18 @@ class BackedDetector(CountVectorDetector):
         return Scores(sample=score, decision=(score > self.threshold_).astype(np.int8))
 
     # -- persistence ---------------------------------------------------------------------
+    def check_state(self, state: dict[str, Any]) -> None:
+        super().check_state(state)
+        if state["backend_"] == "pyod":
+            required = [k for k in INNER_SPEC if k != INNER and not INNER_SPEC[k].optional]
+        else:
+            required = list(_SKLEARN)
+        missing = [k for k in required if state.get(k) is None]
+        if missing:
+            raise DataError(f"saved state of backend {state['backend_']!r} lacks {missing}")
+        if state["backend_"] == "pyod" and pyod_available(self.pyod_id):
+            check_inner_state(self, state, self.pyod_id, self._pyod_params())
+
     def get_state(self) -> dict[str, Any]:
         state = {**super().get_state(), "backend_": self.backend_}
         if self.backend_ == "pyod":
@@ -114,6 +143,7 @@ class BackedDetector(CountVectorDetector):
                 )
             self.inner_ = InnerDetector(self, self.pyod_id, self._pyod_params())
             self.inner_.restore(state, self.where)
+            check_inner_width(self, self.inner_)
             return
         if self.backend_ != "sklearn":
             raise DataError(f"{self.where}.load: unknown saved backend {self.backend_!r}; re-save the model")
