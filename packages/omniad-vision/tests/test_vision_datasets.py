@@ -83,6 +83,18 @@ class TestFolderConformance(DatasetConformance):
     }
 
 
+class TestFolderEverythingConformance(DatasetConformance):
+    """What `omniad fit / score` open: the folder whole, labels from good/bad, masks from masks/."""
+
+    dataset_id = "vision.folder"
+    params = {"root": str(FOLDER), "mask_suffix": "_gt"}
+
+
+class TestMVTecEverythingConformance(DatasetConformance):
+    dataset_id = "vision.mvtec"
+    params = {"root": str(MVTEC), "split": "all"}
+
+
 class TestSyntheticConformance(DatasetConformance):
     dataset_id = "vision.synthetic"
     params = {"n_train": 4, "n_test_normal": 3, "n_test_anomalous": 3}

@@ -8,34 +8,41 @@ _P = "omniad_vision.datasets.params"
 # The MVTec AD protocol: image AUROC first, then pixel AUROC and AUPRO (FPR <= 0.3).
 _METRICS = ("core.auroc", "core.local_auroc", "vision.aupro", "core.aupr", "core.f1_max", "core.local_f1_max")
 _COMMON = {"modality": "vision", "localization": "pixel", "metrics": _METRICS}
+_PROBE = "omniad_vision.datasets.probes"
+#: what a bare path opens (`omniad fit / score`): every image scored, those not labelled anomalous fitted on
+_ALL = {"path_param": "root", "source_params": {"split": "all"}, "reads": ("/",)}
+#: image files vision.folder opens (also `.webp`, which the image reader decodes)
+IMAGE_READS = ("/", ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def register(registry: Registrar) -> None:
     registry.add(
         id="vision.mvtec", target="omniad_vision.datasets.mvtec:MVTecAD", params=f"{_P}:MVTecParams",
         summary="MVTec AD (15 categories, pixel masks); root defaults to $OMNIAD_SHARED_DATA/data/mvtec",
-        reference="Bergmann et al., CVPR 2019", needs_data=True, **_COMMON,
+        reference="Bergmann et al., CVPR 2019", needs_data=True, **_COMMON, **_ALL, probe=f"{_PROBE}:mvtec",
     )
     registry.add(
         id="vision.mpdd", target="omniad_vision.datasets.mvtec:MPDD", params=f"{_P}:MPDDParams",
         summary="MPDD metal-part defects in the MVTec layout; root defaults to $OMNIAD_SHARED_DATA/data/mpdd",
-        reference="Jezek et al., ICUMT 2021", needs_data=True, **_COMMON,
+        reference="Jezek et al., ICUMT 2021", needs_data=True, **_COMMON, **_ALL, probe=f"{_PROBE}:mpdd",
     )
     registry.add(
         id="vision.btad", target="omniad_vision.datasets.mvtec:BTAD", params=f"{_P}:BTADParams",
         summary="BTAD (3 products, ok/ko folders, pixel masks); root defaults to $OMNIAD_SHARED_DATA/data/btad",
-        reference="Mishra et al., ISIE 2021", needs_data=True, **_COMMON,
+        reference="Mishra et al., ISIE 2021", needs_data=True, **_COMMON, **_ALL, probe=f"{_PROBE}:btad",
     )
     registry.add(
         id="vision.visa", target="omniad_vision.datasets.visa:VisA", params=f"{_P}:VisAParams",
         summary="VisA (12 objects) via split_csv/1cls.csv; root defaults to $OMNIAD_SHARED_DATA/data/visa",
-        reference="Zou et al., ECCV 2022", needs_data=True, **_COMMON,
+        reference="Zou et al., ECCV 2022", needs_data=True, **_COMMON, **_ALL, probe=f"{_PROBE}:visa",
     )
     registry.add(
         id="vision.folder", target="omniad_vision.datasets.folder:ImageFolder", params=f"{_P}:FolderParams",
         split_seed_param="seed",
-        summary="Your own images: a normal folder, an anomalous folder and optional masks",
-        needs_data=True, **_COMMON,
+        summary="Your own images: any folder of images or one image file (labels from good/<defect> folders and "
+        "masks where present, else unlabelled), or a normal folder, an optional anomalous folder and masks",
+        needs_data=True, **_COMMON, path_param="root", source_params={"split": "all"}, reads=IMAGE_READS,
+        probe=f"{_PROBE}:folder",
     )
     registry.add(
         id="vision.synthetic", target="omniad_vision.datasets.synthetic:Synthetic", params=f"{_P}:SyntheticParams",

@@ -67,19 +67,24 @@ def train_split(paths: list[Path], folder: Path, where: str, max_train: int | No
     return Split(samples=ImageFiles(paths, where), ids=[p.name for p in paths])
 
 
+def check_mask_sizes(items: Sequence[TestImage], shapes: Sequence[tuple[int, int]], where: str) -> None:
+    """Every mask must have its image's size (headers only)."""
+    for t, shape in zip(items, shapes, strict=True):
+        if t.mask is not None:
+            mh, mw = image_size(t.mask, where)
+            if (mh, mw) != shape:
+                raise DataError(
+                    f"{where}: mask {t.mask} is {mw}x{mh} (WxH) but image {t.path} is "
+                    f"{shape[1]}x{shape[0]}; masks must have the image's size"
+                )
+
+
 def test_split(items: Sequence[TestImage], where: str, *, with_masks: bool = True) -> Split:
     if not items:
         raise DataError(f"{where}: no test images found")
     shapes = [image_size(t.path, where) for t in items]
     if with_masks:
-        for t, shape in zip(items, shapes, strict=True):
-            if t.mask is not None:
-                mh, mw = image_size(t.mask, where)
-                if (mh, mw) != shape:
-                    raise DataError(
-                        f"{where}: mask {t.mask} is {mw}x{mh} (WxH) but image {t.path} is "
-                        f"{shape[1]}x{shape[0]}; masks must have the image's size"
-                    )
+        check_mask_sizes(items, shapes, where)
     targets = MaskFiles([t.mask for t in items], shapes, where) if with_masks else None
     return Split(
         samples=ImageFiles([t.path for t in items], where),

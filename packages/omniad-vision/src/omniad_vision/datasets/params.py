@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from omniad.params import Params
+
+#: what ``split="all"`` means, for every loader that has it
+ALL_SPLIT = (
+    "benchmark: the layout's train and test splits; all: every image is scored and the images not labelled "
+    "anomalous are fitted on, labels and masks where the layout has them (what `omniad fit / score` use)"
+)
 
 
 class FolderTreeParams(Params):
     root: Path | None = Field(
         default=None,
-        description="dataset root holding one folder per category; default: $OMNIAD_SHARED_DATA/data/<name>",
+        description="dataset root holding one folder per category (with split='all' also one category folder, or "
+        "any folder or image file); default: $OMNIAD_SHARED_DATA/data/<name>",
     )
     categories: tuple[str, ...] | None = Field(
         default=None, description="categories (subsets) to load, in this order; None = every category found"
@@ -20,6 +28,7 @@ class FolderTreeParams(Params):
     max_train: int | None = Field(
         default=None, ge=1, description="use only the first N training images (sorted by name); None = all"
     )
+    split: Literal["benchmark", "all"] = Field(default="benchmark", description=ALL_SPLIT)
 
 
 class MVTecParams(FolderTreeParams):
@@ -42,8 +51,20 @@ class VisAParams(FolderTreeParams):
 
 
 class FolderParams(Params):
-    normal_dir: Path = Field(description="folder of normal (good) images")
-    abnormal_dir: Path = Field(description="folder of anomalous images (all go to the test split)")
+    """Either ``root`` (a folder of images, or one image file: read whole) or ``normal_dir`` (+ ``abnormal_dir``)."""
+
+    root: Path | None = Field(
+        default=None,
+        description="a folder of images (subfolders searched too) or one image file, read whole (split='all'): labels "
+        "from good/defect folder names and masks from ground_truth folders where the layout has them, "
+        "otherwise unlabelled; what `omniad fit / score` open",
+    )
+    normal_dir: Path | None = Field(default=None, description="folder of normal (good) images")
+    abnormal_dir: Path | None = Field(
+        default=None,
+        description="folder of anomalous images (all go to the test split); None: the test split holds only the "
+        "held-out normal images",
+    )
     mask_dir: Path | None = Field(
         default=None, description="folder of masks for the anomalous images, matched by file stem"
     )
@@ -54,8 +75,33 @@ class FolderParams(Params):
     normal_test_fraction: float = Field(
         default=0.2, ge=0, lt=1, description="share of normal_dir held out for testing when normal_test_dir is None"
     )
-    name: str = Field(default="folder", min_length=1, description="subset name in reports")
+    name: str | None = Field(
+        default=None, min_length=1,
+        description="subset name in reports; None: the folder's name with root, 'folder' with normal_dir",
+    )
     seed: int = Field(default=0, description="seed of the normal train/test hold-out")
+    split: Literal["benchmark", "all"] | None = Field(
+        default=None, description=f"{ALL_SPLIT}; None: 'all' with root, 'benchmark' with normal_dir",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FolderParams:
+        if (self.root is None) == (self.normal_dir is None):
+            raise ValueError("give root (a folder of images or one image file) or normal_dir (with abnormal_dir), "
+                             "exactly one of them")
+        if self.root is not None:
+            if self.split == "benchmark":
+                raise ValueError("root is read whole (split='all'); for a train/test split give normal_dir and "
+                                 "abnormal_dir instead")
+            extra = [k for k in ("abnormal_dir", "normal_test_dir") if getattr(self, k) is not None]
+            if extra:
+                raise ValueError(f"{', '.join(extra)} go with normal_dir; with root the labels come from the folder "
+                                 "names (good / <defect> folders)")
+        return self
+
+    @property
+    def mode(self) -> Literal["benchmark", "all"]:
+        return self.split or ("all" if self.root is not None else "benchmark")
 
 
 class SyntheticParams(Params):

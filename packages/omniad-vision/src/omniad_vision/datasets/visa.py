@@ -1,4 +1,9 @@
-"""VisA (Zou et al., ECCV 2022) through its split CSV: one subset per object."""
+"""VisA (Zou et al., ECCV 2022) through its split CSV: one subset per object.
+
+With ``split="all"`` each object is one subset of every image the CSV lists (train and test,
+named by their path below ``root``); a folder without the split file, or one image file, is
+read as ``vision.folder`` reads it.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from omniad.errors import DataError
 from omniad_vision.datasets.base import VisionDataset
 from omniad_vision.datasets.files import TestImage, default_root, select_categories, test_split, train_split
 from omniad_vision.datasets.params import VisAParams
+from omniad_vision.datasets.source import Counts, read_everything, whole_images
 
 COLUMNS = ("object", "split", "label", "image", "mask")
 
@@ -32,7 +38,13 @@ class VisA(VisionDataset):
 
     def iter_subsets(self) -> Iterator[Subset]:
         p = self.params
+        if p.split == "all" and p.root is not None and Path(p.root).expanduser().is_file():
+            yield read_everything(Path(p.root), self.where)
+            return
         root = default_root(p.root, "visa", self.where)
+        if p.split == "all" and not (root / p.split_csv).is_file():
+            yield read_everything(root, self.where)
+            return
         rows = self._rows(root)
         found = sorted({r["object"] for r in rows})
         for obj in select_categories(found, p.categories, root, self.where):
@@ -49,4 +61,9 @@ class VisA(VisionDataset):
                     raise DataError(f"{where}: anomalous image {r['image']} has no mask file ({r['mask']!r})")
                 items.append(TestImage(root / r["image"], label, mask, f"{r['label']}/{Path(r['image']).name}"))
             train = train_split(train_paths, root, where, p.max_train)
+            if p.split == "all":
+                everything = [TestImage(q, 0, None, q.relative_to(root).as_posix()) for q in train.samples.paths]
+                everything += [TestImage(t.path, t.label, t.mask, t.path.relative_to(root).as_posix()) for t in items]
+                yield whole_images(obj, everything, where, with_masks=True, counts=Counts(where, obj))
+                continue
             yield Subset(name=obj, train=train, test=test_split(items, where), meta={"root": str(root)})

@@ -22,18 +22,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from omniad.detector import Detector
 from omniad.errors import DataError
 from omniad.scores import Scores
 from omniad.state import Json, Module, Str, declare
 from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_vision.backbones import FeatureExtractor, create_feature_extractor
+from omniad_vision.detectors.base import VisionDetector
 from omniad_vision.preprocess import input_size, score_images, tensor_batches
 
 BACKBONE_PREFIX = "backbone"
 
 
-class BackboneDetector(Detector):
+class BackboneDetector(VisionDetector):
     """Subclasses list their own fitted arrays in ``model_attributes``."""
 
     model_attributes: ClassVar[tuple[str, ...]] = ()

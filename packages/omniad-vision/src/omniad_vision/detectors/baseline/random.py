@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from omniad.detector import Detector
 from omniad.scores import Scores
 from omniad.state import Int, declare
+from omniad_vision.detectors.base import VisionDetector
 from omniad_vision.images import as_rgb
 
 
-class RandomVision(Detector):
+class RandomVision(VisionDetector):
     state_attributes = ("fitted_on_",)
     state_spec = declare(fitted_on_=Int(ge=1))
 

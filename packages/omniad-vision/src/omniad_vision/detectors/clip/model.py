@@ -25,10 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from omniad.detector import Detector
 from omniad.errors import ConfigError, DataError
 from omniad.scores import Scores
 from omniad.state import Array, Module, declare
+from omniad_vision.detectors.base import VisionDetector
 from omniad_vision.detectors.clip.params import Params
 from omniad_vision.detectors.clip.prompts import prompt_ensemble
 from omniad_vision.detectors.clip.windows import harmonic_to_patches, window_indices
@@ -148,7 +148,7 @@ class WinClipNet(nn.Module):
         return image, patches, windows
 
 
-class WinCLIP(Detector):
+class WinCLIP(VisionDetector):
     """WinCLIP zero-shot / WinCLIP+ few-shot (Jeong et al., CVPR 2023), window-based variant."""
 
     Params = Params

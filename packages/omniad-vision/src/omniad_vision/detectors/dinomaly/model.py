@@ -24,11 +24,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from omniad.detector import Detector
 from omniad.errors import ConfigError, DataError
 from omniad.scores import Scores
 from omniad.state import Module, declare
 from omniad.torchstate import load_module_arrays, module_arrays
+from omniad_vision.detectors.base import VisionDetector
 from omniad_vision.detectors.dinomaly.layers import DecoderBlock, NoisyMLP
 from omniad_vision.detectors.dinomaly.params import Params
 from omniad_vision.local_models import hf_model_dir, load_hf_model, read_model_type
@@ -137,7 +137,7 @@ def loose_cosine_loss(enc: list[torch.Tensor], dec: list[torch.Tensor], hard: fl
     return total / len(enc)
 
 
-class Dinomaly(Detector):
+class Dinomaly(VisionDetector):
     """Dinomaly (Guo et al., CVPR 2025) with a DINOv2 encoder from a local directory."""
 
     Params = Params

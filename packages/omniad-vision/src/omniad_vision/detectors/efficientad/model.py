@@ -19,11 +19,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from omniad.detector import Detector
 from omniad.errors import DataError
 from omniad.scores import Scores
 from omniad.state import Array, Int, Module, declare
 from omniad.torchstate import load_module_arrays, module_arrays
+from omniad_vision.detectors.base import VisionDetector
 from omniad_vision.detectors.efficientad.augment import PenaltyImages, colour_jitter, random_views
 from omniad_vision.detectors.efficientad.networks import PDN, AutoEncoder, pdn_output_size
 from omniad_vision.detectors.efficientad.params import Params
@@ -107,7 +107,7 @@ def hard_feature_loss(distance: torch.Tensor, quantile: float, generator: torch.
     return flat[flat >= threshold].mean()
 
 
-class EfficientAD(Detector):
+class EfficientAD(VisionDetector):
     """EfficientAD-S/M (Batzner et al., WACV 2024) with a locally distilled teacher."""
 
     Params = Params
