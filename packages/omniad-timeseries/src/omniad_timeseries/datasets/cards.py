@@ -52,8 +52,10 @@ def register(registry: Registrar) -> None:
     )
     registry.add(
         id="timeseries.table", target=f"{_P}.table:Table", params=f"{_P}.params:TableParams",
-        summary="Generic CSV/parquet series: numeric channels, a 0/1 label column, optional timestamps",
-        needs_data=True, **common,
+        summary="Generic CSV/parquet series (a file or a folder of them): numeric channels, optional 0/1 label "
+        "column and timestamps",
+        needs_data=True, path_param="path", reads=(".csv", ".parquet", ".pq", "/"),
+        source_params={"split": "all", "timestamp_column": "auto"}, **common,
     )
     registry.add(
         id="timeseries.bundled", target=f"{_P}.bundled:Bundled", params=f"{_P}.params:BundledParams",

@@ -118,9 +118,27 @@ class TelemanomParams(Params):
 class TableParams(ReadingParams, TrainPrefixParams):
     path: Path = Field(description="CSV or parquet file (or a folder of them) with one row per timestep")
     pattern: str = Field(default="*", description="glob inside a folder (csv/parquet files only)")
-    label_column: str = Field(default="label", description="0/1 (or boolean) anomaly label per row")
+    split: Literal["prefix", "all"] = Field(
+        default="prefix",
+        description="prefix: one subset per file, train = its prefix by the 'train' rule, test = the whole series "
+        "(benchmark protocol); all: every series is scored and the stretches not labelled anomalous are fitted "
+        "on, a folder being one subset of its files (what `omniad fit / score / detect` use)",
+    )
+    label_column: str | None = Field(
+        default="label",
+        description="0/1 (or boolean) anomaly label per row; a file without the default 'label' column (or "
+        "label_column=None) is unlabelled: metrics are skipped. A label column named here that is missing is an error",
+    )
     timestamp_column: str | None = Field(
-        default=None, description="optional time column (parsed as datetime, else numeric)"
+        default=None,
+        description="time column (parsed as datetime, else numeric), not a channel; 'auto' = found by name "
+        "(timestamp, time, datetime, date, ts) or as the first text column of dates (the default of "
+        "`omniad fit / score`); None = no time column, rows are named by number",
+    )
+    min_segment: int = Field(
+        default=100, ge=2,
+        description="with split='all' on labelled files: normal stretches between labelled anomalies shorter than "
+        "this are not fitted on (counted in the subset's meta)",
     )
     value_columns: list[str] | None = Field(
         default=None, description="channels to read; default every column except label and timestamp"

@@ -8,7 +8,8 @@ repaired) the same way everywhere, with the file and row named.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import warnings
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,20 +95,68 @@ def parse_timestamps(column: pd.Series, where: str) -> np.ndarray:
     return parsed.to_numpy(dtype="datetime64[ns]")
 
 
+#: column names taken as the time axis by ``timestamp_column="auto"`` (compared case-insensitively)
+TIMESTAMP_NAMES = ("timestamp", "time", "datetime", "date", "ts", "time_stamp", "date_time")
+
+
+def _all_dates(column: pd.Series) -> bool:
+    """Every value of a text column parses as a date/time (numbers are never taken for dates)."""
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column) or column.isna().any():
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas' "could not infer format" advice
+        try:
+            parsed = pd.to_datetime(column, errors="coerce")
+        except (TypeError, ValueError, OverflowError):
+            return False
+    return bool(len(parsed)) and not parsed.isna().any()
+
+
+def find_timestamp_column(frame: pd.DataFrame, skip: Collection[str] = ()) -> str | None:
+    """The time column of a table when none is named (``timestamp_column="auto"``).
+
+    The rule: the first column whose name is one of ``TIMESTAMP_NAMES`` (any case); else the
+    first column of datetime type (parquet) or of text in which every value is a date/time;
+    else None (rows are then named by their number). Numeric columns are taken only by name.
+    """
+    columns = [c for c in frame.columns if c not in skip]
+    for column in columns:
+        if str(column).strip().lower() in TIMESTAMP_NAMES:
+            return str(column)
+    for column in columns:
+        values = frame[column]
+        text = values.dtype == object or pd.api.types.is_string_dtype(values)
+        if pd.api.types.is_datetime64_any_dtype(values) or (text and _all_dates(values)):
+            return str(column)
+    return None
+
+
 @dataclass
 class SeriesTable:
-    """One series read from a file: values ``(T, C)``, labels ``(T,)`` and optional timestamps."""
+    """One series read from a file: values ``(T, C)``, labels ``(T,)``, optional timestamps and row numbers.
+
+    ``rows``: each timestep's row in the file (0 = the first data row); cleaning keeps them
+    with their values, so a sorted or thinned series still names the rows it came from.
+    """
 
     values: np.ndarray
     labels: np.ndarray
     timestamps: np.ndarray | None = None
     channels: tuple[str, ...] = ()
+    rows: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.values.ndim == 1:
             self.values = self.values[:, None]
         if len(self.labels) != len(self.values):
             raise DataError(f"{len(self.values)} timesteps but {len(self.labels)} labels")
+        if self.rows is None:
+            self.rows = np.arange(len(self.values))
+
+    def take(self, index: np.ndarray) -> SeriesTable:
+        """The timesteps ``index`` (a permutation or a mask), everything kept aligned."""
+        ts = self.timestamps[index] if self.timestamps is not None else None
+        return SeriesTable(self.values[index], self.labels[index], ts, self.channels, self.rows[index])  # type: ignore[index]
 
 
 def apply_order(table: SeriesTable, policy: str, where: str) -> SeriesTable:
@@ -124,8 +173,7 @@ def apply_order(table: SeriesTable, policy: str, where: str) -> SeriesTable:
             f"{where}: timestamps go backwards at row {i} ({ts[i - 1]} then {ts[i]}; {back.size} such rows); "
             "pass order='sort' to sort the rows by time or order='ignore' to keep the file order"
         )
-    perm = np.argsort(ts, kind="stable")
-    return SeriesTable(table.values[perm], table.labels[perm], ts[perm], table.channels)
+    return table.take(np.argsort(ts, kind="stable"))
 
 
 def apply_missing(table: SeriesTable, policy: str, where: str) -> SeriesTable:
@@ -144,9 +192,7 @@ def apply_missing(table: SeriesTable, policy: str, where: str) -> SeriesTable:
             "pass missing='interpolate' or missing='drop'"
         )
     if policy == "drop":
-        keep = ~gaps.any(axis=1)
-        ts = table.timestamps[keep] if table.timestamps is not None else None
-        return SeriesTable(values[keep], table.labels[keep], ts, table.channels)
+        return table.take(~gaps.any(axis=1))
     filled = values.copy()
     index = np.arange(len(values))
     for j in range(values.shape[1]):
@@ -154,7 +200,7 @@ def apply_missing(table: SeriesTable, policy: str, where: str) -> SeriesTable:
         if not ok.any():
             raise DataError(f"{where}: channel {j} has no values at all; drop it")
         filled[:, j] = np.interp(index, index[ok], values[ok, j])
-    return SeriesTable(filled, table.labels, table.timestamps, table.channels)
+    return SeriesTable(filled, table.labels, table.timestamps, table.channels, table.rows)
 
 
 def clean(table: SeriesTable, *, order: str, missing: str, where: str) -> SeriesTable:

@@ -21,7 +21,7 @@ from omniad.errors import DataError
 from omniad.scores import Scores
 from omniad.state import Context, Int, Module, StateError, declare
 from omniad_timeseries.periodicity import find_length_rank
-from omniad_timeseries.series import as_series
+from omniad_timeseries.series import as_series, coerce_samples
 
 
 def fingerprint(x: np.ndarray) -> str:
@@ -170,6 +170,10 @@ class SeriesDetector(Detector):
         return out
 
     # -- the detector contract -------------------------------------------------------------
+    def _coerce(self, samples: Any, where: str) -> Any:
+        """One series given bare (array, list of numbers, DataFrame) is one sample; see ``series.coerce_samples``."""
+        return coerce_samples(samples, where)
+
     def _fit(self, samples: Sequence[Any]) -> None:
         series = self._series(samples, f"{self.where}.fit", None)
         self.n_channels_ = int(series[0].shape[1])

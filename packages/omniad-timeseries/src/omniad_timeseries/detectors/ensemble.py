@@ -23,6 +23,7 @@ from omniad.scores import Scores
 from omniad.state import Context, Module, declare, validate
 from omniad_timeseries.detectors.base import minmax
 from omniad_timeseries.detectors.params import EnsembleParams
+from omniad_timeseries.series import coerce_samples
 
 MEMBERS = "members"
 
@@ -71,6 +72,9 @@ class Ensemble(Detector):
                 raise ConfigError(f"{self.where}: an ensemble cannot contain itself")
             members.append(entry.create(member.params, device=self.device, seed=self.seed))
         return members
+
+    def _coerce(self, samples: Any, where: str) -> Any:
+        return coerce_samples(samples, where)
 
     def _fit(self, samples: Sequence[Any]) -> None:
         self.members_ = [m.fit(samples) for m in self._members()]
