@@ -68,7 +68,8 @@ class FrameConformance(DetectorConformance):
         return disc_subset()
 
     def make_bad_samples(self) -> list[Any]:
-        return [np.zeros((4, SIDE, SIDE, 3), dtype=np.uint8)]  # raw array, not a FrameVideo
+        # float frames (a uint8 (F, H, W, 3) array in a list is a video now: the frame detectors take it)
+        return [np.zeros((4, SIDE, SIDE, 3), dtype=np.float32)]
 
 
 class TestFrameKNN(FrameConformance):
@@ -208,6 +209,6 @@ def test_missing_omniad_vision_is_a_clear_config_error(monkeypatch) -> None:
 def test_non_video_samples_name_the_sample() -> None:
     det = get_registry().get("detector", "video.frame_knn").create({}, device="cpu")
     with pytest.raises(DataError, match="sample #1 is a ndarray, not a FrameVideo"):
-        det.fit([LEARN.train.samples[0], np.zeros((3, 8, 8, 3), np.uint8)])
+        det.fit([LEARN.train.samples[0], np.zeros((8, 8), np.uint8)])  # one frame (a (3, 8, 8, 3) array is a video now)
     with pytest.raises(OmniadError):
         det.fit("video.mp4")

@@ -9,6 +9,7 @@ frames are spread back to every frame of the ground truth.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +17,11 @@ import numpy as np
 
 from omniad.errors import DataError
 from omniad_video.samples import FrameVideo
+from omniad_video.suffixes import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
-IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp")
+__all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "frame_files", "natural_key", "probe", "read_frame_folder", "read_video",
+           "write_video"]
+
 
 
 def _resize(frame: np.ndarray, max_side: int | None) -> np.ndarray:
@@ -107,29 +111,61 @@ def read_video(
                       name=str(path), label=label)
 
 
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders ``frame_2.png`` before ``frame_10.png`` (numbers compared as numbers)."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part.lower()) for part in _DIGITS.split(name) if part)
+
+
+def frame_files(folder: Path) -> tuple[list[Path], int]:
+    """The frame images of ``folder`` in frame order (natural sort of their names), and how many
+    other files it holds (skipped; the loaders count them)."""
+    files, other = [], 0
+    for f in folder.iterdir():
+        if f.is_dir():
+            continue
+        if f.suffix.lower() in IMAGE_SUFFIXES:
+            files.append(f)
+        else:
+            other += 1
+    return sorted(files, key=lambda f: natural_key(f.name)), other
+
+
 def read_frame_folder(
     folder: str | Path, *, stride: int = 1, max_side: int | None = None, label: int | None = None,
+    fps: float | None = None,
 ) -> FrameVideo:
-    """A folder of frame images (sorted by name) as a :class:`FrameVideo`."""
+    """A folder of frame images as a :class:`FrameVideo`, in natural name order (``2.png`` before ``10.png``).
+
+    ``meta["files"]`` names the image of every original frame (the per-frame tables show it),
+    ``meta["skipped_files"]`` counts the files in the folder that are not frame images;
+    ``fps`` is the rate the frames were taken at, when known (frame folders do not say).
+    """
     from PIL import Image
 
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"{folder}: no such frame folder")
-    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+    if stride < 1:
+        raise DataError(f"{folder}: stride must be >= 1, got {stride}")
+    files, other = frame_files(folder)
     if not files:
         raise DataError(f"{folder}: holds no frame images ({', '.join(IMAGE_SUFFIXES)})")
     frames = []
     for f in files[::stride]:
         try:
-            frames.append(_resize(np.asarray(Image.open(f).convert("RGB")), max_side))
+            with Image.open(f) as img:
+                frames.append(_resize(np.asarray(img.convert("RGB")), max_side))
         except OSError as exc:
             raise DataError(f"{f}: not a readable image ({exc})") from None
     shapes = {fr.shape for fr in frames}
     if len(shapes) > 1:
         raise DataError(f"{folder}: frames differ in size {sorted(shapes)[:3]}")
     return FrameVideo(frames=np.stack(frames), n_frames=len(files), frame_index=np.arange(0, len(files), stride),
-                      name=str(folder), label=label)
+                      name=str(folder), label=label, fps=fps,
+                      meta={"files": [f.name for f in files], "skipped_files": other})
 
 
 def write_video(path: str | Path, frames: np.ndarray, fps: float = 25.0, codec: str = "mpeg4") -> Path:

@@ -99,7 +99,7 @@ def check_videos(samples: Sequence[Any], where: str) -> list[FrameVideo]:
         if not isinstance(sample, FrameVideo):
             raise DataError(
                 f"{where}: sample #{i} is a {type(sample).__name__}, not a FrameVideo; frame detectors take "
-                "decoded videos (omniad_video.samples.FrameVideo, e.g. from video.synthetic or video.folder); "
+                "decoded videos (omniad_video.samples.FrameVideo, e.g. from video.files or video.frames); "
                 "pre-extracted segment features need video.mil / video.rtfm"
             )
         out.append(sample)

@@ -124,3 +124,60 @@ def segments_to_frames(segment_scores: np.ndarray, n_frames: int) -> np.ndarray:
     scores = np.asarray(segment_scores, dtype=np.float64).reshape(-1)
     bounds = segment_bounds(len(scores), n_frames)
     return np.repeat(scores, np.diff(bounds))
+
+
+#: what the frame detectors take, said wherever they are given something else
+FRAMES_HINT = ("pass one video as a FrameVideo or an (F, H, W, 3) / (F, H, W) uint8 array of its frames, several as a "
+               "list of them or a (B, F, H, W, 3) array, or the path of a video file, a frame folder or a folder of "
+               "either")
+
+
+def _frames_video(frames: np.ndarray, where: str) -> FrameVideo:
+    shape = tuple(frames.shape)
+    if frames.ndim == 3 and shape[-1] == 3:
+        raise DataError(f"{where}: got one {shape} image; a video is (F, H, W, 3): stack its frames with "
+                        "np.stack(frames) (one image is scored by an image detector, e.g. omniad-vision's)")
+    if frames.ndim == 4 and shape[-1] not in (1, 3):
+        hint = "; frames look channels-first: np.moveaxis(frames, 1, -1)" if shape[1] in (1, 3) else ""
+        raise DataError(f"{where}: got an array of shape {shape}, whose last axis is not 3 colour channels{hint}; "
+                        f"{FRAMES_HINT}")
+    if frames.dtype != np.uint8:
+        raise DataError(f"{where}: got {frames.dtype} frames {shape}; frames are uint8 (0-255): convert with "
+                        "(frames * 255).round().astype(np.uint8) for values in [0, 1], or frames.astype(np.uint8)")
+    return FrameVideo(frames=frames)
+
+
+def as_videos(samples: Any, where: str) -> list[FrameVideo]:
+    """What a frame detector's ``fit`` / ``score`` were given, as a list of videos.
+
+    One video given bare (a FrameVideo, an ``(F, H, W, 3)`` or ``(F, H, W)`` uint8 array) is one
+    sample, not F; a ``(B, F, H, W, 3)`` array or a list holds several. Anything else fails with a
+    message naming what was received and what to pass.
+    """
+    if isinstance(samples, FrameVideo):
+        return [samples]
+    if isinstance(samples, SegmentFeatures):
+        raise DataError(f"{where}: got SegmentFeatures (pre-extracted features); frame detectors take decoded frames, "
+                        "features are scored by video.mil / video.rtfm")
+    if isinstance(samples, np.ndarray) and not (samples.dtype == object and samples.ndim == 1):
+        if samples.ndim in (3, 4):
+            return [_frames_video(samples, where)]
+        if samples.ndim == 5:
+            return [_frames_video(v, f"{where}: sample #{i}") for i, v in enumerate(samples)]
+        what = "one frame" if samples.ndim == 2 else f"an array of shape {samples.shape}"
+        raise DataError(f"{where}: got {what}, not a video; {FRAMES_HINT}")
+    if isinstance(samples, (str, bytes)) or not isinstance(samples, (list, tuple, np.ndarray)):
+        raise DataError(f"{where}: got {type(samples).__name__}; {FRAMES_HINT}")
+    out = []
+    for i, item in enumerate(samples):
+        if isinstance(item, FrameVideo):
+            out.append(item)
+        elif isinstance(item, np.ndarray) and item.ndim in (3, 4):
+            out.append(_frames_video(item, f"{where}: sample #{i}"))
+        elif isinstance(item, np.ndarray) and item.ndim == 2:
+            raise DataError(f"{where}: sample #{i} is a ndarray, not a FrameVideo: a {item.shape} array is one frame; "
+                            f"for one video pass its frames stacked, np.stack(frames); {FRAMES_HINT}")
+        else:
+            shape = f" of shape {item.shape}" if isinstance(item, np.ndarray) else ""
+            raise DataError(f"{where}: sample #{i} is a {type(item).__name__}{shape}, not a FrameVideo; {FRAMES_HINT}")
+    return out

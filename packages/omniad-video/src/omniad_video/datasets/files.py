@@ -1,8 +1,11 @@
 """Any folder of video files decoded with PyAV, with anomalous frame ranges from a CSV.
 
-``root/train/*.{mp4,avi,...}`` are normal videos; ``root/test/*`` are scored; the CSV has one
-row per anomalous event, ``video,start,end`` (frame numbers, 0-based, ``end`` inclusive; the
-video named by its file stem). Test videos without a row are normal.
+``split="benchmark"``: ``root/train/*.{mp4,avi,...}`` are normal videos; ``root/test/*`` are
+scored; the CSV has one row per anomalous event, ``video,start,end`` (frame numbers, 0-based,
+``end`` inclusive; the video named by its file stem). Test videos without a row are normal.
+
+``split="all"`` (a bare path given to ``omniad fit / score``): ``root`` is one video file or any
+folder of them, labels optional (:func:`omniad_video.datasets.sources.files_source`).
 """
 
 from __future__ import annotations
@@ -14,12 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from omniad.data import Split, Subset
-from omniad.errors import DataError
+from omniad.errors import ConfigError, DataError
 from omniad_video.datasets.params import FilesParams
 from omniad_video.datasets.render import RendersFrames
-from omniad_video.decode import read_video
-
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".mpg", ".mpeg")
+from omniad_video.decode import VIDEO_SUFFIXES, read_video
 
 
 def read_ranges(path: Path) -> dict[str, list[tuple[int, int]]]:
@@ -52,6 +53,15 @@ class VideoFiles(RendersFrames):
 
     def iter_subsets(self) -> Iterator[Subset]:
         p = self.params
+        if p.split == "all":
+            from omniad_video.datasets.sources import files_source
+
+            yield files_source(Path(p.root), stride=p.stride, fps=p.fps, max_side=p.max_side, labels=p.labels,
+                               where=self.where)
+            return
+        if p.labels is None:
+            raise ConfigError(f"{self.where}: split='benchmark' scores test videos against labels; pass labels= (a CSV "
+                              "video,start,end), or split='all' to read videos without labels")
         read = {"stride": p.stride, "fps": p.fps, "max_side": p.max_side}
         ranges = read_ranges(Path(p.labels))
         train_files = self._videos(Path(p.root) / "train")

@@ -8,11 +8,19 @@ Layouts (written by ``generator.write_benchmark`` for the tests; see docs/datase
   ``TestNNN_gt`` pixel-mask folders are not needed for frame-level scores and are skipped).
 * ShanghaiTech / Avenue: ``training/frames/<video>/NNN.jpg``, ``testing/frames/<video>/NNN.jpg``
   and per-video frame labels ``testing/test_frame_mask/<video>.npy`` (0/1 per frame).
+
+With ``split="all"`` (a bare path given to ``omniad fit / score``) each yields one subset of every
+video, training and test (named ``Train/Train001``, ``testing/01_0014``), labelled where the
+ground truth is present (no ``.m`` file / no ``test_frame_mask`` folder: unlabelled, said in a
+warning); a path that is not in the layout at all (one of its frame folders, say) is read as
+plain frame folders, as ``video.frames`` reads it. ``video.frames`` (:class:`FrameFolders`)
+reads any frame folder or folder of frame folders (:mod:`omniad_video.datasets.sources`).
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,9 +28,11 @@ import numpy as np
 
 from omniad.data import Split, Subset
 from omniad.errors import DataError
-from omniad_video.datasets.params import FramesParams, UCSDParams
+from omniad_video.datasets.params import FrameFoldersParams, FramesParams, UCSDParams
 from omniad_video.datasets.render import RendersFrames
+from omniad_video.datasets.sources import Counts, frames_source, whole
 from omniad_video.decode import read_frame_folder
+from omniad_video.samples import FrameVideo
 
 _GT = re.compile(r"gt_frame\s*=\s*\[([^\]]*)\]")
 
@@ -78,6 +88,9 @@ class UCSD(RendersFrames):
         name = "UCSDped1" if p.subset == "ped1" else "UCSDped2"
         base = Path(p.root) / name if (Path(p.root) / name).is_dir() else Path(p.root)
         read = {"stride": p.stride, "max_side": p.max_side}
+        if p.split == "all":
+            yield self._everything(base, name, read)
+            return
         train_dirs = _folders(base / "Train", self.where)
         train = [read_frame_folder(d, **read, label=0) for d in train_dirs]
         tests = _folders(base / "Test", self.where)
@@ -92,6 +105,29 @@ class UCSD(RendersFrames):
         yield Subset(name=p.subset, train=Split(samples=train, ids=[d.name for d in train_dirs]),
                      test=Split(samples=samples, targets=targets, ids=[d.name for d in tests]))
 
+    def _everything(self, base: Path, name: str, read: dict) -> Subset:
+        """Every Train and Test video; frame labels from the ``.m`` file when it is there."""
+        p = self.params
+        parts = [d for d in ("Train", "Test") if (base / d).is_dir()]
+        if not parts:
+            return _plain(self, "a UCSD folder (Train/, Test/)")
+        folders = [(d, f) for d in parts for f in _folders(base / d, self.where)]
+        videos = [read_frame_folder(f, **read) for _, f in folders]
+        ids = [f"{d}/{f.name}" for d, f in folders]
+        m = base / "Test" / f"{name}.m"
+        targets = None
+        if m.is_file():
+            tests = [i for i, (d, _) in enumerate(folders) if d == "Test"]
+            gt = parse_ucsd_m(m)
+            if len(gt) != len(tests):
+                raise DataError(f"{m}: {len(gt)} ground-truth lines for {len(tests)} test videos")
+            targets = [np.zeros(v.n_frames, np.int8) for v in videos]
+            for i, ranges in zip(tests, gt, strict=True):
+                targets[i] = _labels(videos[i].n_frames, ranges, str(folders[i][1]))
+        else:
+            warnings.warn(f"{self.where}: {m} is missing, so the videos are unlabelled (metrics skipped)", stacklevel=2)
+        return whole(p.subset, videos, ids, targets, Counts(), self.where)
+
 
 class FrameMasks(RendersFrames):
     """ShanghaiTech and Avenue (frame-folder release) with per-video ``.npy`` frame labels."""
@@ -103,24 +139,69 @@ class FrameMasks(RendersFrames):
         p = self.params
         root = Path(p.root)
         read = {"stride": p.stride, "max_side": p.max_side}
+        if p.split == "all":
+            yield self._everything(root, read)
+            return
         train_dirs = _folders(root / "training" / "frames", self.where)
         test_dirs = _folders(root / "testing" / "frames", self.where)
         samples, targets = [], []
         for folder in test_dirs:
             video = read_frame_folder(folder, **read)
-            mask_file = root / "testing" / "test_frame_mask" / f"{folder.name}.npy"
-            if not mask_file.is_file():
-                raise DataError(f"{mask_file}: frame labels of test video {folder.name} are missing")
-            labels = np.load(mask_file, allow_pickle=False).reshape(-1)
-            if len(labels) != video.n_frames:
-                raise DataError(f"{mask_file}: {len(labels)} frame labels but {folder} has {video.n_frames} frames")
             samples.append(video)
-            targets.append((labels > 0).astype(np.int8))
+            targets.append(_mask(root / "testing" / "test_frame_mask", folder, video))
         yield Subset(name=self.subset_name,
                      train=Split(samples=[read_frame_folder(d, **read, label=0) for d in train_dirs],
                                  ids=[d.name for d in train_dirs]),
                      test=Split(samples=samples, targets=targets, ids=[d.name for d in test_dirs]))
 
 
+    def _everything(self, root: Path, read: dict) -> Subset:
+        """Every training and test video; frame labels from ``test_frame_mask`` when that folder is there."""
+        parts = [d for d in ("training", "testing") if (root / d / "frames").is_dir()]
+        if not parts:
+            return _plain(self, "a training/frames, testing/frames folder")
+        folders = [(d, f) for d in parts for f in _folders(root / d / "frames", self.where)]
+        videos: list[FrameVideo] = [read_frame_folder(f, **read) for _, f in folders]
+        masks = root / "testing" / "test_frame_mask"
+        targets = None
+        if masks.is_dir():
+            targets = [np.zeros(v.n_frames, np.int8) if d == "training" else _mask(masks, f, v)
+                       for (d, f), v in zip(folders, videos, strict=True)]
+        else:
+            warnings.warn(f"{self.where}: {masks} is missing, so the videos are unlabelled (metrics skipped)",
+                          stacklevel=2)
+        return whole(self.subset_name, videos, [f"{d}/{f.name}" for d, f in folders], targets, Counts(), self.where)
+
+
+def _mask(masks: Path, folder: Path, video: FrameVideo) -> np.ndarray:
+    mask_file = masks / f"{folder.name}.npy"
+    if not mask_file.is_file():
+        raise DataError(f"{mask_file}: frame labels of test video {folder.name} are missing")
+    labels = np.load(mask_file, allow_pickle=False).reshape(-1)
+    if len(labels) != video.n_frames:
+        raise DataError(f"{mask_file}: {len(labels)} frame labels but {folder} has {video.n_frames} frames")
+    return (labels > 0).astype(np.int8)
+
+
+def _plain(dataset: RendersFrames, layout: str) -> Subset:
+    """A path outside the loader's layout (e.g. one of its frame folders), read as plain frame folders."""
+    p = dataset.params
+    warnings.warn(f"{dataset.where}: {p.root} is not {layout}; read as plain frame folders (as video.frames reads "
+                  "them)", stacklevel=3)
+    return frames_source(Path(p.root), stride=p.stride, max_side=p.max_side, labels=None, fps=None,
+                         where=dataset.where)
+
+
 class Avenue(FrameMasks):
     subset_name = "avenue"
+
+
+class FrameFolders(RendersFrames):
+    """``video.frames``: a folder of frame images (one video) or a folder of frame folders, labels optional."""
+
+    Params = FrameFoldersParams
+
+    def iter_subsets(self) -> Iterator[Subset]:
+        p = self.params
+        yield frames_source(Path(p.root), stride=p.stride, max_side=p.max_side, labels=p.labels, fps=p.frame_rate,
+                            where=self.where)

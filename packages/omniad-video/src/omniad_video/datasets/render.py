@@ -1,7 +1,14 @@
-"""Report pictures: a test video's per-frame scores with the true anomalous frames shaded, and a
-few thumbnails (the highest-scored kept frames).
+"""Pictures and per-frame names of scored videos, for reports and for ``omniad score``.
 
-matplotlib is imported here only, and only when a report asks for pictures. Without it nothing
+One figure per video: its per-frame scores with frames shaded, and four thumbnails (the
+highest-scored kept frames). For the report (:func:`render_examples`) the shading is the true
+anomalous frames; for a user's own data (:func:`render_results`) it is the frames the saved
+threshold flags, with the threshold drawn as a line (and the true frames, when there are labels,
+as a strip under the curve). :class:`RendersFrames`, the base of the frame datasets, also names a
+video's elements for the per-frame table: the original frame number, the time in seconds where
+the frame rate is known, and the frame's image file for frame folders.
+
+matplotlib is imported here only, and only when pictures are asked for. Without it nothing
 fails and no pictures are written; one warning per process says why (an empty gallery otherwise
 looks like a run that drew nothing).
 """
@@ -9,16 +16,39 @@ looks like a run that drew nothing).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from omniad.data import Subset
-from omniad.dataset import Dataset, example_filename
+from omniad.data import Split, Subset
+from omniad.dataset import Dataset, example_filename, picture_name, sample_stem
 from omniad.scores import Scores
+from omniad_video.samples import FrameVideo
+
+if TYPE_CHECKING:
+    from omniad.decision import Decisions
 
 THUMBNAILS = 4
 _warned = False
+
+
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend, or None (warned once per process) when it is not installed."""
+    global _warned
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError:
+        if not _warned:
+            warnings.warn("matplotlib is not installed, so there are no video pictures; "
+                          "pip install 'omniad-video[plots]'", stacklevel=3)
+            _warned = True
+        return None
+    return plt
 
 
 def _pick(subset: Subset, scores: Scores, max_examples: int) -> list[int]:
@@ -34,62 +64,83 @@ def _pick(subset: Subset, scores: Scores, max_examples: int) -> list[int]:
     return out
 
 
-def _shade(ax, truth: np.ndarray) -> None:
-    t = np.r_[0, (truth > 0).astype(np.int8), 0]
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """``[(start, stop), ...]`` of the runs of nonzero values (stop exclusive)."""
+    t = np.r_[0, (np.asarray(mask).reshape(-1) > 0).astype(np.int8), 0]
     edges = np.flatnonzero(np.diff(t))
-    for a, b in zip(edges[::2], edges[1::2], strict=True):
-        ax.axvspan(a - 0.5, b - 0.5, color="tab:orange", alpha=0.25, lw=0)
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def _shade(ax: Any, truth: np.ndarray, color: str = "tab:orange") -> None:
+    for a, b in _runs(truth):
+        ax.axvspan(a - 0.5, b - 0.5, color=color, alpha=0.25, lw=0)
+
+
+def _figure(plt: Any, video: FrameVideo, local: np.ndarray | None, title: str, *, shaded: np.ndarray | None,
+            xlabel: str, threshold: float | None = None, truth: np.ndarray | None = None) -> Any:
+    """The score curve of one video (``shaded`` frames shaded, ``threshold`` as a line, ``truth`` as a strip
+    under the curve) above thumbnails of its highest-scored kept frames."""
+    n = int(video.n_frames)
+    fig = plt.figure(figsize=(11, 4.6))
+    grid = fig.add_gridspec(2, THUMBNAILS, height_ratios=[1.6, 1])
+    ax = fig.add_subplot(grid[0, :])
+    if shaded is not None:
+        _shade(ax, shaded)
+    if local is not None:
+        ax.plot(np.arange(n), local, color="tab:red", lw=1)
+        ax.set_ylabel("frame score")
+        if threshold is not None:
+            ax.axhline(threshold, color="tab:blue", lw=1, ls="--")
+        if truth is not None:
+            lo, hi = ax.get_ylim()
+            for a, b in _runs(truth):
+                ax.plot([a - 0.5, b - 0.5], [lo, lo], color="black", lw=4, solid_capstyle="butt")
+            ax.set_ylim(lo - 0.02 * (hi - lo), hi)
+    else:
+        ax.set_yticks([])
+        ax.text(0.5, 0.5, "no per-frame scores from this detector", transform=ax.transAxes, ha="center", color="grey")
+    ax.set_xlim(-0.5, n - 0.5)
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.set_title(title, fontsize=9)
+    kept = np.asarray(video.frame_index)
+    order = (np.argsort(-local[kept], kind="stable") if local is not None
+             else np.linspace(0, len(kept) - 1, THUMBNAILS).astype(int))
+    files = video.meta.get("files")
+    for j, k in enumerate(sorted(int(k) for k in order[:THUMBNAILS])):
+        tax = fig.add_subplot(grid[1, j])
+        tax.imshow(video.frames[k])
+        tax.set_axis_off()
+        frame = int(kept[k])
+        name = f" ({files[frame]})" if isinstance(files, list) and len(files) == n else ""
+        score = "" if local is None else f"  {local[frame]:.3g}"
+        tax.set_title(f"frame {frame}{name}{score}", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _local(scores: Scores, i: int, n: int) -> np.ndarray | None:
+    if scores.local is None:
+        return None
+    local = np.asarray(scores.local[i], dtype=np.float64).reshape(-1)
+    return local if local.size == n else None
 
 
 def render_examples(subset: Subset, scores: Scores, out_dir: Path, max_examples: int = 4) -> list[Path]:
     """One PNG per chosen test video (up to ``max_examples``); empty list when matplotlib is missing."""
-    global _warned
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-    except ImportError:
-        if not _warned:
-            warnings.warn("matplotlib is not installed, so the report has no video pictures; "
-                          "pip install 'omniad-video[plots]'", stacklevel=2)
-            _warned = True
+    plt = _pyplot()
+    if plt is None:
         return []
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     for i in _pick(subset, scores, max_examples):
         video = subset.test.samples[i]
-        n = int(video.n_frames)
-        local = None if scores.local is None else np.asarray(scores.local[i], dtype=np.float64).reshape(-1)
-        if local is not None and local.size != n:
-            local = None
-        fig = plt.figure(figsize=(11, 4.6))
-        grid = fig.add_gridspec(2, THUMBNAILS, height_ratios=[1.6, 1])
-        ax = fig.add_subplot(grid[0, :])
-        if subset.test.targets is not None:
-            _shade(ax, np.asarray(subset.test.targets[i]).reshape(-1))
-        if local is not None:
-            ax.plot(np.arange(n), local, color="tab:red", lw=1)
-            ax.set_ylabel("frame score")
-        else:
-            ax.set_yticks([])
-            ax.text(0.5, 0.5, "no per-frame scores from this detector", transform=ax.transAxes, ha="center",
-                    color="grey")
-        ax.set_xlim(-0.5, n - 0.5)
-        ax.set_xlabel("frame (shaded: true anomalous frames)")
+        local = _local(scores, i, int(video.n_frames))
         name = str(subset.test.ids[i] if subset.test.ids else video.name)
         label = "" if subset.test.labels is None else (" anomalous" if subset.test.labels[i] else " normal")
-        ax.set_title(f"{name}{label}  score {float(scores.sample[i]):.3g}", fontsize=9)
-        kept = video.frame_index
-        order = (np.argsort(-local[kept], kind="stable") if local is not None
-                 else np.linspace(0, len(kept) - 1, THUMBNAILS).astype(int))
-        for j, k in enumerate(sorted(int(k) for k in order[:THUMBNAILS])):
-            tax = fig.add_subplot(grid[1, j])
-            tax.imshow(video.frames[k])
-            tax.set_axis_off()
-            tax.set_title(f"frame {int(kept[k])}", fontsize=8)
-        fig.tight_layout()
+        truth = None if subset.test.targets is None else np.asarray(subset.test.targets[i]).reshape(-1)
+        fig = _figure(plt, video, local, f"{name}{label}  score {float(scores.sample[i]):.3g}", shaded=truth,
+                      xlabel="frame (shaded: true anomalous frames)")
         path = out_dir / example_filename(subset.name, name if subset.test.ids else f"{i:03d}_{name}")
         fig.savefig(path, dpi=80)
         plt.close(fig)
@@ -97,8 +148,78 @@ def render_examples(subset: Subset, scores: Scores, out_dir: Path, max_examples:
     return paths
 
 
+def pick_results(decisions: Decisions, max_items: int) -> list[int]:
+    """The flagged videos by score, then the highest-scored ones decided normal (a quarter of the pictures,
+    at least one: the near misses a reader checks next). Without decisions: the highest scores."""
+    s = np.asarray(decisions.scores.sample, dtype=np.float64)
+    ranked = [int(i) for i in np.argsort(-s, kind="stable")]
+    if decisions.sample is None:
+        return ranked[:max_items]
+    flagged = [i for i in ranked if decisions.sample[i] == 1]
+    passed = [i for i in ranked if decisions.sample[i] == 0]
+    n_passed = min(len(passed), max(1, max_items // 4))
+    picked = flagged[: max_items - n_passed] + passed[:n_passed]
+    rest = [i for i in flagged + passed if i not in picked]
+    return picked + rest[: max_items - len(picked)]
+
+
+def render_results(split: Split, decisions: Decisions, out_dir: Path, max_items: int = 8) -> list[Path]:
+    """Per chosen video: frame scores with the flagged frames shaded, the element threshold as a dashed line,
+    the true anomalous frames (if labelled) as a black strip, and the top frames; ``NN_<video>.png``."""
+    plt = _pyplot()
+    if plt is None or max_items <= 0:
+        return []
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    scores = decisions.scores
+    paths = []
+    for rank, i in enumerate(pick_results(decisions, max_items)):
+        video = split.samples[i]
+        if not isinstance(video, FrameVideo):
+            continue
+        n = int(video.n_frames)
+        local = _local(scores, i, n)
+        flagged = None
+        if decisions.element is not None and np.asarray(decisions.element[i]).size == n:
+            flagged = np.asarray(decisions.element[i]).reshape(-1)
+        truth = None if split.targets is None else np.asarray(split.targets[i]).reshape(-1)
+        name = split.sample_id(i)
+        verdict = "" if decisions.sample is None else ("  ANOMALY" if decisions.sample[i] else "  normal")
+        marks = ("no frame threshold" if flagged is None
+                 else f"{int(flagged.sum())} of {n} frames flagged (shaded; dashed line: threshold)")
+        xlabel = "frame" + ("; black strip: true anomalous frames" if truth is not None else "")
+        fig = _figure(plt, video, local, f"{name}{verdict}  score {float(scores.sample[i]):.4g}   {marks}",
+                      shaded=flagged, xlabel=xlabel, threshold=decisions.element_threshold, truth=truth)
+        path = out_dir / f"{rank:02d}_{picture_name(sample_stem(name))}.png"
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def frame_columns(video: Any, n_elements: int) -> dict[str, Sequence[Any]]:
+    """A video's frames in the user's terms: original frame number, time in seconds (frame rate known),
+    the frame's image file (frame folders); elements that are not its frames are named by position."""
+    if not isinstance(video, FrameVideo) or int(video.n_frames) != n_elements:
+        return {"element": np.arange(n_elements)}
+    frames = np.arange(n_elements)
+    columns: dict[str, Sequence[Any]] = {"frame": frames}
+    if video.fps:
+        columns["time_s"] = [round(float(f) / float(video.fps), 4) for f in frames]
+    files = video.meta.get("files")
+    if isinstance(files, list) and len(files) == n_elements:
+        columns["file"] = files
+    return columns
+
+
 class RendersFrames(Dataset):
-    """Base of the frame datasets: report pictures from :func:`render_examples`."""
+    """Base of the frame datasets: report pictures, pictures of decisions, per-frame table columns."""
 
     def render_examples(self, subset: Subset, scores: Scores, out_dir: Path, max_examples: int = 4) -> list[Path]:
         return render_examples(subset, scores, Path(out_dir), max_examples=max_examples)
+
+    def element_columns(self, split: Split, index: int, n_elements: int) -> dict[str, Sequence[Any]] | None:
+        return frame_columns(split.samples[index], n_elements)
+
+    def render_results(self, split: Split, decisions: Decisions, out_dir: Path, max_items: int = 8) -> list[Path]:
+        return render_results(split, decisions, Path(out_dir), max_items=max_items)

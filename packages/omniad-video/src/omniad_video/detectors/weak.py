@@ -44,6 +44,16 @@ class WeakDetector(Detector):
     def _build_net(self) -> Any:
         raise NotImplementedError
 
+    def _coerce(self, samples: Any, where: str) -> Any:
+        """One video's SegmentFeatures is one sample; a bare features array lacks the frame count it needs."""
+        if isinstance(samples, SegmentFeatures):
+            return [samples]
+        if isinstance(samples, np.ndarray) and samples.dtype != object:
+            raise DataError(f"{where}: got a {samples.shape} array; features are scored per video with its frame count: "
+                            "pass SegmentFeatures(features, n_frames=...) (or a list of them), or a feature dataset "
+                            "(video.ucf_crime, video.rtfm)")
+        return samples
+
     def _segment_scores(self, segments: Any) -> Any:
         raise NotImplementedError
 

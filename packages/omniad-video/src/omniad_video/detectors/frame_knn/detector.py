@@ -15,16 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from omniad.detector import Detector
 from omniad.errors import DataError
 from omniad.scores import Scores
 from omniad.state import Array, Float, Int, declare
+from omniad_video.detectors.frame_base import FrameDetector
 from omniad_video.detectors.frame_knn.params import FrameGaussianParams, FrameKNNParams, FrameScoreParams
 from omniad_video.frame_features import FrameFeaturizer, check_videos
 from omniad_video.smoothing import smooth_scores
 
 
-class _FrameScorer(Detector):
+class _FrameScorer(FrameDetector):
     Params = FrameScoreParams
     params: FrameScoreParams
 

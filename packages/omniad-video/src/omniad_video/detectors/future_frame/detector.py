@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from omniad.detector import Detector
 from omniad.errors import ConfigError, DataError
 from omniad.scores import Scores
 from omniad.state import Float, Int, Json, Module, declare
 from omniad.torchstate import load_module_arrays, module_arrays
+from omniad_video.detectors.frame_base import FrameDetector
 from omniad_video.detectors.future_frame.params import FutureFrameParams
 from omniad_video.frame_features import check_videos
 from omniad_video.samples import FrameVideo
@@ -27,7 +27,7 @@ from omniad_video.smoothing import smooth_scores
 MODULE = "unet"
 
 
-class FutureFrame(Detector):
+class FutureFrame(FrameDetector):
     Params = FutureFrameParams
     params: FutureFrameParams
     #: one mean loss per epoch, the number of training windows, the U-Net (rebuilt from the params, loaded strictly)
