@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from omniad.data import Subset
-from omniad.dataset import Dataset
 from omniad.errors import ConfigError
+from omniad_text.datasets.base import TextDataset
 from omniad_text.datasets.params import BBCParams, ReadingParams
 from omniad_text.datasets.protocol import Corpus, load_corpus, one_vs_rest
 from omniad_text.datasets.reading import SHARED_ENV, shared_data_root
@@ -21,7 +21,7 @@ from omniad_text.datasets.reading import SHARED_ENV, shared_data_root
 FILE = "bbc_news.csv"
 
 
-class BBC(Dataset):
+class BBC(TextDataset):
     Params = BBCParams
 
     def root(self) -> Path:

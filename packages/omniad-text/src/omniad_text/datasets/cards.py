@@ -8,6 +8,8 @@ _P = "omniad_text.datasets"
 # Text-ADBench / NLP-ADBench report AUROC and AUPR per one-vs-rest subset; F1-max beside them.
 METRICS = ("core.auroc", "core.aupr", "core.f1_max")
 TEXT_ADBENCH = "Text-ADBench (Xu et al., 2025); NLP-ADBench (Li et al., 2024)"
+#: what ``text.table`` opens as a bare path (``omniad fit text.knn notes.txt``); kept in step with reading.SUFFIX_FORMATS
+READS = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet", ".pq", ".txt", "/")
 
 
 def register(registry: Registrar) -> None:
@@ -21,7 +23,9 @@ def register(registry: Registrar) -> None:
     registry.add(
         id="text.table", target=f"{_P}.table:TextTable", params=f"{_P}.params:TableParams", **text, needs_data=True,
         split_seed_param="seed",
-        summary="CSV/JSONL/parquet of texts with a 0/1 label column, or a category column and the normal categories",
+        summary="CSV/TSV/JSONL/parquet of texts with a 0/1 label column, or a category column and the normal "
+        "categories; unlabelled tables, .txt files and folders of .txt files with split='all' (own data)",
+        path_param="path", reads=READS, probe=f"{_P}.probe:text_probe", source_params={"split": "all"},
     )
     registry.add(
         id="text.one_vs_rest", target=f"{_P}.table:OneVsRest", params=f"{_P}.params:OneVsRestParams", **text,

@@ -66,10 +66,36 @@ class SplitParams(Params):
     )
 
 
+#: parameters that name table columns or CSV syntax: meaningless for plain text (.txt files, folders)
+TABLE_ONLY = ("delimiter", "columns", "text_column", "id_column", "label_column", "category_column")
+
+
 class TableParams(ReadingParams, SplitParams):
-    path: Path | None = Field(default=None, description="a CSV, JSONL or parquet file")
+    path: Path | None = Field(
+        default=None,
+        description="a CSV, TSV, JSONL or parquet table, a .txt file (one_text_per line or paragraph) or a folder "
+        "of .txt files (one text per file)",
+    )
+    format: Literal["auto", "csv", "tsv", "jsonl", "parquet", "txt"] = Field(
+        default="auto",
+        description="csv, tsv (tab-separated), jsonl, parquet or txt (plain text); auto = from the file suffix "
+        "(.tsv = tsv, .txt = txt; a folder is read as .txt files)",
+    )
+    split: Literal["random", "all"] = Field(
+        default="random",
+        description="random: a seeded train_fraction of the normal texts trains, the rest and the anomalies test "
+        "(needs labels); all: every text is scored and the texts not labelled anomalous train, labels optional "
+        "(what `omniad fit / score / detect` use)",
+    )
+    one_text_per: Literal["line", "paragraph"] = Field(
+        default="line",
+        description="how a .txt file is cut into texts: one per line, or one per paragraph (blocks separated by "
+        "blank lines); a folder holds one text per .txt file either way",
+    )
     label_column: str | None = Field(
-        default=None, description="0/1 label per row (also true/false, normal/anomaly); give it or category_column"
+        default=None,
+        description="0/1 label per row (also true/false, normal/anomaly); give it or category_column. With "
+        "split='all' both are optional, and a column named 'label' is used when the table has one",
     )
     category_column: str | None = Field(default=None, description="category per row; with normal_categories")
     normal_categories: list[str] | None = Field(
@@ -78,12 +104,20 @@ class TableParams(ReadingParams, SplitParams):
 
     @model_validator(mode="after")
     def _one_label_source(self) -> TableParams:
-        if (self.label_column is None) == (self.category_column is None):
-            raise ValueError("give exactly one of label_column (0/1 labels) and category_column (with normal_categories)")
+        if self.label_column is not None and self.category_column is not None:
+            raise ValueError("give exactly one of label_column (0/1 labels) and category_column (with "
+                             "normal_categories), not both")
+        if self.split == "random" and self.label_column is None and self.category_column is None:
+            raise ValueError("give exactly one of label_column (0/1 labels) and category_column (with "
+                             "normal_categories); unlabelled texts (a table without labels, a .txt file, a folder) "
+                             "need split='all'")
         if self.category_column is not None and not self.normal_categories:
             raise ValueError("category_column needs normal_categories (the categories that count as normal)")
         if self.label_column is not None and self.normal_categories is not None:
             raise ValueError("normal_categories goes with category_column, not label_column")
+        if self.category_column is None and self.normal_categories is not None:
+            raise ValueError("normal_categories goes with category_column (the column holding the categories); "
+                             "set both, or neither")
         return self
 
 

@@ -56,7 +56,8 @@ class Corpus:
         Rows dropped (empty text, no group) are facts of the file; replaced characters are
         counted in the subset's own texts, so a subset that never sees a repaired text says 0.
         """
-        counts = {k: int(v) for k, v in self.counts.items() if k.startswith(("empty_texts_", "rows_without_"))}
+        counts = {k: int(v) for k, v in self.counts.items()
+                  if k.startswith(("empty_texts_", "rows_without_", "files_"))}
         repaired = self.counts.get("replaced_chars", 0) > 0  # a clean file's own U+FFFD is no repair
         per_text = [self.texts[i].count(REPLACEMENT) if repaired else 0 for i in used]
         counts["replaced_chars"] = int(sum(per_text))
@@ -64,9 +65,19 @@ class Corpus:
         return counts
 
 
-def load_corpus(path: Path, p: ReadingParams, group_column: str, group_param: str, where: str) -> Corpus:
-    """Rows with a non-empty text and a group; empty texts and missing groups are counted, not kept."""
-    rows, columns, replaced = read_table(path, p.format, p.encoding, where, p.delimiter, p.columns)
+Table = tuple[list[dict[str, Any]], list[str], int]
+
+
+def load_corpus(
+    path: Path, p: ReadingParams, group_column: str | None, group_param: str, where: str, table: Table | None = None,
+) -> Corpus:
+    """Rows with a non-empty text and a group; empty texts and missing groups are counted, not kept.
+
+    ``group_column=None``: unlabelled texts, every row with a text is kept (groups are empty).
+    ``table``: the file already read by ``read_table``.
+    """
+    rows, columns, replaced = table if table is not None else read_table(
+        path, p.format, p.encoding, where, p.delimiter, p.columns)  # type: ignore[arg-type]
     if not rows:
         raise DataError(f"{where}: {path.name} has no rows")
     require_columns(columns, {"text_column": p.text_column, group_param: group_column, "id_column": p.id_column}, where)
@@ -83,19 +94,22 @@ def load_corpus(path: Path, p: ReadingParams, group_column: str, group_param: st
                 )
             empty += 1
             continue
-        group = cell_text(row.get(group_column)).strip()
-        if not group:
+        group = cell_text(row.get(group_column)).strip() if group_column is not None else ""
+        if group_column is not None and not group:
             no_group += 1
             continue
         texts.append(text)
         groups.append(group)
         ids.append(cell_text(row.get(p.id_column)) if p.id_column else f"row-{i + 1}")
     counts = {
-        "rows_read": len(rows), "empty_texts_dropped": empty, f"rows_without_{group_param.removesuffix('_column')}": no_group,
+        "rows_read": len(rows), "empty_texts_dropped": empty,
         "replaced_chars": replaced, "texts_with_replacements": sum(1 for t in texts if "\ufffd" in t),
     }
+    if group_column is not None:
+        counts[f"rows_without_{group_param.removesuffix('_column')}"] = no_group
     if not texts:
-        raise DataError(f"{where}: no row of {path.name} has both a text and a {group_column!r} value")
+        needs = f"both a text and a {group_column!r} value" if group_column is not None else "a text"
+        raise DataError(f"{where}: no row of {path.name} has {needs}")
     return Corpus(texts, groups, ids, counts, str(path))
 
 

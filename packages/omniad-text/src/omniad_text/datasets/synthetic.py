@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from omniad.data import Split, Subset
-from omniad.dataset import Dataset
+from omniad_text.datasets.base import TextDataset
 from omniad_text.datasets.params import SyntheticParams
 
 TOPICS: dict[str, tuple[str, ...]] = {
@@ -46,7 +46,7 @@ def garble(rng: np.random.Generator, text: str) -> str:
     return " ".join("".join(rng.permutation(list(w))) for w in text.split())
 
 
-class Synthetic(Dataset):
+class Synthetic(TextDataset):
     Params = SyntheticParams
 
     def iter_subsets(self) -> Iterator[Subset]:
