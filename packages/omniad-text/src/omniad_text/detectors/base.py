@@ -11,7 +11,8 @@ tiny model, a local folder may be re-saved with other weights, so ``score`` comp
 model it would embed with against the fitted one (before any forward pass) and the width of
 the embeddings against ``embedding_dim_``, and refuses either mismatch naming both. The
 embedder is created on first use, so building a detector (and discovering the plugin) never
-imports torch or transformers.
+imports torch or transformers. What ``fit`` / ``score`` accept (one text, a list, a Series, a
+path) is ``inputs.TextDetector``'s.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from omniad.detector import Detector
 from omniad.errors import DataError
 from omniad.scores import Scores
 from omniad.state import Int, Json, declare
+from omniad_text.detectors.inputs import TextDetector
 
 #: state keys every text detector saves besides its model
 BASE_STATE = ("embedding_dim_", "embedding_stats_")
@@ -55,7 +56,7 @@ def describe_embedding(record: dict[str, Any]) -> str:
     return f"model {ran}, identity {str(record.get('model_identity', '?'))[:12]}"
 
 
-class EmbeddingDetector(Detector):
+class EmbeddingDetector(TextDetector):
     """Base of the text detectors that see a text as one embedding vector (not registered)."""
 
     #: fitted attributes saved besides the base state (numpy arrays or JSON values), each declared in state_spec

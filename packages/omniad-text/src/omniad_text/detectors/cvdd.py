@@ -40,11 +40,11 @@ from typing import Any
 
 import numpy as np
 
-from omniad.detector import Detector
 from omniad.device import torch_cpu_threads
 from omniad.errors import ConfigError, DataError, MissingDependencyError
 from omniad.scores import Scores
 from omniad.state import Array, Int, Json, Module, Str, declare
+from omniad_text.detectors.inputs import TextDetector
 from omniad_text.detectors.params import CVDDParams
 from omniad_text.detectors.torch_utils import make_generator
 
@@ -127,7 +127,7 @@ def saved_token_width(state: dict[str, Any]) -> int:
     return int(width)
 
 
-class TextCVDD(Detector):
+class TextCVDD(TextDetector):
     Params = CVDDParams
     state_spec = declare(
         model_identity_=Str(),
