@@ -182,7 +182,7 @@ class Int(Spec):
 
     def bind(self, value: Any, ctx: Context, key: str) -> None:
         if value is not None and self.bind_as is not None:
-            ctx.bind(self.bind_as, self._int(value), key, "is")
+            ctx.bind(self.bind_as, self._int(value), key, "value")
 
     def check(self, value: Any, ctx: Context, key: str) -> None:
         _check_bounds(self._int(value), self, ctx, key)
