@@ -173,8 +173,12 @@ def whole_subset(
         train = Split(samples=samples, ids=ids, meta=dict(meta or {}))
     else:
         keep = np.flatnonzero(test.labels == 0)
-        if keep.size == 0:
-            raise DataError(f"subset {name!r}: every sample is labelled anomalous, nothing to fit on")
+        if keep.size == 0:  # one labelled test video or series: score it; fitting on it is the user's call
+            import warnings
+
+            warnings.warn(f"subset {name!r}: every sample is labelled anomalous; the fit split holds them all "
+                          "(fit on other data to use these labels for evaluation)", UserWarning, stacklevel=2)
+            keep = np.arange(len(samples))
         train = Split(samples=[samples[int(i)] for i in keep], ids=None if ids is None else [ids[int(i)] for i in keep],
                       meta=dict(meta or {}))
     return Subset(name=name, train=train, test=test, meta=dict(meta or {}))
