@@ -99,7 +99,9 @@ class CountConformance(DetectorConformance):
         return cached_subset()
 
     def make_bad_samples(self) -> list[Any]:
-        return ["open read ack close"]  # a string, not a session or a sequence of event ids
+        # a JSON record, not a session, a sequence of event ids or a raw line (a list of raw lines is
+        # one session now: ["open read ack close"] is read like a one-line log)
+        return [{"message": "open read ack close"}]
 
 
 class TestPCA(CountConformance):

@@ -139,8 +139,8 @@ def test_empty_session_rejected_with_clear_error() -> None:
     det = create("logs.deeplog", **TINY).fit(toy_subset().train.samples)
     with pytest.raises(DataError, match="has no lines"):
         det.score([LogSession("empty", ())])
-    with pytest.raises(DataError, match="LogSession"):
-        det.score(["open write"])
+    with pytest.raises(DataError, match="LogSession"):  # a record, not a session (a list of raw lines is one now)
+        det.score([{"events": "open write"}])
 
 
 def test_auto_g_respects_the_normal_flag_rate() -> None:

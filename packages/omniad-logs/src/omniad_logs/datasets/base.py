@@ -17,10 +17,10 @@ import csv
 import math
 import sys
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +29,11 @@ from omniad.dataset import Dataset
 from omniad.errors import ConfigError, DataError
 from omniad.scores import Scores
 from omniad_logs.session import EventVocabulary, LogSession
+
+if TYPE_CHECKING:
+    from omniad.decision import Decisions
+    from omniad_logs.datasets.headers import Header
+    from omniad_logs.parsing import TemplateMiner
 
 #: event id of a line that has no ground-truth row in the structured CSV
 NO_GROUND_TRUTH = "E?"
@@ -48,6 +53,13 @@ class ParsedLog:
     timestamps: np.ndarray
     vocabulary: EventVocabulary
     counts: dict[str, int] = field(default_factory=dict)
+    #: the file as the user names it (relative to the folder they gave), for ids and result tables
+    file: str = ""
+    #: 1 where a line's template was not known to the model's parser (scoring own data), else None
+    new: np.ndarray | None = None
+    #: sessions keep a reference to these lines (own data: result tables show each line's raw text);
+    #: benchmarks leave it off, so a multi-GB log's raw text is freed once its sessions are built
+    keep: bool = False
 
     def __len__(self) -> int:
         return len(self.raw)
@@ -71,14 +83,31 @@ def resolve_format(system: str | None, log_format: str | None, path: Path, where
     return LOG_FORMATS[key]
 
 
+def header_args(dataset: Any, system: str | None, log_format: str | None, path: Path, where: str) -> dict[str, Any]:
+    """``parse_log``'s header arguments: a format string as given, else a header chosen and said.
+
+    ``log_format`` may also be a system name, ``auto``, ``infer`` or ``none`` (``headers.choose``);
+    without it the system's format is used (from ``system`` or the file name).
+    """
+    if log_format is not None and "<" not in log_format:
+        from omniad_logs.datasets.own import choose_header
+
+        return {"log_format": None, "header": choose_header(dataset, log_format, where)}
+    return {"log_format": resolve_format(system, log_format, path, where), "header": None}
+
+
 def list_logs(path: Path, pattern: str, param: str, where: str) -> list[Path]:
-    """A file, or the sorted matches of ``pattern`` in a folder (loghub's CSV side files excluded)."""
+    """A file, or the sorted matches of ``pattern`` in a folder (loghub's CSV side files excluded).
+
+    ``pattern`` may hold several globs separated by commas (``*.log,*.txt``).
+    """
     if path.is_file():
         return [path]
-    files = sorted(
-        p for p in path.glob(pattern)
+    globs = [g.strip() for g in pattern.split(",") if g.strip()]
+    files = sorted({
+        p for g in globs for p in path.glob(g)
         if p.is_file() and not p.name.endswith(("_structured.csv", "_templates.csv"))
-    )
+    })
     if not files:
         raise ConfigError(f"{where}: no files matching {pattern!r} in {param}={str(path)!r}; check '{param}' and 'pattern'")
     return files
@@ -152,8 +181,16 @@ def parse_log(
     max_line_chars: int = 100_000,
     events: str = "parse",
     structured: Path | None = None,
+    header: Callable[[list[str]], Header] | None = None,
+    miner: TemplateMiner | None = None,
+    file: str = "",
 ) -> ParsedLog:
-    """Read, decode and parse one raw log file (see the module docstring for the rules)."""
+    """Read, decode and parse one raw log file (see the module docstring for the rules).
+
+    ``header``: chooses the header from the lines read (``log_format="auto"``, see ``headers``),
+    instead of the fixed ``log_format``; ``miner``: the template miner to continue (own data: one
+    for every file of a source, and the model's at score), instead of a fresh one per file.
+    """
     from omniad_logs.datasets.reading import line_timestamp, read_lines
 
     raw, numbers, stats = read_lines(path, where, encoding=encoding, max_line_chars=max_line_chars)
@@ -161,14 +198,19 @@ def parse_log(
     contents: list[str] = []
     stamps = np.full(len(raw), np.nan)
     unmatched = 0
-    if log_format is None:
-        contents = list(raw)
-    else:
+    split: Callable[[str], dict[str, str] | None] | None = None
+    if header is not None:
+        chosen = header(raw)
+        split = None if chosen.spec == "none" else chosen.parser()
+    elif log_format is not None:
         from omniad_logs.parsing import LogFormat
 
-        header = LogFormat(log_format)
+        split = LogFormat(log_format).parse
+    if split is None:
+        contents = list(raw)
+    else:
         for i, line in enumerate(raw):
-            fields = header.parse(line)
+            fields = split(line)
             if fields is None:
                 unmatched += 1
                 contents.append(line.strip())
@@ -179,21 +221,24 @@ def parse_log(
     counts["lines_without_timestamp"] = int(np.isnan(stamps).sum())
     event_ids, params, templates = events_of(contents, where, events=events,
                                               structured=structured or path.with_name(path.name + "_structured.csv"),
-                                              counts=counts)
-    return ParsedLog(raw, numbers, contents, event_ids, params, stamps, EventVocabulary(templates), counts)
+                                              counts=counts, miner=miner)
+    return ParsedLog(raw, numbers, contents, event_ids, params, stamps, EventVocabulary(templates), counts,
+                     file=file or path.name)
 
 
 def events_of(
-    contents: Sequence[str], where: str, *, events: str, structured: Path | None, counts: dict[str, int]
+    contents: Sequence[str], where: str, *, events: str, structured: Path | None, counts: dict[str, int],
+    miner: TemplateMiner | None = None,
 ) -> tuple[list[str], list[tuple[str, ...]], dict[str, str]]:
     """Event ids, parameters and templates of message contents (mined, or loghub ground truth)."""
     if events == "ground_truth":
         if structured is None:
             raise ConfigError(f"{where}: events='ground_truth' needs 'structured' (a loghub _structured.csv)")
         return ground_truth_events(contents, structured, where, counts)
-    from omniad_logs.parsing import TemplateMiner
+    if miner is None:
+        from omniad_logs.parsing import TemplateMiner
 
-    miner = TemplateMiner()
+        miner = TemplateMiner()
     results = miner.parse_batch(list(contents))
     # parse_batch gives every line its event's final template and slots (docs/parsing.md)
     ids = [r.event_id for r in results]
@@ -205,7 +250,12 @@ def events_of(
 def session_of(parsed: ParsedLog, sid: str, idx: np.ndarray, extra: dict[str, Any] | None = None) -> LogSession:
     """One ``LogSession`` over the lines ``idx`` of ``parsed`` (file order), sharing its vocabulary."""
     ts = parsed.timestamps[idx]
-    meta: dict[str, Any] = {"line_numbers": parsed.line_numbers[idx]}
+    # the parsed file and the line indices: what the result tables name each line by (raw text, file)
+    meta: dict[str, Any] = {"line_numbers": parsed.line_numbers[idx], "file": parsed.file}
+    if parsed.keep:
+        meta.update(index=idx, parsed=parsed)
+    if parsed.new is not None:
+        meta["new"] = parsed.new[idx]
     meta.update(extra or {})
     return LogSession(
         id=sid,
@@ -413,12 +463,49 @@ NOTEWORTHY = (
 
 
 class LogDataset(Dataset):
-    """Base of the log datasets: adds per-line score pictures for the HTML report."""
+    """Base of the log datasets: per-line pictures for the report; lines named in the user's terms.
+
+    Own data (``omniad fit / score``): the template miner, header and session rule a loader used
+    are exported with the model and imported when it scores a new file (``own``).
+    """
 
     def render_examples(self, subset: Subset, scores: Scores, out_dir: Path, max_examples: int = 4) -> list[Path]:
         from omniad_logs.datasets.render import render_examples
 
         return render_examples(subset, scores, Path(out_dir), max_examples=max_examples)
+
+    def element_columns(self, split: Split, index: int, n_elements: int) -> dict[str, Sequence[Any]] | None:
+        """file, line (1-based in the file), timestamp, template, event, new_template, raw: one per line."""
+        from omniad_logs.datasets.own import element_columns
+
+        return element_columns(split.samples[index], n_elements)
+
+    def render_results(self, split: Split, decisions: Decisions, out_dir: Path, max_items: int = 8) -> list[Path]:
+        """Ranked log lines (HTML and markdown) and a per-session score bar chart (PNG, with matplotlib)."""
+        from omniad_logs.datasets.results import render_results
+
+        return render_results(split, decisions, Path(out_dir), max_items=max_items)
+
+    def export_source_state(self) -> dict[str, Any] | None:
+        from omniad_logs.datasets.own import export_state
+
+        return export_state(self)
+
+    def import_source_state(self, state: dict[str, Any]) -> None:
+        from omniad_logs.datasets.own import import_state
+
+        import_state(self, state)
+
+    def file_miner(self, shared: bool = False) -> TemplateMiner:
+        """The template miner for the next file (see ``own.file_miner``)."""
+        from omniad_logs.datasets.own import file_miner
+
+        return file_miner(self, shared)
+
+    def mark_new(self, parsed: ParsedLog, where: str) -> None:
+        from omniad_logs.datasets.own import mark_new
+
+        mark_new(self, parsed, where)
 
 
 def windowed_subset(

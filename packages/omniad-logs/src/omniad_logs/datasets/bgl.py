@@ -20,7 +20,8 @@ import numpy as np
 
 from omniad.data import Subset
 from omniad.errors import DataError
-from omniad_logs.datasets.base import LogDataset, list_logs, parse_log, resolve_format, windowed_subset
+from omniad_logs.datasets.base import LogDataset, header_args, list_logs, parse_log, windowed_subset
+from omniad_logs.datasets.own import whole_log
 from omniad_logs.datasets.params import BGLParams
 from omniad_logs.datasets.reading import require_path, shared_data_root
 
@@ -60,10 +61,15 @@ class BGL(LogDataset):
         path = require_path(p.path if p.path is not None else shared_data_root() / "data" / "loghub" / "BGL",
                             "path", self.where)
         for file in list_logs(path, p.pattern, "path", self.where):
+            if p.split == "all":  # own data: labels from the first tokens, an all-normal log allowed
+                yield whole_log(self, file, path, log_format=p.log_format if p.log_format is not None else p.system,
+                                session_pattern=None)
+                continue
             where = f"{self.where}: {file.name}"
-            parsed = parse_log(file, where, log_format=resolve_format(p.system, p.log_format, file, self.where),
+            parsed = parse_log(file, where, **header_args(self, p.system, p.log_format, file, where),
                                encoding=p.encoding, max_line_chars=p.max_line_chars, events=p.events,
-                               structured=p.structured)
+                               structured=p.structured, miner=self.file_miner() if p.events == "parse" else None)
+            self.mark_new(parsed, where)
             labels, categories, unlabelled = first_token_labels(parsed.raw)
             if not labels.any():
                 raise DataError(

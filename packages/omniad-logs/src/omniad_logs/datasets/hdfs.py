@@ -30,14 +30,15 @@ from omniad_logs.datasets.base import (
     NOTEWORTHY,
     LogDataset,
     Sessions,
+    header_args,
     list_logs,
     make_subset,
     parse_log,
-    resolve_format,
     session_of,
     split_indices,
     warn_counts,
 )
+from omniad_logs.datasets.own import whole_log
 from omniad_logs.datasets.params import HDFSParams
 from omniad_logs.datasets.reading import read_label_file, require_path, shared_data_root
 
@@ -100,15 +101,21 @@ def load_grouped(
     encoding: str = "utf-8",
     max_line_chars: int = 100_000,
     meta: dict[str, Any] | None = None,
+    dataset: LogDataset | None = None,
+    header: Any = None,
 ) -> Subset:
     """One subset of id-grouped sessions (HDFS and the synthetic logs); see the module docstring.
 
     ``line_labels`` (one 0/1 per line) gives per-line targets where the source has them;
     ``session_kinds`` (id -> (kind, severity)) goes into each session's meta and the test
-    split's severity.
+    split's severity. ``dataset``: the loader whose template miner parses the lines (one shared
+    with a model's source when it scores), ``header``: a header choice (``header_args``).
     """
+    miner = dataset.file_miner() if dataset is not None and events == "parse" else None
     parsed = parse_log(path, where, log_format=log_format, encoding=encoding, max_line_chars=max_line_chars,
-                       events=events, structured=structured)
+                       events=events, structured=structured, miner=miner, header=header)
+    if dataset is not None:
+        dataset.mark_new(parsed, where)
     counts = dict(parsed.counts)
     if line_labels is not None and len(line_labels) != len(parsed):
         raise DataError(f"{where}: {len(parsed)} log lines but {len(line_labels)} line labels in the ground truth")
@@ -165,6 +172,12 @@ class HDFS(LogDataset):
                             "path", self.where)
         files = list_logs(path, p.pattern, "path", self.where)
         for file in files:
+            if p.split == "all":
+                labels_file = require_path(p.labels, "labels", self.where, kind="file") if p.labels is not None \
+                    else default_label_file(file)
+                yield whole_log(self, file, path, log_format=p.log_format if p.log_format is not None else p.system,
+                                session_pattern=p.session_pattern, label_file=labels_file)
+                continue
             labels = p.labels
             if labels is None:
                 labels = default_label_file(file)
@@ -175,10 +188,12 @@ class HDFS(LogDataset):
                     )
             else:
                 labels = require_path(labels, "labels", self.where, kind="file")
+            where = f"{self.where}: {file.name}"
+            header = header_args(self, p.system, p.log_format, file, where)
             yield load_grouped(
-                file, f"{self.where}: {file.name}",
+                file, where,
                 name=file.stem,
-                log_format=resolve_format(p.system, p.log_format, file, self.where),
+                log_format=header["log_format"], header=header["header"], dataset=self,
                 labels_file=labels, session_pattern=p.session_pattern, events=p.events, structured=p.structured,
                 train_fraction=p.train_fraction, seed=p.seed, min_length=p.min_session_length,
                 encoding=p.encoding, max_line_chars=p.max_line_chars,

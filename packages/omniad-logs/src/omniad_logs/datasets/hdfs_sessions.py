@@ -17,6 +17,12 @@ The ``logrobust`` protocol is supervised. The core's runner hands a detector onl
 samples, so each train session carries its label in ``meta["label"]`` (also in the train
 ``Split.labels``); supervised detectors read it there, unsupervised next-event models leave
 the anomalous ones out of training.
+
+``protocol='all'`` reads your own pre-parsed sessions (``omniad fit / score`` on a bare path):
+a CSV with a ``Sequence`` column and an optional label column (``robust_log_train.csv``'s
+layout), a text file with one session per line (``hdfs_train``'s), or a folder in logdeep's
+layout (``hdfs_train`` normal, ``hdfs_test_abnormal`` anomalous). Every session is tested,
+those not labelled anomalous are fitted on; ids are ``<file>:<line>``.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from omniad.data import Split, Subset
+from omniad.data import Split, Subset, whole_subset
 from omniad.errors import DataError
 from omniad_logs.datasets.base import NOTEWORTHY, LogDataset, warn_counts
 from omniad_logs.datasets.hdfs_sessions_params import HDFSSessionsParams
@@ -56,6 +62,49 @@ def read_sequences(path: Path, where: str, counts: dict[str, int]) -> list[tuple
             else:
                 empty += 1
     counts["empty_sessions_skipped"] = counts.get("empty_sessions_skipped", 0) + empty
+    return out
+
+
+def sequence_rows(path: Path, where: str, counts: dict[str, int]) -> list[tuple[int, tuple[str, ...], int | None]]:
+    """(line in the file, event ids, label or None) of every non-empty session of a sequences file.
+
+    ``.csv``: a header with a ``Sequence`` column (any case) and an optional ``label`` column
+    (0/1, normal/anomaly); anything else: one session per line, event ids separated by spaces
+    or commas. Empty sessions are skipped and counted.
+    """
+    from omniad_logs.datasets.reading import parse_label
+
+    out: list[tuple[int, tuple[str, ...], int | None]] = []
+    with path.open(newline="", encoding="utf-8", errors="replace") as f:
+        if path.suffix.lower() == ".csv":
+            reader = csv.reader(f)
+            header = [h.strip().lstrip("\ufeff").lower() for h in next(reader, [])]
+            if "sequence" not in header:
+                raise DataError(f"{where}: {path.name} has no Sequence column (header {header}); a sessions CSV is "
+                                "'Sequence,label' with event ids separated by spaces")
+            seq = header.index("sequence")
+            lab = header.index("label") if "label" in header else None
+            for n, row in enumerate(reader, start=2):
+                if not row or not any(c.strip() for c in row):
+                    continue
+                events = tuple(row[seq].replace(",", " ").split()) if seq < len(row) else ()
+                label = None
+                if lab is not None:
+                    label = parse_label(row[lab]) if lab < len(row) else None
+                    if label is None:
+                        raise DataError(f"{where}: {path.name} line {n}: label {row[lab] if lab < len(row) else ''!r} "
+                                        "is not 0/1 (or normal/anomaly)")
+                if events:
+                    out.append((n, events, label))
+                else:
+                    counts["empty_sessions_skipped"] = counts.get("empty_sessions_skipped", 0) + 1
+            return out
+        for n, line in enumerate(f, start=1):
+            events = tuple(line.replace(",", " ").split())
+            if events:
+                out.append((n, events, None))
+            else:
+                counts["empty_sessions_skipped"] = counts.get("empty_sessions_skipped", 0) + 1
     return out
 
 
@@ -124,6 +173,9 @@ class HDFSSessions(LogDataset):
 
     def iter_subsets(self) -> Iterator[Subset]:
         p = self.params
+        if p.protocol == "all":
+            yield self._whole()
+            return
         root = self.root
         rng = np.random.default_rng(p.seed)
         vocabulary = EventVocabulary(templates={}, vectors=read_vectors(root / VECTORS_FILE, self.where))
@@ -169,6 +221,38 @@ class HDFSSessions(LogDataset):
             test=Split(samples=test, labels=test_labels, ids=[s.id for s in test]),
             meta=meta,
         )
+
+    def _whole(self) -> Subset:
+        """Own data: every session of ``path`` (a file or a logdeep folder), labels where the layout has them."""
+        p = self.params
+        path = require_path(p.path, "path", self.where) if p.path is not None else self.root
+        folder = path if path.is_dir() else path.parent
+        vocabulary = EventVocabulary(templates={}, vectors=read_vectors(folder / VECTORS_FILE, self.where))
+        counts: dict[str, int] = {"empty_sessions_skipped": 0}
+        if path.is_dir():
+            parts = [(name, label) for name, label in ((TRAIN_FILE, 0), (ABNORMAL_FILE, 1)) if (path / name).is_file()]
+            if not parts:
+                raise DataError(f"{self.where}: {path} holds neither {TRAIN_FILE} nor {ABNORMAL_FILE}; point 'path' at "
+                                "a file of sessions (one per line, or a CSV with a Sequence column)")
+            rows = [(name, line, events, label) for name, label in parts
+                    for line, events, _ in sequence_rows(path / name, self.where, counts)]
+        else:
+            rows = [(path.name, line, events, label) for line, events, label in sequence_rows(path, self.where, counts)]
+        if not rows:
+            raise DataError(f"{self.where}: {path} holds no session (every line is empty)")
+        labelled = all(r[3] is not None for r in rows)
+        if not labelled and any(r[3] is not None for r in rows):
+            raise DataError(f"{self.where}: {path}: some rows have a label and some do not; label every row or none")
+        sessions = [
+            LogSession(id=f"{name}:{line}", events=events, vocabulary=vocabulary,
+                       meta={"file": name, "line_numbers": np.full(len(events), line), "positions": True})
+            for name, line, events, _ in rows
+        ]
+        labels = np.array([r[3] for r in rows], dtype=np.int8) if labelled else None
+        warn_counts(self.where, counts, NOTEWORTHY)
+        meta = {"path": str(path), "labelled": labelled, "n_sessions": len(sessions),
+                "semantic_vectors": vocabulary.vectors is not None, "counts": counts}
+        return whole_subset(path.name, sessions, ids=[s.id for s in sessions], labels=labels, meta=meta)
 
     @staticmethod
     def _session(sid: str, events: tuple[str, ...], vocabulary: EventVocabulary, label: int | None = None) -> LogSession:

@@ -14,6 +14,10 @@ Thunderbird lines carry anomaly labels (their first token). So:
   not for detection metrics. Id-keyed sessions need a system-specific rule (``logs.hdfs``).
 
 Windows and the train/test rule are the same as ``logs.bgl``'s.
+
+``split='all'`` reads your own logs (``omniad fit / score / detect`` on a bare ``.log`` / ``.txt``
+or a folder): the header format is probed (``log_format='auto'``), sessions are windows or
+``session_pattern`` ids, and nothing needs labels; see ``own``.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from typing import ClassVar
 
 from omniad.data import Subset
 from omniad.errors import DataError
-from omniad_logs.datasets.base import LogDataset, list_logs, parse_log, resolve_format, windowed_subset
+from omniad_logs.datasets.base import LogDataset, header_args, list_logs, parse_log, windowed_subset
 from omniad_logs.datasets.bgl import first_token_labels
+from omniad_logs.datasets.own import whole_log
 from omniad_logs.datasets.params import LoghubParams
 from omniad_logs.datasets.reading import require_path
 
@@ -40,11 +45,21 @@ class Loghub(LogDataset):
         p = self.params
         path = require_path(p.path, "path", self.where)
         for file in list_logs(path, p.pattern, "path", self.where):
+            if p.split == "all":
+                yield whole_log(self, file, path, log_format=p.log_format if p.log_format is not None else p.system,
+                                session_pattern=p.session_pattern)
+                continue
+            if p.session_pattern is not None:
+                raise DataError(f"{self.where}: session_pattern needs split='all' (logs.hdfs groups a benchmark log "
+                                "by ids); drop it to use windows")
             counts: dict[str, int] = {}
             where = f"{self.where}: {file.name}"
-            fmt = resolve_format(p.system, p.log_format, file, self.where)
-            parsed = parse_log(file, where, log_format=fmt, encoding=p.encoding, max_line_chars=p.max_line_chars,
-                               events=p.events, structured=p.structured)
+            header = header_args(self, p.system, p.log_format, file, where)
+            parsed = parse_log(file, where, **header, encoding=p.encoding, max_line_chars=p.max_line_chars,
+                               events=p.events, structured=p.structured,
+                               miner=self.file_miner() if p.events == "parse" else None)
+            self.mark_new(parsed, where)
+            fmt = header["log_format"] if header["header"] is None else header["header"].chosen.spec
             labelled = fmt.lstrip().startswith("<Label>")
             meta: dict[str, object] = {"path": str(file), "log_format": fmt}
             labels = None

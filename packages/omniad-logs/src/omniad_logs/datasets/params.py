@@ -49,10 +49,12 @@ class SplitParams(Params):
     train_fraction: float = Field(
         default=0.5, gt=0, lt=1, description="share of the normal sessions/windows that form the train split"
     )
-    split: Literal["chronological", "random"] = Field(
+    split: Literal["chronological", "random", "all"] = Field(
         default="chronological",
         description="chronological: train = normal windows among the first train_fraction of windows in "
-        "time order (anomalous ones there go to test); random: a seeded train_fraction of all normal sessions",
+        "time order (anomalous ones there go to test); random: a seeded train_fraction of all normal sessions; "
+        "all: your own data (omniad fit / score / detect) — test = every session, train = those not labelled "
+        "anomalous, labels optional",
     )
     seed: int = Field(default=0, description="seed of the random split")
 
@@ -90,17 +92,54 @@ class WindowParams(Params):
         return self
 
 
+_LOG_FORMAT = (
+    "header format: a loghub format string such as '<Date> <Time> <Level>: <Content>', a system name "
+    "(a key of LOG_FORMATS, e.g. HDFS), 'auto' (the known format that explains the first lines, else an "
+    "inferred timestamp prefix, else none; the choice is printed), 'infer' (a timestamp prefix only) or "
+    "'none' (whole lines); overrides system"
+)
+_PATTERN = "glob inside a folder; several separated by commas ('*.log,*.txt')"
+
+
+def _session_pattern(value: str | None) -> str | None:
+    """A session id regex: valid, and runnable on RE2 when it is not one of the built-in ones."""
+    if value is None:
+        return None
+    import re
+
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression ({exc})") from None
+    from omniad.errors import ConfigError
+    from omniad_logs.datasets.hdfs import session_regex
+
+    try:
+        session_regex(value, "session_pattern")  # a pattern RE2 cannot run fails here, not at load
+    except ConfigError as exc:
+        raise ValueError(str(exc).removeprefix("session_pattern: ")) from None
+    return value
+
+
 class LoghubParams(ReadingParams, ParseParams, WindowParams, SplitParams):
-    path: Path = Field(description="a loghub raw log (<System>_2k.log) or a folder of them")
-    pattern: str = Field(default="*.log", description="glob inside a folder")
+    path: Path = Field(description="a raw log (a loghub <System>_2k.log, or your own .log / .txt) or a folder of them")
+    pattern: str = Field(default="*.log", description=_PATTERN)
     system: str | None = Field(
         default=None,
         description="loghub system (a key of omniad_logs.parsing.LOG_FORMATS) for the header format; "
         "default: the file name up to the first '_' (BGL_2k.log -> BGL)",
     )
-    log_format: str | None = Field(
-        default=None, description="loghub header format string such as '<Date> <Time> <Level>: <Content>'; overrides system"
+    log_format: str | None = Field(default=None, description=_LOG_FORMAT)
+    session_pattern: str | None = Field(
+        default=None,
+        description="regex of a session id in a line (e.g. 'blk_-?\\d+'): lines are grouped by it (a line with two "
+        "ids belongs to both, lines without one are counted); None = windows (window, window_size, window_unit)",
     )
+
+    @field_validator("session_pattern")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        return _session_pattern(value)
 
 
 class BGLParams(ReadingParams, ParseParams, WindowParams, SplitParams):
@@ -111,7 +150,7 @@ class BGLParams(ReadingParams, ParseParams, WindowParams, SplitParams):
     system: str = Field(
         default="BGL", description="header format (a key of LOG_FORMATS): BGL, or Thunderbird for Thunderbird logs"
     )
-    log_format: str | None = Field(default=None, description="loghub header format string; overrides system")
+    log_format: str | None = Field(default=None, description=_LOG_FORMAT)
 
 
 class HDFSParams(ReadingParams, ParseParams):
@@ -124,41 +163,41 @@ class HDFSParams(ReadingParams, ParseParams):
         description="anomaly_label.csv (BlockId,Label with Normal/Anomaly); default anomaly_label.csv beside the log",
     )
     system: str = Field(default="HDFS", description="header format (a key of LOG_FORMATS)")
-    log_format: str | None = Field(default=None, description="loghub header format string; overrides system")
+    log_format: str | None = Field(default=None, description=_LOG_FORMAT)
     session_pattern: str = Field(
         default=r"blk_-?\d+", description="regex of the session id in a line (a line with two ids belongs to both)"
     )
     min_session_length: int = Field(default=1, ge=1, description="shorter sessions are dropped (and counted)")
     train_fraction: float = Field(default=0.5, gt=0, lt=1, description="seeded share of the normal sessions used for training")
     seed: int = 0
+    split: Literal["random", "all"] = Field(
+        default="random",
+        description="random: train = a seeded train_fraction of the normal sessions, the label file is required; "
+        "all: your own data — test = every session, train = those not labelled anomalous; the label file is "
+        "used when there is one (anomaly_label.csv beside the log, or 'labels'), never required",
+    )
 
     @field_validator("session_pattern")
     @classmethod
     def _regex(cls, value: str) -> str:
-        import re
-
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression ({exc})") from None
-        from omniad.errors import ConfigError
-        from omniad_logs.datasets.hdfs import session_regex
-
-        try:
-            session_regex(value, "session_pattern")  # a pattern RE2 cannot run fails here, not at load
-        except ConfigError as exc:
-            raise ValueError(str(exc).removeprefix("session_pattern: ")) from None
-        return value
+        checked = _session_pattern(value)
+        assert checked is not None
+        return checked
 
 
 class TableParams(ReadingParams, WindowParams, SplitParams):
     path: Path = Field(description="a CSV or JSONL file (or a folder of them) with one row per log line")
     pattern: str = Field(default="*", description="glob inside a folder (.csv, .jsonl, .json files)")
-    message_column: str = Field(default="message", description="column with the log message text")
+    message_column: str = Field(
+        default="message",
+        description="column with the log message text; with split='all' and this default, the first of message, "
+        "msg, content, text, log, line (any case) is used and named",
+    )
     label_column: str | None = Field(
         default="label",
         description="per-line label column: 0/1, true/false, normal/anomaly, or BGL-style '-' = normal; "
-        "None = unlabelled (inspection only)",
+        "None = unlabelled (inspection only); with split='all' a table without the default 'label' column "
+        "is unlabelled",
     )
     session_column: str | None = Field(default=None, description="session id column; None = windows over the rows")
     timestamp_column: str | None = Field(

@@ -137,6 +137,8 @@ _DATE_TIME_FORMATS = (
     ("%m.%d %H:%M:%S", ("Time",)),  # Proxifier: 10.30 16:49:06 (no year)
     ("%b %d %H:%M:%S", ("Month", "Date", "Time")),  # Linux: Jun 14 15:16:01 (no year)
     ("%b %d %H:%M:%S", ("Date", "Day", "Time")),  # OpenSSH: Dec 10 06:55:46 (no year)
+    ("%m-%d %H:%M:%S.%f", ("Date", "Time")),  # Android: 03-17 16:13:38.811 (no year)
+    ("%Y%m%d-%H:%M:%S:%f", ("Time",)),  # HealthApp: 20171223-22:15:29:606
 )
 
 

@@ -30,6 +30,7 @@ from omniad.errors import DataError
 from omniad.scores import Scores
 from omniad.state import declare
 from omniad_logs.detectors.features import EventFeaturizer, check_sessions
+from omniad_logs.detectors.inputs import LogInput
 from omniad_logs.session import LogSession
 
 FEATURES = "features"
@@ -54,7 +55,7 @@ def snap(values: np.ndarray, scale: np.ndarray | float) -> np.ndarray:
     return np.ldexp(np.round(np.ldexp(values, -shift)), shift)
 
 
-class CountVectorDetector(Detector):
+class CountVectorDetector(LogInput, Detector):
     """Base of the detectors that see a session as its event-count vector (not registered)."""
 
     #: fitted attributes saved besides the featurizer (arrays or JSON values); subclasses declare them

@@ -32,6 +32,7 @@ from omniad.scores import Scores
 from omniad.state import Json, Module, Str, declare
 from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_logs.detectors.features import check_sessions
+from omniad_logs.detectors.inputs import LogInput
 from omniad_logs.detectors.semantic import (
     SEMANTIC_STATE,
     check_semantic_state,
@@ -90,7 +91,7 @@ def labels_of(sessions: Sequence[LogSession], where: str) -> np.ndarray:
     return labels
 
 
-class LogRobust(Detector):
+class LogRobust(LogInput, Detector):
     Params = LogRobustParams
     #: the Bi-LSTM's input width follows ``known_vectors_`` (strict ``load_state_dict`` in ``set_state``)
     state_spec = declare({"events_": Json(types=(list,), items=Str(), length="k"), **SEMANTIC_STATE,

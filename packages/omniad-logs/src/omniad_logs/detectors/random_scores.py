@@ -12,9 +12,10 @@ from omniad.scores import Scores
 from omniad.state import Int, declare
 from omniad_logs.detectors.count_params import RandomParams
 from omniad_logs.detectors.features import check_sessions
+from omniad_logs.detectors.inputs import LogInput
 
 
-class RandomScores(Detector):
+class RandomScores(LogInput, Detector):
     Params = RandomParams
     state_attributes = ("n_train_",)
     state_spec = declare(n_train_=Int(ge=1))

@@ -29,6 +29,7 @@ from omniad.scores import Scores
 from omniad.state import Int, Json, Module, Str, declare
 from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_logs.detectors.features import check_sessions
+from omniad_logs.detectors.inputs import LogInput
 from omniad_logs.detectors.sequence_training import (
     EventIndex,
     Rows,
@@ -66,7 +67,7 @@ def check_events(state: dict[str, Any]) -> None:
         raise DataError(f"saved state 'events_' repeats events {sorted({e for e in events if events.count(e) > 1})[:3]}")
 
 
-class NextEventDetector(Detector):
+class NextEventDetector(LogInput, Detector):
     """Base of the next-event-prediction detectors (not registered itself)."""
 
     #: ``k`` known events; the network's shapes (embedding rows, output classes, window) are checked
