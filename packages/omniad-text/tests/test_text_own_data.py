@@ -117,7 +117,8 @@ def test_the_readme_one_liner_writes_the_two_files(tmp_path: Path) -> None:
 
 def test_fit_and_score_in_fresh_processes_equal_the_python_api(work: Path, cli_run: Path) -> None:
     samples = _csv(cli_run / "samples.csv")
-    assert list(samples[0]) == ["subset", "sample", "score", "decision", "label"]
+    assert list(samples[0]) == ["subset", "sample", "text", "score", "decision", "label"]
+    assert all(r["text"] and len(r["text"]) <= 202 for r in samples)  # each row says which text it is
     assert [r["sample"] for r in samples] == [f"row-{i}" for i in range(1, 21)]  # the data rows of news.csv
     assert not (cli_run / "elements.csv").exists()  # a text is scored whole: no element table
     summary = json.loads((cli_run / "summary.json").read_text())

@@ -49,6 +49,8 @@ def _show(results: Any, output: Path | None, limit: int = 10) -> None:
         name = f"{r['subset']}/{r['sample']}" if r.get("subset") else str(r["sample"])
         flag = "" if r.get("decision") is None else ("ANOMALY" if r["decision"] == 1 else "ok")
         table_rows.append([name, f"{r['score']:.4g}", flag, top_text[:160]])
+    if not any(row[-1] for row in table_rows):  # samples without elements (texts, feature vectors)
+        columns, table_rows = columns[:-1], [row[:-1] for row in table_rows]
     console = _console()
     console.print(_table(title, columns, table_rows))
     for name, value in results.metrics.items():

@@ -112,6 +112,13 @@ class Dataset(Component, ABC):
         """
         return {"element": np.arange(n_elements)}
 
+    def sample_columns(self, split: Split, index: int) -> dict[str, Any]:
+        """Extra columns of sample ``index`` in the samples table, in the user's terms (a text's first words).
+
+        Default: none; the sample's id already names it.
+        """
+        return {}
+
     def render_results(self, split: Split, decisions: Decisions, out_dir: Path, max_items: int = 8) -> list[Path]:
         """Pictures of the decisions people read first (flagged ranges, ranked lines, outlined regions...).
 

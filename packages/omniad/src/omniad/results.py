@@ -156,7 +156,10 @@ def collect(
     scores = decisions.scores
     for i in range(len(scores.sample)):
         sample_id = split.sample_id(i)
-        row: dict[str, Any] = {"subset": [subset], "sample": [sample_id], "score": [float(scores.sample[i])]}
+        row: dict[str, Any] = {"subset": [subset], "sample": [sample_id]}
+        if dataset is not None:
+            row.update({k: [v] for k, v in dataset.sample_columns(split, i).items()})
+        row["score"] = [float(scores.sample[i])]
         row["decision"] = [None if decisions.sample is None else int(decisions.sample[i])]
         if scores.decision is not None:
             row["method_decision"] = [int(scores.decision[i])]

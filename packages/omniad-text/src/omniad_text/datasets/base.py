@@ -18,6 +18,12 @@ class TextDataset(Dataset):
         """Texts are scored whole (no detector here gives per-token scores), so there is no element table."""
         return None
 
+    def sample_columns(self, split: Split, index: int) -> dict[str, Any]:
+        """The text's first words, so the samples table says which text each row is."""
+        from omniad_text.datasets.render import snippet
+
+        return {"text": snippet(split.samples[index], 200)}
+
     def render_results(self, split: Split, decisions: Decisions, out_dir: Path, max_items: int = 8) -> list[Path]:
         from omniad_text.datasets.render import render_ranked
 
