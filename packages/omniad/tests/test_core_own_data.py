@@ -198,3 +198,12 @@ def test_a_score_source_that_does_not_exist_fails_validation(files: dict[str, Pa
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(grid(tmp_path, score=str(tmp_path / "missing.csv")))]) == 2
     assert "score source" in capsys.readouterr().err
+
+
+def test_fit_keeps_the_methods_own_threshold(files: dict[str, Path]) -> None:
+    """``threshold_`` is the method's own decision rule (PCA's Q-statistic, ...); calibration goes to ``thresholds_``."""
+    det = omniad.create_detector("core.knn")
+    det.threshold_ = 123.0  # stands in for a rule the method set in _fit
+    det._fit = lambda samples, _fit=det._fit: _fit(samples)  # type: ignore[method-assign]
+    model = omniad.fit(det, files["normal"], say=lambda _: None)
+    assert model.threshold_ == 123.0 and model.thresholds_["sample"].value != 123.0

@@ -155,7 +155,6 @@ def fit(
         det.fit(samples)
         cal_scores, how = det.score(samples), f"in-sample ({len(samples)} samples)"
     det.thresholds_ = calibrate(cal_scores, rule, how)
-    det.threshold_ = det.thresholds_["sample"].value
     det.source_ = read.source_json()
     for level in ("sample", "element"):
         if level in det.thresholds_:

@@ -111,7 +111,6 @@ def _save_model(detector: Any, job: Job, dataset: Any, subset: Subset, output_di
     normal = subset.val if subset.val is not None else subset.train
     how = "validation" if subset.val is not None else f"in-sample training ({len(normal)} samples)"
     detector.thresholds_ = calibrate(detector.score(normal.samples), DecisionRule("quantile", 0.99), how)
-    detector.threshold_ = detector.thresholds_["sample"].value
     detector.source_ = {"loader": job.dataset.id, "params": job.dataset.params, "state": dataset.export_source_state()}
     folder = output_dir / "models" / job.key / safe_name(subset.name)
     detector.save(folder)
