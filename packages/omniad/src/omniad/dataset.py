@@ -110,7 +110,7 @@ class Dataset(Component, ABC):
         raw line, template), a video its frames. The default is the position. Return None
         where elements are not table rows (pixels: the maps are written as files instead).
         """
-        return {"element": np.arange(n_elements)}
+        return {"element": np.arange(n_elements).tolist()}
 
     def sample_columns(self, split: Split, index: int) -> dict[str, Any]:
         """Extra columns of sample ``index`` in the samples table, in the user's terms (a text's first words).

@@ -16,7 +16,7 @@ import math
 import re
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,7 +134,7 @@ class SourceResults:
         return sum(1 for d in self.elements.columns.get("decision", []) if d == 1)
 
 
-def _top(columns: dict[str, Sequence[Any]] | None, local: np.ndarray, k: int = TOP_K) -> list[dict[str, Any]]:
+def _top(columns: Mapping[str, Sequence[Any]] | None, local: np.ndarray, k: int = TOP_K) -> list[dict[str, Any]]:
     flat = np.asarray(local, dtype=np.float64).reshape(-1)
     order = np.argsort(-flat, kind="stable")[:k]
     out = []
@@ -170,7 +170,7 @@ def collect(
             n = int(local.size)
             columns = None
             if local.ndim <= 1:
-                columns = dataset.element_columns(split, i, n) if dataset is not None else {"element": np.arange(n)}
+                columns = dataset.element_columns(split, i, n) if dataset is not None else {"element": list(range(n))}
             row["n_elements"] = [n]
             if decisions.element is not None:
                 row["n_flagged_elements"] = [int(np.sum(decisions.element[i]))]

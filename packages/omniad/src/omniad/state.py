@@ -265,7 +265,8 @@ class Json(Spec):
         if not isinstance(value, self.types):
             raise StateError(f"is {_short(value)}, not {self.describe()}")
         if self.items is not None:
-            values = value.values() if isinstance(value, dict) else value
+            data: Any = value  # isinstance on a tuple of types would narrow it to object
+            values: list[Any] = list(data.values()) if isinstance(data, dict) else list(data)
             for i, item in enumerate(values):
                 try:
                     self.items.check(item, ctx, key)

@@ -179,7 +179,7 @@ def _metrics(results: SourceResults, labelled: list[tuple[Split, Decisions]]) ->
         results.metrics["sample_auroc"] = roc_auc(y, scores)
         results.metrics["sample_aupr"] = average_precision(y, scores)
     if all(d.sample is not None for _, d in labelled) and 0 < y.sum() < y.size:  # one labelled series: y = [1]
-        decided = np.concatenate([d.sample for _, d in labelled])  # type: ignore[misc]
+        decided = np.concatenate([d.sample for _, d in labelled if d.sample is not None])
         p, r, f = precision_recall_f1(y, decided, 0.5)
         results.metrics.update(sample_precision=p, sample_recall=r, sample_f1=f)
     with_targets = [(s, d) for s, d in labelled if s.targets is not None and d.scores.local is not None]

@@ -63,13 +63,13 @@ def canonical(obj: Any) -> str:
 
 
 def job_key(detector: Resolved, dataset: Resolved, seed: int) -> str:
-    payload = {
+    payload: dict[str, dict[str, Any] | int] = {
         "detector": {"id": detector.id, "params": detector.params},
         "dataset": {"id": dataset.id, "params": dataset.params},
         "seed": seed,
     }
     if dataset.score is not None:  # only then, so the keys of grids without one never change
-        payload["dataset"]["score"] = dataset.score
+        payload["dataset"] = {"id": dataset.id, "params": dataset.params, "score": dataset.score}
     return hashlib.sha256(canonical(payload).encode()).hexdigest()[:16]
 
 

@@ -69,7 +69,7 @@ def label_parts(kind: str, resolved: list[dict[str, Any]]) -> tuple[str, list[st
     component_id = first.get("id")
     if not isinstance(component_id, str) or not label.startswith(component_id + "("):
         return None  # the bare id, or a name the user chose
-    params = [r.get("params") if isinstance(r.get("params"), dict) else {} for r in resolved]
+    params: list[dict[str, Any]] = [r["params"] if isinstance(r.get("params"), dict) else {} for r in resolved]
     required = _required(kind, component_id)
     given = {k: params[0][k] for k in sorted(required) if k in params[0]}
     defaults = _field_defaults(kind, component_id, _canon(given))
@@ -100,7 +100,7 @@ def distinguishing_labels(kind: str, records: Iterable[dict[str, Any]]) -> dict[
     names, or whose component is unknown, map to their display label."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for record in records:
-        resolved = record.get(kind) if isinstance(record.get(kind), dict) else {}
+        resolved: dict[str, Any] = record[kind] if isinstance(record.get(kind), dict) else {}
         groups.setdefault(str(resolved.get("label", "?")), []).append(resolved)
     split = {label: label_parts(kind, group) for label, group in groups.items()}
     by_id: dict[str, list[list[str]]] = {}
@@ -128,7 +128,7 @@ def display_labels(kind: str, records: Iterable[dict[str, Any]]) -> dict[str, st
     """
     groups: dict[str, list[dict[str, Any]]] = {}
     for record in records:
-        resolved = record.get(kind) if isinstance(record.get(kind), dict) else {}
+        resolved: dict[str, Any] = record[kind] if isinstance(record.get(kind), dict) else {}
         groups.setdefault(str(resolved.get("label", "?")), []).append(resolved)
     out = {label: display_label(kind, group) for label, group in groups.items()}
     shown: dict[str, int] = {}
@@ -139,7 +139,7 @@ def display_labels(kind: str, records: Iterable[dict[str, Any]]) -> dict[str, st
 
 def parameters(resolved: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """Every parameter of the records' component as (name, value); values that differ are all listed."""
-    params = [r.get("params") if isinstance(r.get("params"), dict) else {} for r in resolved]
+    params: list[dict[str, Any]] = [r["params"] if isinstance(r.get("params"), dict) else {} for r in resolved]
     out = []
     for name in sorted({k for p in params for k in p}):
         values = list(dict.fromkeys(_canon(p.get(name)) for p in params))

@@ -246,7 +246,7 @@ def protocol_columns(records: list[dict[str, Any]], shown: list[str], dishonest:
     requested (config order). A metric that flatters is never the headline.
     """
     ids = _metric_ids(records)
-    card = _dataset_cards().get(next((r.get("dataset", {}).get("id") for r in records), None))
+    card = _dataset_cards().get(str(next((r.get("dataset", {}).get("id") for r in records), "")))
     declared = list(getattr(card, "metrics", ()) or ())
     out = [c for m in declared for c in shown if ids.get(c, c) == m]
     out = list(dict.fromkeys(out))

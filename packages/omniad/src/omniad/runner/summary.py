@@ -145,8 +145,8 @@ def markdown(sections: list[Any], names: dict[str, str], shown: Callable[[str], 
         for detector in _detectors(group):
             cells = []
             for head in group:
-                text, best = _value(head, detector, fmt)
-                cells.append(f"**{text}**" if best else text)
+                text, top = _value(head, detector, fmt)
+                cells.append(f"**{text}**" if top else text)
             rank = f"{ranks[detector][0]:.2f} ({ranks[detector][1]})" if detector in ranks else "—"
             lines.append(f"| {cell(det(detector))} | " + " | ".join(cells) + f" | {rank} |")
     lines += ["", NOTE + (" " + RANKS if any(len(g) > 1 for g in all_groups) else ""), ""]
@@ -191,9 +191,9 @@ def html_summary(sections: list[Any], names: dict[str, str], shown: Callable[[st
         for detector in _detectors(group):
             cells = []
             for head in group:
-                text, best = _value(head, detector, fmt)
+                text, top = _value(head, detector, fmt)
                 cls = " class='failed'" if text == "failed" else ""
-                cells.append(f"<td{cls}>{'<b>' + esc(text) + '</b>' if best else esc(text)}</td>")
+                cells.append(f"<td{cls}>{'<b>' + esc(text) + '</b>' if top else esc(text)}</td>")
             rank = f"{ranks[detector][0]:.2f} ({ranks[detector][1]})" if detector in ranks else "—"
             out.append(f"<tr><td class='l'>{wrappable(det(detector))}</td>{''.join(cells)}<td>{rank}</td></tr>")
         out.append("</table>")

@@ -94,17 +94,17 @@ def tamperings(arrays: dict[str, np.ndarray], plain: dict[str, Any], spec: Any, 
     for key, value in sorted(arrays.items()):
         found = entry_spec(spec or {}, key)
         declared = found[1] if found else None
-        if isinstance(declared, Module):
+        if found is not None and isinstance(declared, Module):
             if found[0] in modules_seen:  # one array per torch module: load_state_dict checks the rest
                 continue
             modules_seen.add(found[0])
-        edits = ["wider", "shorter"] if value.ndim and value.shape[0] > 1 else ["wider"]
+        kinds = ["wider", "shorter"] if value.ndim and value.shape[0] > 1 else ["wider"]
         if value.ndim > 1:
-            edits.append("flat")
+            kinds.append("flat")
         finite = getattr(declared, "finite", True)
         if value.dtype.kind == "f" and value.size and finite:
-            edits.append("nan")
-        per_key.append([(f"arrays {key!r} {e} (shape {value.shape})", _reshape(key, e)) for e in edits])
+            kinds.append("nan")
+        per_key.append([(f"arrays {key!r} {e} (shape {value.shape})", _reshape(key, e)) for e in kinds])
     out: list[Tamper] = []
     depth = 0
     while len(out) < limit and any(depth < len(edits) for edits in per_key):
@@ -268,7 +268,7 @@ class DetectorConformance:
         undeclared = sorted(k for k in state if entry_spec(spec, k) is None)
         assert not undeclared, f"{self.detector_id}: get_state() returns undeclared entries {undeclared}"
         arrays = [k for k in state if isinstance(state[k], np.ndarray)]
-        wrong = [k for k in arrays if not isinstance(entry_spec(spec, k)[1], (Array, Module))]
+        wrong = [k for k in arrays if not isinstance((entry_spec(spec, k) or ("", None))[1], (Array, Module))]
         assert not wrong, f"{self.detector_id}: entries {wrong} are arrays but not declared as Array/Module"
         validate(spec, json.loads(json.dumps({k: v for k, v in state.items() if k not in arrays})) | {
             k: state[k] for k in arrays}, det.params, where=self.detector_id)
