@@ -199,3 +199,23 @@ def calibrate(scores: Scores, rule: DecisionRule, calibration: str) -> dict[str,
         pooled = np.concatenate([np.asarray(a, dtype=np.float64).reshape(-1) for a in scores.local])
         out["element"] = threshold_of(pooled, rule, "element", calibration)
     return out
+
+
+def pick_results(decisions: Decisions, max_items: int) -> list[int]:
+    """Which samples to draw for ``omniad score``: the flagged ones by score, then the highest-scored ones
+    decided normal (a quarter of the pictures, at least one: the near misses a reader checks next).
+
+    Without decisions (a model saved without thresholds): the highest scores.
+    """
+    if max_items <= 0:
+        return []
+    s = np.asarray(decisions.scores.sample, dtype=np.float64)
+    ranked = [int(i) for i in np.argsort(-s, kind="stable")]
+    if decisions.sample is None:
+        return ranked[:max_items]
+    flagged = [i for i in ranked if decisions.sample[i] == 1]
+    passed = [i for i in ranked if decisions.sample[i] == 0]
+    n_passed = min(len(passed), max(1, max_items // 4))
+    picked = flagged[: max_items - n_passed] + passed[:n_passed]
+    rest = [i for i in flagged + passed if i not in picked]
+    return picked + rest[: max_items - len(picked)]

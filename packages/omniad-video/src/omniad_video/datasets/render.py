@@ -24,6 +24,7 @@ import numpy as np
 
 from omniad.data import Split, Subset
 from omniad.dataset import Dataset, example_filename, picture_name, sample_stem
+from omniad.decision import pick_results
 from omniad.scores import Scores
 from omniad_video.samples import FrameVideo
 
@@ -146,21 +147,6 @@ def render_examples(subset: Subset, scores: Scores, out_dir: Path, max_examples:
         plt.close(fig)
         paths.append(path)
     return paths
-
-
-def pick_results(decisions: Decisions, max_items: int) -> list[int]:
-    """The flagged videos by score, then the highest-scored ones decided normal (a quarter of the pictures,
-    at least one: the near misses a reader checks next). Without decisions: the highest scores."""
-    s = np.asarray(decisions.scores.sample, dtype=np.float64)
-    ranked = [int(i) for i in np.argsort(-s, kind="stable")]
-    if decisions.sample is None:
-        return ranked[:max_items]
-    flagged = [i for i in ranked if decisions.sample[i] == 1]
-    passed = [i for i in ranked if decisions.sample[i] == 0]
-    n_passed = min(len(passed), max(1, max_items // 4))
-    picked = flagged[: max_items - n_passed] + passed[:n_passed]
-    rest = [i for i in flagged + passed if i not in picked]
-    return picked + rest[: max_items - len(picked)]
 
 
 def render_results(split: Split, decisions: Decisions, out_dir: Path, max_items: int = 8) -> list[Path]:

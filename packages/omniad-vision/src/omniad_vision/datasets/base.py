@@ -18,6 +18,7 @@ import numpy as np
 from omniad.data import Split, Subset
 from omniad.dataset import Dataset, example_filename, picture_name, sample_stem
 from omniad.dataset import pick_examples as core_pick_examples
+from omniad.decision import pick_results
 from omniad.scores import Scores
 from omniad_vision.images import as_rgb
 
@@ -28,25 +29,6 @@ if TYPE_CHECKING:
 def pick_examples(split: Split, scores: Scores, max_examples: int) -> list[int]:
     """Most telling test images first: top-scored anomaly, top false alarm, worst-missed anomaly, ..."""
     return core_pick_examples(split.labels, scores.sample, max_examples)
-
-
-def pick_results(decisions: Decisions, max_items: int) -> list[int]:
-    """The flagged images by score, then the highest-scored ones decided normal (a quarter of the pictures, at least 1).
-
-    Without decisions (a model saved without thresholds): the highest scores.
-    """
-    s = np.asarray(decisions.scores.sample, dtype=np.float64)
-    ranked = [int(i) for i in np.argsort(-s, kind="stable")]
-    if max_items <= 0:
-        return []
-    if decisions.sample is None:
-        return ranked[:max_items]
-    flagged = [i for i in ranked if decisions.sample[i] == 1]
-    passed = [i for i in ranked if decisions.sample[i] == 0]
-    n_passed = min(len(passed), max(1, max_items // 4))
-    picked = flagged[: max_items - n_passed] + passed[:n_passed]
-    rest = [i for i in flagged + passed if i not in picked]
-    return picked + rest[: max_items - len(picked)]
 
 
 def render_results(split: Split, decisions: Decisions, out_dir: Path, max_items: int = 8,
