@@ -172,6 +172,25 @@ def ground_truth_events(
     return events, params, templates
 
 
+def split_lines(raw: Sequence[str], split: Any) -> tuple[list[str], np.ndarray, int]:
+    """Each line's message content and timestamp by a header parser; a line the header does not fit
+    keeps its whole text as content (counted, returned third) and has no timestamp."""
+    from omniad_logs.datasets.reading import line_timestamp
+
+    contents: list[str] = []
+    stamps = np.full(len(raw), np.nan)
+    unmatched = 0
+    for i, line in enumerate(raw):
+        fields = split(line)
+        if fields is None:
+            unmatched += 1
+            contents.append(line.strip())
+        else:
+            contents.append(fields.get("Content", ""))
+            stamps[i] = line_timestamp(fields)
+    return contents, stamps, unmatched
+
+
 def parse_log(
     path: Path,
     where: str,
@@ -191,7 +210,7 @@ def parse_log(
     instead of the fixed ``log_format``; ``miner``: the template miner to continue (own data: one
     for every file of a source, and the model's at score), instead of a fresh one per file.
     """
-    from omniad_logs.datasets.reading import line_timestamp, read_lines
+    from omniad_logs.datasets.reading import read_lines
 
     raw, numbers, stats = read_lines(path, where, encoding=encoding, max_line_chars=max_line_chars)
     counts = stats.as_meta()
@@ -209,14 +228,7 @@ def parse_log(
     if split is None:
         contents = list(raw)
     else:
-        for i, line in enumerate(raw):
-            fields = split(line)
-            if fields is None:
-                unmatched += 1
-                contents.append(line.strip())
-            else:
-                contents.append(fields.get("Content", ""))
-                stamps[i] = line_timestamp(fields)
+        contents, stamps, unmatched = split_lines(raw, split)
     counts["lines_unmatched_header"] = unmatched
     counts["lines_without_timestamp"] = int(np.isnan(stamps).sum())
     event_ids, params, templates = events_of(contents, where, events=events,

@@ -62,9 +62,8 @@ def coerce_samples(samples: Any, where: str, source: dict[str, Any] | None) -> A
 
 def lines_session(lines: list[str], where: str, source: dict[str, Any] | None) -> LogSession:
     """One session of raw lines, parsed with the model's saved parser where there is one (else a fresh one)."""
-    from omniad_logs.datasets.base import ParsedLog, session_of
+    from omniad_logs.datasets.base import ParsedLog, session_of, split_lines
     from omniad_logs.datasets.headers import AUTO, choose
-    from omniad_logs.datasets.reading import line_timestamp
     from omniad_logs.parsing import TemplateMiner
     from omniad_logs.session import EventVocabulary
 
@@ -82,16 +81,7 @@ def lines_session(lines: list[str], where: str, source: dict[str, Any] | None) -
     raw = [x for _, x in kept]
     header = choose(raw, AUTO, previous=previous)
     split = header.parser()
-    contents, stamps = [], np.full(len(raw), np.nan)
-    unmatched = 0
-    for i, line in enumerate(raw):
-        fields = split(line)
-        if fields is None:
-            unmatched += 1
-            contents.append(line.strip())
-        else:
-            contents.append(fields.get("Content", ""))
-            stamps[i] = line_timestamp(fields)
+    contents, stamps, unmatched = split_lines(raw, split)
     results = (miner or TemplateMiner()).parse_batch(contents)
     counts = {"blank_lines_skipped": len(lines) - len(kept), "lines_unmatched_header": unmatched}
     parsed = ParsedLog(raw, np.array([n for n, _ in kept], dtype=np.int64), contents, [r.event_id for r in results],
