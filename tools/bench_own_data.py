@@ -40,7 +40,7 @@ class Case:
     modality: str
     package: str
     detector: str
-    params: list[str]
+    params: dict[str, object]
     prepare: Callable[[Path], tuple[str, str]]  # -> (fit source, score source)
 
 
@@ -80,7 +80,7 @@ def _vision(work: Path) -> tuple[str, str]:
 def _text(work: Path) -> tuple[str, str]:
     with (SHARED / "data" / "bbc_news" / "bbc_news.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
-    for name, chosen in (("fit", [r for r in rows if r["category"] == "sport"][:200]), ("score", rows[:400])):
+    for name, chosen in (("fit", [r for r in rows if r["category"] == "sports"][:100]), ("score", rows[:200])):
         with (work / f"{name}.csv").open("w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["text"])
@@ -102,13 +102,15 @@ def _video(work: Path) -> tuple[str, str]:
 
 
 CASES = [
-    Case("tabular", "omniad", "core.knn", [], _tabular),
-    Case("timeseries", "omniad_timeseries", "timeseries.sub_pca", [], _timeseries),
-    Case("logs", "omniad_logs", "logs.pca", [], _logs),
-    Case("vision", "omniad_vision", "vision.patchcore", [], _vision),
-    Case("text", "omniad_text", "text.knn", [], _text),
-    Case("pointcloud", "omniad_pointcloud", "pointcloud.btf_fpfh", [], _pointcloud),
-    Case("video", "omniad_video", "video.frame_knn", [], _video),
+    Case("tabular", "omniad", "core.knn", {}, _tabular),
+    Case("timeseries", "omniad_timeseries", "timeseries.poly", {}, _timeseries),
+    Case("logs", "omniad_logs", "logs.pca", {}, _logs),
+    Case("vision", "omniad_vision", "vision.patchcore", {
+        "backbone": "mobilenetv2_100",
+        "weights": str(SHARED / "weights" / "torchvision_mobilenet_v2_imagenet.safetensors")}, _vision),
+    Case("text", "omniad_text", "text.knn", {}, _text),
+    Case("pointcloud", "omniad_pointcloud", "pointcloud.btf_fpfh", {}, _pointcloud),
+    Case("video", "omniad_video", "video.frame_knn", {}, _video),
 ]
 
 
@@ -137,7 +139,7 @@ def run(case: Case, repeats: int) -> dict[str, object] | None:
             print(f"{case.modality}: data not available ({exc}), skipped", file=sys.stderr)
             return None
         quiet = lambda _msg: None  # noqa: E731
-        model = omniad.fit(case.detector, fit_source, device="cpu", say=quiet)
+        model = omniad.fit(case.detector, fit_source, params=dict(case.params), device="cpu", say=quiet)
         model.save(work / "model")
         cli = []
         for i in range(repeats):
