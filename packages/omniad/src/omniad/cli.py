@@ -123,9 +123,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     entries = get_registry().list(kind, modality=args.modality)  # type: ignore[arg-type]
     _warn_broken_plugins()
     if args.json:
-        print(json.dumps([{**e.card.model_dump(mode="json"), "kind": e.kind, "plugin": e.plugin} for e in entries], indent=1))
+        print(json.dumps([{**e.card.model_dump(mode="json"), "kind": e.kind, "plugin": e.plugin,
+                           "needs": e.missing_installs()} for e in entries], indent=1))
         return 0
-    rows = [[e.id, e.kind, e.card.modality, e.plugin, e.card.summary] for e in entries]
+    # a component whose optional dependency is missing stays listed, marked with what to pip install
+    rows = [[e.id, e.kind, e.card.modality, e.plugin,
+             "".join(f"[needs {pip}] " for pip in e.missing_installs()) + e.card.summary] for e in entries]
     columns = ["id", "kind", "modality", "plugin", "summary"]
     optional = [3, 2] if kind is None else [1, 3, 2]  # plugin, then modality (the kind when only one is listed)
     console = _console()

@@ -288,13 +288,17 @@ class Entry:
         """The import names this component (with ``params``) needs that are not installed."""
         return [name for name in self.requirements(params) if not _importable(name)]
 
+    def missing_installs(self, params: BaseModel | None = None) -> list[str]:
+        """What to pip install for the missing requirements (e.g. ``["omniad-logs[neural]"]``); [] when none."""
+        wanted = self.requirements(params)
+        return list(dict.fromkeys(wanted[name] for name in self.missing_requirements(params)))
+
     def requirement_problem(self, params: BaseModel | None = None) -> str | None:
         """One line naming what is missing and the pip command that installs it; None when nothing is."""
         missing = self.missing_requirements(params)
         if not missing:
             return None
-        wanted = self.requirements(params)
-        pips = " ".join(dict.fromkeys(_pip_argument(wanted[name]) for name in missing))
+        pips = " ".join(_pip_argument(pip) for pip in self.missing_installs(params))
         verb = "is" if len(missing) == 1 else "are"
         return (f"{self.kind} {self.id!r} (plugin {self.plugin}) needs {', '.join(missing)}, which {verb} not "
                 f"installed; pip install {pips}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from omniad.registry import Registrar
+from omniad_logs.detectors.sequence_cards import NEURAL
 
 _D = "omniad_logs.detectors"
 _P = f"{_D}.count_params"
@@ -47,6 +48,7 @@ def register(registry: Registrar) -> None:
     )
     registry.add(
         id="logs.glad", target=f"{_D}.glad:GLAD", params=f"{_P}:GLADParams", modality="logs", gpu="optional",
+        **NEURAL,
         summary="Graphs of events and parameter entities per session; small GNN trained one-class (Deep SVDD)",
         reference="GLAD-style (Li et al., 2023: content-aware dynamic graphs for log anomaly detection); "
         "Deep SVDD (Ruff et al., ICML 2018)",

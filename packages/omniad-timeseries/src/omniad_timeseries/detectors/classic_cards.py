@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from omniad.registry import Registrar
+from omniad_timeseries.detectors.params import NUMBA_EXTRA
 
 _D = "omniad_timeseries.detectors"
 _P = f"{_D}.params"
@@ -66,6 +67,7 @@ def register(registry: Registrar) -> None:
         id="timeseries.kshapead", target=f"{_D}.kshape:KShapeAD", params=f"{_P}:KShapeADParams", **unsup,
         summary="Weighted distance to k-Shape normal patterns (SAND offline; tslearn k-Shape)",
         reference=f"Boniol et al., VLDB 2021 (SAND); {TSBAD}", requires=("tslearn",),
+        install={"tslearn": NUMBA_EXTRA},
     )
     registry.add(
         id="timeseries.matrix_profile", target=f"{_D}.matrix_profile:MatrixProfile",

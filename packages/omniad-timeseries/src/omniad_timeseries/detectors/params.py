@@ -18,11 +18,15 @@ ProfileBackend = Literal["auto", "numpy", "stumpy"]
 PointScore = Literal["centre", "max_cover"]
 WindowNormalization = Literal["default", "none", "column", "window"]
 
+#: what to pip install for tslearn (KShapeAD) and stumpy (long matrix-profile joins): both compile with
+#: numba, whose llvmlite alone is ~180 MB, so they are an optional extra
+NUMBA_EXTRA = "omniad-timeseries[numba]"
+
 _WINDOW_HELP = "sub-sequence length; None = TSB-AD's period rule (find_length_rank) with 'periodicity'"
 _PERIODICITY_HELP = "which autocorrelation peak sets the window when 'window' is None (TSB-AD's rank 1-3)"
 _BACKEND_HELP = (
-    "matrix-profile joins: numpy (no compilation), stumpy (numba; faster on long series but "
-    "compiles for tens of seconds per process) or auto (numpy up to 20,000 points)"
+    "matrix-profile joins: numpy (no compilation), stumpy (numba, the [numba] extra; faster on long series "
+    "but compiles for tens of seconds per process) or auto (numpy up to 20,000 points or without stumpy)"
 )
 _POINT_SCORE_HELP = (
     "how window scores become timestep scores: centre = a window's score goes to its centre "
@@ -137,6 +141,10 @@ class MatrixProfileParams(WindowParams, ChannelParams, PointScoreParams):
         "nearest subsequence of the training series (semi-supervised)",
     )
     backend: ProfileBackend = Field(default="auto", description=_BACKEND_HELP)
+
+    def omniad_requires(self) -> dict[str, str]:
+        """stumpy when asked for by name (checked when a grid is planned); 'auto' does without it."""
+        return {"stumpy": NUMBA_EXTRA} if self.backend == "stumpy" else {}
 
 
 class SRParams(ChannelParams):

@@ -5,17 +5,21 @@ of CPU seconds in every fresh process, far more than a join of a few thousand po
 costs. The numpy path (STOMP's sliding dot-product recurrence, one vectorised row per
 subsequence) needs no compilation and is what ``backend="auto"`` uses up to
 ``NUMPY_MAX_LENGTH`` points; longer series go to stumpy, whose compiled O(n^2) loop wins
-there (numbers in docs/detectors.md, ``tools/bench_ts_profile.py``). Constant subsequences
+there, when it is installed (the optional ``[numba]`` extra; without it numpy joins them too) (numbers in docs/detectors.md, ``tools/bench_ts_profile.py``). Constant subsequences
 follow stumpy's convention: two constant ones are at distance 0, a constant and a
 non-constant one at sqrt(m).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import importlib.util
+from typing import Any, Literal
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+
+from omniad.errors import MissingDependencyError
+from omniad_timeseries.detectors.params import NUMBA_EXTRA
 
 Backend = Literal["auto", "numpy", "stumpy"]
 NUMPY_MAX_LENGTH = 20_000
@@ -74,7 +78,19 @@ def _join(a: np.ndarray, b: np.ndarray, m: int, exclusion: int | None) -> np.nda
 
 
 def use_numpy(length: int, backend: Backend) -> bool:
-    return backend == "numpy" or (backend == "auto" and length <= NUMPY_MAX_LENGTH)
+    return backend == "numpy" or (backend == "auto" and (
+        length <= NUMPY_MAX_LENGTH or importlib.util.find_spec("stumpy") is None))
+
+
+def _stumpy() -> Any:
+    try:
+        import stumpy
+    except ImportError:
+        raise MissingDependencyError(
+            f"matrix-profile backend 'stumpy' needs stumpy, which is not installed; pip install '{NUMBA_EXTRA}' "
+            "or use backend='numpy' (or 'auto')"
+        ) from None
+    return stumpy
 
 
 def self_join(x: np.ndarray, m: int, backend: Backend = "auto") -> np.ndarray:
@@ -82,9 +98,7 @@ def self_join(x: np.ndarray, m: int, backend: Backend = "auto") -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if use_numpy(x.size, backend):
         return _join(x, x, m, exclusion=int(np.ceil(m / 4)))
-    import stumpy
-
-    return np.asarray(stumpy.stump(x, m=m)[:, 0], dtype=np.float64)
+    return np.asarray(_stumpy().stump(x, m=m)[:, 0], dtype=np.float64)
 
 
 def ab_join(a: np.ndarray, b: np.ndarray, m: int, backend: Backend = "auto") -> np.ndarray:
@@ -93,6 +107,4 @@ def ab_join(a: np.ndarray, b: np.ndarray, m: int, backend: Backend = "auto") -> 
     b = np.asarray(b, dtype=np.float64)
     if use_numpy(a.size + b.size, backend):
         return _join(a, b, m, exclusion=None)
-    import stumpy
-
-    return np.asarray(stumpy.stump(a, m=m, T_B=b, ignore_trivial=False)[:, 0], dtype=np.float64)
+    return np.asarray(_stumpy().stump(a, m=m, T_B=b, ignore_trivial=False)[:, 0], dtype=np.float64)

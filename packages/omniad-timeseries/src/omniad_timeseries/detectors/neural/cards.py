@@ -6,11 +6,16 @@ from omniad.registry import Registrar
 
 _PKG = "omniad_timeseries.detectors.neural"
 _P = f"{_PKG}.params"
+#: what to pip install for torch (the package's optional extra)
+NEURAL_EXTRA = "omniad-timeseries[neural]"
 _TSBAD = "TSB-AD 1.5 (Liu & Paparrizos, NeurIPS 2024 Datasets and Benchmarks)"
 
 
 def register(registry: Registrar) -> None:
-    common = {"modality": "timeseries", "gpu": "optional", "requires": ("torch",), "tags": ("neural",)}
+    # torch is the optional [neural] extra: without it these stay listed and a run naming one fails at
+    # plan time with "pip install 'omniad-timeseries[neural]'"
+    common = {"modality": "timeseries", "gpu": "optional", "requires": ("torch",), "tags": ("neural",),
+              "install": {"torch": NEURAL_EXTRA}}
     registry.add(
         id="timeseries.cnn", target=f"{_PKG}.forecasters:CNN", params=f"{_P}:CNNParams",
         summary="1-D CNN forecasting the next step from a window; score = squared forecast error",
