@@ -4,7 +4,8 @@ Each package is tested in its own fresh environment holding only the core and th
 (installed from its directory, not editable), so "install only the modality you need" is
 proven on every run: an undeclared import of a sibling package fails here.
 
-    nox -t tests          # every test session (what CI runs)
+    nox -t tests          # every test session (what CI runs), `build` and `wheels` included
+    nox -s wheels         # sdists and wheels built (`build`), the wheels installed and smoke-tested
     nox -s demo           # the main job: `omniad demo` with every package installed
     nox -s lint typecheck docs
     nox -s bench          # benchmarks, never part of the tests
@@ -13,6 +14,7 @@ proven on every run: an undeclared import of a sibling package fails here.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -88,6 +90,50 @@ def ray(session: nox.Session) -> None:
     """The Ray executor on a local 2-CPU Ray instance; omniad-timeseries gives the grid a second modality."""
     session.install(f"{CORE}[test,ray]", "packages/omniad-timeseries")
     session.run("pytest", "packages/omniad/tests_ray", "-q", *session.posargs, env=_env())
+
+
+# every distribution, in the order the wheels session installs them (the core first)
+DISTRIBUTIONS = [CORE] + [p.split("[")[0] for p in ALL[1:]]
+DIST = ROOT / "build" / "dist"
+# the extras the wheels session installs with each wheel: enough for every package's demo
+WHEEL_EXTRAS = {"omniad": "[parquet]", "omniad_timeseries": "[neural]", "omniad_logs": "[neural]"}
+# the wheels session runs `omniad demo` for these modalities (a minute together on 2 cores); the
+# whole demo takes 4-6 minutes (vision's EfficientAD alone 3), so the other packages get one fit each
+WHEEL_DEMOS = ["tabular", "timeseries", "logs", "text"]
+WHEEL_FITS = ["vision.patchcore@vision.synthetic", "video.frame_knn@video.synthetic",
+              "pointcloud.btf_fpfh@pointcloud.synthetic"]
+
+
+@nox.session(venv_backend="none", tags=["tests"])
+def build(session: nox.Session) -> None:
+    """An sdist and a wheel of every package into build/dist (the wheel is built from the sdist)."""
+    shutil.rmtree(DIST, ignore_errors=True)  # a stale wheel of an older version must not be installed
+    for path in _existing(DISTRIBUTIONS):
+        session.run("uv", "build", "-q", "--sdist", "--wheel", "--out-dir", str(DIST), path, external=True)
+    built = sorted(p.name for p in [*DIST.glob("*.whl"), *DIST.glob("*.tar.gz")])
+    wanted = 2 * len(_existing(DISTRIBUTIONS))
+    if len(built) != wanted:
+        session.error(f"expected {wanted} files (an sdist and a wheel per package) in {DIST}, got {built}")
+
+
+@nox.session(python=PYTHON, tags=["tests"], requires=["build"])
+def wheels(session: nox.Session) -> None:
+    """The built wheels, not the source tree, in a fresh environment: `omniad demo` and a smoke check per
+    package, so missing package data or a wrong dependency pin cannot hide behind the repository."""
+    wheels = sorted(DIST.glob("*.whl"))
+    if not wheels:
+        session.error(f"no wheels in {DIST}; run `nox -s build` first")
+    session.install(*[f"{w}{WHEEL_EXTRAS.get(w.name.split('-')[0], '')}" for w in wheels])
+    tmp = Path(session.create_tmp())
+    for old in tmp.glob("demo-*"):  # a record of an earlier run must not stand in for this one
+        shutil.rmtree(old)
+    session.chdir(tmp)  # nothing of the repository on sys.path
+    session.run("omniad", "plugins", "--strict", env=_env())
+    for modality in WHEEL_DEMOS:
+        session.run("omniad", "demo", "--modality", modality, "--output-dir", f"demo-{modality}", "--no-progress",
+                    "--fail-on-error", env=_env())
+    session.run("python", str(ROOT / "tools" / "wheel_smoke.py"), "--repo", str(ROOT),
+                *[f"--demo=demo-{m}" for m in WHEEL_DEMOS], *[f"--fit={f}" for f in WHEEL_FITS], env=_env())
 
 
 @nox.session(python=PYTHON)
