@@ -371,6 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     from omniad.cli_own_data import add_parsers
 
     add_parsers(sub)
+    from omniad.cli_watch import add_parser as add_watch
+
+    add_watch(sub)
 
     p = sub.add_parser("demo", help="run every installed plugin's demo components on built-in data")
     p.add_argument("--modality")

@@ -17,6 +17,7 @@ from omniad.scores import Scores
 
 if TYPE_CHECKING:
     from omniad.decision import Decisions
+    from omniad.watch.stream import Streamer
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 #: a file suffix at the end of a sample id: a dot, a letter, then up to four letters or digits
@@ -139,3 +140,14 @@ class Dataset(Component, ABC):
         """Reuse what the fit data's reading learned; see ``export_source_state``."""
         raise ConfigError(f"{self.where} keeps no state between reading fit and score data, but the model holds some; "
                           "the model was fitted with another version of this loader")
+
+    # -- live data -------------------------------------------------------------------------
+    def watcher(self, detector: Any, options: dict[str, Any], say: Any) -> Streamer:
+        """A streamer scoring this loader's kind of input line by line with a fitted ``detector`` (``omniad watch``).
+
+        Called on the loader the model was fitted through, with the source state it saved
+        (a log parser, a table's columns), so live lines are read exactly as the fit data
+        was. ``options`` are the user's ``--set`` values; validate them and name the bad one.
+        """
+        raise ConfigError(f"{self.where}: data read by this loader cannot be watched live; `omniad watch` follows "
+                          "raw logs (logs.loghub, logs.bgl, logs.hdfs) and series tables (timeseries.table)")
