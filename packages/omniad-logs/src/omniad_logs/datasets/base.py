@@ -508,6 +508,12 @@ class LogDataset(Dataset):
 
         import_state(self, state)
 
+    def watcher(self, detector: Any, options: dict[str, Any], say: Any) -> Any:
+        """A live scorer of raw lines with the model's parser, session rule and thresholds (``omniad watch``)."""
+        from omniad_logs.watch.streamer import LogStreamer
+
+        return LogStreamer(self, detector, options, say)
+
     def file_miner(self, shared: bool = False) -> TemplateMiner:
         """The template miner for the next file (see ``own.file_miner``)."""
         from omniad_logs.datasets.own import file_miner

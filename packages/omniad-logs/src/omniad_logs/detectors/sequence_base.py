@@ -31,6 +31,8 @@ from omniad.torchstate import load_module_arrays, module_arrays
 from omniad_logs.detectors.features import check_sessions
 from omniad_logs.detectors.inputs import LogInput
 from omniad_logs.detectors.sequence_training import (
+    FIRST,
+    PAD,
     EventIndex,
     Rows,
     build_windows,
@@ -145,14 +147,9 @@ class NextEventDetector(LogInput, Detector):
                 return g
         return self.n_classes
 
-    @torch.no_grad()
-    def _score(self, samples: Sequence[Any]) -> Scores:
-        where = f"{self.where}.score"
+    def _rank_scores(self, contexts: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """``rank + (1 - p)`` of each target class after its context (distinct rows only)."""
         p = self.params
-        sessions = check_sessions(samples, where)
-        win, unseen = self._windows(sessions)
-        self.prepare(sessions, unseen, fitting=False)
-        (contexts, targets), inverse, _ = unique_rows(win.contexts, win.targets)
         never = max(self.n_classes, self.top_g_)  # the rank of an event the model cannot predict
         scores = np.empty(len(targets), dtype=np.float64)
         dev = self.torch_device
@@ -166,7 +163,17 @@ class NextEventDetector(LogInput, Detector):
                 p_true = torch.where(known, prob.gather(1, tgt.clamp(min=0)[:, None])[:, 0], torch.zeros_like(tgt, dtype=prob.dtype))
                 rank = torch.where(known, (prob > p_true[:, None]).sum(1), torch.full_like(tgt, never))
                 scores[i : i + len(tgt)] = (rank.double() + (1.0 - p_true.double())).cpu().numpy()
-        window_scores = scores[inverse]
+        return scores
+
+    @torch.no_grad()
+    def _score(self, samples: Sequence[Any]) -> Scores:
+        where = f"{self.where}.score"
+        p = self.params
+        sessions = check_sessions(samples, where)
+        win, unseen = self._windows(sessions)
+        self.prepare(sessions, unseen, fitting=False)
+        (contexts, targets), inverse, _ = unique_rows(win.contexts, win.targets)
+        window_scores = self._rank_scores(contexts, targets)[inverse]
         sample = max_per_session(window_scores, win.positions)
         local = self._line_scores(window_scores, win.positions, [len(s) for s in sessions])
         self.score_counts_ = {
@@ -176,6 +183,49 @@ class NextEventDetector(LogInput, Detector):
         }
         decision = (sample > self.threshold_).astype(np.int8)
         return Scores(sample=sample, local=local, decision=decision)
+
+    @torch.no_grad()
+    def score_next(self, histories: Sequence[Sequence[str]], nexts: Sequence[str | None],
+                   vocabulary: EventVocabulary | None = None) -> np.ndarray:
+        """Scores of single next events, for live streams: ``nexts[i]`` after the events ``histories[i]``.
+
+        The same score a line gets inside ``score`` (the last ``window`` events of the history
+        are its context, padded at a session start as there); ``None`` as a next event scores
+        the session's END (needs ``end_marker``). Only the windows asked for are computed, so a
+        live line costs one window, not its whole session.
+        """
+        if len(histories) != len(nexts):
+            raise DataError(f"{self.where}.score_next: {len(histories)} histories but {len(nexts)} next events")
+        if not nexts:
+            return np.zeros(0)
+        if any(n is None for n in nexts) and not self.params.end_marker:
+            raise DataError(f"{self.where}.score_next: END was asked for but the model has no end_marker")
+        h = self.params.window
+        flat: list[str] = []
+        for hist, nxt in zip(histories, nexts, strict=True):
+            flat.extend(hist[-h:] if h else ())
+            if nxt is not None:
+                flat.append(nxt)
+        whole = LogSession(id="#stream", events=tuple(flat), vocabulary=vocabulary)
+        (tokens,), unseen = self.index_.encode([whole])
+        self.prepare([whole], unseen, fitting=False)
+        contexts = np.full((len(nexts), h), PAD, dtype=np.int64)
+        targets = np.empty(len(nexts), dtype=np.int64)
+        k = len(self.index_)
+        at = 0
+        for i, (hist, nxt) in enumerate(zip(histories, nexts, strict=True)):
+            n_ctx = min(len(hist), h)
+            if n_ctx:
+                contexts[i, h - n_ctx:] = tokens[at: at + n_ctx]
+            at += n_ctx
+            if nxt is None:
+                targets[i] = k
+            else:
+                t = int(tokens[at]) - FIRST
+                targets[i] = t if t < k else -1
+                at += 1
+        (ctx_u, tgt_u), inverse, _ = unique_rows(contexts, targets)
+        return self._rank_scores(ctx_u, tgt_u)[inverse]
 
     def _line_scores(self, window_scores: np.ndarray, positions: np.ndarray, lengths: list[int]) -> list[np.ndarray]:
         """Per-line arrays; the END window (if any) is merged into the last line by max."""

@@ -110,6 +110,19 @@ class Leaf:
                 for p, token in enumerate(c.tokens):
                     self.index[p].setdefault(token, set()).add(c.pos)
 
+    def remove(self, cluster: Cluster) -> None:
+        """Drop ``cluster`` (its event was evicted): positions and the token index are rebuilt."""
+        self.clusters = [c for c in self.clusters if c is not cluster]
+        for pos, c in enumerate(self.clusters):
+            c.pos = pos
+        self.version += 1
+        self.index = None
+        if len(self.clusters) > INDEX_FROM and self.clusters[0].tokens:
+            self.index = [{} for _ in self.clusters[0].tokens]
+            for c in self.clusters:
+                for p, token in enumerate(c.tokens):
+                    self.index[p].setdefault(token, set()).add(c.pos)
+
     def generalised(self, cluster: Cluster, position: int, old: str, new: str) -> None:
         """Record that ``cluster``'s token at ``position`` went from ``old`` to ``new``."""
         if self.index is not None:

@@ -133,6 +133,27 @@ class TemplateMiner:
     def __len__(self) -> int:
         return len(self._events)
 
+    def forget(self, event_id: str) -> bool:
+        """Evict an event and its groups (a live watcher's cap on templates, as drain3's ``max_clusters``).
+
+        A later message of that kind starts a new event with a new id. Returns whether the
+        event existed.
+        """
+        event = self._events.pop(event_id, None)
+        if event is None:
+            return False
+        gone = {id(c) for c in event.clusters}
+        self._clusters = [c for c in self._clusters if id(c) not in gone]
+        for cluster in event.clusters:
+            leaf = self._leaves.get(cluster.path)
+            if leaf is not None:
+                leaf.remove(cluster)
+        for key in event.keys:
+            if self._by_key.get(key) is event:
+                del self._by_key[key]
+        self._seen.clear()
+        return True
+
     def to_json(self) -> str:
         """The whole state as plain JSON (schema-versioned); ``from_json`` restores it exactly."""
         from omniad_logs.parsing.state import dump_state

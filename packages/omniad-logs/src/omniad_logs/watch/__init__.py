@@ -1,0 +1,1 @@
+"""Live log scoring for ``omniad watch`` (``LogStreamer``, opened through ``LogDataset.watcher``)."""
