@@ -229,6 +229,13 @@ class Table(SeriesDataset):
                             "anomalies to fit on; lower 'min_segment' (-s min_segment=N) or give more normal data")
         return Split(samples=samples, ids=ids)
 
+    # -- live data -------------------------------------------------------------------------
+    def watcher(self, detector: Any, options: dict[str, Any], say: Any) -> Any:
+        """A live scorer of CSV rows / JSON lines with the model's channels and thresholds (``omniad watch``)."""
+        from omniad_timeseries.watch import SeriesStreamer
+
+        return SeriesStreamer(self, detector, options, say)
+
     # -- what a model keeps of how its data was read ----------------------------------------
     def export_source_state(self) -> dict[str, Any] | None:
         """The channels the fit data was read with, so new files are read with the same ones."""
