@@ -87,7 +87,7 @@ def make_data(work: Path, seed: int) -> tuple[Path, Path, list]:
     (work / "fit").mkdir()
     (work / "gen").mkdir()
     generate(SyntheticParams(seed=seed, n_sessions=1000, anomaly_fraction=0.03), work / "fit")
-    generate(SyntheticParams(seed=seed + 1, n_sessions=4000, anomaly_fraction=0.03), work / "gen")
+    generate(SyntheticParams(seed=seed + 1, n_sessions=20000, anomaly_fraction=0.03), work / "gen")
     base = base_lines(work / "gen" / "Synthetic.log")
     stream = work / "stream.log"
     stream.write_text("\n".join(endless(base, cycles=False)) + "\n")
@@ -215,6 +215,7 @@ def memory(model: Path, base: list, work: Path, n_lines: int, every_new: int = 2
             self.n = 0
             self.rng = random.Random(0)
             self.rss: dict[int, float] = {}
+            self.last = "260101 000000"
 
         def describe(self) -> str:
             return "synthetic HDFS-like lines"
@@ -226,9 +227,9 @@ def memory(model: Path, base: list, work: Path, n_lines: int, every_new: int = 2
                 self.n += 1
                 if self.n % every_new == 0:
                     words = " ".join("".join(self.rng.choices("abcdefghijklmnopqrstuvwxyz", k=7)) for _ in range(5))
-                    text = f"260101 000000 123 WARN odd.Thing: {words}"
+                    text = f"{self.last[:13]} 123 WARN odd.Thing: {words}"  # the current time text
                 else:
-                    text = next(self.gen)
+                    text = self.last = next(self.gen)
                 out.append(Line(text, "synthetic.log", self.n, now))
                 if self.n % 1_000_000 == 0:
                     self.rss[self.n] = rss_mb()
@@ -258,7 +259,7 @@ def block(tp: dict, lat: dict, mem: dict, command: str, wall: float) -> str:
         f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores (shared), no GPU, Python "
         f"{platform.python_version()}, drain3 {version('drain3')}.  ",
         "Data: synthetic HDFS-like logs (`omniad_logs.datasets.synthetic`, seeded; fit 1,000 sessions, stream "
-        "4,000 sessions) with dense timestamps (10,000 lines per second of log time); models fitted with "
+        "20,000 sessions) with dense timestamps (10,000 lines per second of log time); models fitted with "
         "`session_pattern=sess_\\d+`.",
         "",
         "| measure | value | target | |",
