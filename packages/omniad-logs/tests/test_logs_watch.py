@@ -11,11 +11,7 @@ uninterrupted run (none lost, none repeated).
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -26,10 +22,10 @@ import pytest
 
 import omniad
 from omniad.errors import ConfigError
+from omniad.testing.watch import append_process, kill_after_checkpoint, read_records, watch_process
 from omniad.watch import watch
 from omniad.watch.follow import Follower, Line
 
-ENV = {**os.environ, "PYTHONHASHSEED": "0"}
 SESSION = r"sess_\d+"
 BURSTS = {7, 23, 41}  # session numbers given a burst in the live log
 ERRORS = {15, 33}  # session numbers given an unseen error line
@@ -88,10 +84,6 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
-def _records(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
 def _key(r: dict[str, Any]) -> tuple[Any, ...]:
     """What an alert says, without when it was made."""
     return (r["kind"], r.get("session"), r.get("line"), r.get("event"), round(float(r["score"]), 6)
@@ -99,21 +91,7 @@ def _key(r: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _watch_cli(work: Path, source: Path, alerts: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "omniad", "watch", str(work / "pca"), str(source), "--from", "begin",
-                             "--alerts", str(alerts), "--status-every", "0.5", *extra], cwd=work, env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _writer(lines_file: Path, target: Path, rate: float) -> subprocess.Popen[str]:
-    """A separate process appending the lines of ``lines_file`` to ``target`` at ``rate`` lines/s."""
-    code = (
-        "import sys, time\n"
-        "lines = open(sys.argv[1], encoding='utf-8').read().splitlines(True)\n"
-        "with open(sys.argv[2], 'a', encoding='utf-8') as f:\n"
-        "    for i in range(0, len(lines), 10):\n"
-        "        f.writelines(lines[i:i + 10]); f.flush(); time.sleep(10 / float(sys.argv[3]))\n"
-    )
-    return subprocess.Popen([sys.executable, "-c", code, str(lines_file), str(target), str(rate)])
+    return watch_process(work / "pca", source, alerts, *extra)
 
 
 def test_watch_follows_a_written_log_and_alerts_the_injected_anomalies(work: Path, tmp_path: Path) -> None:
@@ -122,12 +100,12 @@ def test_watch_follows_a_written_log_and_alerts_the_injected_anomalies(work: Pat
     target.touch()
     alerts = tmp_path / "alerts.jsonl"
     watcher = _watch_cli(work, target, alerts, "--max-lines", str(n), "--set", "idle_lines=40")
-    writer = _writer(work / "live_full.log", target, rate=400)
+    writer = append_process(work / "live_full.log", target, rate=400)
     assert writer.wait(timeout=300) == 0
     _, err = watcher.communicate(timeout=300)
     assert watcher.returncode == 0, err
     assert "stopped (max-lines)" in err and "watching" in err
-    records = _records(alerts)
+    records = read_records(alerts)
     sessions = Counter(r["session"] for r in records if r["kind"] == "session")
     injected = {f"sess_{1000 + i:05d}" for i in BURSTS | ERRORS}
     bursts = {f"sess_{1000 + i:05d}" for i in BURSTS}
@@ -152,45 +130,34 @@ def test_killed_watcher_resumes_without_losing_or_repeating_alerts(work: Path, t
     ref_alerts = tmp_path / "ref.jsonl"
     ref = _watch_cli(work, full, ref_alerts, "--max-lines", str(n), "--set", "idle_lines=40")
     assert ref.wait(timeout=300) == 0
-    reference = Counter(_key(r) for r in _records(ref_alerts))
+    reference = Counter(_key(r) for r in read_records(ref_alerts))
     assert sum(1 for k in reference if k[0] == "session") >= len(BURSTS)
 
     target = tmp_path / "service.log"
     target.touch()
     alerts = tmp_path / "alerts.jsonl"
     checkpoint = Path(str(alerts) + ".checkpoint")
-    writer = _writer(full, target, rate=60)
+    writer = append_process(full, target, rate=60)
     first = _watch_cli(work, target, alerts, "--max-lines", str(n), "--set", "idle_lines=40",
                        "--checkpoint-every", "0.05")
-    deadline = time.monotonic() + 240
-    lines_at_kill = 0
-    while time.monotonic() < deadline:  # kill once a checkpoint holds some, not all, of the stream
-        try:
-            lines_at_kill = json.loads(checkpoint.read_text())["lines"]
-        except (OSError, ValueError, KeyError):
-            lines_at_kill = 0
-        if lines_at_kill >= 60:
-            break
-        time.sleep(0.05)
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=60)
+    lines_at_kill = kill_after_checkpoint(first, checkpoint, at_least=60)  # some, not all, of the stream
     assert 60 <= lines_at_kill < n, lines_at_kill
     assert writer.wait(timeout=300) == 0
     second = _watch_cli(work, target, alerts, "--max-lines", str(n), "--set", "idle_lines=40")
     _, err = second.communicate(timeout=300)
     assert second.returncode == 0, err
     assert "resuming from checkpoint" in err
-    resumed = Counter(_key(r) for r in _records(alerts))
+    resumed = Counter(_key(r) for r in read_records(alerts))
     assert resumed == reference, (resumed - reference, reference - resumed)
 
 
 def test_watched_session_scores_equal_omniad_score(work: Path, tmp_path: Path) -> None:
     alerts = tmp_path / "every.jsonl"
     n = len((work / "live_full.log").read_text().splitlines())
-    summary = watch(work / "pca", str(work / "live_full.log"), alerts=alerts, every=True, start="begin", max_lines=n,
+    summary = watch(work / "pca", str(work / "live_full.log"), alerts=alerts, every=True, start="begin", until="5m", max_lines=n,
                     options={"idle_lines": 10**6}, say=_quiet)
     assert summary.lines == n and summary.stopped_by == "max-lines"
-    live = {r["session"]: r["score"] for r in _records(alerts) if r["kind"] == "session"}
+    live = {r["session"]: r["score"] for r in read_records(alerts) if r["kind"] == "session"}
     batch = omniad.score(work / "pca", work / "live_full.log", say=_quiet)
     rows = {r["sample"]: r["score"] for r in batch.samples.rows()}
     assert set(live) == set(rows)
@@ -236,7 +203,7 @@ def test_bad_input_is_counted_and_the_watch_goes_on(work: Path, tmp_path: Path) 
         f.write(b"\x00\x01\x02garbage\xff\xfe\n")
         f.write(b"x" * (3 << 20) + b"\n")  # a 3 MB line
         f.write(("\n".join(good[50:]) + "\n").encode())
-    summary = watch(work / "pca", str(log), alerts=tmp_path / "a.jsonl", start="begin", max_lines=101, say=_quiet)
+    summary = watch(work / "pca", str(log), alerts=tmp_path / "a.jsonl", start="begin", until="5m", max_lines=101, say=_quiet)
     assert summary.counts.get("binary_lines") == 1
     assert summary.counts.get("long_lines_cut") == 1
     assert summary.lines == 101  # the 100 good lines and the cut one
@@ -262,14 +229,14 @@ def test_next_event_models_score_each_line_as_it_arrives_as_omniad_score_does(wo
     model.save(tmp_path / "deeplog")
     alerts = tmp_path / "every.jsonl"
     n = len((work / "live_full.log").read_text().splitlines())
-    watch(tmp_path / "deeplog", str(work / "live_full.log"), alerts=alerts, every=True, start="begin", max_lines=n,
+    watch(tmp_path / "deeplog", str(work / "live_full.log"), alerts=alerts, every=True, start="begin", until="5m", max_lines=n,
           options={"idle_lines": 10**6}, say=_quiet)
-    live = {(r["session"], r["line"]): r["score"] for r in _records(alerts) if r["kind"] == "line"}
+    live = {(r["session"], r["line"]): r["score"] for r in read_records(alerts) if r["kind"] == "line"}
     batch = omniad.score(tmp_path / "deeplog", work / "live_full.log", say=_quiet)
     rows = {(r["sample"], r["line"]): r["score"] for r in batch.elements.rows()}
     assert set(live) == set(rows) and len(rows) > 200
     # the END window is merged into a session's last line in `omniad score`; live, it is its own record
     differ = [k for k in rows if abs(live[k] - rows[k]) > 1e-9]
     assert len(differ) <= N_LIVE, differ[:5]
-    flagged = {r["session"] for r in _records(alerts) if r["kind"] == "line" and r["alert"]}
+    flagged = {r["session"] for r in read_records(alerts) if r["kind"] == "line" and r["alert"]}
     assert {f"sess_{1000 + i:05d}" for i in ERRORS} <= flagged  # the unseen event cannot be predicted

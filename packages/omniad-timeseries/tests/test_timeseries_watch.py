@@ -10,22 +10,18 @@ SPOT takes over the threshold and says so, and bad rows are counted while the wa
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 import omniad
+from omniad.testing.watch import append_process, kill_after_checkpoint, read_records, watch_process
 from omniad.watch import watch
 
-ENV = {**os.environ, "PYTHONHASHSEED": "0"}
 SPIKES = (150, 400, 650)  # 0-based data rows of the live file
 N_LIVE = 800
 
@@ -61,25 +57,8 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
-def _records(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
 def _cli(work: Path, source: Path, alerts: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "omniad", "watch", str(work / "lof"), str(source), "--from", "begin",
-                             "--alerts", str(alerts), "--status-every", "0.5", *extra], cwd=work, env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _writer(lines_file: Path, target: Path, rate: float) -> subprocess.Popen[str]:
-    code = (
-        "import sys, time\n"
-        "lines = open(sys.argv[1], encoding='utf-8').read().splitlines(True)\n"
-        "with open(sys.argv[2], 'a', encoding='utf-8') as f:\n"
-        "    for i in range(0, len(lines), 5):\n"
-        "        f.writelines(lines[i:i + 5]); f.flush(); time.sleep(5 / float(sys.argv[3]))\n"
-    )
-    return subprocess.Popen([sys.executable, "-c", code, str(lines_file), str(target), str(rate)])
+    return watch_process(work / "lof", source, alerts, *extra)
 
 
 def test_rows_written_one_by_one_are_scored_and_the_spikes_alerted(work: Path, tmp_path: Path) -> None:
@@ -87,14 +66,14 @@ def test_rows_written_one_by_one_are_scored_and_the_spikes_alerted(work: Path, t
     target.touch()
     alerts = tmp_path / "alerts.jsonl"
     watcher = _cli(work, target, alerts, "--max-lines", str(N_LIVE + 1))
-    writer = _writer(work / "live_full.csv", target, rate=400)
+    writer = append_process(work / "live_full.csv", target, rate=400, chunk=5)
     assert writer.wait(timeout=300) == 0
     _, err = watcher.communicate(timeout=300)
     assert watcher.returncode == 0, err
-    rows = [r["row"] for r in _records(alerts)]
+    rows = [r["row"] for r in read_records(alerts)]
     assert {i + 1 for i in SPIKES} <= set(rows), rows  # rows are numbered from 1
     assert len(rows) <= 3 + 25, rows  # LOF of single values: a few false alarms at the seasonal extremes
-    spike = next(r for r in _records(alerts) if r["row"] == SPIKES[0] + 1)
+    spike = next(r for r in read_records(alerts) if r["row"] == SPIKES[0] + 1)
     assert spike["values"]["cpu"] > 80 and "cpu" in spike["why"] and spike["timestamp"] is not None
     assert spike["line"] == SPIKES[0] + 2  # the header is line 1
 
@@ -104,34 +83,23 @@ def test_killed_watcher_resumes_without_losing_or_repeating_alerts(work: Path, t
     ref_alerts = tmp_path / "ref.jsonl"
     ref = _cli(work, full, ref_alerts, "--max-lines", str(N_LIVE + 1))
     assert ref.wait(timeout=300) == 0
-    reference = Counter((r["row"], round(r["score"], 9)) for r in _records(ref_alerts))
+    reference = Counter((r["row"], round(r["score"], 9)) for r in read_records(ref_alerts))
     assert len(reference) >= 3
 
     target = tmp_path / "metrics.csv"
     target.touch()
     alerts = tmp_path / "alerts.jsonl"
     checkpoint = Path(str(alerts) + ".checkpoint")
-    writer = _writer(full, target, rate=100)
+    writer = append_process(full, target, rate=100, chunk=5)
     first = _cli(work, target, alerts, "--max-lines", str(N_LIVE + 1), "--checkpoint-every", "0.05")
-    deadline = time.monotonic() + 240
-    at_kill = 0
-    while time.monotonic() < deadline:
-        try:
-            at_kill = json.loads(checkpoint.read_text())["lines"]
-        except (OSError, ValueError, KeyError):
-            at_kill = 0
-        if at_kill >= 200:
-            break
-        time.sleep(0.05)
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=60)
+    at_kill = kill_after_checkpoint(first, checkpoint, at_least=200)
     assert 200 <= at_kill < N_LIVE, at_kill
     assert writer.wait(timeout=300) == 0
     second = _cli(work, target, alerts, "--max-lines", str(N_LIVE + 1))
     _, err = second.communicate(timeout=300)
     assert second.returncode == 0, err
     assert "resuming from checkpoint" in err
-    assert Counter((r["row"], round(r["score"], 9)) for r in _records(alerts)) == reference
+    assert Counter((r["row"], round(r["score"], 9)) for r in read_records(alerts)) == reference
 
 
 def test_json_lines_are_read_like_csv_rows(work: Path, tmp_path: Path) -> None:
@@ -141,10 +109,10 @@ def test_json_lines_are_read_like_csv_rows(work: Path, tmp_path: Path) -> None:
     src.write_text("\n".join(json.dumps({header[0]: f[0], "cpu": float(f[1]), "mem": float(f[2])})
                              for f in (ln.split(",") for ln in lines[1:])) + "\n")
     csv_alerts, json_alerts = tmp_path / "c.jsonl", tmp_path / "j.jsonl"
-    watch(work / "lof", str(work / "live_full.csv"), alerts=csv_alerts, start="begin", max_lines=N_LIVE + 1,
+    watch(work / "lof", str(work / "live_full.csv"), alerts=csv_alerts, start="begin", until="5m", max_lines=N_LIVE + 1,
           say=_quiet)
-    watch(work / "lof", str(src), alerts=json_alerts, start="begin", max_lines=N_LIVE, say=_quiet)
-    assert [r["row"] for r in _records(csv_alerts)] == [r["row"] for r in _records(json_alerts)]
+    watch(work / "lof", str(src), alerts=json_alerts, start="begin", until="5m", max_lines=N_LIVE, say=_quiet)
+    assert [r["row"] for r in read_records(csv_alerts)] == [r["row"] for r in read_records(json_alerts)]
 
 
 def test_spot_takes_over_the_threshold_and_says_so(work: Path, tmp_path: Path) -> None:
@@ -152,10 +120,10 @@ def test_spot_takes_over_the_threshold_and_says_so(work: Path, tmp_path: Path) -
     alerts = tmp_path / "a.jsonl"
     spikes = (1150, 1300, 1380)
     write_csv(tmp_path / "long.csv", 1400, seed=4, spikes=spikes, start=9000)
-    summary = watch(work / "lof", str(tmp_path / "long.csv"), alerts=alerts, start="begin", max_lines=1401,
+    summary = watch(work / "lof", str(tmp_path / "long.csv"), alerts=alerts, start="begin", until="5m", max_lines=1401,
                     options={"adapt": "spot", "spot_init": 1000}, say=said.append)
     assert any("spot takes over" in m for m in said), said
-    late = [r for r in _records(alerts) if r["row"] > 1000]
+    late = [r for r in read_records(alerts) if r["row"] > 1000]
     assert late and all(r["threshold_rule"] == "spot" for r in late)
     assert {i + 1 for i in spikes} <= {r["row"] for r in late}
     assert "threshold_updates" in summary.status
@@ -166,7 +134,8 @@ def test_bad_rows_are_counted_and_the_watch_goes_on(work: Path, tmp_path: Path) 
     bad = [*lines[:100], "2026-01-01T00:00:00,not-a-number,3", "1,2", lines[50], "\x00\x01binary", *lines[100:200]]
     src = tmp_path / "bad.csv"
     src.write_text("\n".join(bad) + "\n")
-    summary = watch(work / "lof", str(src), alerts=tmp_path / "a.jsonl", start="begin", max_lines=len(bad),
+    # the binary line is dropped, not scored, so it does not count toward max_lines
+    summary = watch(work / "lof", str(src), alerts=tmp_path / "a.jsonl", start="begin", until="5m", max_lines=len(bad) - 1,
                     say=_quiet)
     assert summary.status["rows"] == 199
     assert summary.status["rows_unreadable"] == 1 and summary.status["rows_wrong_field_count"] == 1

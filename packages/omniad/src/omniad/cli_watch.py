@@ -35,7 +35,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--from", dest="start", choices=["end", "begin"], default="end",
                    help="where to start in a file without a checkpoint: only new lines (end, like tail -F) or begin")
     p.add_argument("--pattern", default="*", help="with a folder: which file names to read (glob, default *)")
-    p.add_argument("--max-lines", type=int, help="stop after this many lines")
+    p.add_argument("--max-lines", type=int, help="stop after this many lines (binary lines are dropped and do not count)")
     p.add_argument("--until", help="stop after a duration (90s, 15m, 2h) or at a date-time (2026-12-05T18:00)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="streamer option, e.g. --set max_sessions=5000 (see docs/watch.md; repeatable)")

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter, OrderedDict
 from datetime import UTC, datetime
 from typing import Any
@@ -102,7 +103,7 @@ class LogStreamer:
         self.alerted_new: set[str] = set()
         self.clock = 0
         self.counts: Counter[str] = Counter()
-        self.every = False  # set by the loop through `records`; alerts carry alert=True/False instead
+        self.every = False  # set by the watch loop (--every): scores below the threshold are returned too
         self.last_ts: dict[str, float] = {}
         self.stamps: dict[tuple[str | None, ...], float] = {}
         self.max_chars = self.p.max_line_chars
@@ -288,7 +289,7 @@ class LogStreamer:
                    f"an unlikely next event (rank {int(score)} among the predictions)")
             rec = self._line_alert(line, content, eid, self.vocab.template(eid), "line", float(score), s.key, why)
             rec["alert"] = flagged
-            rec["delay_s"] = round(max(0.0, _now() - line.arrived), 4)
+            rec["delay_s"] = round(max(0.0, time.time() - line.arrived), 4)
             out.append(rec)
         self.counts["lines_scored"] += len(pending)
         return out
@@ -347,7 +348,7 @@ class LogStreamer:
         lines = [{"file": s.files[i], "line": s.numbers[i], "event": s.events[i], "raw": s.contents[i],
                   **({"score": float(local[i])} if local is not None and len(local) == len(s) else {})}
                  for i in (int(j) for j in order)]
-        now = _now()
+        now = time.time()
         return {"alert": score > self.threshold, "kind": kind, "time": _iso(now), "file": s.files[-1],
                 "line": s.numbers[-1], "session": s.key, "score": score, "threshold": self.threshold,
                 "n_lines": len(s), "first_line": s.numbers[0], "lines": lines, "why": why,
@@ -388,8 +389,3 @@ class LogStreamer:
                 out[key] = int(c[key])
         return out
 
-
-def _now() -> float:
-    import time
-
-    return time.time()

@@ -14,7 +14,7 @@ import queue
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
@@ -65,13 +65,14 @@ class Splitter:
         self.partial = bytearray()
         self.skipping = False
 
-    def feed(self, data: bytes, counts: Counter[str]) -> list[tuple[bytes | None, int]]:
-        """Complete lines in ``data``, each with the bytes it consumed (line end included).
+    def feed(self, data: bytes, counts: Counter[str]) -> list[tuple[bytes | None, int, bool]]:
+        """Complete lines in ``data``, each with the bytes it consumed (line end included) and whether
+        what follows is still the skipped tail of a cut line (a read position there must say so).
 
-        ``(None, n)``: ``n`` bytes of the skipped tail of a cut line. A partial last line is
+        ``(None, n, ...)``: ``n`` bytes of the skipped tail of a cut line. A partial last line is
         kept (and consumes nothing) until its line end arrives.
         """
-        out: list[tuple[bytes | None, int]] = []
+        out: list[tuple[bytes | None, int, bool]] = []
         start = 0
         while True:
             nl = data.find(b"\n", start)
@@ -81,7 +82,7 @@ class Splitter:
             consumed = nl + 1 - start
             if self.skipping:
                 self.skipping = False
-                out.append((None, consumed))
+                out.append((None, consumed, False))
             else:
                 if self.partial:
                     piece = bytes(self.partial) + piece
@@ -90,17 +91,17 @@ class Splitter:
                 if len(piece) > self.max:
                     counts["long_lines_cut"] += 1
                     piece = piece[: self.max]
-                out.append((piece, consumed))
+                out.append((piece, consumed, False))
             start = nl + 1
         rest = data[start:]
         if self.skipping:
             if rest:
-                out.append((None, len(rest)))
+                out.append((None, len(rest), True))
         elif rest:
             self.partial += rest
             if len(self.partial) > self.max:  # hand out the head now, skip the rest of this line
                 counts["long_lines_cut"] += 1
-                out.append((bytes(self.partial[: self.max]), len(self.partial)))
+                out.append((bytes(self.partial[: self.max]), len(self.partial), True))
                 self.partial.clear()
                 self.skipping = True
         return out
@@ -149,6 +150,12 @@ class FileFollower(Follower):
         self.read_pos = 0  # bytes read (the partial line too)
         self.lineno = 0
         self.splitter = Splitter(max_line_bytes)
+        # lines read but not yet handed out (at most one chunk's worth): (line or None when binary, offset
+        # after it, its number, whether that offset is inside the skipped tail of a cut line)
+        self.pending: deque[tuple[Line | None, int, int, bool]] = deque()
+        self.in_cut = False
+        self.scan_offset = 0
+        self.scan_lineno = 0
         self.missing = False
         self._resume: dict[str, Any] | None = None
 
@@ -160,7 +167,7 @@ class FileFollower(Follower):
         if self.ident is None:
             return self._resume
         return {"path": str(self.path), "dev": self.ident[0], "ino": self.ident[1], "offset": self.offset,
-                "lineno": self.lineno}
+                "lineno": self.lineno, "in_cut_line": self.in_cut}
 
     def restore(self, position: dict[str, Any] | None) -> None:
         if position is None:
@@ -183,14 +190,16 @@ class FileFollower(Follower):
         except OSError as exc:
             raise DataError(f"{self.path}: cannot be read ({exc.strerror or exc}); check its permissions") from None
         st = os.fstat(fh.fileno())
+        appeared = self.missing  # created after the watch began: all of it is new (as with tail -F)
         self.fh, self.ident, self.missing = fh, (st.st_dev, st.st_ino), False
         resume, self._resume = self._resume, None
         if resume is not None and (resume["dev"], resume["ino"]) == self.ident and st.st_size >= resume["offset"]:
             self._seek(resume["offset"], resume["lineno"])
+            self.splitter.skipping = self.in_cut = bool(resume.get("in_cut_line", False))
         elif resume is not None:  # replaced or truncated while the watcher was down: read the new file whole
             self.counts["file_replaced_while_stopped"] += 1
             self._seek(0, 0)
-        elif self.start == "end":
+        elif self.start == "end" and not appeared:
             self._seek(self._last_line_end(st.st_size), 0)
         else:
             self._seek(0, 0)
@@ -213,66 +222,90 @@ class FileFollower(Follower):
     def _seek(self, offset: int, lineno: int) -> None:
         assert self.fh is not None
         self.fh.seek(offset)
-        self.offset = self.read_pos = offset
-        self.lineno = lineno
+        self.offset = self.read_pos = self.scan_offset = offset
+        self.lineno = self.scan_lineno = lineno
         self.splitter = Splitter(self.max_line_bytes)
+        self.pending.clear()
+        self.in_cut = False
 
-    def _lines(self, data: bytes, out: list[Line]) -> None:
+    def _lines(self, data: bytes) -> None:
+        """Split ``data`` into lines waiting to be handed out, each with the position just after it."""
         now = time.time()
-        for raw, used in self.splitter.feed(data, self.counts):
-            self.offset += used
+        for raw, used, cut in self.splitter.feed(data, self.counts):
+            self.scan_offset += used
             if raw is None:  # the tail of a cut line: only bytes
+                if self.pending:
+                    line, _, lineno, _ = self.pending[-1]
+                    self.pending[-1] = (line, self.scan_offset, lineno, cut)
+                else:
+                    self.offset, self.in_cut = self.scan_offset, cut
                 continue
-            self.lineno += 1
+            self.scan_lineno += 1
             text = decode(raw, self.counts)
-            if text is not None:
-                out.append(Line(text, self.name, self.lineno, now))
+            line = Line(text, self.name, self.scan_lineno, now) if text is not None else None
+            self.pending.append((line, self.scan_offset, self.scan_lineno, cut))
 
-    def _read(self, out: list[Line], limit: int) -> bool:
-        """Read what is there (up to about ``limit`` lines); True when the end of the file was reached."""
-        assert self.fh is not None
-        while len(out) < limit:
-            data = self.fh.read(CHUNK)
-            if not data:
-                return True
-            self.read_pos += len(data)
-            self._lines(data, out)
-        return False
-
-    def _finish_partial(self, out: list[Line]) -> None:
-        """A last line without a line end, when its file is left for good."""
+    def _finish_partial(self) -> None:
+        """A last line without a line end, when its file is left for good (its position excludes the missing end)."""
         if self.splitter.partial:
-            self._lines(b"\n", out)
-            self.offset -= 1
+            self._lines(b"\n")
+            line, offset, lineno, cut = self.pending[-1]
+            self.pending[-1] = (line, offset - 1, lineno, cut)
+            self.scan_offset -= 1
+
+    def _hand_out(self, out: list[Line], limit: int) -> None:
+        while self.pending and len(out) < limit:
+            line, self.offset, self.lineno, self.in_cut = self.pending.popleft()
+            if line is not None:
+                out.append(line)
 
     def poll(self, limit: int = 4096) -> list[Line]:
+        """At most ``limit`` lines; what was read beyond them waits, so the read position stays exact."""
         out: list[Line] = []
         if self.fh is None and not self._open():
             return out
         assert self.fh is not None
-        at_end = self._read(out, limit)
-        if not at_end:
-            return out
+        while len(out) < limit:
+            if self.pending:
+                self._hand_out(out, limit)
+                continue
+            data = self.fh.read(CHUNK)
+            if data:
+                self.read_pos += len(data)
+                self._lines(data)
+                continue
+            if not self._at_end() or self.fh is None:
+                self._hand_out(out, limit)
+                break
+        return out
+
+    def _at_end(self) -> bool:
+        """Everything read: look for rotation, truncation or absence of the file; True when reading starts anew."""
+        assert self.fh is not None
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
             if not self.missing:
                 self.missing = True
                 self.counts["file_vanished"] += 1
-            return out
+            return False
         self.missing = False
         if (st.st_dev, st.st_ino) != self.ident:  # rotated: the old file is read to its end, then the new one
-            self._finish_partial(out)
+            self._finish_partial()
+            if self.pending:  # hand out the old file's last line before switching
+                return True
             self.fh.close()
             self.fh, self.ident = None, None
             self.counts["rotations"] += 1
             start, self.start = self.start, "begin"
             self._open()
             self.start = start
-        elif st.st_size < self.read_pos:  # truncated in place (copytruncate, `> file`)
+            return True
+        if st.st_size < self.read_pos:  # truncated in place (copytruncate, `> file`)
             self.counts["truncations"] += 1
             self._seek(0, 0)
-        return out
+            return True
+        return False
 
     def close(self) -> None:
         if self.fh is not None:
@@ -302,7 +335,7 @@ class StdinFollower(Follower):
                 data = self.stream.read1(CHUNK) if hasattr(self.stream, "read1") else self.stream.read(CHUNK)
                 if not data:
                     break
-                for raw, _ in splitter.feed(data, self.counts):
+                for raw, _, _ in splitter.feed(data, self.counts):
                     if raw is not None:
                         self.queue.put(raw)
             if splitter.partial:
