@@ -63,6 +63,11 @@ def test_a_partial_last_line_waits_for_its_end(tmp_path: Path) -> None:
     with open(log, "a") as fh:
         fh.write("o\nthree\n")
     assert _texts(f.poll()) == ["two", "three"]
+    with open(log, "a") as fh:
+        fh.write("fo")
+    assert f.poll() == []
+    f.close()
+    assert f.counts["unfinished_last_line"] == 1
 
 
 def test_start_at_end_reads_only_new_lines(tmp_path: Path) -> None:

@@ -308,6 +308,8 @@ class FileFollower(Follower):
         return False
 
     def close(self) -> None:
+        if self.splitter.partial:  # said at the stop: it is read (whole) by the next watch once its line ends
+            self.counts["unfinished_last_line"] += 1
         if self.fh is not None:
             self.fh.close()
             self.fh = None
