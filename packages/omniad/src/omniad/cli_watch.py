@@ -40,6 +40,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="streamer option, e.g. --set max_sessions=5000 (see docs/watch.md; repeatable)")
     p.add_argument("--status-every", type=float, default=5.0, help="seconds between status lines on stderr")
-    p.add_argument("--checkpoint-every", type=float, default=1.0, help="seconds between checkpoints")
+    p.add_argument("--checkpoint-every", type=float, default=5.0,
+                   help="seconds between checkpoints (a crash replays at most this much of the source; alerts are never lost)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.set_defaults(func=cmd_watch)

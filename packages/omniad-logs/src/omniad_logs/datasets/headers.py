@@ -27,7 +27,7 @@ followed by a literal that cannot overlap them, so a line costs time linear in i
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -128,15 +128,19 @@ class Header:
             if self.probed else ""
         return f"header format {self.name}{share}, {self.how}"
 
-    def parser(self) -> Callable[[str], dict[str, str] | None]:
-        """line -> header fields with ``Content`` (and a ``Timestamp`` where inferred), or None."""
+    def parser(self, only: Iterable[str] | None = None) -> Callable[[str], dict[str, str] | None]:
+        """line -> header fields with ``Content`` (and a ``Timestamp`` where inferred), or None.
+
+        ``only``: the fields the caller reads; a loghub format then decodes just those.
+        """
         if self.spec == NONE:
             return lambda line: {"Content": line.strip()}
         if self.spec.startswith(INFER_PREFIX):
             return _inferred_parser(self.spec[len(INFER_PREFIX):])
         from omniad_logs.parsing import LogFormat
 
-        return LogFormat(self.spec).parse
+        fmt = LogFormat(self.spec)
+        return fmt.parse if only is None else fmt.reader(only)
 
 
 def _inferred_parser(kind: str) -> Callable[[str], dict[str, str] | None]:

@@ -140,6 +140,8 @@ _DATE_TIME_FORMATS = (
     ("%m-%d %H:%M:%S.%f", ("Date", "Time")),  # Android: 03-17 16:13:38.811 (no year)
     ("%Y%m%d-%H:%M:%S:%f", ("Time",)),  # HealthApp: 20171223-22:15:29:606
 )
+#: every header field ``line_timestamp`` reads
+TIME_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(["Timestamp", "Time", *(k for _, ks in _DATE_TIME_FORMATS for k in ks)]))
 
 
 def line_timestamp(fields: dict[str, str]) -> float:

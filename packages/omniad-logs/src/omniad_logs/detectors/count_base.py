@@ -106,18 +106,20 @@ class CountVectorDetector(LogInput, Detector):
         if scale is None:
             return scores
         scores.sample = snap(scores.sample, scale)
-        if scores.local is not None:
-            scores.local = [snap(local, s) for local, s in zip(scores.local, scale, strict=True)]
+        if scores.local is not None and len(scores.local):  # one snap of all lines (elementwise, so the same)
+            lengths = [len(local) for local in scores.local]
+            flat = snap(np.concatenate(scores.local), np.repeat(scale, lengths))
+            scores.local = np.split(flat, np.cumsum(lengths)[:-1])
         if scores.decision is not None:
             scores.decision = (scores.sample > self.threshold_).astype(np.int8)
         return scores
 
     def line_scores(self, sessions: Sequence[LogSession], per_column: np.ndarray) -> list[np.ndarray]:
         """Line i of session s gets ``per_column[s, column of its event]``."""
-        return [
-            np.asarray(per_column[i, self.features_.columns_of(s)], dtype=np.float64)
-            for i, s in enumerate(sessions)
-        ]
+        cols, lengths = self.features_.all_columns(sessions)
+        rows = np.repeat(np.arange(len(sessions), dtype=np.int64), lengths)
+        flat = np.asarray(per_column[rows, cols], dtype=np.float64)
+        return np.split(flat, np.cumsum(lengths)[:-1]) if len(sessions) else []
 
     # -- persistence ---------------------------------------------------------------------
     def check_state(self, state: dict[str, Any]) -> None:

@@ -187,6 +187,9 @@ class GLAD(CountVectorDetector):
     def torch_device(self) -> torch.device:
         return torch.device(self.device)
 
+    def uses_parameters(self) -> bool:
+        return bool(getattr(self, "use_parameters_", False))
+
     def _graphs(self, sessions: Sequence[LogSession]) -> list[Graph]:
         n_events = len(self.features_.events_)
         return [

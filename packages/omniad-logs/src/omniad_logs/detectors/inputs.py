@@ -97,5 +97,9 @@ def lines_session(lines: list[str], where: str, source: dict[str, Any] | None) -
 class LogInput:
     """Mixin of the log detectors' bases: ``_coerce`` as the module docstring says."""
 
+    def uses_parameters(self) -> bool:
+        """Whether scores read ``LogSession.parameters``; a live watch skips extracting them when not."""
+        return False
+
     def _coerce(self, samples: Any, where: str) -> Any:
         return coerce_samples(samples, where, getattr(self, "source_", None))

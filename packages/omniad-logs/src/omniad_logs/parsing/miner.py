@@ -69,12 +69,16 @@ class TemplateMiner:
         self._seen: dict[tuple[str, ...], tuple[Cluster, Leaf, int]] = {}
 
     # ---------------------------------------------------------------- public API
-    def add(self, content: str) -> ParseResult:
-        """Learn from one message and return its event (the template as it stands after this message)."""
+    def add(self, content: str, *, parameters: bool = True) -> ParseResult:
+        """Learn from one message and return its event (the template as it stands after this message).
+
+        ``parameters=False`` leaves them empty, for a caller that never reads them (a live watch
+        with a count-vector model): reading them is a tenth of the parse.
+        """
         raw, tokens = self._tokenize(content, "TemplateMiner.add")
         cluster = self._learn(tokens)
         event = cluster.event
-        return ParseResult(event.id, event.template, self._parameters(cluster, raw))
+        return ParseResult(event.id, event.template, self._parameters(cluster, raw) if parameters else ())
 
     def match(self, content: str) -> ParseResult | None:
         """The event of a message without learning from it; ``None`` when no group is similar enough.
@@ -200,17 +204,22 @@ class TemplateMiner:
 
     @staticmethod
     def _join_units(raw: list[str], tokens: list[str], units: dict[str, str]) -> tuple[list[str], list[str]]:
-        """Glue a unit word to the masked number before it: ``(1.21`` ``KB)`` -> ``(<*>)``."""
-        out_raw: list[str] = []
-        out_tok: list[str] = []
-        for r, t in zip(raw, tokens):
-            tail = units.get(r)
-            if tail is not None and out_tok and out_tok[-1].endswith(WILDCARD):
-                out_raw[-1] = out_raw[-1] + " " + r
-                out_tok[-1] = out_tok[-1] + tail
-            else:
-                out_raw.append(r)
-                out_tok.append(t)
+        """Glue a unit word to the masked number before it: ``(1.21`` ``KB)`` -> ``(<*>)``.
+
+        Left to right, so a glued token can take the next unit too; only the unit words are
+        visited (a message holds one or two among a dozen tokens).
+        """
+        hits = [i for i, r in enumerate(raw) if r in units]
+        out_raw, out_tok = list(raw), list(tokens)
+        gone = 0
+        for i in hits:
+            j = i - gone
+            if j > 0 and out_tok[j - 1].endswith(WILDCARD):
+                r = raw[i]
+                out_raw[j - 1] = out_raw[j - 1] + " " + r
+                out_tok[j - 1] = out_tok[j - 1] + units[r]
+                del out_raw[j], out_tok[j]
+                gone += 1
         return out_raw, out_tok
 
     def _path(self, tokens: list[str]) -> tuple[Any, ...] | None:

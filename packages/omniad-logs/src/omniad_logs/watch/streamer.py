@@ -26,7 +26,7 @@ import numpy as np
 from omniad.errors import ConfigError, DataError
 from omniad.params import validate_params
 from omniad.watch.follow import Line
-from omniad_logs.datasets.reading import line_timestamp
+from omniad_logs.datasets.reading import TIME_FIELDS, line_timestamp
 from omniad_logs.session import EventVocabulary, LogSession
 from omniad_logs.watch.params import LogWatchParams
 from omniad_logs.watch.sessions import OpenSession, OpenSessions
@@ -34,6 +34,10 @@ from omniad_logs.watch.sessions import OpenSession, OpenSessions
 STATE_VERSION = 1
 #: lines named in a session alert
 TOP_LINES = 3
+#: the fields of ``_stamp``'s cache key; they must be all that ``line_timestamp`` reads
+_STAMP_KEY = ("Timestamp", "Time", "Date", "Month", "Day")
+if set(_STAMP_KEY) != set(TIME_FIELDS):
+    raise ImportError(f"omniad_logs.watch.streamer: _stamp's key {_STAMP_KEY} must be TIME_FIELDS {TIME_FIELDS}")
 #: distinct time texts remembered (cleared when full)
 STAMP_CACHE = 4096
 
@@ -62,7 +66,9 @@ class LogStreamer:
             raise ConfigError(f"--set max_templates={self.p.max_templates} must exceed the {len(self.known)} "
                               "templates the model knows (they are never evicted)")
         header = st.header
-        self.split = None if header in (None, "none") else Header(header, header).parser()
+        self.split = None if header in (None, "none") else Header(header, header).parser(only=TIME_FIELDS)
+        uses = getattr(detector, "uses_parameters", None)
+        self.want_parameters = bool(uses()) if callable(uses) else True
         rule = st.sessions or {"by": "window", "window": "fixed", "unit": "lines", "size": 20, "step": None}
         self.rule = rule
         self.by = rule.get("by")
@@ -135,7 +141,7 @@ class LogStreamer:
                         self.last_ts[line.source] = ts
         else:
             content = text.strip()
-        res = self.miner.add(content)
+        res = self.miner.add(content, parameters=self.want_parameters)
         eid = res.event_id
         self.vocab.templates[eid] = res.template
         if eid not in self.known:
@@ -157,8 +163,8 @@ class LogStreamer:
 
     def _stamp(self, fields: dict[str, str]) -> float:
         """``line_timestamp``, remembered per distinct time text (lines of one second share it; strptime is slow)."""
-        key = (fields.get("Timestamp"), fields.get("Date"), fields.get("Time"), fields.get("Day"),
-               fields.get("Month"), fields.get("Year"))
+        get = fields.get
+        key = (get("Timestamp"), get("Time"), get("Date"), get("Month"), get("Day"))  # _STAMP_KEY, spelt out: hot
         ts = self.stamps.get(key)
         if ts is None:
             if len(self.stamps) >= STAMP_CACHE:

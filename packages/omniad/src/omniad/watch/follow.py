@@ -47,6 +47,10 @@ def decode(raw: bytes, counts: Counter[str]) -> str | None:
     if b"\x00" in raw:
         counts["binary_lines"] += 1
         return None
+    try:  # the common case, without scanning for replacement characters
+        return raw.decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        pass
     text = raw.decode("utf-8", errors="replace").rstrip("\r")
     if "\ufffd" in text:
         bad = text.count("\ufffd")

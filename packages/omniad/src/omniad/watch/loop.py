@@ -111,7 +111,7 @@ def watch(
     until: str | None = None,
     options: dict[str, Any] | None = None,
     status_every: float = 5.0,
-    checkpoint_every: float = 1.0,
+    checkpoint_every: float = 5.0,
     device: str = "auto",
     say: Say = _stderr,
     follower: Follower | None = None,
