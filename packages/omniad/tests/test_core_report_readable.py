@@ -272,3 +272,40 @@ def test_narrow_labels_keep_what_tells_variants_apart(monkeypatch) -> None:
     text = _printed(records, monkeypatch)
     assert "core.knn(…,n_neighbors=7) [1]" in text and "core.knn(…,n_neighbors=3) [2]" in text
     assert "[1] core.knn(chunk_size=512,method=mean,n_neighbors=7)" in text
+
+
+BROKEN_METRIC = """
+from omniad import hookimpl
+from omniad.errors import DataError
+from omniad.metric import Metric
+
+
+class Undefined(Metric):
+    def compute(self, truth, scores):
+        raise DataError("the ground truth has no normal elements")
+
+
+@hookimpl
+def omniad_register_metrics(registry):
+    registry.add(id="nc.undefined", target="fake_omniad_nc:Undefined", modality="any", summary="always undefined")
+"""
+
+
+def test_a_metric_that_could_not_be_computed_is_said_everywhere(make_plugin, tmp_path: Path, monkeypatch) -> None:
+    """Before: a metric that raised, or one left out as not fitting the dataset, vanished from the
+    console, results.md and report.html (only the job's JSON record held the reason)."""
+    make_plugin("nc", BROKEN_METRIC)
+    cfg = parse_config({"name": "nc", "output_dir": str(tmp_path / "run"), "examples": 0, "seeds": [0],
+                        "detectors": [{"id": "core.knn"}],
+                        "datasets": [{"id": "core.csv_table", "params": {"path": str(_csv(tmp_path / "t.csv"))}}],
+                        "metrics": ["core.auroc", "nc.undefined", "core.local_auroc"], "pairing": "modality"})
+    result = run(cfg, progress=False)
+    (record,) = result.records
+    assert record["status"] == "ok" and set(record["metrics"]) == {"core.auroc"}
+    md = (tmp_path / "run" / "results.md").read_text()
+    html_text = (tmp_path / "run" / "report.html").read_text()
+    printed = _printed(result.records, monkeypatch, width=200)
+    for text in (md, html_text, printed):
+        assert "not computed" in text
+        assert "the ground truth has no normal elements" in text  # raised by the metric
+        assert "core.local_auroc needs localization targets" in text  # left out at planning

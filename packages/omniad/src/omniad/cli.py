@@ -247,6 +247,8 @@ def _print_results(result: Any, console: Any = None) -> None:
                 console.print(f"[cyan]{who} adjusted:[/] {escape(b['adjusted'])}", highlight=False)
             if b.get("data_notes"):
                 console.print(f"[cyan]{who} data:[/] {escape(b['data_notes'])}", highlight=False)
+            if text := report.not_computed(b, names):
+                console.print(f"[yellow]{who} metrics not computed:[/] {escape(text)}", highlight=False)
     for kind, path in result.outputs.items():
         console.print(f"{kind}: {path}", highlight=False)
 

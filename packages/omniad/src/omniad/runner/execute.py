@@ -348,6 +348,8 @@ def execute_job(job: Job, output_dir: str | Path | None = None) -> dict[str, Any
     record["subsets"] = subsets
     record["metrics"] = _aggregate(ok)
     record["metric_errors"] = {k: v for s in ok for k, v in s.get("metric_errors", {}).items()}
+    for label, why in job.skipped_metrics:
+        record["metric_errors"][label] = f"not computed: {why}"
     record["n_subsets"] = len(subsets)
     if note := adjusted_note(subsets):
         record["adjusted"] = note

@@ -47,6 +47,9 @@ class Job:
     examples: int = 0
     save_models: bool = False
     save_scores: bool = False
+    #: (label, why) of the configured metrics left out for this dataset (pairing = "modality");
+    #: the record lists them as not computed, so a metric asked for never vanishes silently
+    skipped_metrics: tuple[tuple[str, str], ...] = ()
     key: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -253,7 +256,7 @@ def auto_metrics(registry: Registry, dataset: DatasetCard) -> list[Resolved]:
 def _dataset_metrics(
     registry: Registry, config: RunConfig, metrics: list[tuple[MetricCard, Resolved]], dataset: DatasetCard,
     problems: list[str],
-) -> tuple[Resolved, ...]:
+) -> tuple[tuple[Resolved, ...], tuple[tuple[str, str], ...]]:
     """The configured metrics that ``dataset`` can be scored with; mismatches go to ``problems``.
 
     A job without a computable metric would be "ok" with no result, so: with
@@ -262,19 +265,21 @@ def _dataset_metrics(
     dataset with none.
     """
     if not metrics:
-        return tuple(auto_metrics(registry, dataset))
+        return tuple(auto_metrics(registry, dataset)), ()
     fitting = []
     misfits = []
+    skipped = []
     for card, resolved in metrics:
         why = metric_mismatch(card, dataset)
         if why is None:
             fitting.append(resolved)
         else:
             misfits.append(why if resolved.label == resolved.id else f"metric {resolved.label}: {why}")
+            skipped.append((resolved.label, why))
     if misfits and (config.pairing == "all" or not fitting):
         hint = "; choose metrics that fit the dataset" + ("" if config.pairing == "all" else " (or add one)")
         problems.extend(m + hint for m in misfits)
-    return tuple(fitting)
+    return tuple(fitting), tuple(skipped)
 
 
 
@@ -323,7 +328,7 @@ def plan(config: RunConfig, registry: Registry) -> list[Job]:
         raise ConfigError("invalid run configuration:\n  - " + "\n  - ".join(problems))
 
     jobs: list[Job] = []
-    per_dataset: dict[str, tuple[Resolved, ...]] = {}
+    per_dataset: dict[str, tuple[tuple[Resolved, ...], tuple[tuple[str, str], ...]]] = {}
     for d_entry, d_res in detectors:
         for index, (s_entry, s_res) in enumerate(datasets):
             s_card = s_entry.card
@@ -335,8 +340,10 @@ def plan(config: RunConfig, registry: Registry) -> list[Job]:
             per_seed = seeded.get(index)
             for seed in config.seeds:
                 ds = per_seed[seed] if per_seed else s_res
-                jobs.append(Job(d_res, ds, per_dataset[s_res.label], seed, config.device, config.examples,
-                                save_models=config.save_models, save_scores=config.save_scores))
+                fitting, skipped = per_dataset[s_res.label]
+                jobs.append(Job(d_res, ds, fitting, seed, config.device, config.examples,
+                                save_models=config.save_models, save_scores=config.save_scores,
+                                skipped_metrics=skipped))
     problems.extend(requirement_problems(registry, jobs))
     if problems:
         raise ConfigError("invalid run configuration:\n  - " + "\n  - ".join(dict.fromkeys(problems)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import html
+import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import field
@@ -98,10 +99,29 @@ def rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row["error"] = r.get("error", "")
         row["adjusted"] = r.get("adjusted", "")
         row["data_notes"] = r.get("data_notes") or ""
+        # JSON text, not a dict: rows are written to CSV and parquet as they are
+        row["metric_errors"] = json.dumps(r.get("metric_errors") or {}, sort_keys=True) if r.get("metric_errors") else ""
         row["key"] = r.get("key")
         out.append(row)
     out.sort(key=lambda x: (x["dataset"], STATUS_ORDER.get(x["status"], 9), x["detector"], x["seed"] or 0))
     return out
+
+
+def _errors(row: dict[str, Any]) -> dict[str, str]:
+    text = row.get("metric_errors")
+    return json.loads(text) if isinstance(text, str) and text else {}
+
+
+def not_computed(row: dict[str, Any], names: dict[str, str]) -> str:
+    """A row's metrics that could not be computed, grouped by reason: ``AUROC, AUPR: why; ...`` ("" if none).
+
+    A metric that fails leaves no value and, when it failed everywhere, no column; this line
+    is what tells the reader it was asked for (console, results.md, report.html).
+    """
+    by_reason: dict[str, list[str]] = {}
+    for label, why in _errors(row).items():
+        by_reason.setdefault(why.removeprefix("not computed: "), []).append(names.get(label, label))
+    return "; ".join(f"{', '.join(labels)}: {why}" for why, labels in by_reason.items())
 
 
 def _seed_notes(group: list[dict[str, Any]]) -> str:
@@ -183,6 +203,8 @@ def leaderboard(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], li
         agg["error"] = next((g["error"] for g in group if g["error"]), "")
         agg["adjusted"] = next((g["adjusted"] for g in group if g["adjusted"]), "")
         agg["data_notes"] = _seed_notes(group)
+        merged = {k: v for g in reversed(group) for k, v in _errors(g).items()}
+        agg["metric_errors"] = json.dumps(merged, sort_keys=True) if merged else ""
         out.append(agg)
     primary = columns[0] if columns else None
 
@@ -329,6 +351,10 @@ def markdown(records: list[dict[str, Any]], title: str | None = None) -> str:
         problems = [r for r in sec.rows if r["error"]]
         if problems:
             lines += ["", "Problems:"] + [f"- {det.get(r['detector'], r['detector'])}: {r['error']}" for r in problems]
+        missing = [(r, text) for r in sec.rows if (text := not_computed(r, names))]
+        if missing:
+            lines += ["", "Metrics not computed:"] + [f"- {det.get(r['detector'], r['detector'])}: {text}"
+                                                      for r, text in missing]
         adjusted = [r for r in sec.rows if r.get("adjusted")]
         if adjusted:
             lines += ["", "Adjusted defaults:"] + [f"- {det.get(r['detector'], r['detector'])}: {r['adjusted']}" for r in adjusted]
@@ -587,6 +613,10 @@ def html_report(
             if b.get("data_notes"):
                 out.append(f"<p class='note data'>Data notes, {esc(det.get(b['detector'], b['detector']))}: "
                            f"{esc(b['data_notes'])}</p>")
+        for b in sec.rows:
+            if text := not_computed(b, names):
+                out.append(f"<p class='note data'>Metrics not computed, {esc(det.get(b['detector'], b['detector']))}: "
+                           f"{esc(text)}</p>")
         if sec.columns:
             out.append(_html_subset_matrix(records, sec, names.get(sec.columns[0], sec.columns[0]), det))
         if sec.hidden:
