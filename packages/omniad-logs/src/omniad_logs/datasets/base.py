@@ -33,6 +33,7 @@ from omniad_logs.session import EventVocabulary, LogSession
 if TYPE_CHECKING:
     from omniad.decision import Decisions
     from omniad_logs.datasets.headers import Header
+    from omniad_logs.datasets.reading import TimeMisses
     from omniad_logs.parsing import TemplateMiner
 
 #: event id of a line that has no ground-truth row in the structured CSV
@@ -60,6 +61,9 @@ class ParsedLog:
     #: sessions keep a reference to these lines (own data: result tables show each line's raw text);
     #: benchmarks leave it off, so a multi-GB log's raw text is freed once its sessions are built
     keep: bool = False
+    #: the time fields of the first line whose header has them but no time could be read from them
+    #: (``Date='17.03.2024' Time='16:13:38'``), for the error of time windows; '' when every one read
+    time_example: str = ""
 
     def __len__(self) -> int:
         return len(self.raw)
@@ -172,9 +176,13 @@ def ground_truth_events(
     return events, params, templates
 
 
-def split_lines(raw: Sequence[str], split: Any) -> tuple[list[str], np.ndarray, int]:
+def split_lines(raw: Sequence[str], split: Any, misses: TimeMisses | None = None) -> tuple[list[str], np.ndarray, int]:
     """Each line's message content and timestamp by a header parser; a line the header does not fit
-    keeps its whole text as content (counted, returned third) and has no timestamp."""
+    keeps its whole text as content (counted, returned third) and has no timestamp.
+
+    ``misses``: where lines whose header has time fields that do not read as a time are counted
+    (with the first such value), so that a format whose times are never read is said, not silent.
+    """
     from omniad_logs.datasets.reading import line_timestamp
 
     contents: list[str] = []
@@ -188,6 +196,8 @@ def split_lines(raw: Sequence[str], split: Any) -> tuple[list[str], np.ndarray, 
         else:
             contents.append(fields.get("Content", ""))
             stamps[i] = line_timestamp(fields)
+            if misses is not None and stamps[i] != stamps[i]:  # NaN
+                misses.note(fields)
     return contents, stamps, unmatched
 
 
@@ -210,9 +220,10 @@ def parse_log(
     instead of the fixed ``log_format``; ``miner``: the template miner to continue (own data: one
     for every file of a source, and the model's at score), instead of a fresh one per file.
     """
-    from omniad_logs.datasets.reading import read_lines
+    from omniad_logs.datasets.reading import TimeMisses, read_lines
 
     raw, numbers, stats = read_lines(path, where, encoding=encoding, max_line_chars=max_line_chars)
+    misses = TimeMisses()
     counts = stats.as_meta()
     contents: list[str] = []
     stamps = np.full(len(raw), np.nan)
@@ -228,14 +239,35 @@ def parse_log(
     if split is None:
         contents = list(raw)
     else:
-        contents, stamps, unmatched = split_lines(raw, split)
+        contents, stamps, unmatched = split_lines(raw, split, misses)
     counts["lines_unmatched_header"] = unmatched
     counts["lines_without_timestamp"] = int(np.isnan(stamps).sum())
+    counts["lines_time_unreadable"] = misses.lines
+    if misses.lines:
+        warn_time_misses(where, misses, len(raw))
     event_ids, params, templates = events_of(contents, where, events=events,
                                               structured=structured or path.with_name(path.name + "_structured.csv"),
                                               counts=counts, miner=miner)
     return ParsedLog(raw, numbers, contents, event_ids, params, stamps, EventVocabulary(templates), counts,
-                     file=file or path.name)
+                     file=file or path.name, time_example=misses.example)
+
+
+#: what to do about time fields that do not read (the warning and the time-window error say it)
+TIME_FIX = (
+    "give a log_format whose <Date>/<Time> fields hold one of the layouts read (docs/datasets.md, 'Timestamps'), "
+    "or epoch seconds in a <Timestamp> field; log_format='infer' when each line starts with an ISO 8601, "
+    "yy/mm/dd, syslog, bracketed or epoch time"
+)
+
+
+def warn_time_misses(where: str, misses: TimeMisses, n_lines: int) -> None:
+    """One warning per file: its header has time fields, but (some of) their values are not times that are read."""
+    warnings.warn(
+        f"{where}: {misses.lines} of {n_lines} lines have header time fields that could not be read as a time "
+        f"(e.g. {misses.example}), so they have no timestamp (lines_time_unreadable); time windows and the "
+        f"timestamp column need them: {TIME_FIX}",
+        stacklevel=3,
+    )
 
 
 def events_of(
@@ -333,6 +365,7 @@ def window_groups(
     step: float | None,
     counts: dict[str, int],
     where: str,
+    time_example: str = "",
 ) -> list[tuple[str, np.ndarray]]:
     """Line-index groups of fixed or sliding windows, by line count or by time.
 
@@ -341,6 +374,8 @@ def window_groups(
     left out. Time windows are ``[start, start + size)`` seconds with starts every ``step``
     seconds from the first timestamp; lines without a timestamp take the previous line's
     (counted), empty windows are skipped (counted), lines keep their file order.
+    ``time_example``: the time fields of a line whose time could not be read (``ParsedLog``), so
+    that "no timestamp" says what was found instead of asking for fields the format has.
     """
     n = len(timestamps)
     stride = size if window == "fixed" or step is None else step
@@ -356,6 +391,11 @@ def window_groups(
     ts = np.array(timestamps, dtype=np.float64)
     known = ~np.isnan(ts)
     if not known.any():
+        if time_example:
+            raise DataError(
+                f"{where}: window_unit='seconds' needs line times, and the header's time fields are there but "
+                f"could not be read as times (e.g. {time_example}); {TIME_FIX}; or use window_unit='lines'"
+            )
         raise DataError(
             f"{where}: no line has a timestamp the header format exposes, so time windows are undefined; "
             "use window_unit='lines' (or give a log format with a Timestamp or Date/Time field)"
@@ -539,7 +579,8 @@ def windowed_subset(
 ) -> Subset:
     """One subset of windows over ``parsed`` (``windows``: ``WindowParams``, ``split``: ``SplitParams``)."""
     groups = window_groups(name, parsed.timestamps, window=windows.window, unit=windows.window_unit,
-                           size=windows.window_size, step=windows.window_step, counts=counts, where=where)
+                           size=windows.window_size, step=windows.window_step, counts=counts, where=where,
+                           time_example=parsed.time_example)
     data = build_sessions(parsed, groups, line_labels=line_labels, min_length=windows.min_session_length,
                           counts=counts)
     train, test = split_indices(data.labels, len(data), fraction=split.train_fraction, mode=split.split,

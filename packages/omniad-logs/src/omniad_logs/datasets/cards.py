@@ -41,9 +41,10 @@ def register(registry: Registrar) -> None:
         metrics=("core.prf_at_decision", "core.f1_max", "core.auroc", "core.aupr"), needs_data=True,
         path_param="path", reads=(".csv", ".txt", "/"), probe=f"{_PROBES}:sequences",
         source_params={"protocol": "all"},
-        summary="logdeep's pre-parsed HDFS event-id sessions; no normal test file, so hdfs_train is split by a "
-        "seeded ratio into fit and normal-test sessions (+ hdfs_test_abnormal); protocol='logrobust': "
-        "supervised, seeded split of robust_log_train.csv with train labels",
+        summary="logdeep's pre-parsed HDFS event-id sessions; hdfs_train is split by a seeded ratio into fit and "
+        "normal-test sessions (+ hdfs_test_abnormal) unless normal_test_file names hdfs_test_normal; "
+        "protocol='logrobust': supervised, seeded split of robust_log_train.csv with train labels (or "
+        "robust_test_file); every file has a parameter",
         reference="Du et al., CCS 2017 (DeepLog); Zhang et al., FSE 2019 (LogRobust); logdeep",
     )
     registry.add(

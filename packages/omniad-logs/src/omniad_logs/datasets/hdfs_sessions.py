@@ -8,10 +8,14 @@ semantic vector), which becomes ``EventVocabulary.vectors``. There is no templat
 the vocabulary's templates are empty and an event's "template" is its id.
 
 logdeep tests on a 553k-session ``hdfs_test_normal`` file that is not part of this copy, so
-the ``deeplog`` protocol splits ``hdfs_train`` by a seeded ``train_fraction`` into fit and
-normal-test sessions. The test split is then mostly anomalous (about 2.4k normal against
+by default the ``deeplog`` protocol splits ``hdfs_train`` by a seeded ``train_fraction`` into fit
+and normal-test sessions. The test split is then mostly anomalous (about 2.4k normal against
 16.8k anomalous at the default 0.5), which flatters precision: report the counts
-(``Subset.meta``) with any F1.
+(``Subset.meta``) with any F1. Where logdeep's full folder is at hand, ``normal_test_file``
+names ``hdfs_test_normal`` and the protocol is logdeep's own (fit on all of ``hdfs_train``);
+``robust_test_file`` does the same for ``robust_log_test.csv`` (or ``robust_log_valid.csv``).
+Every file has a parameter (``train_file``, ``abnormal_file``, ``robust_file``,
+``vectors_file``; defaults: logdeep's names), a name inside ``root`` or a path of its own.
 
 The ``logrobust`` protocol is supervised. The core's runner hands a detector only the train
 samples, so each train session carries its label in ``meta["label"]`` (also in the train
@@ -36,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from omniad.data import Split, Subset, whole_subset
-from omniad.errors import DataError
+from omniad.errors import ConfigError, DataError
 from omniad_logs.datasets.base import NOTEWORTHY, LogDataset, warn_counts
 from omniad_logs.datasets.hdfs_sessions_params import HDFSSessionsParams
 from omniad_logs.datasets.reading import require_path, shared_data_root
@@ -160,55 +164,127 @@ def _split(n: int, fraction: float, rng: np.random.Generator, where: str) -> tup
     return np.sort(order[:k]), np.sort(order[k:])
 
 
+#: what each file parameter holds, for the error naming a missing one
+_HOLDS = {
+    "train_file": "normal sessions, one event-id sequence per line (logdeep's hdfs_train)",
+    "abnormal_file": "anomalous sessions, one event-id sequence per line (logdeep's hdfs_test_abnormal)",
+    "normal_test_file": "normal test sessions, one event-id sequence per line (logdeep's hdfs_test_normal)",
+    "robust_file": "a 'Sequence,label' CSV (logdeep's robust_log_train.csv)",
+    "robust_test_file": "a 'Sequence,label' CSV (logdeep's robust_log_test.csv or robust_log_valid.csv)",
+    "vectors_file": "an event id -> vector JSON (logdeep's event2semantic_vec.json)",
+}
+
+
 class HDFSSessions(LogDataset):
     """One subset (``hdfs_sessions``, or ``hdfs_sessions_logrobust``) from logdeep's HDFS files."""
 
     Params = HDFSSessionsParams
 
     @property
-    def root(self) -> Path:
+    def root_dir(self) -> Path:
+        """``root`` as set, else the shared copy (not checked: a file given as an absolute path needs no root)."""
         p = self.params
-        return require_path(p.root if p.root is not None else shared_data_root() / "data" / "hdfs_sessions",
-                            "root", self.where, kind="folder")
+        return p.root if p.root is not None else shared_data_root() / "data" / "hdfs_sessions"
+
+    @property
+    def root(self) -> Path:
+        return require_path(self.root_dir, "root", self.where, kind="folder")
+
+    def file(self, param: str, folder: Path | None = None) -> Path | None:
+        """The file a file parameter names: inside ``folder`` (default ``root``), else as given; None if unset.
+
+        A missing file is a ``ConfigError`` naming the parameter, where it was looked for and what
+        it should hold. ``vectors_file`` left unset is logdeep's file where the folder has it, else None.
+        """
+        value = getattr(self.params, param)
+        if value is None and param == "vectors_file":
+            default = (self.root if folder is None else folder) / VECTORS_FILE
+            return default if default.is_file() else None
+        if value is None:
+            return None
+        value = Path(value).expanduser()
+        # a default name is looked for in the folder only; a name you give also as a path of its own
+        given = value != type(self.params).model_fields[param].default
+        if value.is_absolute():
+            candidates = [value]
+        else:
+            candidates = list(dict.fromkeys(((self.root if folder is None else folder) / value,
+                                             *((value,) if given else ()))))
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate
+        tried = " nor ".join(str(c) for c in candidates)
+        raise ConfigError(f"{self.where}: {param}={str(value)!r} is not a file (looked for {tried}); point "
+                          f"{param!r} at {_HOLDS[param]}, as a name inside root or a path, or set 'root'")
+
+    def need(self, param: str) -> Path:
+        """``file`` of a parameter that always names one (its default is logdeep's name)."""
+        path = self.file(param)
+        assert path is not None, param
+        return path
 
     def iter_subsets(self) -> Iterator[Subset]:
         p = self.params
         if p.protocol == "all":
             yield self._whole()
             return
-        root = self.root
         rng = np.random.default_rng(p.seed)
-        vocabulary = EventVocabulary(templates={}, vectors=read_vectors(root / VECTORS_FILE, self.where))
+        vectors = self.file("vectors_file")
+        vocabulary = EventVocabulary(templates={}, vectors=None if vectors is None else read_vectors(vectors, self.where))
         counts: dict[str, int] = {"empty_sessions_skipped": 0}
+        paths: dict[str, Path | None]
         if p.protocol == "deeplog":
-            normal = read_sequences(root / TRAIN_FILE, self.where, counts)
-            abnormal = read_sequences(root / ABNORMAL_FILE, self.where, counts)
+            paths = {"train_file": self.need("train_file"), "abnormal_file": self.need("abnormal_file"),
+                     "normal_test_file": self.file("normal_test_file")}
+            normal = read_sequences(paths["train_file"], self.where, counts)
+            abnormal = read_sequences(paths["abnormal_file"], self.where, counts)
             normal_idx = _sample(len(normal), p.max_sessions, rng)
             abnormal_idx = _sample(len(abnormal), p.max_sessions, rng)
-            fit, held = _split(len(normal_idx), p.train_fraction, rng, self.where)
-            train = [self._session(f"normal/{normal_idx[i]}", normal[normal_idx[i]], vocabulary) for i in fit]
-            test = [self._session(f"normal/{normal_idx[i]}", normal[normal_idx[i]], vocabulary) for i in held]
+            if paths["normal_test_file"] is None:
+                fit, held = _split(len(normal_idx), p.train_fraction, rng, self.where)
+                train = [self._session(f"normal/{normal_idx[i]}", normal[normal_idx[i]], vocabulary) for i in fit]
+                test = [self._session(f"normal/{normal_idx[i]}", normal[normal_idx[i]], vocabulary) for i in held]
+                n_normal_test = len(held)
+            else:  # logdeep's own protocol: every training session is fitted on
+                held_out = read_sequences(paths["normal_test_file"], self.where, counts)
+                held_idx = _sample(len(held_out), p.max_sessions, rng)
+                train = [self._session(f"normal/{i}", normal[i], vocabulary) for i in normal_idx]
+                test = [self._session(f"test_normal/{i}", held_out[i], vocabulary) for i in held_idx]
+                n_normal_test = len(held_idx)
             test += [self._session(f"abnormal/{i}", abnormal[i], vocabulary) for i in abnormal_idx]
-            test_labels = np.r_[np.zeros(len(held), np.int8), np.ones(len(abnormal_idx), np.int8)]
+            test_labels = np.r_[np.zeros(n_normal_test, np.int8), np.ones(len(abnormal_idx), np.int8)]
             train_labels = np.zeros(len(train), np.int8)
             name = "hdfs_sessions"
             meta: dict[str, Any] = {"normal_sessions_read": len(normal_idx), "abnormal_sessions_read": len(abnormal_idx)}
         else:
-            seqs, labels = read_labelled(root / ROBUST_FILE, self.where, counts)
+            paths = {"robust_file": self.need("robust_file"), "robust_test_file": self.file("robust_test_file")}
+            seqs, labels = read_labelled(paths["robust_file"], self.where, counts)
             idx = _sample(len(seqs), p.max_sessions, rng)
-            fit, held = _split(len(idx), p.train_fraction, rng, self.where)
-            train = [self._session(f"robust/{idx[i]}", seqs[idx[i]], vocabulary, label=int(labels[idx[i]])) for i in fit]
-            test = [self._session(f"robust/{idx[i]}", seqs[idx[i]], vocabulary) for i in held]
-            train_labels, test_labels = labels[idx[fit]], labels[idx[held]]
+            meta = {"sessions_read": len(idx), "duplicate_sequences": len(idx) - len({seqs[i] for i in idx})}
+            if paths["robust_test_file"] is None:
+                fit, held = _split(len(idx), p.train_fraction, rng, self.where)
+                train = [self._session(f"robust/{idx[i]}", seqs[idx[i]], vocabulary, label=int(labels[idx[i]]))
+                         for i in fit]
+                test = [self._session(f"robust/{idx[i]}", seqs[idx[i]], vocabulary) for i in held]
+                train_labels, test_labels = labels[idx[fit]], labels[idx[held]]
+            else:  # logdeep's own protocol: all of the training file trains, the test file tests
+                test_seqs, test_all = read_labelled(paths["robust_test_file"], self.where, counts)
+                test_idx = _sample(len(test_seqs), p.max_sessions, rng)
+                train = [self._session(f"robust/{i}", seqs[i], vocabulary, label=int(labels[i])) for i in idx]
+                test = [self._session(f"robust_test/{i}", test_seqs[i], vocabulary) for i in test_idx]
+                train_labels, test_labels = labels[idx], test_all[test_idx]
+                meta["test_sessions_read"] = len(test_idx)
             name = "hdfs_sessions_logrobust"
-            meta = {"sessions_read": len(idx), "n_train_anomalous": int(train_labels.sum()),
-                    "duplicate_sequences": len(idx) - len({seqs[i] for i in idx})}
+            meta["n_train_anomalous"] = int(train_labels.sum())
+        files = {k: str(v) for k, v in paths.items() if v is not None}
+        if vectors is not None:
+            files["vectors_file"] = str(vectors)
         lengths = np.array([len(s) for s in test])
         seen = {s.events for s in train}
         meta.update({
             # the same event sequence recurs across sessions: a test session may be a copy of a training one
             "test_sessions_seen_in_train": sum(s.events in seen for s in test),
-            "protocol": p.protocol, "root": str(root), "n_train": len(train), "n_test": len(test),
+            "protocol": p.protocol, "root": str(self.root_dir), "files": files, "n_train": len(train), "n_test": len(test),
             "n_test_normal": int((test_labels == 0).sum()), "n_test_anomalous": int(test_labels.sum()),
             "semantic_vectors": vocabulary.vectors is not None,
             "test_length_mean": float(lengths.mean()), "test_length_max": int(lengths.max()),
@@ -227,15 +303,17 @@ class HDFSSessions(LogDataset):
         p = self.params
         path = require_path(p.path, "path", self.where) if p.path is not None else self.root
         folder = path if path.is_dir() else path.parent
-        vocabulary = EventVocabulary(templates={}, vectors=read_vectors(folder / VECTORS_FILE, self.where))
+        vectors = self.file("vectors_file", folder)
+        vocabulary = EventVocabulary(templates={}, vectors=None if vectors is None else read_vectors(vectors, self.where))
         counts: dict[str, int] = {"empty_sessions_skipped": 0}
         if path.is_dir():
-            parts = [(name, label) for name, label in ((TRAIN_FILE, 0), (ABNORMAL_FILE, 1)) if (path / name).is_file()]
+            parts = [(path / Path(name), label) for name, label in ((p.train_file, 0), (p.abnormal_file, 1))
+                     if (path / Path(name)).is_file()]
             if not parts:
-                raise DataError(f"{self.where}: {path} holds neither {TRAIN_FILE} nor {ABNORMAL_FILE}; point 'path' at "
-                                "a file of sessions (one per line, or a CSV with a Sequence column)")
-            rows = [(name, line, events, label) for name, label in parts
-                    for line, events, _ in sequence_rows(path / name, self.where, counts)]
+                raise DataError(f"{self.where}: {path} holds neither {p.train_file} nor {p.abnormal_file}; point "
+                                "'path' at a file of sessions (one per line, or a CSV with a Sequence column)")
+            rows = [(file.name, line, events, label) for file, label in parts
+                    for line, events, _ in sequence_rows(file, self.where, counts)]
         else:
             rows = [(path.name, line, events, label) for line, events, label in sequence_rows(path, self.where, counts)]
         if not rows:

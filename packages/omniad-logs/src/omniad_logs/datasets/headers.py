@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from omniad.errors import ConfigError
-from omniad_logs.datasets.reading import line_timestamp
+from omniad_logs.datasets.reading import line_timestamp, parse_time
 
 #: lines read to choose a header
 PROBE_LINES = 200
@@ -58,7 +58,7 @@ def _iso(text: str) -> float:
 
 def _strptime(fmt: str) -> Callable[[str], float]:
     def parse(text: str) -> float:
-        return datetime.strptime(text, fmt).replace(tzinfo=UTC).timestamp()
+        return parse_time(text, fmt).replace(tzinfo=UTC).timestamp()
     return parse
 
 
@@ -66,7 +66,7 @@ def _bracketed(text: str) -> float:
     for fmt in ("%a %b %d %H:%M:%S %Y", "%d/%b/%Y:%H:%M:%S %z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f",
                 "%Y-%m-%d %H:%M:%S,%f", "%m.%d %H:%M:%S"):
         try:
-            when = datetime.strptime(text, fmt)
+            when = parse_time(text, fmt)
         except ValueError:
             continue
         return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()

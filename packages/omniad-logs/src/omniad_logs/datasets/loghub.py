@@ -8,7 +8,9 @@ Thunderbird lines carry anomaly labels (their first token). So:
 - events are mined from the contents (``events="parse"``) or read from the ground-truth
   ``<log>_structured.csv`` (``events="ground_truth"``, for parser-independent studies);
 - when the format starts with ``<Label>`` (BGL, Thunderbird) each line's label is its first
-  token (``-`` = normal) and windows get labels and per-line targets like ``logs.bgl``;
+  token (``-`` = normal) and windows get labels and per-line targets like ``logs.bgl``; a log
+  whose every label is ``-`` (loghub's Thunderbird 2k sample) has no anomaly to score against,
+  so it is read as unlabelled (below), with a warning that says so;
 - otherwise the subset is **unlabelled** (``meta["labelled"] = False``, all test labels 0,
   no targets, one warning): good for parsing, template statistics and looking at scores,
   not for detection metrics. Id-keyed sessions need a system-specific rule (``logs.hdfs``).
@@ -66,11 +68,20 @@ class Loghub(LogDataset):
             if labelled:
                 labels, categories, counts["lines_without_label"] = first_token_labels(parsed.raw)
                 meta["alert_categories"] = dict(categories.most_common())
-            else:
+            if labels is not None and not labels.any():
+                # a label column that never says "alert" (Thunderbird's 2k sample): no truth to score against,
+                # and no setting of the windows or the split can make one; read it like any unlabelled log
+                labels = None
+                warnings.warn(f"{where}: every line's label is '-' (normal): this log carries no anomaly labels, so "
+                              "this subset is unlabelled, for parsing and inspection only (test labels are all 0; "
+                              "detection metrics are undefined). Detectors still score it: 'omniad detect' on the "
+                              "file, or split='all' (fit on every window, score every window)", stacklevel=2)
+            elif labels is None:
                 warnings.warn(f"{where}: the lines carry no labels, so this subset is for parsing and inspection "
                               "only (test labels are all 0; detection metrics are undefined)", stacklevel=2)
             subset = windowed_subset(parsed, file.stem, where, line_labels=labels, windows=p, split=p,
                                      counts={**parsed.counts, **counts}, meta=meta)
-            if labelled and subset.test.n_anomalous == 0:
-                raise DataError(f"{where}: no anomalous window in the test split; lower train_fraction or window_size")
+            if labels is not None and subset.test.n_anomalous == 0:
+                raise DataError(f"{where}: every window with an alert line was dropped as shorter than "
+                                f"min_session_length={p.min_session_length}; lower min_session_length")
             yield subset

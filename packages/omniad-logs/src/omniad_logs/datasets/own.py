@@ -217,7 +217,7 @@ def whole_log(
         meta["sessions"] = f"by id {session_pattern!r}"
     else:
         groups_w = window_groups(display, parsed.timestamps, window=p.window, unit=p.window_unit, size=p.window_size,
-                                 step=p.window_step, counts=counts, where=where)
+                                 step=p.window_step, counts=counts, where=where, time_example=parsed.time_example)
         data = build_sessions(parsed, window_ids(groups_w, parsed), line_labels=line_labels,
                               min_length=p.min_session_length, counts=counts)
         meta["sessions"] = describe_rule(session_rule(p))

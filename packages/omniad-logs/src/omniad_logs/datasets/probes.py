@@ -123,6 +123,11 @@ def table(path: Path) -> float:
     return 0.7 if names & set(MESSAGE_NAMES) else 0.1
 
 
+def is_event_id(token: str) -> bool:
+    """A token of a pre-parsed session: an event id such as ``5`` or ``E22`` (logdeep, loghub)."""
+    return _EVENT_ID.match(token) is not None
+
+
 def sequences(path: Path) -> float:
     """Pre-parsed sessions of event ids (``logs.hdfs_sessions`` with protocol='all')."""
     from omniad_logs.datasets.hdfs_sessions import ABNORMAL_FILE, TRAIN_FILE

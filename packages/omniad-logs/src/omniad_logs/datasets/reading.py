@@ -129,19 +129,34 @@ class Counts:
 _DATE_TIME_FORMATS = (
     ("%y%m%d %H%M%S", ("Date", "Time")),  # HDFS: 081109 203615
     ("%Y-%m-%d %H:%M:%S,%f", ("Date", "Time")),  # Hadoop, Zookeeper: 2015-10-18 18:01:47,978
-    ("%Y-%m-%d %H:%M:%S.%f", ("Date", "Time")),
-    ("%Y-%m-%d %H:%M:%S", ("Date", "Time")),
+    ("%Y-%m-%d %H:%M:%S.%f", ("Date", "Time")),  # OpenStack: 2017-05-16 00:00:00.008
+    ("%Y-%m-%d %H:%M:%S", ("Date", "Time")),  # Windows: 2016-09-28 04:30:30
     ("%y/%m/%d %H:%M:%S", ("Date", "Time")),  # Spark: 17/06/09 20:10:40
     ("%Y-%m-%d-%H.%M.%S.%f", ("Time",)),  # BGL: 2005-06-03-15.42.50.675872
     ("%a %b %d %H:%M:%S %Y", ("Time",)),  # Apache: Sun Dec 04 04:47:44 2005
     ("%m.%d %H:%M:%S", ("Time",)),  # Proxifier: 10.30 16:49:06 (no year)
-    ("%b %d %H:%M:%S", ("Month", "Date", "Time")),  # Linux: Jun 14 15:16:01 (no year)
+    ("%b %d %H:%M:%S", ("Month", "Date", "Time")),  # Linux, Mac: Jun 14 15:16:01 (no year)
     ("%b %d %H:%M:%S", ("Date", "Day", "Time")),  # OpenSSH: Dec 10 06:55:46 (no year)
     ("%m-%d %H:%M:%S.%f", ("Date", "Time")),  # Android: 03-17 16:13:38.811 (no year)
     ("%Y%m%d-%H:%M:%S:%f", ("Time",)),  # HealthApp: 20171223-22:15:29:606
 )
+#: the year a layout without one is read in (strptime's own default, spelled out: see ``parse_time``)
+NO_YEAR = 1900
 #: every header field ``line_timestamp`` reads
 TIME_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(["Timestamp", "Time", *(k for _, ks in _DATE_TIME_FORMATS for k in ks)]))
+
+
+def parse_time(text: str, fmt: str) -> datetime:
+    """``datetime.strptime``, with a layout without a year read in ``NO_YEAR`` explicitly.
+
+    A year-less layout is parsed as ``"1900 " + text`` with ``"%Y " + fmt``: Python 3.13 warns
+    on year-less ``strptime`` with a day of month and announces an error or another default
+    year from 3.15, which would leave every line of Android, Linux, Mac, OpenSSH and Proxifier
+    logs without a time (or move them to another year) depending on the interpreter.
+    """
+    if "%Y" in fmt or "%y" in fmt:
+        return datetime.strptime(text, fmt)
+    return datetime.strptime(f"{NO_YEAR} {text}", f"%Y {fmt}")
 
 
 def line_timestamp(fields: dict[str, str]) -> float:
@@ -150,8 +165,8 @@ def line_timestamp(fields: dict[str, str]) -> float:
     An epoch ``Timestamp`` field wins (BGL, Thunderbird); otherwise common Date/Time
     layouts of loghub systems are tried (an all-digit ``Time`` is epoch seconds, as in HPC).
     Times without a zone are read as UTC so that windows do not shift with the machine's
-    time zone; layouts without a year (syslog) land in 1900, which keeps differences right
-    within a year.
+    time zone; layouts without a year (syslog) land in 1900 (``NO_YEAR``), which keeps
+    differences right within a year (a 29 February has no time there: counted as unreadable).
     """
     stamp = fields.get("Timestamp")
     if stamp:
@@ -164,13 +179,33 @@ def line_timestamp(fields: dict[str, str]) -> float:
             continue
         text = " ".join(fields[k] for k in keys)
         try:
-            return datetime.strptime(text, fmt).replace(tzinfo=UTC).timestamp()
+            return parse_time(text, fmt).replace(tzinfo=UTC).timestamp()
         except ValueError:
             continue
     clock = fields.get("Time", "")
     if len(clock) >= 9 and clock.isdigit():  # epoch seconds (HPC); HDFS's 203615 is a clock time
         return float(clock)
     return float("nan")
+
+
+def time_text(fields: dict[str, str]) -> str:
+    """The time fields a line has, as a user would quote them (``Date='03-17' Time='16:13:38.811'``); '' if none."""
+    return " ".join(f"{k}={v!r}" for k, v in fields.items() if v and k in TIME_FIELDS)
+
+
+@dataclass
+class TimeMisses:
+    """Lines whose header has time fields that ``line_timestamp`` could not read: how many, and the first."""
+
+    lines: int = 0
+    example: str = ""
+
+    def note(self, fields: dict[str, str]) -> None:
+        """Count a line without a timestamp when it has time fields (a line with none is not a miss)."""
+        text = time_text(fields)
+        if text:
+            self.lines += 1
+            self.example = self.example or text
 
 
 _NORMAL = frozenset({"0", "normal", "false", "-", "no", "ok"})

@@ -94,6 +94,39 @@ def _timestamp(value: Any, where: str, row: int) -> float:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
+#: rows of a message column looked at to tell event-id sequences from log messages
+SEQUENCE_PROBE_ROWS = 200
+
+
+def _event_sequences(messages: list[str]) -> str | None:
+    """An example when the messages are sessions of event ids (logdeep's ``Sequence`` column), else None.
+
+    Such a table is one *session* per row: read row by row as log lines, every row becomes one
+    "template" of digits and windows of rows mean nothing, yet the job runs and reports ok. Taken
+    as sequences when every probed value is made of event ids only and most hold more than one.
+    """
+    from omniad_logs.datasets.probes import is_event_id
+
+    probe = [m for m in messages[:SEQUENCE_PROBE_ROWS] if m]
+    if not probe:
+        return None
+    tokens = [m.replace(",", " ").split() for m in probe]
+    if all(all(is_event_id(t) for t in ts) for ts in tokens) and sum(len(ts) > 1 for ts in tokens) * 2 >= len(probe):
+        return probe[0][:60]
+    return None
+
+
+def sequences_error(where: str, file: Path, column: str, example: str | None) -> DataError:
+    """The error for a table of pre-parsed sessions: which loader reads it, with which parameter."""
+    shown = f" (e.g. {example!r})" if example else ""
+    return DataError(
+        f"{where}: column {column!r} holds sessions of event ids{shown}, one session per row (logdeep's "
+        f"'Sequence,label' layout), not log messages; read it with logs.hdfs_sessions: protocol='all' with "
+        f"path={str(file)!r} (every session scored; labels from a label column when there is one), or protocol='logrobust' with "
+        f"robust_file={str(file)!r} (supervised train/test split)"
+    )
+
+
 def _time_column(rows: list[dict[str, Any]], columns: set[str], meta: dict[str, Any]) -> str | None:
     """Own data: the first usual time column (``TIME_NAMES``) whose every value reads as a time, named in meta."""
     by_lower = {c.lower(): c for c in columns}
@@ -131,10 +164,14 @@ class Table(LogDataset):
         for file in self.files():
             yield self.load_file(file, root)
 
-    def _columns(self, columns: set[str], where: str, meta: dict[str, Any]) -> tuple[str, str | None]:
+    def _columns(self, columns: set[str], where: str, meta: dict[str, Any], file: Path) -> tuple[str, str | None]:
         """The message and label columns to use; own data (split='all') finds the usual names itself."""
         p = self.params
         message, label = p.message_column, p.label_column
+        by_lower = {c.strip().lstrip("\ufeff").lower(): c for c in columns}
+        if (message not in columns and "sequence" in by_lower and p.event_column is None
+                and not set(MESSAGE_NAMES) & set(by_lower)):  # logdeep's 'Sequence,label' and no message column
+            raise sequences_error(where, file, by_lower["sequence"], None)
         own = p.split == "all"
         fields = TableParams.model_fields
         if own and message not in columns and message == fields["message_column"].default:
@@ -166,7 +203,7 @@ class Table(LogDataset):
             raise DataError(f"{where}: {file.name} has a header but no rows")
         columns = set().union(*(r.keys() for r in rows[:1000]))
         meta: dict[str, Any] = {"path": str(file), "file": display}
-        message_column, label_column = self._columns(columns, where, meta)
+        message_column, label_column = self._columns(columns, where, meta, file)
         messages: list[str] = []
         truncated = 0
         for r in rows:
@@ -176,6 +213,8 @@ class Table(LogDataset):
             messages.append(text)
         counts["lines_truncated"] = truncated
         counts["empty_messages"] = sum(1 for m in messages if not m)
+        if p.event_column is None and (example := _event_sequences(messages)) is not None:
+            raise sequences_error(where, file, message_column, example)
         labels = None
         if label_column is not None:
             labels = np.zeros(len(rows), dtype=np.int8)
