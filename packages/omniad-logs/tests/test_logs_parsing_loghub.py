@@ -42,12 +42,12 @@ def test_header_format_gives_loghub_content(system):
 
 @needs_loghub
 def test_grouping_accuracy_on_loghub():
-    """Measured with the default setting: mean GA 0.961, PA 0.772 (docs/parsing.md); fail on a regression.
+    """Measured with the default setting: mean GA 0.966, PA 0.776 (docs/parsing.md); fail on a regression.
 
     These bars sit close to the measured values on purpose: parsing is string work only (no
     floats, no threads, no timing), and the results were the same with PYTHONHASHSEED 0, 1 and 2,
     so every machine gets exactly these numbers (GA: HDFS 1.0, OpenSSH 0.9945, Proxifier 1.0,
-    Linux 0.8215; Spark 0.9245 vs drain3's 0.923).
+    Linux 0.8215, HPC 0.9505; Spark 0.9245 vs drain3's 0.923).
     """
     ga, pa = {}, {}
     for system in SYSTEMS:
@@ -55,9 +55,9 @@ def test_grouping_accuracy_on_loghub():
         results = TemplateMiner().parse_batch([r["Content"] for r in rows])
         ga[system] = grouping_accuracy([r["EventId"] for r in rows], [r.event_id for r in results])
         pa[system] = parsing_accuracy([r["EventTemplate"] for r in rows], [r.template for r in results])
-    assert sum(ga.values()) / len(ga) >= 0.95, ga
-    assert sum(pa.values()) / len(pa) >= 0.76, pa
+    assert sum(ga.values()) / len(ga) >= 0.96, ga
+    assert sum(pa.values()) / len(pa) >= 0.77, pa
     assert min(ga[s] for s in ("HDFS", "OpenSSH", "Proxifier")) >= 0.98, ga
-    assert ga["Linux"] >= 0.8, ga
+    assert ga["Linux"] >= 0.8 and ga["HPC"] >= 0.94, ga
     beaten = {s: (round(v, 3), DRAIN3_GA[s]) for s, v in ga.items() if v < DRAIN3_GA[s]}
     assert not beaten, f"below drain3 on {beaten}"

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from functools import lru_cache
+from itertools import compress
+from operator import itemgetter, ne
 from typing import Any
 
 from omniad_logs.parsing.masking import WILDCARD
+from omniad_logs.parsing.masking import key_head as _key_head
 
 #: leaves with more clusters than this keep a per-position token index (exact; only saves time)
 INDEX_FROM = 16
@@ -14,7 +19,7 @@ INDEX_FROM = 16
 class Cluster:
     """One Drain group of one token count: its template tokens, its size, its tree leaf, its event."""
 
-    __slots__ = ("event", "params", "path", "pos", "size", "slots", "tokens", "wild")
+    __slots__ = ("cuts", "event", "params", "path", "pos", "size", "slots", "text", "tokens", "whole", "wild")
 
     def __init__(self, event: Event, tokens: list[str], path: tuple[Any, ...], size: int = 1) -> None:
         self.pos = 0  # index in its leaf
@@ -25,25 +30,42 @@ class Cluster:
         self.refresh()
 
     def refresh(self) -> None:
-        """Re-derive what the hot loop reads from the template: its ``<*>`` count and its variable slots."""
-        self.wild = self.tokens.count(WILDCARD)
-        self.params = sum(1 for t in self.tokens if WILDCARD in t)  # Drain's tie-break: more variables wins
-        # (position, prefix, suffix, parts): a whole <*> is (i, "", "", None); one <*> inside a token
-        # is read by slicing; two or more by ``read_slots`` over the literal parts
+        """Re-derive what the hot loop reads from the template: its ``<*>`` count and its variable slots.
+
+        Slots are (position, prefix, suffix, parts): a whole ``<*>`` is (i, "", "", None); one ``<*>``
+        inside a token is read by slicing; two or more by ``read_slots`` over the literal parts. A
+        learned message's values are read (``TemplateMiner._learned_parameters``) with ``whole``, one
+        itemgetter, when every slot is a whole token, else with ``cuts``, an itemgetter and a slice
+        per slot, when no token holds two ``<*>``.
+        """
+        tokens = self.tokens
+        self.text = " ".join(tokens)
+        self.wild = tokens.count(WILDCARD)
         slots: list[tuple[int, str, str, tuple[str, ...] | None]] = []
-        for i, t in enumerate(self.tokens):
+        whole = True
+        multi = False
+        for i, t in enumerate(tokens):
             if WILDCARD not in t:
                 continue
+            if t == WILDCARD:
+                slots.append((i, "", "", None))
+                continue
+            whole = False
             parts = t.split(WILDCARD)
             if len(parts) == 2:
                 slots.append((i, parts[0], parts[1], None))
             else:
+                multi = True
                 slots.append((i, "", "", tuple(parts)))
         self.slots = slots
+        self.params = len(slots)  # Drain's tie-break: more variables wins
+        self.whole = itemgetter(*(s[0] for s in slots)) if slots and whole else None
+        self.cuts = (itemgetter(*(s[0] for s in slots)), tuple(slice(len(p), -len(q) or None) for _, p, q, _ in slots)
+                     ) if slots and not multi else None
 
     @property
     def template(self) -> str:
-        return " ".join(self.tokens)
+        return self.text
 
 
 class Event:
@@ -53,13 +75,14 @@ class Event:
     never meet; clusters whose constant tokens are the same sequence are one event instead.
     """
 
-    __slots__ = ("_template", "clusters", "id", "keys")
+    __slots__ = ("_best", "_template", "clusters", "id", "keys")
 
     def __init__(self, eid: str) -> None:
         self.id = eid
         self.clusters: list[Cluster] = []
         self.keys: list[tuple[str, ...]] = []
         self._template: str | None = None
+        self._best: Cluster | None = None
 
     @property
     def size(self) -> int:
@@ -67,16 +90,17 @@ class Event:
 
     @property
     def template(self) -> str:
-        """The template of the event's most common cluster (the first one on ties)."""
-        if self._template is not None and len(self.clusters) == 1:
-            return self._template
-        best = self.clusters[0]
-        for c in self.clusters[1:]:
-            if c.size > best.size:
-                best = c
-        text = best.template
-        self._template = text
-        return text
+        """The template of the event's most common cluster (the first one on ties); read once per message."""
+        clusters = self.clusters
+        best = clusters[0]
+        if len(clusters) > 1:
+            for c in clusters:
+                if c.size > best.size:
+                    best = c
+        if best is not self._best or self._template is None:
+            self._best = best
+            self._template = best.template
+        return self._template
 
     def changed(self) -> None:
         self._template = None
@@ -154,18 +178,95 @@ def read_slots(parts: Sequence[str], token: str) -> tuple[str, ...] | None:
     return tuple(out)
 
 
+#: a word that names what happened rather than what it happened to: an inflected verb (Started,
+#: spawned, LOOKING) or a CONSTANT_CASE state or verb (RUNNING, TASK_ABORT, "GET), in brackets or
+#: quotes or before punctuation
+_EVENT_WORD = re.compile(r"[(\[\"']?(?:[A-Za-z]{3,}(?:ed|ing)|[A-Z][A-Z0-9_]*[A-Z])[)\]\"']?[.,;:!]?")
+
+#: the per-token answers below are cached (bounded): tokens repeat, and searches ask about the same ones
+key_head = lru_cache(maxsize=1 << 16)(_key_head)
+
+
+@lru_cache(maxsize=1 << 16)
+def is_event_word(token: str) -> bool:
+    """Whether ``token`` is an inflected verb or a CONSTANT_CASE name (see ``conflicts``)."""
+    return _EVENT_WORD.fullmatch(token) is not None
+
+
+@lru_cache(maxsize=1 << 16)
+def is_symbols(token: str) -> bool:
+    """Whether ``token`` is punctuation that structures a message (``-``, ``:``, ``****``, ``->``).
+
+    Brackets or quotes with nothing inside (``()``, ``""``, ``[],``) are an empty value instead, and may vary.
+    """
+    if WILDCARD in token or any(c.isalnum() for c in token):
+        return False
+    body = token.rstrip(",.;:")
+    return not body or bool(body.strip("()[]{}<>\"'`"))
+
+
+def conflicts(template: Sequence[str], tokens: Sequence[str]) -> bool:
+    """Whether a message differs from a template in a constant that the similarity score must not overrule.
+
+    Three kinds, all about what a token is rather than how many tokens agree:
+
+    * **Keys.** Keys are constants, so a message with, at some position, another key than the
+      template (or a key where it has none) is another event however similar the rest is:
+      ``onExtend:<*>`` and ``setTotalSteps=<*>`` must never become one ``<*>``.
+    * **Symbols.** A token of punctuation only (``-``, ``****``, ``->``) is structure, never a
+      value: ``Fan speeds ( 1 2 **** 4 )`` (a sensor that did not answer) is not
+      ``Fan speeds ( 1 2 3 4 )``.
+    * **Event words.** Where both tokens are inflected verbs or CONSTANT_CASE states, they
+      say what happened (``VM Started`` / ``VM Paused``, ``spawned`` / ``destroyed``, ``RUNNING`` /
+      ``FAILED``): a message that differs only there is another event, even when it shares every
+      other token. Names of things (``user root`` / ``user cyrus``) are left to the score. The
+      word forms stand in for what a reader (or an LLM-based parser) knows about log language:
+      events are told by verbs and states, variables are names; where a log's ground truth
+      calls such a word a variable (Hadoop's ``EventType: CONTAINER_REMOTE_<*>``) it costs.
+
+    A template ``<*>`` takes any token but a symbol.
+    """
+    for i in compress(range(len(tokens)), map(ne, template, tokens)):
+        old = template[i]
+        new = tokens[i]
+        if old == WILDCARD:
+            if is_symbols(new):
+                return True
+            continue
+        head = key_head(old)
+        if head != key_head(new):
+            return True
+        if head is None and (is_symbols(old) or is_symbols(new) or (is_event_word(old) and is_event_word(new))):
+            return True
+    return False
+
+
 def generalise(old: str, new: str) -> str:
-    """What a template token becomes when a message disagrees with it: ``<*>``, keeping a shared ``key=``.
+    """What a template token becomes when a message disagrees with it: ``<*>``, keeping a shared key.
 
     ``rhost=10.0.0.1`` against ``rhost=example.org`` gives ``rhost=<*>``: the key is part of the
-    event, only its value varies.
+    event, only its value varies (``conflicts`` never lets two different keys meet here).
     """
-    cut = old.find("=")
-    if cut > 0 and new.startswith(old[: cut + 1]) and old[cut + 1:] != new[cut + 1:]:
-        return old[: cut + 1] + WILDCARD
+    head = key_head(old)
+    if head is not None and key_head(new) == head:
+        return head + WILDCARD
     return WILDCARD
 
 
 def constant_key(tokens: Sequence[str]) -> tuple[str, ...]:
-    """The tokens that hold no variable, in order: what two clusters of one event share."""
-    return tuple(t for t in tokens if WILDCARD not in t)
+    """The constant parts of a token list, in order: what two clusters of one event share.
+
+    A token without ``<*>`` is a constant; of a ``key=<*>`` token the key is (``onExtend:<*>``
+    contributes ``onExtend:``); any other token with a variable contributes nothing, so
+    ``sent <*> bytes`` and ``sent <*> bytes (<*>)`` share their key. A message of variables
+    only has an empty key: nothing to tell its events apart by (``TemplateMiner`` never joins those).
+    """
+    out = []
+    for t in tokens:
+        if WILDCARD not in t:
+            out.append(t)
+        else:
+            head = key_head(t)
+            if head is not None:
+                out.append(head)
+    return tuple(out)

@@ -11,15 +11,22 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import compress
-from operator import eq, ne
+from operator import eq, getitem, ne
 from typing import Any, NamedTuple
 
 from omniad.errors import DataError
 from omniad.params import validate_params
-from omniad_logs.parsing.groups import Cluster, Event, Leaf, constant_key, generalise, read_slots
-from omniad_logs.parsing.masking import MAX_TOKEN_CHARS, WILDCARD, TokenMasker, compile_masks, unit_tokens
+from omniad_logs.parsing.groups import Cluster, Event, Leaf, conflicts, constant_key, generalise, read_slots
+from omniad_logs.parsing.masking import (
+    MAX_TOKEN_CHARS,
+    WILDCARD,
+    TokenMasker,
+    compile_masks,
+    unit_tokens,
+)
 from omniad_logs.parsing.settings import MinerParams
 
 _HAS_DIGIT = re.compile(r"\d").search
@@ -40,6 +47,10 @@ class ParseResult(NamedTuple):
     parameters: tuple[str, ...]
 
 
+#: ``ParseResult(a, b, c)`` without the Python-level ``__new__`` of a named tuple: half the cost, one per message
+_result = tuple.__new__
+
+
 class TemplateMiner:
     """Online log template miner. ``add`` learns, ``match`` only looks up, ``parse_batch`` does a whole list.
 
@@ -55,8 +66,10 @@ class TemplateMiner:
         self.params: MinerParams = validate_params(MinerParams, params, "TemplateMiner")
         regex = compile_masks(self.params.masks)
         self._masker = TokenMasker(regex) if regex is not None else None
-        self._units = unit_tokens() if "unit" in self.params.masks else None
+        self._units = unit_tokens() if "unit" in self.params.masks and self._masker is not None else None
         self._levels = self.params.depth - 2
+        self._limit = self.params.max_tokens
+        self._lookup = self._masker.lookup if self._masker is not None and not self.params.max_clusters else None
         self._threshold = self.params.similarity
         self._leaves: dict[tuple[Any, ...], Leaf] = {}
         self._children: dict[tuple[Any, ...], set[str]] = {}
@@ -64,9 +77,14 @@ class TemplateMiner:
         self._clusters: list[Cluster] = []  # creation order: leaf order and event order both follow it
         self._by_key: dict[tuple[str, ...], Event] = {}
         self._next_id = 1
-        # masked token tuple -> (cluster, leaf, leaf version): while the leaf is unchanged, the
-        # tree search would give the same answer again, so it is skipped (results are identical)
-        self._seen: dict[tuple[str, ...], tuple[Cluster, Leaf, int]] = {}
+        # event ids from least to most recently used, kept only under a cap (``max_clusters``)
+        self._recent: OrderedDict[str, None] | None = OrderedDict() if self.params.max_clusters else None
+        #: how many events the ``max_clusters`` cap has evicted so far
+        self.evicted = 0
+        # masked token tuple -> (cluster, leaf, leaf version, units joined?): while the leaf is
+        # unchanged, the tree search would give the same answer again, so it is skipped (results
+        # are identical)
+        self._seen: dict[tuple[str, ...], tuple[Cluster, Leaf, int, bool]] = {}
 
     # ---------------------------------------------------------------- public API
     def add(self, content: str, *, parameters: bool = True) -> ParseResult:
@@ -75,10 +93,35 @@ class TemplateMiner:
         ``parameters=False`` leaves them empty, for a caller that never reads them (a live watch
         with a count-vector model): reading them is a tenth of the parse.
         """
-        raw, tokens = self._tokenize(content, "TemplateMiner.add")
-        cluster = self._learn(tokens)
+        # _observe, inlined for the common case (a str of at most max_tokens tokens, a masked token
+        # list seen before in an unchanged leaf, no cap): this path is most of a live parse
+        limit = self._limit
+        lookup = self._lookup  # None without masks or under a cap: the general path
+        if lookup is not None and content.__class__ is str and len(raw := content.split(None, limit)) <= limit:
+            masked = tuple(map(lookup, raw))
+            hit = self._seen.get(masked)
+            if hit is not None and hit[1].version == hit[2]:
+                cluster = hit[0]
+                cluster.size += 1
+                if hit[3]:
+                    raw = self._join_units(raw, list(masked))[0]
+            else:
+                cluster, raw = self._learn(raw, list(masked))
+        else:
+            cluster, raw = self._observe(content, "TemplateMiner.add")
         event = cluster.event
-        return ParseResult(event.id, event.template, self._parameters(cluster, raw) if parameters else ())
+        text = cluster.text if len(event.clusters) == 1 else event.template
+        if not parameters:
+            return _result(ParseResult, (event.id, text, ()))
+        # _learned_parameters, inlined
+        whole = cluster.whole
+        if whole is not None:
+            values = whole(raw) if cluster.params > 1 else (whole(raw),)
+        elif (cuts := cluster.cuts) is not None:
+            values = tuple(map(getitem, cuts[0](raw), cuts[1])) if cluster.params > 1 else (cuts[0](raw)[cuts[1][0]],)
+        else:
+            values = self._parameters(cluster, raw) if cluster.slots else ()
+        return _result(ParseResult, (event.id, text, values))
 
     def match(self, content: str) -> ParseResult | None:
         """The event of a message without learning from it; ``None`` when no group is similar enough.
@@ -88,6 +131,8 @@ class TemplateMiner:
         parameters, since no template of its length exists to read them from).
         """
         raw, tokens = self._tokenize(content, "TemplateMiner.match")
+        if self._units is not None:
+            raw, tokens = self._join_units(raw, tokens)
         cluster = self._search(tokens, learning=False)
         if cluster is None:
             event = self._by_key.get(constant_key(tokens))
@@ -114,8 +159,7 @@ class TemplateMiner:
                 self._tokenize(content, f"TemplateMiner.parse_batch: message #{i}")
         seen: list[tuple[Cluster, list[str]]] = []
         for content in contents:
-            raw, tokens = self._tokenize(content, "TemplateMiner.parse_batch")
-            seen.append((self._learn(tokens), raw))
+            seen.append(self._observe(content, "TemplateMiner.parse_batch"))
         out: list[ParseResult] = []
         texts: dict[str, str] = {}
         for cluster, raw in seen:
@@ -123,7 +167,7 @@ class TemplateMiner:
             text = texts.get(event.id)
             if text is None:
                 text = texts[event.id] = event.template
-            out.append(ParseResult(event.id, text, self._parameters(cluster, raw)))
+            out.append(ParseResult(event.id, text, self._learned_parameters(cluster, raw)))
         return out
 
     def templates(self) -> dict[str, str]:
@@ -152,11 +196,47 @@ class TemplateMiner:
             leaf = self._leaves.get(cluster.path)
             if leaf is not None:
                 leaf.remove(cluster)
+                if not leaf.clusters:
+                    self._prune(cluster.path)
         for key in event.keys:
             if self._by_key.get(key) is event:
                 del self._by_key[key]
+        if self._recent is not None:
+            self._recent.pop(event_id, None)
         self._seen.clear()
         return True
+
+    def _prune(self, path: tuple[Any, ...]) -> None:
+        """Drop an emptied leaf and the tree branches that led only to it.
+
+        So a capped miner's tree stays as small as its groups, and the tree is the one that
+        ``from_json`` rebuilds from the remaining groups (which routes later messages alike).
+        """
+        del self._leaves[path]
+        children = self._children
+        for d in range(len(path), 1, -1):
+            node = path[:d]
+            if children.get(node):  # another branch still passes here
+                break
+            children.pop(node, None)
+            parent = children.get(path[: d - 1])
+            if parent is not None:
+                parent.discard(path[d - 1])
+        else:
+            if not children.get(path[:1]):
+                children.pop(path[:1], None)
+
+    def _evict(self, keep: Event) -> None:
+        """Forget least recently used events until the cap holds again (never ``keep``, the one just made)."""
+        recent = self._recent
+        cap = self.params.max_clusters
+        assert recent is not None and cap is not None
+        while len(self._events) > cap:
+            oldest = next(iter(recent))
+            if oldest == keep.id:  # cannot happen while cap >= 1; guards the loop
+                break
+            self.forget(oldest)
+            self.evicted += 1
 
     def to_json(self) -> str:
         """The whole state as plain JSON (schema-versioned); ``from_json`` restores it exactly."""
@@ -177,12 +257,12 @@ class TemplateMiner:
 
     # ---------------------------------------------------------------- internals
     def _tokenize(self, content: Any, where: str) -> tuple[list[str], list[str]]:
-        """Raw and masked tokens; at most ``max_tokens`` plus one variable for the unread rest."""
+        """Raw and masked tokens (unit words not yet joined); at most ``max_tokens`` plus one variable for the rest."""
         if content.__class__ is not str and not isinstance(content, str):
             raise DataError(
                 f"{where}: a message must be a str, got {type(content).__name__}; decode bytes and convert values with str()"
             )
-        limit = self.params.max_tokens
+        limit = self._limit
         raw = content.split(None, limit)
         masker = self._masker
         if masker is None:
@@ -190,25 +270,36 @@ class TemplateMiner:
             if len(content) > MAX_TOKEN_CHARS:
                 tokens = [t if len(t) <= MAX_TOKEN_CHARS else WILDCARD for t in tokens]
             return raw, tokens
-        get = masker.cache.get
-        mask = masker.mask
         if len(raw) > limit:  # the unread rest of a huge message is one variable slot
-            tokens = [get(t) or mask(t) for t in raw[:limit]]
-            tokens.append(WILDCARD)
-        else:
-            tokens = [get(t) or mask(t) for t in raw]
-        units = self._units
-        if units is not None and not units.keys().isdisjoint(raw):
-            raw, tokens = self._join_units(raw, tokens, units)
-        return raw, tokens
+            return raw, [*map(masker.lookup, raw[:limit]), WILDCARD]
+        return raw, [*map(masker.lookup, raw)]
 
-    @staticmethod
-    def _join_units(raw: list[str], tokens: list[str], units: dict[str, str]) -> tuple[list[str], list[str]]:
+    def _observe(self, content: Any, where: str) -> tuple[Cluster, list[str]]:
+        """Learn one message: its cluster and its raw tokens (unit words joined as in the template).
+
+        The repeat shortcut is keyed on the masked tokens before unit words are joined: a masked
+        token is a unit word exactly when its raw token is one (masks only ever put ``<*>`` in), so
+        those tokens decide the joining, and the entry remembers whether there was any.
+        """
+        raw, tokens = self._tokenize(content, where)
+        hit = self._seen.get(tuple(tokens))
+        if hit is not None and hit[1].version == hit[2]:
+            cluster = hit[0]
+            cluster.size += 1
+            if self._recent is not None:
+                self._recent.move_to_end(cluster.event.id)
+            return cluster, (self._join_units(raw, tokens)[0] if hit[3] else raw)
+        return self._learn(raw, tokens)
+
+    def _join_units(self, raw: list[str], tokens: list[str]) -> tuple[list[str], list[str]]:
         """Glue a unit word to the masked number before it: ``(1.21`` ``KB)`` -> ``(<*>)``.
 
         Left to right, so a glued token can take the next unit too; only the unit words are
         visited (a message holds one or two among a dozen tokens).
         """
+        units = self._units
+        if units is None or units.keys().isdisjoint(tokens):
+            return raw, tokens
         hits = [i for i, r in enumerate(raw) if r in units]
         out_raw, out_tok = list(raw), list(tokens)
         gone = 0
@@ -286,19 +377,20 @@ class TemplateMiner:
             return None
         sames = [sum(map(eq, c.tokens, tokens)) for c in clusters]
         variable = [i for i, t in enumerate(tokens) if WILDCARD in t]
+        best: Cluster | None = None
         if learning and not variable:
             # no variables in the message: similarity is same / n, so the best is the largest same
-            top = max(sames)
-            if n and top / n < threshold:
-                return None
-            best = None
+            top = -1
+            top_params = -1
             for cluster, same in zip(clusters, sames):
-                if same == top and (best is None or cluster.params > best.params):
-                    best = cluster
+                if same < top or (same == top and cluster.params <= top_params) or (n and same / n < threshold):
+                    continue
+                if same < n and conflicts(cluster.tokens, tokens):
+                    continue
+                best, top, top_params = cluster, same, cluster.params
             return best
         # shared variables only lower the score, so same / n bounds it: skip hopeless candidates
         floor = threshold * n if learning else 0.0
-        best: Cluster | None = None
         best_sim = -1.0
         best_wild = -1
         for cluster, same in zip(clusters, sames):
@@ -318,6 +410,8 @@ class TemplateMiner:
                 overlap = sum(1 for i in variable if template[i] == WILDCARD == tokens[i])
                 sim = (same - shared + wild - overlap) / rest if rest > 0 else 1.0
             if sim > best_sim or (sim == best_sim and cluster.params > best_wild):
+                if same < n and conflicts(template, tokens):
+                    continue
                 best, best_sim, best_wild = cluster, sim, cluster.params
         if best_sim < threshold:
             return None
@@ -361,27 +455,35 @@ class TemplateMiner:
         leaf.add(cluster)
         return leaf
 
-    def _learn(self, tokens: list[str]) -> Cluster:
-        key = tuple(tokens)
-        hit = self._seen.get(key)
-        if hit is not None and hit[1].version == hit[2]:
-            cluster = hit[0]
-            cluster.size += 1
-            return cluster
+    def _learn(self, raw: list[str], masked: list[str]) -> tuple[Cluster, list[str]]:
+        """The tree search and the template update for a message the repeat shortcut did not know."""
+        key = tuple(masked)
+        raw, tokens = self._join_units(raw, masked)
+        joined = len(tokens) != len(masked)
         path = self._path(tokens)
         leaf = self._leaves.get(path) if path is not None else None
         cluster = self._search(tokens, learning=True, leaf=leaf) if leaf is not None else None
         if cluster is None:
             constants = constant_key(tokens)
-            event = self._by_key.get(constants)
+            # a message of variables only has no constants to prove which event it belongs to
+            event = self._by_key.get(constants) if constants else None
+            fresh = event is None
             if event is None:
                 event = self._new_event()
-                event.keys.append(constants)
-                self._by_key[constants] = event
+                if constants:
+                    event.keys.append(constants)
+                    self._by_key[constants] = event
             cluster = Cluster(event, list(tokens), self._insert_path(tokens))
             leaf = self._attach(cluster)
+            if self._recent is not None:
+                self._recent[event.id] = None
+                self._recent.move_to_end(event.id)
+                if fresh and len(self._events) > (self.params.max_clusters or 0):
+                    self._evict(event)
         else:
             cluster.size += 1
+            if self._recent is not None:
+                self._recent.move_to_end(cluster.event.id)
             template = cluster.tokens
             n = len(tokens)
             same = sum(map(eq, template, tokens))
@@ -403,19 +505,39 @@ class TemplateMiner:
                 cluster.event.changed()
                 leaf.version += 1
                 constants = constant_key(template)
-                if constants not in self._by_key:
+                if constants and constants not in self._by_key:
                     self._by_key[constants] = cluster.event
                     cluster.event.keys.append(constants)
         if len(self._seen) >= RESULT_CACHE_LIMIT:
             self._seen.clear()
-        self._seen[key] = (cluster, leaf, leaf.version)
-        return cluster
+        self._seen[key] = (cluster, leaf, leaf.version, joined)
+        return cluster, raw
+
+    @classmethod
+    def _learned_parameters(cls, cluster: Cluster, raw: list[str]) -> tuple[str, ...]:
+        """``_parameters`` for a message the cluster learned, without checking that its tokens fit.
+
+        They always do: at a slot the template holds the message's own masked token or a ``<*>`` /
+        ``key=<*>`` made from it, and masking keeps the text around each ``<*>`` verbatim, so the
+        template's prefix and suffix are the raw token's.
+        """
+        whole = cluster.whole
+        if whole is not None:  # every slot a whole token: one C-level itemgetter
+            return whole(raw) if cluster.params > 1 else (whole(raw),)
+        cuts = cluster.cuts
+        if cuts is None:
+            return cls._parameters(cluster, raw) if cluster.slots else ()
+        getter, slices = cuts  # C-level too: the tokens, then each one's slice
+        return tuple(map(getitem, getter(raw), slices)) if cluster.params > 1 else (getter(raw)[slices[0]],)
 
     @staticmethod
     def _parameters(cluster: Cluster, raw: Sequence[str]) -> tuple[str, ...]:
         """The raw values under the template's variable slots (whole tokens, or the part a mask covered)."""
         if not cluster.slots:
             return ()
+        whole = cluster.whole
+        if whole is not None:  # every slot a whole token: one C-level itemgetter
+            return whole(raw) if len(cluster.slots) > 1 else (whole(raw),)
         out: list[str] = []
         n = len(raw)
         for i, prefix, suffix, parts in cluster.slots:

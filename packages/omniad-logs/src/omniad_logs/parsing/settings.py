@@ -16,7 +16,13 @@ class MinerParams(Params):
     max_children: int = Field(default=100, ge=2, description="children per tree node before new tokens route to <*>")
     masks: tuple[str, ...] = Field(
         default=DEFAULT_MASKS,
-        description="built-in mask names (url, path, hex, number) and/or regular expressions; () disables masking",
+        description="built-in mask names (unit, url, email, uuid, mac, path, hex, date, duration, number) and/or "
+                    "regular expressions; () disables masking",
+    )
+    max_clusters: int | None = Field(
+        default=None, ge=1,
+        description="most events kept: a new one beyond it evicts the least recently used (as drain3's max_clusters); "
+                    "None keeps every event",
     )
     max_tokens: int = Field(
         default=256, ge=4, le=100_000,

@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from omniad_logs.parsing.miner import TemplateMiner
 
 SCHEMA = "omniad-logs/template-miner"
-SCHEMA_VERSION = 1
+#: 2: ``recent`` (the LRU order under ``max_clusters``) and ``evicted``; event keys hold the keys of
+#: ``key=<*>`` tokens and are never empty. Version 1 states still load (see ``_load``).
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 def dump_state(miner: TemplateMiner) -> str:
@@ -38,6 +41,9 @@ def dump_state(miner: TemplateMiner) -> str:
         "next_id": miner._next_id,
         "events": events,
         "clusters": clusters,
+        # least to most recently used event ids; empty when there is no cap to evict by
+        "recent": list(miner._recent) if miner._recent is not None else [],
+        "evicted": miner.evicted,
     }
     return json.dumps(state, ensure_ascii=False, separators=(",", ":"))
 
@@ -85,12 +91,14 @@ def _load(cls: type[TemplateMiner], text: str | bytes) -> TemplateMiner:
     if state.get("schema") != SCHEMA:
         raise _fail(f"schema {state.get('schema')!r:.60} is not {SCHEMA!r}; this is not a template-miner state")
     version = state.get("version")
-    if version != SCHEMA_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version not in READABLE_VERSIONS:
         raise _fail(
-            f"schema version {version!r:.20} is not supported (this omniad-logs reads version {SCHEMA_VERSION}); "
-            "re-create the state with this version"
+            f"schema version {version!r:.20} is not supported (this omniad-logs reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}); re-create the state with this version"
         )
     fields = {"schema", "version", "params", "next_id", "events", "clusters"}
+    if version >= 2:
+        fields |= {"recent", "evicted"}
     if set(state) != fields:
         raise _fail(f"the state must have exactly the fields {sorted(fields)}, got {sorted(state)!r:.120}")
     params = state["params"]
@@ -115,6 +123,10 @@ def _load(cls: type[TemplateMiner], text: str | bytes) -> TemplateMiner:
             raise _fail(f"{where}.keys must be a list of lists of strings")
         for j, key in enumerate(entry["keys"]):
             key = tuple(_str_list(key, f"{where}.keys[{j}]"))
+            if not key:
+                if version >= 2:
+                    raise _fail(f"{where}.keys[{j}] is empty; an event key holds at least one constant")
+                continue  # version 1 kept the empty key of all-variable messages; no event is joined by it now
             if key in miner._by_key:
                 raise _fail(f"{where}.keys[{j}] belongs to two events")
             event.keys.append(key)
@@ -148,4 +160,16 @@ def _load(cls: type[TemplateMiner], text: str | bytes) -> TemplateMiner:
     if empty:
         raise _fail(f"events {empty[:5]} have no clusters")
     miner._next_id = _int(state["next_id"], "'next_id'", 1)
+    if version >= 2:
+        miner.evicted = _int(state["evicted"], "'evicted'", 0)
+        recent = _str_list(state["recent"], "'recent'")
+        if miner._recent is None:
+            if recent:
+                raise _fail("'recent' must be empty without max_clusters (there is no cap to evict by)")
+        elif len(recent) != len(miner._events) or set(recent) != set(miner._events):
+            raise _fail("'recent' must list every event id exactly once (least to most recently used)")
+        else:
+            miner._recent.update((eid, None) for eid in recent)
+    elif miner._recent is not None:  # version 1 had no cap; a hand-written one may name one: creation order
+        miner._recent.update((eid, None) for eid in miner._events)
     return miner
