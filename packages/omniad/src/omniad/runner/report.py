@@ -100,7 +100,7 @@ def rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row["adjusted"] = r.get("adjusted", "")
         row["data_notes"] = r.get("data_notes") or ""
         # JSON text, not a dict: rows are written to CSV and parquet as they are
-        row["metric_errors"] = json.dumps(r.get("metric_errors") or {}, sort_keys=True) if r.get("metric_errors") else ""
+        row["metric_errors"] = json.dumps(r["metric_errors"], sort_keys=True) if r.get("metric_errors") else ""
         row["key"] = r.get("key")
         out.append(row)
     out.sort(key=lambda x: (x["dataset"], STATUS_ORDER.get(x["status"], 9), x["detector"], x["seed"] or 0))

@@ -278,8 +278,7 @@ class FileFollower(Follower):
                 self.read_pos += len(data)
                 self._lines(data)
                 continue
-            if not self._at_end() or self.fh is None:
-                self._hand_out(out, limit)
+            if not self._at_end() or self.fh is None:  # nothing new (nothing is pending here either)
                 break
         return out
 
