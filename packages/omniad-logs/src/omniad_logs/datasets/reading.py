@@ -33,7 +33,9 @@ def require_path(path: Path | None, param: str, where: str, *, kind: str = "file
         raise ConfigError(f"{where}: parameter {param!r} is required (a {kind})")
     path = Path(path).expanduser()
     if not path.exists():
-        raise ConfigError(f"{where}: {param}={str(path)!r} does not exist; point {param!r} at an existing {kind}")
+        raise ConfigError(
+            f"{where}: {param}={str(path)!r} does not exist; point {param!r} at an existing {kind}"
+        )
     return path
 
 
@@ -42,7 +44,9 @@ def check_encoding(name: str) -> str:
     try:
         return codecs.lookup(name).name
     except LookupError:
-        raise ValueError(f"unknown encoding {name!r}; use a Python codec name such as 'utf-8' or 'latin-1'") from None
+        raise ValueError(
+            f"unknown encoding {name!r}; use a Python codec name such as 'utf-8' or 'latin-1'"
+        ) from None
 
 
 @dataclass
@@ -73,7 +77,9 @@ def read_lines(
     except OSError as exc:
         raise DataError(f"{where}: cannot read {path} ({exc.strerror or exc})") from None
     if not raw:
-        raise DataError(f"{where}: {path} is empty (no log lines); remove it or point the path at a non-empty log")
+        raise DataError(
+            f"{where}: {path} is empty (no log lines); remove it or point the path at a non-empty log"
+        )
     text = raw.decode(encoding, errors="replace")
     stats = ReadStats()
     stats.nul_chars_removed = text.count("\x00")
@@ -143,7 +149,9 @@ _DATE_TIME_FORMATS = (
 #: the year a layout without one is read in (strptime's own default, spelled out: see ``parse_time``)
 NO_YEAR = 1900
 #: every header field ``line_timestamp`` reads
-TIME_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(["Timestamp", "Time", *(k for _, ks in _DATE_TIME_FORMATS for k in ks)]))
+TIME_FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys(["Timestamp", "Time", *(k for _, ks in _DATE_TIME_FORMATS for k in ks)])
+)
 
 
 def parse_time(text: str, fmt: str) -> datetime:
@@ -262,12 +270,10 @@ def read_label_file(path: Path, where: str, counts: dict[str, int] | None = None
             if not row or not any(c.strip() for c in row):
                 continue
             if len(row) <= max(col, id_col):
-                raise DataError(f"{where}: {path.name} line {row_no} has no label column: {row!r}")
+                raise DataError(f"{where}: label file {path} line {row_no} has no label column: {row!r:.120}")
             label = parse_label(row[col])
             if label is None:
-                raise DataError(
-                    f"{where}: {path.name} line {row_no}: label {row[col]!r} is not Normal/Anomaly (or 0/1)"
-                )
+                raise DataError(_bad_label(path, where, row_no, row, header or [], col, id_col))
             sid = row[id_col].strip()
             if sid in out:
                 if out[sid] != label:
@@ -286,6 +292,24 @@ def read_label_file(path: Path, where: str, counts: dict[str, int] | None = None
     if counts is not None:
         counts["label_rows_repeated"] = repeated
     return out
+
+
+def _bad_label(
+    path: Path, where: str, row_no: int, row: list[str], header: list[str], col: int, id_col: int
+) -> str:
+    """The error for a label value that is not a label: when the id column holds one instead, the
+    header names the columns in the wrong order, and the header is what to fix, not the row."""
+    found = f"label {row[col]!r:.60} (column {header[col].strip()!r})"
+    if parse_label(row[id_col]) is not None:
+        return (
+            f"{where}: label file {path} line {row_no}: {found} is not Normal/Anomaly (or 0/1) but column "
+            f"{header[id_col].strip()!r} holds {row[id_col]!r:.60}: the header {','.join(header)!r:.120} names "
+            f"the columns in the wrong order; write the header as the rows are ordered, e.g. {LABEL_HEADER!r}"
+        )
+    return (
+        f"{where}: label file {path} line {row_no}: {found} is not Normal/Anomaly (or 0/1); fix the row, "
+        f"or point 'labels' at a {LABEL_HEADER} file"
+    )
 
 
 def read_line_labels(path: Path, where: str) -> np.ndarray:
