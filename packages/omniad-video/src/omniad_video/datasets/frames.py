@@ -2,10 +2,14 @@
 
 Layouts (written by ``generator.write_benchmark`` for the tests; see docs/datasets.md):
 
-* UCSD: ``UCSDped2/Train/TrainNNN/*.tif``, ``UCSDped2/Test/TestNNN/*.tif`` and the frame
-  ranges of the anomalies in ``UCSDped2/Test/UCSDped2.m``
-  (``TestVideoFile{end+1}.gt_frame = [61:180];``, 1-based, one line per test video in order;
-  ``TestNNN_gt`` pixel-mask folders are not needed for frame-level scores and are skipped).
+* UCSD, original release: ``UCSDped2/Train/TrainNNN/*.tif``, ``UCSDped2/Test/TestNNN/*.tif`` and
+  the frame ranges of the anomalies in ``UCSDped2/Test/UCSDped2.m``
+  (``TestVideoFile{end+1}.gt_frame = [61:180];``, 1-based inclusive, one line per test video in
+  order; ``TestNNN_gt`` pixel-mask folders are not needed for frame-level scores and are skipped).
+* UCSD, JPEG frame-folder release (what future-frame prediction, MNAD and HF2-VAD read):
+  ``training/frames/NN/NNN.jpg``, ``testing/frames/NN/NNN.jpg`` (0-based file names) and the
+  ground truth beside them as ``UCSDped2.m`` or as ``ped2.mat`` (MATLAB cell ``gt``, one
+  ``[start; end]`` column per range, 1-based inclusive); ``.m`` is preferred when both are there.
 * ShanghaiTech / Avenue: ``training/frames/<video>/NNN.jpg``, ``testing/frames/<video>/NNN.jpg``
   and per-video frame labels ``testing/test_frame_mask/<video>.npy`` (0/1 per frame).
 
@@ -23,6 +27,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -62,6 +67,26 @@ def parse_ucsd_m(path: Path) -> list[list[tuple[int, int]]]:
     return videos
 
 
+def parse_ucsd_mat(path: Path) -> list[list[tuple[int, int]]]:
+    """The same ranges from the ``pedN.mat`` file of the frame-folder release (``gt``: 1 x videos cell)."""
+    from scipy.io import loadmat  # plain MATLAB arrays: nothing in a .mat file is executed
+
+    try:
+        cells = loadmat(path)["gt"]
+    except (OSError, ValueError, KeyError, NotImplementedError, TypeError) as exc:
+        raise DataError(f"{path}: cannot read the ground truth ({type(exc).__name__}: {exc}); expected a MATLAB "
+                        "file with a 1 x N cell 'gt' of [start; end] frame ranges") from None
+    videos = []
+    for i, cell in enumerate(np.asarray(cells, dtype=object).reshape(-1)):
+        arr = np.asarray(cell).astype(np.int64)  # stored as uint8: no arithmetic before the cast
+        if arr.ndim != 2 or arr.shape[0] != 2:
+            raise DataError(f"{path}: gt{{{i + 1}}} has shape {arr.shape}; expected [start; end] rows (2 x ranges)")
+        videos.append([(int(a) - 1, int(b)) for a, b in arr.T])
+    if not videos:
+        raise DataError(f"{path}: the 'gt' cell is empty")
+    return videos
+
+
 def _labels(n_frames: int, ranges: list[tuple[int, int]], where: str) -> np.ndarray:
     labels = np.zeros(n_frames, np.int8)
     for a, b in ranges:
@@ -80,6 +105,26 @@ def _folders(root: Path, where: str) -> list[Path]:
     return found
 
 
+class UCSDLayout(NamedTuple):
+    train: str  # folder names below the base, as ids are written
+    test: str
+    truth: Path  # the .m (or .mat) ground-truth file, which may be missing
+
+
+def ucsd_layout(base: Path, name: str) -> UCSDLayout:
+    """The original TIFF release (``Train/``, ``Test/``) or the JPEG frame-folder one (``training/frames``)."""
+    if (base / "training" / "frames").is_dir() or (base / "testing" / "frames").is_dir():
+        number = name[-1]
+        truth = next((f for f in (base / f"{name}.m", base / "testing" / f"{name}.m", base / f"ped{number}.mat")
+                      if f.is_file()), base / f"{name}.m")
+        return UCSDLayout("training/frames", "testing/frames", truth)
+    return UCSDLayout("Train", "Test", base / "Test" / f"{name}.m")
+
+
+def read_ucsd_truth(path: Path) -> list[list[tuple[int, int]]]:
+    return parse_ucsd_mat(path) if path.suffix == ".mat" else parse_ucsd_m(path)
+
+
 class UCSD(RendersFrames):
     Params = UCSDParams
 
@@ -91,12 +136,13 @@ class UCSD(RendersFrames):
         if p.split == "all":
             yield self._everything(base, name, read)
             return
-        train_dirs = _folders(base / "Train", self.where)
+        layout = ucsd_layout(base, name)
+        train_dirs = _folders(base / layout.train, self.where)
         train = [read_frame_folder(d, **read, label=0) for d in train_dirs]
-        tests = _folders(base / "Test", self.where)
-        gt = parse_ucsd_m(base / "Test" / f"{name}.m")
+        tests = _folders(base / layout.test, self.where)
+        gt = read_ucsd_truth(layout.truth)
         if len(gt) != len(tests):
-            raise DataError(f"{base / 'Test' / f'{name}.m'}: {len(gt)} ground-truth lines for {len(tests)} test videos")
+            raise DataError(f"{layout.truth}: {len(gt)} ground-truth entries for {len(tests)} test videos")
         samples, targets = [], []
         for folder, ranges in zip(tests, gt, strict=True):
             video = read_frame_folder(folder, **read)
@@ -108,19 +154,20 @@ class UCSD(RendersFrames):
     def _everything(self, base: Path, name: str, read: dict) -> Subset:
         """Every Train and Test video; frame labels from the ``.m`` file when it is there."""
         p = self.params
-        parts = [d for d in ("Train", "Test") if (base / d).is_dir()]
+        layout = ucsd_layout(base, name)
+        parts = [d for d in (layout.train, layout.test) if (base / d).is_dir()]
         if not parts:
-            return _plain(self, "a UCSD folder (Train/, Test/)")
+            return _plain(self, "a UCSD folder (Train/, Test/ or training/frames, testing/frames)")
         folders = [(d, f) for d in parts for f in _folders(base / d, self.where)]
         videos = [read_frame_folder(f, **read) for _, f in folders]
-        ids = [f"{d}/{f.name}" for d, f in folders]
-        m = base / "Test" / f"{name}.m"
+        ids = [f"{d.split('/')[0]}/{f.name}" for d, f in folders]
+        m = layout.truth
         targets = None
         if m.is_file():
-            tests = [i for i, (d, _) in enumerate(folders) if d == "Test"]
-            gt = parse_ucsd_m(m)
+            tests = [i for i, (d, _) in enumerate(folders) if d == layout.test]
+            gt = read_ucsd_truth(m)
             if len(gt) != len(tests):
-                raise DataError(f"{m}: {len(gt)} ground-truth lines for {len(tests)} test videos")
+                raise DataError(f"{m}: {len(gt)} ground-truth entries for {len(tests)} test videos")
             targets = [np.zeros(v.n_frames, np.int8) for v in videos]
             for i, ranges in zip(tests, gt, strict=True):
                 targets[i] = _labels(videos[i].n_frames, ranges, str(folders[i][1]))

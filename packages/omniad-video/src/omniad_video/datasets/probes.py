@@ -62,7 +62,8 @@ def frames(path: Path) -> float:
 
 
 def ucsd(path: Path) -> float:
-    """0.9 for a UCSD folder: ``Train`` and ``Test`` with ``TrainNNN`` folders or a ``UCSDpedN.m`` file (or its parent)."""
+    """0.9 for a UCSD folder: ``Train`` and ``Test`` with ``TrainNNN`` folders or a ``UCSDpedN.m`` file (or its
+    parent), or the frame-folder release (``training/frames`` with ``UCSDpedN.m`` / ``pedN.mat`` beside it)."""
     path = Path(path)
     for base in (path, path / "UCSDped1", path / "UCSDped2"):
         if not ((base / "Train").is_dir() and (base / "Test").is_dir()):
@@ -71,6 +72,10 @@ def ucsd(path: Path) -> float:
         marks = marks or any(d.startswith("Train") for d in os.listdir(base / "Train"))
         if marks:
             return 0.9
+    # the JPEG frame-folder release: training/frames, testing/frames and UCSDpedN.m / pedN.mat beside them
+    frames = (path / "training" / "frames").is_dir() or (path / "testing" / "frames").is_dir()
+    if frames and any((path / f).is_file() for k in (1, 2) for f in (f"UCSDped{k}.m", f"ped{k}.mat")):
+        return 0.9
     return 0.0
 
 
