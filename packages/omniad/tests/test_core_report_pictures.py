@@ -190,3 +190,31 @@ def test_every_embedded_image_kind_gets_its_own_type(tmp_path: Path) -> None:
     assert page.count("<img") == 4
     for _, mime in heads.values():
         assert f'src="data:{mime};base64,' in page
+
+
+def test_an_oversized_image_is_refused_and_counted_in_the_job_details(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A huge file that starts as a PNG (a raw dump renamed) is not inlined: the page would not open."""
+    from omniad.runner import pictures
+
+    art = tmp_path / "artifacts"
+    art.mkdir()
+    (art / "ok.png").write_bytes(PNG_HEAD)
+    with (art / "huge.png").open("wb") as fh:  # sparse: costs no disk
+        fh.write(PNG_HEAD)
+        fh.truncate(pictures.MAX_IMAGE_BYTES + 1)
+    page = report.write_all([_record(["artifacts/ok.png", "artifacts/huge.png"])], tmp_path)["html"].read_text()
+    err = capsys.readouterr().err
+    assert page.count("<img") == 1 and len(page) < pictures.MAX_IMAGE_BYTES // 10
+    assert "picture 'artifacts/huge.png'" in err and "MiB, over the 20 MiB" in err
+    assert "1 pictures listed in the job records were refused" in page
+    assert "2 example pictures (1 refused)" in page  # the job's details say so too
+
+
+def test_an_image_that_grows_after_it_was_checked_is_still_refused(tmp_path: Path) -> None:
+    from omniad.runner import pictures
+
+    (tmp_path / "late.png").write_bytes(PNG_HEAD + bytes(pictures.MAX_IMAGE_BYTES))
+    with pytest.raises(ValueError, match="over the 20 MiB"):
+        pictures.img_tag(tmp_path / "late.png", "late")

@@ -14,6 +14,7 @@ warning to the capture of the thread that raised it, and the last one puts the o
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
 import re
 import threading
@@ -90,28 +91,62 @@ def summarize_warnings(caught: list[str]) -> list[str]:
     return out
 
 
+def _count(value: Any) -> int | None:
+    """``value`` as a count: an integer, or a whole float (a sum over a float array: ``316.0``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
+        return int(value)
+    return None
+
+
 def subset_counts(meta: Mapping[str, Any]) -> dict[str, int]:
-    """The non-zero integer counts a loader recorded in ``Subset.meta["counts"]``."""
+    """The non-zero counts a loader recorded in ``Subset.meta["counts"]``, as integers.
+
+    A value that is no count (``2.5``, ``"7"``) is left out with a warning naming it, not
+    dropped without a word: it is a loader bug, and the repair it stood for would vanish.
+    """
     counts = meta.get("counts") if isinstance(meta, Mapping) else None
     if not isinstance(counts, Mapping):
         return {}
-    return {str(k): int(v) for k, v in counts.items()
-            if isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) != 0}
+    out = {}
+    for name, value in counts.items():
+        n = _count(value)
+        if n is None:
+            warnings.warn(f"Subset.meta['counts'][{str(name)!r}] = {value!r} is not a whole number, so it is left "
+                          "out of the data notes; the loader should record each repair or drop as an integer",
+                          UserWarning, stacklevel=2)
+        elif n:
+            out[str(name)] = n
+    return out
 
 
 def _in(n: int, total: int) -> str:
     return "every subset" if n == total and total > 1 else f"{n} of {total} subsets"
 
 
-def data_note(subsets: list[dict[str, Any]], extra_warnings: Sequence[str] = ()) -> str:
-    """One readable line: counts summed over subsets, then the distinct warnings (like ``adjusted``)."""
-    total = len(subsets)
+def count_sums(subsets: Sequence[Any]) -> tuple[dict[str, int], dict[str, int]]:
+    """Each count summed over a job's subsets, and in how many subsets it was non-zero.
+
+    Read from records, which may be old or edited: a subset or a value that is not what the
+    runner writes adds nothing rather than breaking a report.
+    """
     sums: dict[str, int] = {}
     where: dict[str, int] = {}
     for sub in subsets:
-        for name, value in sub.get("counts", {}).items():
+        counts = sub.get("counts") if isinstance(sub, Mapping) else None
+        for name, value in subset_counts({"counts": counts}).items():
             sums[name] = sums.get(name, 0) + value
             where[name] = where.get(name, 0) + 1
+    return dict(sorted(sums.items())), where
+
+
+def data_note(subsets: list[dict[str, Any]], extra_warnings: Sequence[str] = ()) -> str:
+    """One readable line: counts summed over subsets, then the distinct warnings (like ``adjusted``)."""
+    total = len(subsets)
+    sums, where = count_sums(subsets)
     seen: dict[str, int] = {}
     for sub in subsets:
         for text in dict.fromkeys(_REPEATS.sub("", t) for t in sub.get("warnings", [])):
@@ -120,7 +155,7 @@ def data_note(subsets: list[dict[str, Any]], extra_warnings: Sequence[str] = ())
     parts = []
     if sums:
         parts.append(", ".join(f"{name} {sums[name]}" + ("" if total <= 1 else f" ({_in(where[name], total)})")
-                               for name in sorted(sums)))
+                               for name in sums))
     for text in dict.fromkeys(extra_warnings):
         seen.setdefault(text, 0)
     if seen:

@@ -9,9 +9,10 @@ looks exactly like a run that drew nothing.
 
 A record is only data, and may have been edited or copied from elsewhere, so the report
 embeds a picture only when it lies inside the output directory once every symlink is
-followed (no ``..`` in its name) and its first bytes say PNG, JPEG, GIF or WebP. SVG is
-refused: it can carry scripts. Anything else is refused, named on stderr and in the page,
-never read into it: a record naming ``/etc/passwd`` must not ship that file in a report.
+followed (no ``..`` in its name), its first bytes say PNG, JPEG, GIF or WebP and it is at
+most ``MAX_IMAGE_BYTES``. SVG is refused: it can carry scripts. Anything else is refused,
+named on stderr and in the page, never read into it: a record naming ``/etc/passwd`` must
+not ship that file in a report.
 """
 
 from __future__ import annotations
@@ -91,14 +92,26 @@ def resolve(stored: str, root: Path) -> Path | None:
     return locate(stored, root)[0]
 
 
+#: bytes of one picture the report inlines at most: renderers draw ~100 KB; a larger file (a
+#: stray raw dump renamed .png) would make report.html too large to open, and is refused
+MAX_IMAGE_BYTES = 20 * 2**20
+
+
+def _too_large(size: int) -> str:
+    return f"it is {size / 2**20:.1f} MiB, over the {MAX_IMAGE_BYTES // 2**20} MiB a report inlines per picture"
+
+
 def _check_image(path: Path) -> str:
     """Why ``path`` is not an image the report embeds; "" when it is one."""
     try:
         with path.open("rb") as fh:
             head = fh.read(12)
+            size = path.stat().st_size
     except OSError as exc:
         return f"it cannot be read ({exc.strerror or exc})"
-    return "" if image_type(head) else f"it is not a {IMAGE_KINDS} image"
+    if not image_type(head):
+        return f"it is not a {IMAGE_KINDS} image"
+    return _too_large(size) if size > MAX_IMAGE_BYTES else ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +127,8 @@ class Picture:
     path: Path | None
     #: why the picture is not shown although the record lists it ("" when shown or just missing)
     refused: str = ""
+    #: the key of the job whose record lists it
+    key: str = ""
 
     def caption(self, with_seed: bool) -> str:
         parts = [self.detector, self.subset, self.sample if self.sample != self.subset else ""]
@@ -147,7 +162,7 @@ def collect(records: Iterable[dict[str, Any]], root: Path) -> list[Picture]:
                 if path is not None and (refused := _check_image(path)):
                     path = None
                 out.append(Picture(detector, dataset, r.get("seed"), subset, _sample_name(stored, subset),
-                                   stored, path, refused))
+                                   stored, path, refused, str(r.get("key", ""))))
     return out
 
 
@@ -182,10 +197,13 @@ def img_tag(path: Path, alt: str) -> str:
     The bytes are checked again as read (the file may have changed since it was located);
     ``ValueError`` when they are not an image the report embeds.
     """
-    raw = path.read_bytes()
+    with path.open("rb") as fh:
+        raw = fh.read(MAX_IMAGE_BYTES + 1)
     mime = image_type(raw[:12])
     if mime is None:
         raise ValueError(f"it is not a {IMAGE_KINDS} image")
+    if len(raw) > MAX_IMAGE_BYTES:
+        raise ValueError(_too_large(path.stat().st_size))
     data = base64.b64encode(raw).decode()
     size = image_size(raw)
     dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
@@ -242,6 +260,7 @@ def gallery(pictures: list[Picture], anchor: str) -> str:
         items = "".join(f"<li><code>{html.escape(p.stored)}</code> ({html.escape(p.detector)}, subset "
                         f"{html.escape(p.subset)}): {html.escape(p.refused)}</li>" for p in refused)
         out.append(f"<div class='note warn'>{len(refused)} pictures listed in the job records were refused and "
-                   f"not embedded (the report shows only {IMAGE_KINDS} files inside the output directory):"
+                   f"not embedded (the report shows only {IMAGE_KINDS} files of at most "
+                   f"{MAX_IMAGE_BYTES // 2**20} MiB inside the output directory):"
                    f"<ul>{items}</ul></div>")
     return "".join(out)

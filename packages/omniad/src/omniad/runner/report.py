@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from omniad.runner import labels, pictures, summary
+from omniad.runner import labels, notes, pictures, summary
 
 STATUS_ORDER = {"ok": 0, "partial": 1, "skipped": 2, "failed": 3}
 TIMING_COLUMNS = ("fit_s", "score_s", "samples_per_s", "peak_rss_mb")
@@ -99,6 +99,10 @@ def rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row["error"] = r.get("error", "")
         row["adjusted"] = r.get("adjusted", "")
         row["data_notes"] = r.get("data_notes") or ""
+        # the loader's repairs and drops as numbers too, beside the readable note (summed over subsets)
+        subsets = r.get("subsets")
+        for name, value in notes.count_sums(subsets if isinstance(subsets, list) else [])[0].items():
+            row[f"counts.{name}"] = value
         # JSON text, not a dict: rows are written to CSV and parquet as they are
         row["metric_errors"] = json.dumps(r["metric_errors"], sort_keys=True) if r.get("metric_errors") else ""
         row["key"] = r.get("key")
@@ -126,10 +130,10 @@ def not_computed(row: dict[str, Any], names: dict[str, str]) -> str:
 
 def _seed_notes(group: list[dict[str, Any]]) -> str:
     """The data notes of a row's seeds: one line when they agree, else each seed's."""
-    notes = {g["data_notes"]: g["seed"] for g in group if g.get("data_notes")}
-    if len(notes) <= 1:
-        return next(iter(notes), "")
-    return " | ".join(f"seed {seed}: {note}" for note, seed in notes.items())
+    by_note = {g["data_notes"]: g["seed"] for g in group if g.get("data_notes")}
+    if len(by_note) <= 1:
+        return next(iter(by_note), "")
+    return " | ".join(f"seed {seed}: {note}" for note, seed in by_note.items())
 
 
 def subset_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -643,10 +647,11 @@ def html_report(
         subs = r.get("subsets", [])
         if subs:
             out.append(_html_job_subsets(subs, names))
-            n_pics = sum(len(s.get("artifacts", [])) for s in subs)
-            if n_pics:
+            listed = [p for p in pics if p.key == str(r.get("key", ""))]
+            if listed:
                 anchor = anchors.get(ds.get("label", "?"), "")
-                out.append(f"<p class='note'>{n_pics} example pictures: "
+                refused = sum(bool(p.refused) for p in listed)
+                out.append(f"<p class='note'>{len(listed)} example pictures{f' ({refused} refused)' if refused else ''}: "
                            f"<a href='#{esc(anchor)}'>in the gallery under {wrap(shown.get(ds_label, ds_label))}</a></p>")
         out.append("</details>")
     out.append("</body></html>")
