@@ -65,9 +65,8 @@ def test_loader_counts_reach_results_md_csv_parquet_html_and_console(
     assert len(rep) == 2 and all(
         r["counts.replaced_chars"] == "316" and r["counts.dropped_rows"] == "2" for r in rep
     )
-    assert all(
-        r["counts.replaced_chars"] == "" for r in rows if r["dataset"] == "clean"
-    )  # nothing was repaired
+    # nothing was repaired on the clean dataset
+    assert all(r["counts.replaced_chars"] == "" for r in rows if r["dataset"] == "clean")
     assert all(r["data_notes"] == note for r in rep)
 
     subs = {

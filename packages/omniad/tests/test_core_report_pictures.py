@@ -51,7 +51,10 @@ def _grid(output_dir: str) -> dict[str, object]:
         "name": "pictures",
         "output_dir": output_dir,
         "detectors": [{"id": "core.knn"}, {"id": "core.mahalanobis"}],
-        "datasets": [{"id": "pics.blobs", "params": SMALL, "name": "drawn"}, {"id": "core.blobs", "params": SMALL, "name": "undrawn"}],
+        "datasets": [
+            {"id": "pics.blobs", "params": SMALL, "name": "drawn"},
+            {"id": "core.blobs", "params": SMALL, "name": "undrawn"},
+        ],
         "metrics": ["core.auroc"],
         "examples": 2,
     }
@@ -95,8 +98,13 @@ def test_report_shows_every_picture_when_run_from_another_directory(
 
 def _record(artifacts: list[str]) -> dict[str, object]:
     return {
-        "key": "0123456789abcdef", "detector": {"label": "det"}, "dataset": {"label": "ds"}, "seed": 0,
-        "status": "ok", "requested_metrics": [], "metrics": {},
+        "key": "0123456789abcdef",
+        "detector": {"label": "det"},
+        "dataset": {"label": "ds"},
+        "seed": 0,
+        "status": "ok",
+        "requested_metrics": [],
+        "metrics": {},
         "subsets": [{"name": "s", "status": "ok", "artifacts": artifacts}],
     }
 
@@ -114,7 +122,8 @@ def test_old_records_with_cwd_relative_or_absolute_paths_still_resolve(
     assert report.html_report([_record(old)], "t", root).count("<img") == 2
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    monkeypatch.chdir(elsewhere)  # the cwd-relative one no longer resolves as written; its artifacts/ part does
+    # the cwd-relative one no longer resolves as written; its artifacts/ part does
+    monkeypatch.chdir(elsewhere)
     assert resolve(old[0], root) == root / "artifacts/0123456789abcdef/s/a.png"
     assert report.html_report([_record(old)], "t", root).count("<img") == 2
     assert stored_path(folder / "a.png", root) == "artifacts/0123456789abcdef/s/a.png"
@@ -144,7 +153,11 @@ def test_a_tampered_record_cannot_make_the_report_embed_local_files(
     from omniad.cli import main
 
     out = tmp_path / "out"
-    cfg = {**_grid(str(out)), "detectors": [{"id": "core.knn"}], "datasets": [{"id": "core.blobs", "params": SMALL}]}
+    cfg = {
+        **_grid(str(out)),
+        "detectors": [{"id": "core.knn"}],
+        "datasets": [{"id": "core.blobs", "params": SMALL}],
+    }
     result = run(parse_config(cfg), progress=False)
     secret = tmp_path / "secret.png"  # starts as a PNG does, but lies outside the output directory
     secret.write_bytes(PNG_HEAD + b"TOPSECRET-OUTSIDE")
@@ -155,8 +168,16 @@ def test_a_tampered_record_cannot_make_the_report_embed_local_files(
     (art / "escape").symlink_to(tmp_path, target_is_directory=True)
     (art / "notes.png").write_bytes(b"TOPSECRET-TEXT inside, named .png")
     (art / "pic.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>")
-    hostile = ["/etc/passwd", "../../../../etc/hostname", "artifacts/../../../../root/.bashrc", str(secret),
-               "artifacts/link.png", "artifacts/escape/secret.png", "artifacts/notes.png", "artifacts/pic.svg"]
+    hostile = [
+        "/etc/passwd",
+        "../../../../etc/hostname",
+        "artifacts/../../../../root/.bashrc",
+        str(secret),
+        "artifacts/link.png",
+        "artifacts/escape/secret.png",
+        "artifacts/notes.png",
+        "artifacts/pic.svg",
+    ]
     path = ResultStore(out).path(result.records[0]["key"])
     record = json.loads(path.read_text())
     record["subsets"][0]["artifacts"] = ["artifacts/ok.png", *hostile]
@@ -182,8 +203,12 @@ def test_a_tampered_record_cannot_make_the_report_embed_local_files(
 def test_every_embedded_image_kind_gets_its_own_type(tmp_path: Path) -> None:
     art = tmp_path / "artifacts"
     art.mkdir()
-    heads = {"a.png": (PNG_HEAD, "image/png"), "b.jpg": (b"\xff\xd8\xff\xe0" + bytes(8), "image/jpeg"),
-             "c.gif": (b"GIF89a" + bytes(6), "image/gif"), "d.webp": (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp")}
+    heads = {
+        "a.png": (PNG_HEAD, "image/png"),
+        "b.jpg": (b"\xff\xd8\xff\xe0" + bytes(8), "image/jpeg"),
+        "c.gif": (b"GIF89a" + bytes(6), "image/gif"),
+        "d.webp": (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp"),
+    }
     for name, (head, _) in heads.items():
         (art / name).write_bytes(head)
     page = report.html_report([_record([f"artifacts/{n}" for n in heads])], "t", tmp_path)
@@ -204,7 +229,9 @@ def test_an_oversized_image_is_refused_and_counted_in_the_job_details(
     with (art / "huge.png").open("wb") as fh:  # sparse: costs no disk
         fh.write(PNG_HEAD)
         fh.truncate(pictures.MAX_IMAGE_BYTES + 1)
-    page = report.write_all([_record(["artifacts/ok.png", "artifacts/huge.png"])], tmp_path)["html"].read_text()
+    page = report.write_all([_record(["artifacts/ok.png", "artifacts/huge.png"])], tmp_path)[
+        "html"
+    ].read_text()
     err = capsys.readouterr().err
     assert page.count("<img") == 1 and len(page) < pictures.MAX_IMAGE_BYTES // 10
     assert "picture 'artifacts/huge.png'" in err and "MiB, over the 20 MiB" in err

@@ -35,8 +35,14 @@ _depth = 0
 _shown: Any = None  # the showwarning in place before the first capture
 
 
-def _route(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None,
-           line: str | None = None) -> None:
+def _route(
+    message: Any,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
     sink = getattr(_local, "sink", None)
     if sink is not None:
         sink.append(f"{category.__name__}: {message}")
@@ -115,9 +121,12 @@ def subset_counts(meta: Mapping[str, Any]) -> dict[str, int]:
     for name, value in counts.items():
         n = _count(value)
         if n is None:
-            warnings.warn(f"Subset.meta['counts'][{str(name)!r}] = {value!r} is not a whole number, so it is left "
-                          "out of the data notes; the loader should record each repair or drop as an integer",
-                          UserWarning, stacklevel=2)
+            warnings.warn(
+                f"Subset.meta['counts'][{str(name)!r}] = {value!r} is not a whole number, so it is left "
+                "out of the data notes; the loader should record each repair or drop as an integer",
+                UserWarning,
+                stacklevel=2,
+            )
         elif n:
             out[str(name)] = n
     return out
@@ -154,13 +163,19 @@ def data_note(subsets: list[dict[str, Any]], extra_warnings: Sequence[str] = ())
                 seen[text] = seen.get(text, 0) + 1
     parts = []
     if sums:
-        parts.append(", ".join(f"{name} {sums[name]}" + ("" if total <= 1 else f" ({_in(where[name], total)})")
-                               for name in sums))
+        parts.append(
+            ", ".join(
+                f"{name} {sums[name]}" + ("" if total <= 1 else f" ({_in(where[name], total)})")
+                for name in sums
+            )
+        )
     for text in dict.fromkeys(extra_warnings):
         seen.setdefault(text, 0)
     if seen:
         shown = list(seen.items())[:MAX_WARNINGS]
         more = len(seen) - len(shown)
-        listed = "; ".join(text + ("" if total <= 1 or n == 0 else f" ({_in(n, total)})") for text, n in shown)
+        listed = "; ".join(
+            text + ("" if total <= 1 or n == 0 else f" ({_in(n, total)})") for text, n in shown
+        )
         parts.append(f"warnings: {listed}" + (f"; ... and {more} more" if more else ""))
     return "; ".join(parts)

@@ -98,7 +98,9 @@ MAX_IMAGE_BYTES = 20 * 2**20
 
 
 def _too_large(size: int) -> str:
-    return f"it is {size / 2**20:.1f} MiB, over the {MAX_IMAGE_BYTES // 2**20} MiB a report inlines per picture"
+    return (
+        f"it is {size / 2**20:.1f} MiB, over the {MAX_IMAGE_BYTES // 2**20} MiB a report inlines per picture"
+    )
 
 
 def _check_image(path: Path) -> str:
@@ -143,7 +145,7 @@ def _sample_name(stored: str, subset: str) -> str:
     stem = Path(stored).stem
     for prefix in (subset, re.sub(r"[^A-Za-z0-9._-]+", "_", subset).strip("_"), picture_name(subset)):
         if prefix and stem.startswith(prefix + "_"):
-            return stem[len(prefix) + 1:]
+            return stem[len(prefix) + 1 :]
     return stem
 
 
@@ -161,8 +163,19 @@ def collect(records: Iterable[dict[str, Any]], root: Path) -> list[Picture]:
                 path, refused = locate(stored, root)
                 if path is not None and (refused := _check_image(path)):
                     path = None
-                out.append(Picture(detector, dataset, r.get("seed"), subset, _sample_name(stored, subset),
-                                   stored, path, refused, str(r.get("key", ""))))
+                out.append(
+                    Picture(
+                        detector,
+                        dataset,
+                        r.get("seed"),
+                        subset,
+                        _sample_name(stored, subset),
+                        stored,
+                        path,
+                        refused,
+                        str(r.get("key", "")),
+                    )
+                )
     return out
 
 
@@ -175,11 +188,15 @@ def warn_missing(pictures: list[Picture], where: Path, warn: Callable[[str], Non
     say = warn or (lambda msg: print(msg, file=sys.stderr))
     missing = [p for p in pictures if p.path is None and not p.refused]
     if missing:
-        say(f"warning: {where}: {len(missing)} of {len(pictures)} pictures listed in the job records are "
-            f"missing (first: {missing[0].stored}); rerun those jobs with rerun='all' to redraw them")
+        say(
+            f"warning: {where}: {len(missing)} of {len(pictures)} pictures listed in the job records are "
+            f"missing (first: {missing[0].stored}); rerun those jobs with rerun='all' to redraw them"
+        )
     for p in (p for p in pictures if p.refused):
-        say(f"warning: {where}: picture {p.stored!r} listed by {p.detector} on {p.dataset} (seed {p.seed}, "
-            f"subset {p.subset}) is refused, not embedded: {p.refused}")
+        say(
+            f"warning: {where}: picture {p.stored!r} listed by {p.detector} on {p.dataset} (seed {p.seed}, "
+            f"subset {p.subset}) is refused, not embedded: {p.refused}"
+        )
 
 
 def image_size(raw: bytes) -> tuple[int, int] | None:
@@ -241,26 +258,37 @@ def gallery(pictures: list[Picture], anchor: str) -> str:
         try:
             img = img_tag(p.path, caption)
         except OSError as exc:
-            refused.append(dataclasses.replace(p, path=None, refused=f"it cannot be read ({exc.strerror or exc})"))
+            refused.append(
+                dataclasses.replace(p, path=None, refused=f"it cannot be read ({exc.strerror or exc})")
+            )
             continue
         except ValueError as exc:
             refused.append(dataclasses.replace(p, path=None, refused=str(exc)))
             continue
-        figures.append(f"<figure onclick=\"this.classList.toggle('big')\">{img}"
-                       f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+        figures.append(
+            f"<figure onclick=\"this.classList.toggle('big')\">{img}"
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
     out = [f"<h3 id='{anchor}'>Examples ({len(figures)} pictures)</h3>"]
     if figures:
         out += ["<div class='gallery'>", *figures, "</div>"]
     missing = [p for p in pictures if p.path is None and not p.refused]
     if missing:
         shown = ", ".join(html.escape(p.stored) for p in missing[:5]) + (", ..." if len(missing) > 5 else "")
-        out.append(f"<p class='note warn'>{len(missing)} pictures listed in the job records are missing "
-                   f"(moved or deleted?): {shown}</p>")
+        out.append(
+            f"<p class='note warn'>{len(missing)} pictures listed in the job records are missing "
+            f"(moved or deleted?): {shown}</p>"
+        )
     if refused:
-        items = "".join(f"<li><code>{html.escape(p.stored)}</code> ({html.escape(p.detector)}, subset "
-                        f"{html.escape(p.subset)}): {html.escape(p.refused)}</li>" for p in refused)
-        out.append(f"<div class='note warn'>{len(refused)} pictures listed in the job records were refused and "
-                   f"not embedded (the report shows only {IMAGE_KINDS} files of at most "
-                   f"{MAX_IMAGE_BYTES // 2**20} MiB inside the output directory):"
-                   f"<ul>{items}</ul></div>")
+        items = "".join(
+            f"<li><code>{html.escape(p.stored)}</code> ({html.escape(p.detector)}, subset "
+            f"{html.escape(p.subset)}): {html.escape(p.refused)}</li>"
+            for p in refused
+        )
+        out.append(
+            f"<div class='note warn'>{len(refused)} pictures listed in the job records were refused and "
+            f"not embedded (the report shows only {IMAGE_KINDS} files of at most "
+            f"{MAX_IMAGE_BYTES // 2**20} MiB inside the output directory):"
+            f"<ul>{items}</ul></div>"
+        )
     return "".join(out)

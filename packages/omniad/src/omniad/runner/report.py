@@ -104,7 +104,9 @@ def rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for name, value in notes.count_sums(subsets if isinstance(subsets, list) else [])[0].items():
             row[f"counts.{name}"] = value
         # JSON text, not a dict: rows are written to CSV and parquet as they are
-        row["metric_errors"] = json.dumps(r["metric_errors"], sort_keys=True) if r.get("metric_errors") else ""
+        row["metric_errors"] = (
+            json.dumps(r["metric_errors"], sort_keys=True) if r.get("metric_errors") else ""
+        )
         row["key"] = r.get("key")
         out.append(row)
     out.sort(key=lambda x: (x["dataset"], STATUS_ORDER.get(x["status"], 9), x["detector"], x["seed"] or 0))
@@ -145,8 +147,11 @@ def subset_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """
     out = []
     for r in records:
-        base = {"detector": r.get("detector", {}).get("label", "?"), "dataset": r.get("dataset", {}).get("label", "?"),
-                "seed": r.get("seed")}
+        base = {
+            "detector": r.get("detector", {}).get("label", "?"),
+            "dataset": r.get("dataset", {}).get("label", "?"),
+            "seed": r.get("seed"),
+        }
         for s in r.get("subsets", []):
             row: dict[str, Any] = {**base, "subset": str(s.get("name", "?")), "status": s.get("status", "?")}
             row.update(s.get("metrics", {}))
@@ -198,9 +203,16 @@ def leaderboard(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], li
     out = []
     for (dataset, detector), group in groups.items():
         statuses = sorted({g["status"] for g in group}, key=lambda s: STATUS_ORDER.get(s, 9))
-        agg: dict[str, Any] = {"dataset": dataset, "detector": detector, "status": "/".join(statuses), "seeds": len(group)}
+        agg: dict[str, Any] = {
+            "dataset": dataset,
+            "detector": detector,
+            "status": "/".join(statuses),
+            "seeds": len(group),
+        }
         for col in (*columns, *TIMING_COLUMNS):
-            values = [g[col] for g in group if isinstance(g.get(col), (int, float)) and not math.isnan(g[col])]
+            values = [
+                g[col] for g in group if isinstance(g.get(col), (int, float)) and not math.isnan(g[col])
+            ]
             agg[col] = float(np.mean(values)) if values else None
             if len(values) > 1 and col in columns:
                 agg[f"{col} std"] = float(np.std(values))
@@ -304,8 +316,16 @@ def sections(records: list[dict[str, Any]]) -> list[Section]:
         if shown:
             first = shown[0]
             lower = _lower_is_better(subset, first)
-            rows_.sort(key=lambda b: (b.get(first) is None, (b.get(first) or 0.0) * (1 if lower else -1), b["detector"]))
-        out.append(Section(dataset, rows_, shown, hidden, dishonest, protocol, shown_as.get(dataset, dataset), lower))
+            rows_.sort(
+                key=lambda b: (
+                    b.get(first) is None,
+                    (b.get(first) or 0.0) * (1 if lower else -1),
+                    b["detector"],
+                )
+            )
+        out.append(
+            Section(dataset, rows_, shown, hidden, dishonest, protocol, shown_as.get(dataset, dataset), lower)
+        )
     return out
 
 
@@ -335,47 +355,85 @@ def markdown(records: list[dict[str, Any]], title: str | None = None) -> str:
     lines += summary.markdown(secs, names, lambda d: shown.get(d, d), lambda d: det.get(d, d), _fmt, _md)
     any_dishonest = False
     for sec in secs:
-        header = ["detector", *[names.get(c, c) + (" †" if c in sec.dishonest else "") for c in sec.columns],
-                  "fit s", "score s", "status"]
+        header = [
+            "detector",
+            *[names.get(c, c) + (" †" if c in sec.dishonest else "") for c in sec.columns],
+            "fit s",
+            "score s",
+            "status",
+        ]
         lines += [f"## {_md(shown[sec.dataset])}", ""]
         params = labels.parameters(_resolved(records, "dataset", sec.dataset))
         if params:
-            lines += ["<details><summary>dataset parameters</summary>", "",
-                      ", ".join(f"`{k}` = {_md(v)}" for k, v in params), "", "</details>", ""]
+            lines += [
+                "<details><summary>dataset parameters</summary>",
+                "",
+                ", ".join(f"`{k}` = {_md(v)}" for k, v in params),
+                "",
+                "</details>",
+                "",
+            ]
         if sec.columns:
-            lines += [f"Sorted by {names.get(sec.columns[0], sec.columns[0])}, the dataset's protocol metric"
-                      f"{' (lower is better)' if sec.lower else ''}.", ""]
+            lines += [
+                f"Sorted by {names.get(sec.columns[0], sec.columns[0])}, the dataset's protocol metric"
+                f"{' (lower is better)' if sec.lower else ''}.",
+                "",
+            ]
         lines += ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
         for row in sec.rows:
-            cells = [_md(det.get(row["detector"], row["detector"])), *[_cell(row, c) for c in sec.columns],
-                     _fmt(row.get("fit_s"), 2), _fmt(row.get("score_s"), 2), row["status"]]
+            cells = [
+                _md(det.get(row["detector"], row["detector"])),
+                *[_cell(row, c) for c in sec.columns],
+                _fmt(row.get("fit_s"), 2),
+                _fmt(row.get("score_s"), 2),
+                row["status"],
+            ]
             lines.append("| " + " | ".join(cells) + " |")
         if sec.hidden:
             lines += ["", f"Not shown without an honest metric beside them: {', '.join(sec.hidden)}."]
         problems = [r for r in sec.rows if r["error"]]
         if problems:
-            lines += ["", "Problems:"] + [f"- {det.get(r['detector'], r['detector'])}: {r['error']}" for r in problems]
+            lines += ["", "Problems:"] + [
+                f"- {det.get(r['detector'], r['detector'])}: {r['error']}" for r in problems
+            ]
         missing = [(r, text) for r in sec.rows if (text := not_computed(r, names))]
         if missing:
-            lines += ["", "Metrics not computed:"] + [f"- {det.get(r['detector'], r['detector'])}: {text}"
-                                                      for r, text in missing]
+            lines += ["", "Metrics not computed:"] + [
+                f"- {det.get(r['detector'], r['detector'])}: {text}" for r, text in missing
+            ]
         adjusted = [r for r in sec.rows if r.get("adjusted")]
         if adjusted:
-            lines += ["", "Adjusted defaults:"] + [f"- {det.get(r['detector'], r['detector'])}: {r['adjusted']}" for r in adjusted]
+            lines += ["", "Adjusted defaults:"] + [
+                f"- {det.get(r['detector'], r['detector'])}: {r['adjusted']}" for r in adjusted
+            ]
         noted = [r for r in sec.rows if r.get("data_notes")]
         if noted:
-            lines += ["", "Data notes (repairs, drops, warnings):"] + [f"- {det.get(r['detector'], r['detector'])}: {r['data_notes']}" for r in noted]
+            lines += ["", "Data notes (repairs, drops, warnings):"] + [
+                f"- {det.get(r['detector'], r['detector'])}: {r['data_notes']}" for r in noted
+            ]
         if sec.columns and (matrix := _subset_matrix(records, sec.dataset, sec.columns[0])):
             subsets, by_cell = matrix
             detectors = [r["detector"] for r in sec.rows]
-            lines += ["", f"### {_md(shown[sec.dataset])}: {names.get(sec.columns[0], sec.columns[0])} per subset", "",
-                      "| subset | " + " | ".join(_md(det.get(d, d)) for d in detectors) + " |",
-                      "|" + "|".join(["---"] * (len(detectors) + 1)) + "|"]
-            lines += ["| " + " | ".join([_md(sub), *[by_cell.get((sub, d), ("", None))[0] for d in detectors]]) + " |"
-                      for sub in subsets]
+            lines += [
+                "",
+                f"### {_md(shown[sec.dataset])}: {names.get(sec.columns[0], sec.columns[0])} per subset",
+                "",
+                "| subset | " + " | ".join(_md(det.get(d, d)) for d in detectors) + " |",
+                "|" + "|".join(["---"] * (len(detectors) + 1)) + "|",
+            ]
+            lines += [
+                "| "
+                + " | ".join([_md(sub), *[by_cell.get((sub, d), ("", None))[0] for d in detectors]])
+                + " |"
+                for sub in subsets
+            ]
             lines += ["", "Every metric of every subset: results_subsets.csv."]
-        n_pics = sum(len(s.get("artifacts", [])) for r in records if r.get("dataset", {}).get("label", "?") == sec.dataset
-                     for s in r.get("subsets", []))
+        n_pics = sum(
+            len(s.get("artifacts", []))
+            for r in records
+            if r.get("dataset", {}).get("label", "?") == sec.dataset
+            for s in r.get("subsets", [])
+        )
         if n_pics:
             lines += ["", f"{n_pics} example pictures (overlays, score plots): see report.html."]
         lines.append("")
@@ -384,8 +442,11 @@ def markdown(records: list[dict[str, Any]], title: str | None = None) -> str:
     if legend:
         lines += ["Columns: " + "; ".join(legend) + ".", ""]
     if any_dishonest:
-        lines += ["† flatters detectors (point adjustment credits a whole event for one hit); "
-                  "read it only beside the honest metrics.", ""]
+        lines += [
+            "† flatters detectors (point adjustment credits a whole event for one hit); "
+            "read it only beside the honest metrics.",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -449,21 +510,27 @@ def _bars(board: list[dict[str, Any]], column: str, short: str, det: dict[str, s
     Each label is shown whole beside its bar, wrapping after commas and parentheses when it
     is long (an SVG label has a fixed width and was cut), the stored label as its tooltip.
     """
-    items = [(str(b["detector"]), float(b[column])) for b in board
-             if isinstance(b.get(column), (int, float)) and not math.isnan(b[column])]
+    items = [
+        (str(b["detector"]), float(b[column]))
+        for b in board
+        if isinstance(b.get(column), (int, float)) and not math.isnan(b[column])
+    ]
     if not items:
         return ""
     hi = max(1.0, max(v for _, v in items))
     out = [f"<div class='bars' role='img' aria-label='{html.escape(short)} per detector'>"]
     for name, value in items:
         share = 100 * max(value, 0.0) / hi
-        out.append(f"<div class='bar-label' title='{html.escape(name)}'>{labels.wrappable(det.get(name, name))}</div>"
-                   f"<div class='bar-track'><span style='width:{0.85 * share:.1f}%'></span>{value:.3f}</div>")
+        out.append(
+            f"<div class='bar-label' title='{html.escape(name)}'>{labels.wrappable(det.get(name, name))}</div>"
+            f"<div class='bar-track'><span style='width:{0.85 * share:.1f}%'></span>{value:.3f}</div>"
+        )
     out.append("</div>")
     return "".join(out)
 
 
-CSS = """
+CSS = (
+    """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1400px}
 table{border-collapse:collapse;margin:1rem 0;font-size:14px}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}
@@ -482,7 +549,9 @@ details.params summary{font-weight:400;color:#555} details.params td{text-align:
 details.per-subset table,.summary table.matrix{display:block;max-width:100%;overflow-x:auto} .summary{border-bottom:1px solid #ccc;margin-bottom:1.5rem}
 .note{color:#555;font-size:13px} .note.data{color:#7a4d00}
 td.failed{background:#fdecea}
-""" + pictures.GALLERY_CSS
+"""
+    + pictures.GALLERY_CSS
+)
 
 
 def _gallery_order(pics: list[pictures.Picture], sec: Section) -> list[pictures.Picture]:
@@ -508,13 +577,17 @@ def _html_job_subsets(subs: list[dict[str, Any]], names: dict[str, str]) -> str:
     esc = html.escape
     cols = [c for c in metric_columns([{"metrics": s.get("metrics", {})} for s in subs])]
     head = "".join(f"<th title='{esc(c)}'>{esc(names.get(c, c))}</th>" for c in cols)
-    out = [f"<table class='subsets'><tr><th class='l'>subset</th>{head}<th>n test</th><th>fit s</th>"
-           "<th>score s</th><th class='l'>status</th><th class='l'>notes</th></tr>"]
+    out = [
+        f"<table class='subsets'><tr><th class='l'>subset</th>{head}<th>n test</th><th>fit s</th>"
+        "<th>score s</th><th class='l'>status</th><th class='l'>notes</th></tr>"
+    ]
     for s in subs:
-        out.append(f"<tr class='{esc(str(s.get('status', '')))}'><td class='l'>{esc(str(s.get('name', '?')))}</td>"
-                   + "".join(f"<td>{_fmt(s.get('metrics', {}).get(c))}</td>" for c in cols)
-                   + f"<td>{_fmt(s.get('n_test'))}</td><td>{_fmt(s.get('fit_s'), 2)}</td><td>{_fmt(s.get('score_s'), 2)}</td>"
-                   f"<td class='l'>{esc(str(s.get('status', '')))}</td><td class='l'>{esc(_subset_notes(s))}</td></tr>")
+        out.append(
+            f"<tr class='{esc(str(s.get('status', '')))}'><td class='l'>{esc(str(s.get('name', '?')))}</td>"
+            + "".join(f"<td>{_fmt(s.get('metrics', {}).get(c))}</td>" for c in cols)
+            + f"<td>{_fmt(s.get('n_test'))}</td><td>{_fmt(s.get('fit_s'), 2)}</td><td>{_fmt(s.get('score_s'), 2)}</td>"
+            f"<td class='l'>{esc(str(s.get('status', '')))}</td><td class='l'>{esc(_subset_notes(s))}</td></tr>"
+        )
     out.append("</table>")
     return "".join(out)
 
@@ -528,8 +601,10 @@ def _html_params(resolved: list[dict[str, Any]], shown: str) -> str:
     stored = str(resolved[0].get("label", "?"))
     rows_ = "".join(f"<tr><td><code>{esc(k)}</code></td><td>{esc(v)}</td></tr>" for k, v in params)
     note = f"<p class='note'>label in the records: {esc(stored)}</p>" if stored != shown else ""
-    return (f"<details class='params'><summary>all {len(params)} parameters</summary><table>{rows_}</table>"
-            f"{note}</details>")
+    return (
+        f"<details class='params'><summary>all {len(params)} parameters</summary><table>{rows_}</table>"
+        f"{note}</details>"
+    )
 
 
 def _html_subset_matrix(records: list[dict[str, Any]], sec: Section, short: str, det: dict[str, str]) -> str:
@@ -544,12 +619,18 @@ def _html_subset_matrix(records: list[dict[str, Any]], sec: Section, short: str,
     if matrix is None:
         return ""
     subsets, cells = matrix
-    lower = not getattr(_metric_cards().get(_metric_ids(records).get(sec.columns[0], sec.columns[0])),
-                        "higher_is_better", True)
-    out = [f"<details class='per-subset'{' open' if len(subsets) <= 20 else ''}><summary>{esc(short)} per subset "
-           f"({len(subsets)} subsets; mean over seeds; best of each row in bold)</summary>"
-           "<table><tr><th class='l'>subset</th>"
-           + "".join(f"<th title='{esc(d)}'>{labels.wrappable(det.get(d, d))}</th>" for d in detectors) + "</tr>"]
+    lower = not getattr(
+        _metric_cards().get(_metric_ids(records).get(sec.columns[0], sec.columns[0])),
+        "higher_is_better",
+        True,
+    )
+    out = [
+        f"<details class='per-subset'{' open' if len(subsets) <= 20 else ''}><summary>{esc(short)} per subset "
+        f"({len(subsets)} subsets; mean over seeds; best of each row in bold)</summary>"
+        "<table><tr><th class='l'>subset</th>"
+        + "".join(f"<th title='{esc(d)}'>{labels.wrappable(det.get(d, d))}</th>" for d in detectors)
+        + "</tr>"
+    ]
     for sub in subsets:
         values = [v for d in detectors if (v := cells.get((sub, d), ("", None))[1]) is not None]
         best = (min(values) if lower else max(values)) if values else None
@@ -557,15 +638,22 @@ def _html_subset_matrix(records: list[dict[str, Any]], sec: Section, short: str,
         for d in detectors:
             text, value = cells.get((sub, d), ("", None))
             cls = " class='failed'" if text == "failed" else ""
-            row.append(f"<td{cls}>{'<b>' + esc(text) + '</b>' if value is not None and value == best else esc(text)}</td>")
+            row.append(
+                f"<td{cls}>{'<b>' + esc(text) + '</b>' if value is not None and value == best else esc(text)}</td>"
+            )
         out.append(f"<tr><td class='l'>{esc(sub)}</td>{''.join(row)}</tr>")
-    out.append("</table><p class='note'>Every metric of every subset, with the data notes: results_subsets.csv.</p>"
-               "</details>")
+    out.append(
+        "</table><p class='note'>Every metric of every subset, with the data notes: results_subsets.csv.</p>"
+        "</details>"
+    )
     return "".join(out)
 
 
 def html_report(
-    records: list[dict[str, Any]], title: str, root: Path | None = None, warn: Callable[[str], None] | None = None
+    records: list[dict[str, Any]],
+    title: str,
+    root: Path | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> str:
     """The report page; pictures are resolved against ``root`` (the output directory) and inlined.
 
@@ -584,66 +672,102 @@ def html_report(
     shown = {sec.dataset: sec.display or sec.dataset for sec in secs}
     places = {sec.dataset: f"dataset-{i}" for i, sec in enumerate(secs)}
     anchors: dict[str, str] = {}
-    out = [f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title><style>{CSS}</style></head><body>"]
-    out.append(f"<h1>{esc(title)}</h1><p class='note'>{len(records)} jobs. Metrics are means over subsets; "
-               "± is the standard deviation over seeds.</p>")
-    out.append(summary.html_summary(secs, names, lambda d: shown.get(d, d), lambda d: det.get(d, d), _fmt, places))
+    out = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title><style>{CSS}</style></head><body>"
+    ]
+    out.append(
+        f"<h1>{esc(title)}</h1><p class='note'>{len(records)} jobs. Metrics are means over subsets; "
+        "± is the standard deviation over seeds.</p>"
+    )
+    out.append(
+        summary.html_summary(secs, names, lambda d: shown.get(d, d), lambda d: det.get(d, d), _fmt, places)
+    )
     any_dishonest = False
     for sec in secs:
         out.append(f"<a id='{places[sec.dataset]}'></a><h2>{wrap(shown[sec.dataset])}</h2>")
         out.append(_html_params(_resolved(records, "dataset", sec.dataset), shown[sec.dataset]))
         out.append("<table><tr><th class='l'>detector</th>")
         for i, c in enumerate(sec.columns):
-            role = " (protocol headline: rows sorted by it)" if i == 0 else " (protocol)" if c in sec.protocol else ""
-            out.append(f"<th title='{esc(c + role)}'>{esc(names.get(c, c))}{' †' if c in sec.dishonest else ''}"
-                       f"{' ▼' if i == 0 else ''}</th>")
-        out.append("<th>fit s</th><th>score s</th><th>samples/s</th><th>peak RSS MB</th><th class='l'>status</th></tr>")
+            role = (
+                " (protocol headline: rows sorted by it)"
+                if i == 0
+                else " (protocol)"
+                if c in sec.protocol
+                else ""
+            )
+            out.append(
+                f"<th title='{esc(c + role)}'>{esc(names.get(c, c))}{' †' if c in sec.dishonest else ''}"
+                f"{' ▼' if i == 0 else ''}</th>"
+            )
+        out.append(
+            "<th>fit s</th><th>score s</th><th>samples/s</th><th>peak RSS MB</th><th class='l'>status</th></tr>"
+        )
         for b in sec.rows:
             cls = b["status"].split("/")[-1]
-            out.append(f"<tr class='{esc(cls)}'><td class='l' title='{esc(b['detector'])}'>"
-                       f"{wrap(det.get(b['detector'], b['detector']))}</td>")
+            out.append(
+                f"<tr class='{esc(cls)}'><td class='l' title='{esc(b['detector'])}'>"
+                f"{wrap(det.get(b['detector'], b['detector']))}</td>"
+            )
             out += [f"<td>{_cell(b, c)}</td>" for c in sec.columns]
-            out.append(f"<td>{_fmt(b.get('fit_s'), 2)}</td><td>{_fmt(b.get('score_s'), 2)}</td>"
-                       f"<td>{_fmt(b.get('samples_per_s'), 1)}</td><td>{_fmt(b.get('peak_rss_mb'), 0)}</td>"
-                       f"<td class='l'>{esc(b['status'])}</td></tr>")
+            out.append(
+                f"<td>{_fmt(b.get('fit_s'), 2)}</td><td>{_fmt(b.get('score_s'), 2)}</td>"
+                f"<td>{_fmt(b.get('samples_per_s'), 1)}</td><td>{_fmt(b.get('peak_rss_mb'), 0)}</td>"
+                f"<td class='l'>{esc(b['status'])}</td></tr>"
+            )
         out.append("</table>")
         if sec.columns:
             out.append(_bars(sec.rows, sec.columns[0], names.get(sec.columns[0], sec.columns[0]), det))
         for b in sec.rows:
             if b.get("adjusted"):
-                out.append(f"<p class='note'>Adjusted defaults, {esc(det.get(b['detector'], b['detector']))}: "
-                           f"{esc(b['adjusted'])}</p>")
+                out.append(
+                    f"<p class='note'>Adjusted defaults, {esc(det.get(b['detector'], b['detector']))}: "
+                    f"{esc(b['adjusted'])}</p>"
+                )
         for b in sec.rows:
             if b.get("data_notes"):
-                out.append(f"<p class='note data'>Data notes, {esc(det.get(b['detector'], b['detector']))}: "
-                           f"{esc(b['data_notes'])}</p>")
+                out.append(
+                    f"<p class='note data'>Data notes, {esc(det.get(b['detector'], b['detector']))}: "
+                    f"{esc(b['data_notes'])}</p>"
+                )
         for b in sec.rows:
             if text := not_computed(b, names):
-                out.append(f"<p class='note data'>Metrics not computed, {esc(det.get(b['detector'], b['detector']))}: "
-                           f"{esc(text)}</p>")
+                out.append(
+                    f"<p class='note data'>Metrics not computed, {esc(det.get(b['detector'], b['detector']))}: "
+                    f"{esc(text)}</p>"
+                )
         if sec.columns:
             out.append(_html_subset_matrix(records, sec, names.get(sec.columns[0], sec.columns[0]), det))
         if sec.hidden:
-            out.append(f"<p class='note'>Hidden (no honest metric beside them): {esc(', '.join(sec.hidden))}</p>")
+            out.append(
+                f"<p class='note'>Hidden (no honest metric beside them): {esc(', '.join(sec.hidden))}</p>"
+            )
         anchors[sec.dataset] = f"examples-{len(anchors)}"
-        shown_pics = [dataclasses.replace(p, detector=det.get(p.detector, p.detector))
-                      for p in _gallery_order([p for p in pics if p.dataset == sec.dataset], sec)]
+        shown_pics = [
+            dataclasses.replace(p, detector=det.get(p.detector, p.detector))
+            for p in _gallery_order([p for p in pics if p.dataset == sec.dataset], sec)
+        ]
         out.append(pictures.gallery(shown_pics, anchors[sec.dataset]))
         any_dishonest = any_dishonest or bool(sec.dishonest)
     if any_dishonest:
         out.append("<p class='note'>† flatters detectors; read it only beside the honest metrics.</p>")
     out.append("<h2>Jobs</h2>")
-    for r in sorted(records, key=lambda r: (r.get("dataset", {}).get("label", ""), r.get("detector", {}).get("label", ""))):
+    for r in sorted(
+        records, key=lambda r: (r.get("dataset", {}).get("label", ""), r.get("detector", {}).get("label", ""))
+    ):
         d, ds = r.get("detector", {}), r.get("dataset", {})
         d_label, ds_label = d.get("label", "?"), ds.get("label", "?")
-        out.append(f"<details><summary>{wrap(det.get(d_label, d_label))} on {wrap(shown.get(ds_label, ds_label))} "
-                   f"(seed {r.get('seed')}): {esc(r.get('status', '?'))}</summary>")
+        out.append(
+            f"<details><summary>{wrap(det.get(d_label, d_label))} on {wrap(shown.get(ds_label, ds_label))} "
+            f"(seed {r.get('seed')}): {esc(r.get('status', '?'))}</summary>"
+        )
         if r.get("error"):
             out.append(f"<p><b>Error:</b> {esc(r['error'])}</p>")
         if r.get("data_notes"):
             out.append(f"<p><b>Data notes:</b> {esc(r['data_notes'])}</p>")
-        out.append(f"<p class='note'>key {esc(str(r.get('key')))} · detector params {esc(str(d.get('params')))} · "
-                   f"dataset params {esc(str(ds.get('params')))} · environment {esc(str(r.get('environment', {})))}</p>")
+        out.append(
+            f"<p class='note'>key {esc(str(r.get('key')))} · detector params {esc(str(d.get('params')))} · "
+            f"dataset params {esc(str(ds.get('params')))} · environment {esc(str(r.get('environment', {})))}</p>"
+        )
         subs = r.get("subsets", [])
         if subs:
             out.append(_html_job_subsets(subs, names))
@@ -651,8 +775,10 @@ def html_report(
             if listed:
                 anchor = anchors.get(ds.get("label", "?"), "")
                 refused = sum(bool(p.refused) for p in listed)
-                out.append(f"<p class='note'>{len(listed)} example pictures{f' ({refused} refused)' if refused else ''}: "
-                           f"<a href='#{esc(anchor)}'>in the gallery under {wrap(shown.get(ds_label, ds_label))}</a></p>")
+                out.append(
+                    f"<p class='note'>{len(listed)} example pictures{f' ({refused} refused)' if refused else ''}: "
+                    f"<a href='#{esc(anchor)}'>in the gallery under {wrap(shown.get(ds_label, ds_label))}</a></p>"
+                )
         out.append("</details>")
     out.append("</body></html>")
     return "".join(out)
@@ -677,9 +803,12 @@ def write_all(
 
         (warn or (lambda msg: print(msg, file=sys.stderr)))(
             f"{root / 'results.parquet'} and {root / 'results_subsets.parquet'} not written: pyarrow is not "
-            "installed; pip install 'omniad[parquet]' to get them")
+            "installed; pip install 'omniad[parquet]' to get them"
+        )
     written["subsets_csv"] = write_subsets_csv(records, root / "results_subsets.csv")
-    if parquet is not None and (sub_parquet := write_subsets_parquet(records, root / "results_subsets.parquet")):
+    if parquet is not None and (
+        sub_parquet := write_subsets_parquet(records, root / "results_subsets.parquet")
+    ):
         written["subsets_parquet"] = sub_parquet
     (root / "results.md").write_text(markdown(records, title))
     written["markdown"] = root / "results.md"
