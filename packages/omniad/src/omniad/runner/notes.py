@@ -103,8 +103,8 @@ def _count(value: Any) -> int | None:
         return None
     if isinstance(value, numbers.Integral):
         return int(value)
-    if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
-        return int(value)
+    if isinstance(value, numbers.Real) and math.isfinite(whole := float(value)) and whole.is_integer():
+        return int(whole)
     return None
 
 
