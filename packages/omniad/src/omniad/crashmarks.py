@@ -10,6 +10,10 @@ reported, so two processes starting together report it once.
 
 Everything here is best effort: a read-only cache or output directory costs the
 diagnosis, never the work.
+
+``exits_raise`` goes one step further for the commonest way such code ends a process, a
+Python call to ``os._exit``: inside the block it raises ``ExitCalled`` instead, so the same
+process can say who called it and go on. Native crashes and kills still need the marks.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ import json
 import os
 import re
 import socket
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 #: a foreign mark older than this (another host's, or unreadable) is pruned
 MAX_AGE_S = 7 * 24 * 3600.0
@@ -130,3 +136,47 @@ def forget_all() -> None:
         _active.discard(path)
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+class ExitCalled(BaseException):
+    """``os._exit(code)`` called inside ``exits_raise``; a BaseException so ``except Exception`` in
+    the caller's code does not swallow it on its way to whoever guarded the call."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+        super().__init__(f"os._exit({code}) was called, which would have ended the whole omniad process")
+
+
+_real_exit = os._exit
+_guarded: set[tuple[int, int]] = set()  # (pid, thread) inside exits_raise
+_guard_lock = threading.Lock()
+
+
+def _exit(code: int) -> NoReturn:
+    """``os._exit`` as installed by ``exits_raise``: raises in a guarded thread, exits anywhere else.
+
+    The pid is part of the key so that a child forked from a guarded thread (multiprocessing's
+    fork start method ends its children with ``os._exit``) still exits.
+    """
+    if (os.getpid(), threading.get_ident()) in _guarded:
+        raise ExitCalled(code)
+    _real_exit(code)
+
+
+@contextlib.contextmanager
+def exits_raise() -> Iterator[None]:
+    """While the block runs, ``os._exit`` called from this thread raises ``ExitCalled`` instead.
+
+    Other threads (a worker's parent watch) and forked children keep the real ``os._exit``.
+    """
+    key = (os.getpid(), threading.get_ident())
+    with _guard_lock:
+        outer = key not in _guarded  # nested blocks leave the restoring to the outer one
+        _guarded.add(key)
+        os._exit = _exit  # installed once and left: outside guarded threads it is the real one
+    try:
+        yield
+    finally:
+        if outer:
+            with _guard_lock:
+                _guarded.discard(key)

@@ -11,9 +11,13 @@ module declares in ``OMNIAD_PREFIXES``, else its entry-point name; the built-ins
 ``core``. A prefix that is the name of another installed plugin is reserved for that
 plugin, and a prefix already owned is refused, so no plugin can shadow another's ids.
 
-A plugin that ends the process outright while it is imported or registers (``os._exit``,
-a crash in native code) cannot be caught; a crash mark (``omniad.crashmarks``) names it to
-the next process that starts, on stderr and in ``PluginManager.crash_notes``.
+A plugin that calls ``os._exit`` while it is imported or registers fails like any other
+(``crashmarks.exits_raise``). One that ends the process in a way nothing can catch (a crash
+in native code, a kill) is named by a crash mark (``omniad.crashmarks``) to the next process
+that starts, on stderr and in ``PluginManager.crash_notes``; that process first loads it
+alone in a child process (``_probe``), and leaves it out if the child dies too, so one such
+plugin costs one failed command, not all of them. While plugins load, ``faulthandler``
+prints the Python stack of a native crash, which names the plugin's module at once.
 
 Environment switches:
 
@@ -25,11 +29,15 @@ Environment switches:
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import os
 import re
+import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
@@ -38,7 +46,7 @@ from typing import Any
 import pluggy
 
 from omniad import hookspecs
-from omniad.crashmarks import CrashMark, cache_dir
+from omniad.crashmarks import CrashMark, ExitCalled, cache_dir, exits_raise
 from omniad.errors import DuplicateComponentError, PluginLoadError
 from omniad.registry import KINDS, Kind, Registrar, Registry
 
@@ -51,6 +59,8 @@ ENV_DISABLE = "OMNIAD_DISABLE_PLUGINS"
 ENV_LOAD = "OMNIAD_LOAD_PLUGINS"
 ENV_NO_AUTOLOAD = "OMNIAD_DISABLE_PLUGIN_AUTOLOAD"
 ENV_STRICT = "OMNIAD_STRICT_PLUGINS"
+#: seconds a test load of a plugin that ended an earlier process may take (a torch import is slow)
+PROBE_TIMEOUT_S = 300.0
 
 
 def _env_list(name: str) -> set[str] | None:
@@ -136,7 +146,11 @@ class PluginManager:
         from omniad.version import __version__
 
         self.register(
-            builtins, name=BUILTIN_NAME, distribution="omniad", version=__version__, status="builtin",
+            builtins,
+            name=BUILTIN_NAME,
+            distribution="omniad",
+            version=__version__,
+            status="builtin",
             prefixes=BUILTIN_PREFIXES,
         )
         if autoload is None:
@@ -144,11 +158,13 @@ class PluginManager:
         #: what processes that died while loading plugins were loading (one line each, also on stderr)
         self.crash_notes: list[str] = []
         self._mark: CrashMark | None = None
+        self._suspects: set[str] = set()  # plugins that ended an earlier process: test-loaded apart first
         if autoload:
             self._mark = CrashMark(cache_dir() / "loading")
             self._report_dead_loads()
             try:
-                self.load_entry_points()
+                with _native_crashes_shown():
+                    self.load_entry_points()
             finally:
                 self._mark.clear()
 
@@ -157,11 +173,14 @@ class PluginManager:
         assert self._mark is not None
         for dead in self._mark.dead():
             name = dead.get("plugin", "?")
+            self._suspects.add(name)
             when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(dead.get("since", 0))))
-            note = (f"warning: an earlier omniad process (pid {dead.get('pid')}, {when}) ended without a word "
-                    f"while {dead.get('step', 'loading')} plugin {name!r} ({dead.get('module', '?')}): the plugin "
-                    f"most likely ended it (os._exit, a crash in native code); if this happens again, skip it "
-                    f"with {ENV_DISABLE}={name}")
+            note = (
+                f"warning: an earlier omniad process (pid {dead.get('pid')}, {when}) ended without a word "
+                f"while {dead.get('step', 'loading')} plugin {name!r} ({dead.get('module', '?')}): the plugin "
+                f"most likely ended it (a crash in native code, a kill); it is test-loaded alone in a child "
+                f"process first and left out if that dies too; to skip it, set {ENV_DISABLE}={name}"
+            )
             self.crash_notes.append(note)
             print(note, file=sys.stderr)
 
@@ -210,15 +229,36 @@ class PluginManager:
     def _load_one(self, ep: EntryPoint, dist: str | None, version: str | None) -> None:
         if ep.name in self.plugins:
             info = PluginInfo(name=ep.name, module=ep.value, distribution=dist, version=version)
-            self._fail(info, PluginLoadError(f"plugin name {ep.name!r} is already taken by {self.plugins[ep.name].module}"))
+            self._fail(
+                info,
+                PluginLoadError(
+                    f"plugin name {ep.name!r} is already taken by {self.plugins[ep.name].module}"
+                ),
+            )
+            return
+        if ep.name in self._suspects and (death := _probe(ep.name)) is not None:
+            info = PluginInfo(name=ep.name, module=ep.value, distribution=dist, version=version)
+            self.plugins[ep.name] = info
+            self._fail(
+                info,
+                PluginLoadError(
+                    f"it ended an earlier omniad process, and a test load of it alone in a child process {death}; "
+                    f"left out; fix or uninstall {dist or ep.value}, or set {ENV_DISABLE}={ep.name}"
+                ),
+            )
             return
         if self._mark is not None:
             self._mark.set(plugin=ep.name, module=ep.value, step="importing")
         try:
-            module = ep.load()
+            with exits_raise():
+                module = ep.load()
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
+            if isinstance(exc, ExitCalled):
+                exc = PluginLoadError(
+                    f"its import called os._exit({exc.code}), which would have ended omniad"
+                )
             info = PluginInfo(name=ep.name, module=ep.value, distribution=dist, version=version)
             self.plugins[ep.name] = info
             self._fail(info, exc)
@@ -245,7 +285,10 @@ class PluginManager:
         """Stage each plugin's hooks apart; commit a plugin only if all of them succeeded."""
         registry = Registry()
         impls = {
-            kind: {impl.plugin_name: impl for impl in getattr(self.pm.hook, f"omniad_register_{kind}s").get_hookimpls()}
+            kind: {
+                impl.plugin_name: impl
+                for impl in getattr(self.pm.hook, f"omniad_register_{kind}s").get_hookimpls()
+            }
             for kind in KINDS
         }
         self._claim_prefixes()
@@ -271,7 +314,9 @@ class PluginManager:
                 continue
             problem = None
             for prefix in info.prefixes:
-                reserved_for = BUILTIN_NAME if prefix in BUILTIN_PREFIXES else prefix if prefix in self.plugins else None
+                reserved_for = (
+                    BUILTIN_NAME if prefix in BUILTIN_PREFIXES else prefix if prefix in self.plugins else None
+                )
                 owner = owners.get(prefix) or (reserved_for if reserved_for != info.name else None)
                 if owner is not None:
                     problem = (
@@ -293,8 +338,11 @@ class PluginManager:
             registrar = Registrar(staging, kind, info.name, info.version, prefixes=info.prefixes)
             arguments = {"registry": registrar}
             try:
-                impl.function(*(arguments[name] for name in impl.argnames))
-            except Exception as exc:
+                with exits_raise():
+                    impl.function(*(arguments[name] for name in impl.argnames))
+            except (Exception, ExitCalled) as exc:
+                if isinstance(exc, ExitCalled):
+                    exc = PluginLoadError(f"called os._exit({exc.code}), which would have ended omniad")
                 self._fail(info, exc, where=f"omniad_register_{kind}s (none of its components registered)")
                 return None
         return staging
@@ -307,10 +355,13 @@ class PluginManager:
             if (entry.kind, entry.id) in registry
         ]
         if clashes:
-            self._fail(info, DuplicateComponentError(
-                f"ids already registered: {', '.join(clashes)}; none of its components registered; "
-                f"rename them or disable a plugin with {ENV_DISABLE}"
-            ))
+            self._fail(
+                info,
+                DuplicateComponentError(
+                    f"ids already registered: {', '.join(clashes)}; none of its components registered; "
+                    f"rename them or disable a plugin with {ENV_DISABLE}"
+                ),
+            )
             return False
         components: dict[str, list[str]] = {}
         for entry in staging.list():
@@ -318,6 +369,48 @@ class PluginManager:
             components.setdefault(entry.kind, []).append(entry.id)
         info.components = components
         return True
+
+
+@contextlib.contextmanager
+def _native_crashes_shown() -> Iterator[None]:
+    """Have a native crash while plugins load print the Python stack (the plugin's module is in it)."""
+    was = faulthandler.is_enabled()
+    with contextlib.suppress(Exception):  # no usable stderr (pythonw, a closed fd): no stack, same work
+        if not was:
+            faulthandler.enable()
+    try:
+        yield
+    finally:
+        if not was:
+            faulthandler.disable()
+
+
+def _probe(name: str) -> str | None:
+    """Load plugin ``name`` alone in a child process; how the child died, or None if it lived.
+
+    The child writes its own crash mark; if it dies, that mark is found by the next process,
+    so a plugin that always crashes is test-loaded (and left out) every time until it is fixed.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in (ENV_DISABLE, ENV_STRICT, ENV_NO_AUTOLOAD)}
+    env[ENV_LOAD] = name
+    code = "from omniad.plugins import PluginManager; PluginManager().build_registry()"
+    try:
+        child = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, timeout=PROBE_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return None  # inconclusive: load it here, the mark names it again if it kills this one
+    except OSError:
+        return None
+    if child.returncode == 0:
+        return None
+    if child.returncode < 0:
+        import signal
+
+        with contextlib.suppress(ValueError):
+            return f"was killed by signal {-child.returncode} ({signal.Signals(-child.returncode).name})"
+        return f"was killed by signal {-child.returncode}"
+    return f"ended with exit code {child.returncode}"
 
 
 _manager: PluginManager | None = None
@@ -337,6 +430,14 @@ def get_registry() -> Registry:
     if _registry is None:
         _registry = get_plugin_manager().build_registry()
     return _registry
+
+
+def distribution_of(plugin: str) -> str:
+    """The installed distribution (name and version) that provides ``plugin``: whom to report its bugs to."""
+    info = _manager.plugins.get(plugin) if _manager is not None else None
+    if info is None or not info.distribution:
+        return f"plugin {plugin!r}"
+    return f"{info.distribution} {info.version}" if info.version else info.distribution
 
 
 def reset(manager: PluginManager | None = None) -> None:

@@ -1,8 +1,11 @@
 """Progress inside a job: detectors say how far a long fit has got; whoever listens shows it.
 
-A detector calls ``Detector.report_progress(done, total, what)`` (e.g. after each epoch).
-Without a listener that costs a function call; the runner installs one while a job runs
-so the CLI's progress display can show "epoch 3/50" instead of a silent hour.
+A detector calls ``Detector.report_progress(done, total, what)`` (e.g. after each epoch and
+each batch), or ``report(where, done, total, what)`` from code that has no detector at hand,
+or wraps a loop in ``steps``. Without a listener that costs a function call; the runner
+installs one while a job runs (inline: the display itself; a process worker: its pipe to the
+parent), so the CLI's progress display can show "batches 120/400 of epochs 3/50" instead of
+a silent hour. Steps nest: a ``what`` already shown replaces itself and what came inside it.
 """
 
 from __future__ import annotations
@@ -10,8 +13,11 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,15 @@ def report(where: str, done: int, total: int | None = None, what: str = "epochs"
         return
     with contextlib.suppress(Exception):  # a display problem must never break a fit
         listener(ProgressEvent(where, int(done), None if total is None else int(total), what))
+
+
+def steps(items: Iterable[T], what: str, *, where: str = "", total: int | None = None) -> Iterator[T]:
+    """``items``, reporting ``what`` i/total after the i-th item's work is done (total: ``len(items)``)."""
+    if total is None:
+        total = len(items) if hasattr(items, "__len__") else None  # type: ignore[arg-type]
+    for done, item in enumerate(items, 1):
+        yield item
+        report(where, done, total, what)
 
 
 @contextlib.contextmanager

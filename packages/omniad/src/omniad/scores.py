@@ -23,6 +23,15 @@ import numpy as np
 from omniad.errors import DataError
 
 
+class ScoresError(DataError):
+    """Scores unfit for a metric; ``problem`` says how without naming whose, so a caller that knows
+    the detector's plugin (the runner) can say whose they were."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.problem = problem
+        super().__init__(f"{where}: {problem}")
+
+
 class ScoresTypeError(DataError):
     """Scores built from values that are not numbers; ``given`` says what they were (type, short repr)."""
 
@@ -89,46 +98,49 @@ class Scores:
             return str(ids[i]) if ids is not None else f"#{i}"
 
         if len(self.sample) != n_samples:
-            raise DataError(
-                f"{where}: returned {len(self.sample)} sample scores for {n_samples} samples; "
-                "score() must return exactly one score per input sample"
+            raise ScoresError(
+                where,
+                f"returned {len(self.sample)} sample scores for {n_samples} samples; "
+                "score() must return exactly one score per input sample",
             )
         bad = ~np.isfinite(self.sample)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"{where}: sample score of {name(i)} is {self.sample[i]} "
+            raise ScoresError(
+                where,
+                f"sample score of {name(i)} is {self.sample[i]} "
                 f"({int(bad.sum())} non-finite in total); the detector produced NaN/inf — "
-                "check the input for constant or non-finite values"
+                "check the input for constant or non-finite values",
             )
         if self.local is not None:
             if len(self.local) != n_samples:
-                raise DataError(
-                    f"{where}: returned {len(self.local)} localization maps for {n_samples} samples"
+                raise ScoresError(
+                    where, f"returned {len(self.local)} localization maps for {n_samples} samples"
                 )
             for i, arr in enumerate(self.local):
                 if not np.all(np.isfinite(arr)):
-                    raise DataError(
-                        f"{where}: localization scores of {name(i)} contain NaN/inf; "
-                        "check the input for constant or non-finite values"
+                    raise ScoresError(
+                        where,
+                        f"localization scores of {name(i)} contain NaN/inf; "
+                        "check the input for constant or non-finite values",
                     )
                 if target_shapes is not None and tuple(arr.shape) != tuple(target_shapes[i]):
-                    raise DataError(
-                        f"{where}: localization scores of {name(i)} have shape {arr.shape} but its "
+                    raise ScoresError(
+                        where,
+                        f"localization scores of {name(i)} have shape {arr.shape} but its "
                         f"ground truth has shape {tuple(target_shapes[i])}; return maps at the "
-                        "resolution of the input sample"
+                        "resolution of the input sample",
                     )
         if self.decision is not None:
             if len(self.decision) != n_samples:
-                raise DataError(
-                    f"{where}: returned {len(self.decision)} decisions for {n_samples} samples; "
-                    "give one 0/1 decision per sample"
+                raise ScoresError(
+                    where,
+                    f"returned {len(self.decision)} decisions for {n_samples} samples; "
+                    "give one 0/1 decision per sample",
                 )
             if not np.isin(self.decision, (0, 1)).all():
-                raise DataError(f"{where}: decisions must be 0 (normal) or 1 (anomalous)")
+                raise ScoresError(where, "decisions must be 0 (normal) or 1 (anomalous)")
         for key, arrays in self.extras.items():
             if len(arrays) != n_samples:
-                raise DataError(
-                    f"{where}: extras[{key!r}] has {len(arrays)} entries for {n_samples} samples"
-                )
+                raise ScoresError(where, f"extras[{key!r}] has {len(arrays)} entries for {n_samples} samples")
         return self

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from omniad import progress
+from omniad.crashmarks import ExitCalled, exits_raise
 from omniad.data import Split, Subset
 from omniad.device import check_device_request, resolve_device
 from omniad.errors import DataError, MissingDependencyError, OmniadError
@@ -27,7 +28,7 @@ from omniad.registry import DetectorCard, Entry
 from omniad.runner.jobs import Job
 from omniad.runner.notes import capture_warnings, data_note, subset_counts, summarize_warnings
 from omniad.runner.pictures import stored_path
-from omniad.scores import Scores, ScoresTypeError
+from omniad.scores import Scores, ScoresError, ScoresTypeError
 from omniad.version import __version__
 
 RECORD_VERSION = 1
@@ -89,17 +90,35 @@ def _metric_values(
     return values, errors
 
 
-def _score(detector: Any, det_entry: Entry, samples: Any) -> Scores:
+def _whose(det_entry: Entry) -> tuple[str, str]:
+    """How a message names a detector, and the distribution to report its bug to."""
+    from omniad.plugins import distribution_of
+
+    return f"detector {det_entry.id!r} (plugin {det_entry.plugin})", distribution_of(det_entry.plugin)
+
+
+def _score(detector: Any, det_entry: Entry, split: Split, **checks: Any) -> Scores:
+    """``detector.score``, checked here whatever the plugin overrode: a Scores of numbers, one per sample.
+
+    Problems found by the base class or here are said with the detector's id, its plugin and
+    its distribution, since a message about a bare array leaves a grid's user nowhere to look.
+    """
+    who, dist = _whose(det_entry)
     try:
-        return detector.score(samples)
+        scores = detector.score(split.samples)
+        if not isinstance(scores, Scores):  # a plugin overrode score() itself
+            scores = Scores(sample=scores)
+        return scores.validate(len(split), f"{who}: score()", **checks)
     except ScoresTypeError as exc:  # raised inside the plugin's code: say whose scores they were
         raise DataError(
-            f"detector {det_entry.id!r} (plugin {det_entry.plugin}): score() returned {exc.given} "
-            f"for Scores.{exc.field}; it must return numbers, one float score per sample"
+            f"{who}: score() returned {exc.given} for Scores.{exc.field}; it must return numbers, one float "
+            f"score per sample (detector from {dist})"
         ) from None
+    except ScoresError as exc:
+        raise DataError(f"{who}: score(): {exc.problem} (detector from {dist})") from None
 
 
-def _save_model(detector: Any, job: Job, dataset: Any, subset: Subset, output_dir: Path) -> str:
+def _save_model(detector: Any, entry: Entry, job: Job, dataset: Any, subset: Subset, output_dir: Path) -> str:
     """The fitted model with thresholds for reuse (``omniad score``); calibrated on validation data if any.
 
     Without a validation split the thresholds come from the training scores (in-sample,
@@ -110,8 +129,12 @@ def _save_model(detector: Any, job: Job, dataset: Any, subset: Subset, output_di
 
     normal = subset.val if subset.val is not None else subset.train
     how = "validation" if subset.val is not None else f"in-sample training ({len(normal)} samples)"
-    detector.thresholds_ = calibrate(detector.score(normal.samples), DecisionRule("quantile", 0.99), how)
-    detector.source_ = {"loader": job.dataset.id, "params": job.dataset.params, "state": dataset.export_source_state()}
+    detector.thresholds_ = calibrate(_score(detector, entry, normal), DecisionRule("quantile", 0.99), how)
+    detector.source_ = {
+        "loader": job.dataset.id,
+        "params": job.dataset.params,
+        "state": dataset.export_source_state(),
+    }
     folder = output_dir / "models" / job.key / safe_name(subset.name)
     detector.save(folder)
     return stored_path(folder, output_dir)
@@ -121,16 +144,34 @@ def _save_scores(detector: Any, name: str, split: Split, scores: Scores, dataset
     from omniad.decision import Decisions, apply
     from omniad.results import SourceResults, collect, write
 
-    decided = apply(scores, detector.thresholds_) if detector.thresholds_ else Decisions(scores, None, None, None, None)
+    decided = (
+        apply(scores, detector.thresholds_)
+        if detector.thresholds_
+        else Decisions(scores, None, None, None, None)
+    )
     results = SourceResults()
     collect(results, name, split, decided, dataset, folder)
-    write(results, folder, {"detector": detector.component_id, "subset": name,
-                            "thresholds": {k: t.to_json() for k, t in detector.thresholds_.items()}})
+    write(
+        results,
+        folder,
+        {
+            "detector": detector.component_id,
+            "subset": name,
+            "thresholds": {k: t.to_json() for k, t in detector.thresholds_.items()},
+        },
+    )
 
 
 def _run_subset(
-    job: Job, det_entry: Entry, dataset: Any, metrics: list[tuple[str, Metric]], subset: Subset,
-    device: str, artifacts: Path | None, render: bool, output_dir: Path | None = None,
+    job: Job,
+    det_entry: Entry,
+    dataset: Any,
+    metrics: list[tuple[str, Metric]],
+    subset: Subset,
+    device: str,
+    artifacts: Path | None,
+    render: bool,
+    output_dir: Path | None = None,
     scored: list[tuple[Subset, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Fit on ``subset`` and score its test split, or each of ``scored`` (a separate score source).
@@ -144,19 +185,21 @@ def _run_subset(
     t0 = time.perf_counter()
     detector.fit(fit_samples)
     fit_s = time.perf_counter() - t0
-    model = _save_model(detector, job, dataset, subset, output_dir) if job.save_models and output_dir else None
+    model = (
+        _save_model(detector, det_entry, job, dataset, subset, output_dir)
+        if job.save_models and output_dir
+        else None
+    )
     parts = scored if scored is not None else [(subset, dataset)]
     records = []
     for part, part_dataset in parts:
         name = part.name if scored is None else f"{subset.name} → {part.name}"
         record: dict[str, Any] = {"name": name, "n_train": len(subset.train), "n_test": len(part.test)}
         t1 = time.perf_counter()
-        scores = _score(detector, det_entry, part.test.samples)
+        shapes = [np.shape(t) for t in part.test.targets] if part.test.targets is not None else None
+        scores = _score(detector, det_entry, part.test, target_shapes=shapes, ids=part.test.ids)
         t2 = time.perf_counter()
         record["device"] = detector._device or "cpu"  # unresolved means it never touched torch
-        shapes = [np.shape(t) for t in part.test.targets] if part.test.targets is not None else None
-        if scores.local is not None and shapes is not None:
-            scores.validate(len(part.test), f"detector {det_entry.id}", target_shapes=shapes, ids=part.test.ids)
         adjusted = getattr(detector, "adjusted_params", None)
         if adjusted:  # defaults the data was too small for, lowered by Detector._limit
             record["adjusted_params"] = dict(adjusted)
@@ -177,7 +220,9 @@ def _run_subset(
             record["scores"] = stored_path(folder, output_dir)
         if render and artifacts is not None:
             try:
-                paths = part_dataset.render_examples(part, scores, artifacts / part.name, max_examples=job.examples)
+                paths = part_dataset.render_examples(
+                    part, scores, artifacts / part.name, max_examples=job.examples
+                )
                 # named relative to the output directory (artifacts = <output>/artifacts/<key>), so the
                 # report finds them whatever the working directory was or is
                 record["artifacts"] = [stored_path(p, artifacts.parents[1]) for p in paths]
@@ -189,20 +234,44 @@ def _run_subset(
 
 
 def _guarded_subset(
-    job: Job, det_entry: Entry, dataset: Any, metrics: list[tuple[str, Metric]], subset: Subset,
-    device: str, artifacts: Path | None, render: bool, output_dir: Path | None = None,
+    job: Job,
+    det_entry: Entry,
+    dataset: Any,
+    metrics: list[tuple[str, Metric]],
+    subset: Subset,
+    device: str,
+    artifacts: Path | None,
+    render: bool,
+    output_dir: Path | None = None,
     scored: list[tuple[Subset, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """``_run_subset``, with a failure recorded as this subset's result (the others go on)."""
     try:
-        return _run_subset(job, det_entry, dataset, metrics, subset, device, artifacts, render, output_dir, scored)
+        with exits_raise():
+            return _run_subset(
+                job, det_entry, dataset, metrics, subset, device, artifacts, render, output_dir, scored
+            )
     except OmniadError as exc:
         return [{"name": subset.name, "status": "failed", "error": str(exc)}]
+    except ExitCalled as exc:  # the whole runner would have gone, and every job after this one with it
+        who, dist = _whose(det_entry)
+        return [
+            {
+                "name": subset.name,
+                "status": "failed",
+                "error": f"{who}: {exc}; recorded as failed instead (detector from {dist})",
+                "traceback": traceback.format_exc(limit=20),
+            }
+        ]
     except Exception as exc:  # a crash on one series must not lose the others
-        return [{
-            "name": subset.name, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
-            "traceback": traceback.format_exc(limit=20),
-        }]
+        return [
+            {
+                "name": subset.name,
+                "status": "failed",
+                "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(limit=20),
+            }
+        ]
 
 
 def _score_parts(job: Job, det_entry: Entry) -> list[tuple[Subset, Any]] | None:
@@ -213,7 +282,9 @@ def _score_parts(job: Job, det_entry: Entry) -> list[tuple[Subset, Any]] | None:
 
     spec = SourceSpec.from_config(job.dataset.score, f"dataset {job.dataset.label}: score source")
     card = det_entry.card
-    resolved = resolve(spec, get_registry(), modality=card.modality, sample_kind=getattr(card, "sample_kind", None))
+    resolved = resolve(
+        spec, get_registry(), modality=card.modality, sample_kind=getattr(card, "sample_kind", None)
+    )
     dataset = open_dataset(resolved)
     return [(sub, dataset) for sub in subsets(dataset)]
 
@@ -224,9 +295,11 @@ def _paired(fit_name: str, n_fit: int, parts: list[tuple[Subset, Any]]) -> list[
         return parts
     same = [p for p in parts if p[0].name == fit_name]
     if not same:
-        raise DataError(f"the score source has no subset named {fit_name!r} (it has "
-                        f"{', '.join(p[0].name for p in parts)}); with several fit subsets each is scored on the "
-                        "score source's subset of the same name")
+        raise DataError(
+            f"the score source has no subset named {fit_name!r} (it has "
+            f"{', '.join(p[0].name for p in parts)}); with several fit subsets each is scored on the "
+            "score source's subset of the same name"
+        )
     return same
 
 
@@ -249,8 +322,10 @@ def adjusted_note(subsets: list[dict[str, Any]]) -> str:
         used = sorted({c["used"] for c in changes})
         used_text = str(used[0]) if len(used) == 1 else f"{used[0]}..{used[-1]}"
         verb = "default lowered" if isinstance(changes[0]["requested"], (int, float)) else "replaced"
-        parts.append(f"{name} {changes[0]['requested']}→{used_text} ({verb} in {len(changes)} of "
-                     f"{len(subsets)} subsets: {changes[0]['why']})")
+        parts.append(
+            f"{name} {changes[0]['requested']}→{used_text} ({verb} in {len(changes)} of "
+            f"{len(subsets)} subsets: {changes[0]['why']})"
+        )
     return "; ".join(parts)
 
 
@@ -292,7 +367,9 @@ def execute_job(job: Job, output_dir: str | Path | None = None) -> dict[str, Any
         det_entry.check_requires()
         device = check_device_request(job.device)
         if card.gpu == "required" and not resolve_device(device).startswith("cuda"):
-            record.update(status="skipped", error=f"detector {det_entry.id} requires a GPU and none is available")
+            record.update(
+                status="skipped", error=f"detector {det_entry.id} requires a GPU and none is available"
+            )
             return record
         dataset = ds_entry.create(job.dataset.params)
         metric_objs = []
@@ -316,8 +393,18 @@ def execute_job(job: Job, output_dir: str | Path | None = None) -> dict[str, Any
                 scored = None
                 if score_parts is not None and fit_subsets is not None:
                     scored = _paired(subset.name, len(fit_subsets), score_parts)
-                subs = _guarded_subset(job, det_entry, dataset, metric_objs, subset, device, artifacts,
-                                       len(subsets) < 2 and job.examples > 0, out_dir, scored)
+                subs = _guarded_subset(
+                    job,
+                    det_entry,
+                    dataset,
+                    metric_objs,
+                    subset,
+                    device,
+                    artifacts,
+                    len(subsets) < 2 and job.examples > 0,
+                    out_dir,
+                    scored,
+                )
             for sub in subs:
                 sub["counts"] = subset_counts(subset.meta)
                 sub["warnings"] = summarize_warnings(loading_warnings + running_warnings + score_warnings)
@@ -327,11 +414,15 @@ def execute_job(job: Job, output_dir: str | Path | None = None) -> dict[str, Any
         if not subsets:
             record.update(status="failed", error="the dataset yielded no subsets")
         elif len(failed) == len(subsets):
-            record.update(status="failed", error=f"all {len(subsets)} subsets failed; first: {failed[0]['error']}")
+            record.update(
+                status="failed", error=f"all {len(subsets)} subsets failed; first: {failed[0]['error']}"
+            )
         else:
             record["status"] = "partial" if failed else "ok"
             if failed:
-                record["error"] = f"{len(failed)} of {len(subsets)} subsets failed; first: {failed[0]['error']}"
+                record["error"] = (
+                    f"{len(failed)} of {len(subsets)} subsets failed; first: {failed[0]['error']}"
+                )
     except MissingDependencyError as exc:
         record.update(status="skipped", error=str(exc))
     except OmniadError as exc:

@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from omniad import progress
@@ -30,17 +30,30 @@ def job_label(job: Job) -> str:
     return f"{job.detector.label} on {job.dataset.label} (seed {job.seed})"
 
 
+#: nested steps of a detector shown at once (epochs, batches, ...); deeper ones are dropped
+MAX_LEVELS = 3
+
+
+def _step(event: ProgressEvent) -> str:
+    return f"{event.what} {event.done}" + (f"/{event.total}" if event.total else "")
+
+
 @dataclass
 class _InFlight:
     label: str
     subset: ProgressEvent | None = None
-    inner: ProgressEvent | None = None
+    inner: list[ProgressEvent] = field(default_factory=list)  # outermost first
+
+    def step(self, event: ProgressEvent) -> None:
+        """A step of the detector: the same ``what`` again replaces itself and every level inside it."""
+        whats = [e.what for e in self.inner]
+        self.inner = self.inner[: whats.index(event.what)] if event.what in whats else self.inner
+        self.inner = [*self.inner, event][:MAX_LEVELS]
 
     def describe(self) -> str:
         steps = []
-        if self.inner is not None:
-            of = f"/{self.inner.total}" if self.inner.total else ""
-            steps.append(f"{self.inner.what} {self.inner.done}{of}")
+        if self.inner:
+            steps.append(" of ".join(_step(e) for e in reversed(self.inner)))
         if self.subset is not None:
             of = f"/{self.subset.total}" if self.subset.total else ""
             steps.append(f"subset {self.subset.done}{of}")
@@ -64,8 +77,13 @@ class ProgressView:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.bar = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                TextColumn("{task.fields[current]}"), transient=False, disable=not sys.stderr.isatty(),
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[current]}"),
+                transient=False,
+                disable=not sys.stderr.isatty(),
             )
             self.bar.start()
             self.task = self.bar.add_task("jobs", total=total, current="")
@@ -89,9 +107,9 @@ class ProgressView:
         if state is None:
             return
         if event.where == progress.JOB:
-            state.subset, state.inner = event, None  # a new subset's fit starts from scratch
+            state.subset, state.inner = event, []  # a new subset's fit starts from scratch
         else:
-            state.inner = event
+            state.step(event)
         self._draw(job.key)
         if self.plain and time.monotonic() - self._said >= PLAIN_EVERY_S:
             self._said = time.monotonic()
@@ -107,8 +125,10 @@ class ProgressView:
             self.bar.update(self.task, current=self.flight[latest].describe() if latest else "")
         if self.plain:
             self._said = time.monotonic()
-            self.say(f"[{self.done}/{self.total}] {record['detector']['label']} on {record['dataset']['label']}: "
-                     f"{record.get('status')}" + (f" ({record['error']})" if record.get("error") else ""))
+            self.say(
+                f"[{self.done}/{self.total}] {record['detector']['label']} on {record['dataset']['label']}: "
+                f"{record.get('status')}" + (f" ({record['error']})" if record.get("error") else "")
+            )
 
     def _draw(self, key: str, force: bool = False) -> None:
         if self.bar is None:

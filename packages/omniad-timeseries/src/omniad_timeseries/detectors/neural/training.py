@@ -53,7 +53,9 @@ class WindowSet:
         """Windows ``idx`` as (b, span, C)."""
         return self.data[self.starts[idx][:, None] + self._steps]
 
-    def batches(self, batch_size: int, *, shuffle: bool = False, drop_last: bool = False) -> Iterator[torch.Tensor]:
+    def batches(
+        self, batch_size: int, *, shuffle: bool = False, drop_last: bool = False
+    ) -> Iterator[torch.Tensor]:
         n = len(self)
         order = torch.randperm(n) if shuffle else torch.arange(n)
         order = order.to(self.starts.device)
@@ -92,11 +94,15 @@ class Batches(Protocol):
 
     def __len__(self) -> int: ...
 
-    def batches(self, batch_size: int, *, shuffle: bool = False, drop_last: bool = False) -> Iterator[torch.Tensor]: ...
+    def batches(
+        self, batch_size: int, *, shuffle: bool = False, drop_last: bool = False
+    ) -> Iterator[torch.Tensor]: ...
 
 
 @torch.no_grad()
-def mean_loss(module: torch.nn.Module, windows: Batches, loss_fn: LossFn, batch_size: int, epoch: int) -> float:
+def mean_loss(
+    module: torch.nn.Module, windows: Batches, loss_fn: LossFn, batch_size: int, epoch: int
+) -> float:
     module.eval()
     total, count = 0.0, 0
     for batch in windows.batches(batch_size):
@@ -119,29 +125,34 @@ def fit_loop(
     where: str,
     drop_last: bool = False,
     min_delta: float = 1e-4,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> list[float]:
     """Train; with validation windows, stop after ``patience`` epochs without a ``min_delta`` gain.
 
     Unlike TSB-AD, which keeps the last epoch's weights, the best epoch's weights are restored.
     Without validation windows every epoch runs and the last weights are kept (as TSB-AD's
-    AutoEncoder does). ``progress(done, total)`` is called after every epoch (detectors pass
-    ``Detector.report_progress``, so a long fit says how far it got). Returns the monitored
-    loss per epoch.
+    AutoEncoder does). ``progress(done, total)`` is called after every epoch and
+    ``progress(done, total, "batches")`` after every batch (detectors pass
+    ``Detector.report_progress``), since one epoch of a wide series can take many minutes.
+    Returns the monitored loss per epoch.
     """
     history: list[float] = []
     best, best_state, waited = math.inf, None, 0
     use_val = val is not None and len(val) > 0
+    n = len(train)
+    n_batches = n // batch_size if drop_last and n >= batch_size else math.ceil(n / batch_size)
     for epoch in range(1, epochs + 1):
         module.train()
         total, count = 0.0, 0
-        for batch in train.batches(batch_size, shuffle=True, drop_last=drop_last):
+        for done, batch in enumerate(train.batches(batch_size, shuffle=True, drop_last=drop_last), 1):
             loss = loss_fn(batch, epoch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             total += float(loss.detach()) * len(batch)
             count += len(batch)
+            if progress is not None:
+                progress(done, n_batches, "batches")
         monitored = mean_loss(module, val, loss_fn, batch_size, epoch) if use_val else total / max(count, 1)
         if not math.isfinite(monitored):
             raise DataError(
@@ -169,7 +180,9 @@ def fit_loop(
 
 
 @torch.no_grad()
-def map_windows(fn: Callable[[torch.Tensor], torch.Tensor], windows: WindowSet, batch_size: int) -> np.ndarray:
+def map_windows(
+    fn: Callable[[torch.Tensor], torch.Tensor], windows: WindowSet, batch_size: int
+) -> np.ndarray:
     """``fn`` over all windows in order, batched, as one float64 array."""
     outs = [fn(batch).detach().float().cpu() for batch in windows.batches(batch_size)]
     return torch.cat(outs).numpy().astype(np.float64)
