@@ -1,0 +1,132 @@
+"""Tables of events: read a CSV / TSV / parquet file and turn chosen columns into an ``EventTable``.
+
+One routine for every loader, so repairs are the same and counted the same way
+(``Subset.meta["counts"]``): empty entity cells are missing (``missing_entities``), a numeric
+cell holding text is missing (``numeric_text_cells``, first example named in a warning), empty
+numeric cells are missing (``missing_numbers``), fields with one value in the whole table are
+listed (``constant_fields``: harmless, but they carry no information).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from omniad.errors import ConfigError, DataError
+from omniad_events.events import EventSchema, EventTable, entity_text
+
+SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet", ".txt": "csv"}
+
+
+def read_frame(
+    path: Path, fmt: str, where: str, columns: list[str] | None = None, delimiter: str | None = None
+) -> Any:
+    """The file as a DataFrame of strings (csv/tsv) or as stored (parquet); one clear line on failure."""
+    import pandas as pd
+
+    if fmt == "auto":
+        fmt = SUFFIX_FORMATS.get(path.suffix.lower(), "")
+        if not fmt:
+            raise ConfigError(
+                f"{where}: cannot tell the format of {path.name} from its suffix; set format='csv', "
+                "'tsv' or 'parquet'"
+            )
+    if not path.is_file():
+        raise DataError(f"{where}: {path} is not a file; point 'path' at a CSV, TSV or parquet table")
+    try:
+        if fmt == "parquet":
+            frame = pd.read_parquet(path)
+            if columns is not None:
+                raise ConfigError(
+                    f"{where}: 'columns' names the columns of a headerless csv/tsv file; a parquet "
+                    "file names its own, leave it unset"
+                )
+        else:
+            sep = delimiter or ("\t" if fmt == "tsv" else ",")
+            frame = pd.read_csv(
+                path,
+                sep=sep,
+                header=None if columns else "infer",
+                names=columns,
+                dtype=str,
+                keep_default_na=False,
+                skipinitialspace=True,
+            )
+    except ImportError as exc:
+        raise DataError(
+            f"{where}: reading parquet needs pyarrow ({exc}); pip install 'omniad-events[parquet]'"
+        ) from None
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(
+            f"{where}: cannot read {path.name} as {fmt} ({first}); check the file and 'format'"
+        ) from None
+    if len(frame) == 0:
+        raise DataError(f"{where}: {path.name} has no data rows")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def require_columns(frame: Any, names: list[str], param: str, where: str) -> None:
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{where}: no columns {missing} (named by {param}); the table has {list(frame.columns)[:20]}"
+        )
+
+
+def _numbers(values: Any, name: str, counts: dict[str, int], where: str) -> np.ndarray:
+    import pandas as pd
+
+    raw = pd.Series(values)
+    text = raw.astype(str).str.strip()
+    empty = raw.isna() | text.eq("") | text.str.lower().isin(("nan", "na", "null", "none", "?"))
+    out = pd.to_numeric(raw.where(~empty), errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~empty.to_numpy() & ~np.isfinite(out))
+    counts["missing_numbers"] += int(empty.sum())
+    if bad.size:
+        counts["numeric_text_cells"] += int(bad.size)
+        warnings.warn(
+            f"{where}: numeric column {name!r} holds {bad.size} cells that are not numbers (first: row "
+            f"{int(bad[0]) + 1}, {str(raw.iloc[bad[0]])[:40]!r}); read as missing",
+            UserWarning,
+            stacklevel=3,
+        )
+        out[bad] = np.nan
+    return out
+
+
+def frame_to_table(
+    frame: Any,
+    entities: list[str],
+    numeric: list[str],
+    where: str,
+    time: str | None = None,
+    key: str | None = None,
+) -> tuple[EventTable, dict[str, Any]]:
+    """The chosen columns of ``frame`` as events, with the counts of what was repaired."""
+    counts: dict[str, Any] = {
+        "rows": len(frame),
+        "missing_entities": 0,
+        "missing_numbers": 0,
+        "numeric_text_cells": 0,
+    }
+    schema = EventSchema(tuple(entities), tuple(numeric), time, key)
+    ents = np.empty((len(frame), len(entities)), dtype=object)
+    for j, name in enumerate(entities):
+        col = [entity_text(v) for v in frame[name].tolist()]
+        counts["missing_entities"] += sum(v is None for v in col)
+        ents[:, j] = col
+    nums = np.empty((len(frame), len(numeric)))
+    for j, name in enumerate(numeric):
+        nums[:, j] = _numbers(frame[name].to_numpy(), name, counts, where)
+    constant = [n for j, n in enumerate(entities) if len(set(ents[:, j])) == 1]
+    constant += [n for j, n in enumerate(numeric) if np.unique(nums[:, j][np.isfinite(nums[:, j])]).size <= 1]
+    if constant and len(frame) > 1:
+        counts["constant_fields"] = constant
+    times = frame[time].tolist() if time else None
+    keys = [entity_text(v) for v in frame[key].tolist()] if key else None
+    return EventTable(schema, ents, nums, times, keys), counts

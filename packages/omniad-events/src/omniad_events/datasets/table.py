@@ -1,0 +1,151 @@
+"""Any table of events (``events.table``): which columns are entities, numbers, label, time, key.
+
+With ``split="random"`` (a benchmark) a seeded ``train_fraction`` of the normal rows trains and
+the rest and the anomalies test; with ``split="all"`` (what ``omniad fit / score / detect`` open
+a bare path with) every row is scored and the rows not labelled anomalous train, labels
+optional. Columns not named are typed by their cells: all numbers (empty cells aside) make a
+numeric field, anything else an entity type. Repairs are counted in ``Subset.meta["counts"]``
+(``reading.frame_to_table``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from omniad.data import Split, Subset, whole_subset
+from omniad.errors import ConfigError, DataError
+from omniad_events.datasets.base import EventDataset
+from omniad_events.datasets.params import TableParams
+from omniad_events.datasets.reading import frame_to_table, read_frame, require_columns
+
+LABEL = "label"
+_NORMAL = {"0", "false", "normal", "no", "n", "benign"}
+_ANOMALOUS = {"1", "true", "anomaly", "anomalous", "abnormal", "yes", "y", "attack", "malicious"}
+
+
+def parse_label(value: Any, where: str, row: int) -> int:
+    text = str(value).strip().lower()
+    text = text[:-2] if text.endswith(".0") else text
+    if text in _NORMAL:
+        return 0
+    if text in _ANOMALOUS:
+        return 1
+    raise DataError(
+        f"{where}: row {row + 1}: label {value!r} is not 0/1, true/false or normal/anomaly; set "
+        "normal_labels to the values that are normal if the column holds names"
+    )
+
+
+def _numeric_cells(values: Any) -> bool:
+    import pandas as pd
+
+    text = pd.Series(values).astype(str).str.strip()
+    text = text[~text.str.lower().isin(("", "nan", "na", "null", "none", "?"))]
+    return bool(len(text)) and bool(pd.to_numeric(text, errors="coerce").notna().all())
+
+
+class EventTableDataset(EventDataset):
+    Params = TableParams
+
+    def _columns(self, frame: Any, label: str | None, where: str) -> tuple[list[str], list[str]]:
+        p = self.params
+        reserved = {c for c in (label, p.time_column, p.key_column, p.id_column) if c}
+        named = [*(p.entity_columns or []), *(p.numeric_columns or [])]
+        require_columns(frame, [*reserved, *named], "the column parameters", where)
+        clash = sorted(set(named) & reserved)
+        if clash:
+            raise ConfigError(
+                f"{where}: columns {clash} are named as features and as label/time/key/id; name each once"
+            )
+        rest = [c for c in frame.columns if c not in reserved and c not in named]
+        entities = list(p.entity_columns) if p.entity_columns is not None else []
+        numeric = list(p.numeric_columns) if p.numeric_columns is not None else []
+        for c in rest:
+            is_number = _numeric_cells(frame[c].to_numpy())
+            if is_number and p.numeric_columns is None:
+                numeric.append(c)
+            elif not is_number and p.entity_columns is None:
+                entities.append(c)
+        if not entities and not numeric:
+            raise DataError(
+                f"{where}: no feature columns left (columns: {list(frame.columns)[:20]}); name "
+                "entity_columns / numeric_columns"
+            )
+        return entities, numeric
+
+    def iter_subsets(self) -> Iterator[Subset]:
+        p = self.params
+        if p.path is None:
+            raise ConfigError(
+                f"{self.where}: parameter 'path' is required (a CSV, TSV or parquet table of events)"
+            )
+        path = Path(p.path).expanduser()
+        if not path.exists():
+            raise ConfigError(
+                f"{self.where}: path={str(path)!r} does not exist; point 'path' at a table of events"
+            )
+        where = f"{self.where}: {path.name}"
+        frame = read_frame(path, p.format, where, p.columns, p.delimiter)
+        label = p.label_column or (LABEL if p.split == "all" and LABEL in frame.columns else None)
+        entities, numeric = self._columns(frame, label, where)
+        table, counts = frame_to_table(frame, entities, numeric, where, p.time_column, p.key_column)
+        ids = (
+            [str(v) for v in frame[p.id_column].tolist()]
+            if p.id_column
+            else [f"row-{i}" for i in range(len(frame))]
+        )
+        meta: dict[str, Any] = {"path": str(path), "entities": entities, "numeric": numeric}
+        labels = cats = None
+        if label is not None:
+            raw = frame[label].tolist()
+            if p.normal_labels is not None:
+                normal = {str(v).strip() for v in p.normal_labels}
+                cats = [str(v).strip() for v in raw]
+                labels = np.array([c not in normal for c in cats], dtype=np.int8)
+                if not (labels == 0).any():
+                    raise DataError(
+                        f"{where}: no row of {label!r} is one of normal_labels {sorted(normal)} (values: "
+                        f"{sorted(set(cats))[:10]})"
+                    )
+            else:
+                labels = np.array([parse_label(v, where, i) for i, v in enumerate(raw)], dtype=np.int8)
+            meta["label_column"] = label
+        if p.split == "all":
+            meta["counts"] = counts
+            subset = whole_subset(path.stem, table, ids=ids, labels=labels, meta=meta)
+            if cats is not None:
+                subset.test.meta["categories"] = cats
+            yield subset
+            return
+        assert labels is not None
+        rng = np.random.default_rng(p.seed)
+        normal_rows = rng.permutation(np.flatnonzero(labels == 0))
+        n_train = round(p.train_fraction * len(normal_rows))
+        if n_train < 1 or (n_train == len(normal_rows) and not (labels == 1).any()):
+            raise DataError(
+                f"{where}: {len(normal_rows)} normal rows cannot make a train split and a test split; "
+                "give more rows, or use split='all'"
+            )
+        train_idx = np.sort(normal_rows[:n_train])
+        test_idx = np.sort(np.r_[normal_rows[n_train:], np.flatnonzero(labels == 1)]).astype(np.int64)
+        meta["counts"] = counts
+        test_meta = {} if cats is None else {"categories": [cats[i] for i in test_idx]}
+        yield Subset(
+            name=path.stem,
+            train=Split(
+                samples=table.take(train_idx),
+                labels=np.zeros(len(train_idx), np.int8),
+                ids=[ids[i] for i in train_idx],
+            ),
+            test=Split(
+                samples=table.take(test_idx),
+                labels=labels[test_idx],
+                ids=[ids[i] for i in test_idx],
+                meta=test_meta,
+            ),
+            meta=meta,
+        )

@@ -1,0 +1,93 @@
+"""Parameter models of the event detectors (pydantic only: cards point here, no torch)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from omniad.params import Params
+
+_BINS = (
+    "quantile bins per numeric field when numbers are turned into entities (codes); fewer distinct "
+    "training values give fewer bins, and below / above the training range and missing get codes of their own"
+)
+_THREADS = "torch threads on CPU; None keeps torch's default"
+
+
+class AVFParams(Params):
+    n_bins: int = Field(default=10, ge=2, le=1000, description=_BINS)
+
+
+class EmbeddedParams(Params):
+    encoding: Literal["onehot", "frequency"] = Field(
+        default="onehot",
+        description="onehot = one column per entity value seen in training (unseen = all zeros) + numbers min-max "
+        "scaled to the training range; frequency = each entity's training frequency + the same numbers",
+    )
+    detector: str = Field(
+        default="core.knn",
+        description="id of any registered tabular detector the encoded events go to (pyod.iforest, pyod.ecod, "
+        "core.knn, ...)",
+    )
+    detector_params: dict[str, Any] = Field(default_factory=dict, description="parameters of that detector")
+
+
+class APEParams(Params):
+    n_bins: int = Field(default=10, ge=2, le=1000, description=_BINS)
+    dim: int = Field(default=16, ge=1, le=512, description="entity embedding dimension")
+    negatives: int = Field(default=3, ge=1, le=64, description="noise events per observed event (NCE's k)")
+    epochs: int = Field(default=10, ge=1, le=10_000)
+    batch_size: int = Field(default=512, ge=1)
+    lr: float = Field(default=0.01, gt=0)
+    weight_decay: float = Field(default=0.0, ge=0, description="L2 on the embeddings (Adam weight decay)")
+    objective: Literal["nce", "negative_sampling"] = Field(
+        default="nce",
+        description="nce = the paper's noise-contrastive estimation with the noise probability as correction; "
+        "negative_sampling = the same noise without the correction (word2vec's simplification)",
+    )
+    unseen_noise: float = Field(
+        default=0.05,
+        ge=0,
+        lt=1,
+        description="share of the noise drawn from codes never seen in training (unseen values, numbers outside "
+        "the training range), so the model learns that those are unlikely",
+    )
+    min_steps: int = Field(
+        default=200, ge=1, description="at least this many updates (small data: more epochs)"
+    )
+    bias: bool = Field(
+        default=True,
+        description="add one learned bias per entity (log-frequency-like) to the pairwise interactions; "
+        "False is the paper's model exactly",
+    )
+    cpu_threads: int | None = Field(default=None, ge=1, description=_THREADS)
+
+
+class CLANParams(Params):
+    encoding: Literal["onehot", "frequency"] = Field(
+        default="onehot", description="how events become vectors"
+    )
+    hidden: tuple[int, ...] = Field(default=(128,), description="hidden layer widths of the encoder MLP")
+    rep_dim: int = Field(default=32, ge=2, le=1024, description="dimension of the learned (unit-norm) space")
+    epochs: int = Field(default=10, ge=1, le=10_000)
+    batch_size: int = Field(default=256, ge=2)
+    lr: float = Field(default=1e-3, gt=0)
+    temperature: float = Field(default=0.2, gt=0, le=10)
+    mask_prob: float = Field(
+        default=0.3,
+        gt=0,
+        lt=1,
+        description="share of fields an augmented negative changes: each chosen field is shuffled across the "
+        "batch, masked (zeroed) or, for numbers, given noise",
+    )
+    noise: float = Field(
+        default=0.5, gt=0, description="standard deviation of the noise added to scaled numbers"
+    )
+    n_neighbors: int = Field(
+        default=5, ge=1, description="k: score = mean cosine distance to the k nearest training events"
+    )
+    max_bank: int = Field(
+        default=20_000, ge=1, description="training events kept as neighbours (a seeded sample)"
+    )
+    cpu_threads: int | None = Field(default=None, ge=1, description=_THREADS)

@@ -1,0 +1,1 @@
+"""See the cards module for what is registered."""
