@@ -535,8 +535,10 @@ def test_claims_expire_on_age_whatever_they_say(tmp_path) -> None:
 
     claims = Claims(tmp_path)
     host = socket.gethostname()
-    fresh = _write_claim(claims.dir, "a" * 16, 1, host, LEASE_S / 2)
-    assert claims.acquire("a" * 16) is not None  # a live owner within its lease: honoured
+    # a live owner within its lease: honoured (a Python process: init, pid 1, is no runner; see
+    # test_core_grid_hardening)
+    fresh = _write_claim(claims.dir, "a" * 16, os.getpid(), host, LEASE_S / 2)
+    assert claims.acquire("a" * 16) is not None
     void = _write_claim(claims.dir, "b" * 16, 1, host, LEASE_S + 2 * RENEW_S)  # more than a lease ahead
     assert claims.acquire("b" * 16) is None and json.loads(void.read_text())["token"] == claims.token
     old = time.time() - LEASE_S - 2 * RENEW_S  # written long ago, never renewed, expiry still ahead

@@ -175,10 +175,13 @@ def _load(args: argparse.Namespace) -> Any:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from omniad.plugins import get_registry
-    from omniad.runner.jobs import plan
+    from omniad.runner.jobs import plan, seed_notes
 
     config = _load(args)
-    jobs = plan(config, get_registry())
+    registry = get_registry()
+    jobs = plan(config, registry)
+    for note in seed_notes(config, registry, jobs):
+        print(f"note: {note}", file=sys.stderr)
     print(f"{args.config}: valid, {len(jobs)} jobs")
     return 0
 
@@ -271,7 +274,14 @@ def _execute(config: Any, args: argparse.Namespace) -> int:
         print(f"error: none of the {len(result.records)} jobs produced a result ({len(result.failed)} failed, "
               f"{skipped} skipped); see the errors above", file=sys.stderr)
         return 1
-    return 1 if args.fail_on_error and result.failed else 0
+    if args.fail_on_error and result.failed:
+        return 1
+    if result.elsewhere:  # results missing from this run: a script must not take them as complete
+        print(f"incomplete: {result.elsewhere} of {len(result.jobs)} jobs were left to another runner and are not in "
+              f"this run's results; run the same command again once it finishes (its records are reused) or "
+              f"`omniad report {config.output_dir}`", file=sys.stderr)
+        return 3
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:

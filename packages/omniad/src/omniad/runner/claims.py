@@ -14,6 +14,12 @@ mtime) is stale whatever its ``expires_at`` says, and one whose ``expires_at`` l
 a lease ahead was not written by a runner at all (a hand-made or copied file) and is void.
 Without that, a claim naming a live pid (say 1) with a far-future expiry would hold its job
 back in every run, each ending with exit 0.
+
+Nor is a live pid trusted to be the runner that wrote the claim: pids are reused, and a copied
+or hand-made claim may name any process. A runner records its process start time
+(``proc_start``, from ``/proc``), and a claim whose pid now belongs to a process started at
+another time is stale. A claim without one (not written by a runner of this omniad) counts
+only if its pid runs Python or omniad: init (pid 1 on a host), a shell or a daemon is no runner.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -53,6 +60,8 @@ class Owner:
     token: str
     #: when the claim file was last written (its mtime); None where unknown
     written_at: float | None = None
+    #: the owner's process start time as its runner read it (``proc_start``); None where not recorded
+    proc_start: str | None = None
 
     def describe(self) -> str:
         return f"pid {self.pid}, host {self.host}" if self.pid > 0 else "unknown: its claim file is unreadable"
@@ -77,13 +86,46 @@ def pid_alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def proc_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, from /proc); None where unknown.
+
+    Two processes that share a pid one after the other never share a start time, so this tells
+    the runner that wrote a claim from whatever process has its pid now.
+    """
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+#: what the command line of a process that may be a runner mentions (``omniad``, ``python -m pytest``, ...)
+_RUNNER_CMDLINE = re.compile(r"python|omniad|pytest|jupyter", re.IGNORECASE)
+
+
+def could_be_runner(pid: int) -> bool:
+    """Whether live process ``pid`` may be an omniad runner: its command line runs Python or omniad.
+
+    True where the command line cannot be read (no /proc, another user's process hidden): the
+    lease then decides. An empty command line is a kernel thread.
+    """
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except PermissionError:
+        return True
+    except OSError:
+        return not Path("/proc/self/cmdline").exists()  # no /proc here: cannot tell
+    return bool(_RUNNER_CMDLINE.search(cmdline.replace(b"\0", b" ").decode("utf-8", "replace")))
+
+
 def _read_owner(path: Path) -> Owner | None:
     """The claim's owner; None when the file is gone. An unreadable claim is treated as stale."""
     try:
         written = path.stat().st_mtime
         data = json.loads(path.read_text())
+        start = data.get("proc_start")
         return Owner(int(data["pid"]), str(data["host"]), float(data["started_at"]),
-                     float(data["expires_at"]), str(data["token"]), written)
+                     float(data["expires_at"]), str(data["token"]), written,
+                     str(start) if start is not None else None)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError):
@@ -104,6 +146,7 @@ class Claims:
         self.lease_s = lease_s
         self.renew_s = renew_s
         self.pid = os.getpid()
+        self.proc_start = proc_start(self.pid)
         self.host = socket.gethostname()
         self.token = uuid.uuid4().hex
         self._held: dict[str, float] = {}  # key -> started_at
@@ -124,11 +167,21 @@ class Claims:
             return True  # ran out, or an expiry no runner writes
         if owner.written_at is not None and now > owner.written_at + lease + SLACK_S:
             return True  # nobody renewed it for a whole lease
-        return owner.host == self.host and not pid_alive(owner.pid)
+        return owner.host == self.host and not self._owner_runs(owner)
+
+    @staticmethod
+    def _owner_runs(owner: Owner) -> bool:
+        """Whether the process that wrote ``owner``'s claim (on this host) still runs."""
+        if not pid_alive(owner.pid):
+            return False
+        if owner.proc_start is not None:
+            now = proc_start(owner.pid)
+            return now is None or now == owner.proc_start  # another start time: the pid was reused
+        return could_be_runner(owner.pid)
 
     def _payload(self, key: str, started_at: float) -> str:
-        return json.dumps({"key": key, "pid": self.pid, "host": self.host, "token": self.token,
-                           "started_at": started_at, "expires_at": time.time() + self.lease_s})
+        return json.dumps({"key": key, "pid": self.pid, "proc_start": self.proc_start, "host": self.host,
+                           "token": self.token, "started_at": started_at, "expires_at": time.time() + self.lease_s})
 
     def _create(self, key: str, started_at: float) -> bool:
         try:

@@ -29,7 +29,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from omniad.errors import ConfigError
 from omniad.params import format_validation_error
@@ -141,7 +149,10 @@ class RunConfig(_Strict):
         default_factory=list,
         description="empty: every honest metric that fits the dataset's modality and localization",
     )
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    seeds: list[StrictInt] = Field(
+        default_factory=lambda: [0], min_length=1,
+        description="integers only: a quoted '1', 1.0 or true is refused rather than read as a different seed",
+    )
     split_seed: Literal["fixed", "run"] = Field(
         default="fixed",
         description="fixed: each dataset's own split seed stays what its params say, so seeds vary only the "
@@ -214,7 +225,9 @@ class RunConfig(_Strict):
 
 def parse_config(data: Any, source: str = "config") -> RunConfig:
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: the top level must be a table/mapping, got {type(data).__name__}")
+        got = "nothing (an empty file)" if data is None else f"a {type(data).__name__}"
+        raise ConfigError(f"{source}: the top level must be a table/mapping of settings (detectors, datasets, ...), "
+                          f"got {got}")
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as exc:
@@ -228,13 +241,24 @@ def parse_config(data: Any, source: str = "config") -> RunConfig:
     return config
 
 
+#: a grid is a few kilobytes; a bigger file is the wrong file (a data set passed by mistake)
+MAX_CONFIG_BYTES = 16 * 2**20
+
+
 def _read_text(path: Path) -> str:
     """The config file's text; a one-line ConfigError for a missing, unreadable or non-UTF-8 file."""
     if path.is_dir():
         raise ConfigError(f"{path} is a directory, not a config file; pass the .toml, .yaml or .json file itself")
     if not path.exists():
         raise ConfigError(f"config file {path} does not exist; check the path")
+    if not path.is_file():  # a FIFO would block the read for ever, /dev/zero fill memory
+        raise ConfigError(f"{path} is not a regular file (a pipe, device or socket); save the config to a file "
+                          "and pass that")
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path} is {size / 2**20:.1f} MiB, too large for a config file (at most "
+                              f"{MAX_CONFIG_BYTES // 2**20} MiB); pass the grid's .toml, .yaml or .json file")
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path} ({exc.strerror or exc}); "

@@ -157,6 +157,26 @@ def _split_seeded(entry: Entry, spec: ComponentSpec, resolved: Resolved, seeds: 
     return out
 
 
+def seed_notes(config: RunConfig, registry: Registry, jobs: list[Job]) -> list[str]:
+    """What the grid's seeds vary, said where it may surprise: several seeds over a fixed split.
+
+    With ``split_seed = "fixed"`` the seeds reseed the detector only, so "three seeds" of a
+    seeded dataset score one split three times; the note names the split seed each keeps.
+    """
+    if config.split_seed != "fixed" or len(config.seeds) < 2:
+        return []
+    kept: dict[str, Any] = {}
+    for job in jobs:
+        card = registry.get("dataset", job.dataset.id).card
+        name = getattr(card, "split_seed_param", None)
+        if name is not None and name in job.dataset.params:
+            kept.setdefault(f"{job.dataset.label} ({name}={job.dataset.params[name]})", None)
+    if not kept:
+        return []
+    return [f"seeds {config.seeds} reseed the detectors only: {', '.join(kept)} keep one split for every seed "
+            "(split_seed = 'fixed'); set split_seed = 'run' to draw each seed's own split"]
+
+
 def requirement_problems(registry: Registry, jobs: list[Job]) -> list[str]:
     """One line per planned component whose dependencies are missing, naming what to pip install."""
     seen: dict[tuple[str, str, str], tuple[Entry, dict[str, Any]]] = {}

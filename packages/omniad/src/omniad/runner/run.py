@@ -24,7 +24,7 @@ from omniad.runner.claims import Claims, Owner
 from omniad.runner.config import RunConfig
 from omniad.runner.execute import failed_record
 from omniad.runner.executors import make_executor
-from omniad.runner.jobs import Job, plan
+from omniad.runner.jobs import Job, plan, seed_notes
 from omniad.runner.store import RecordProblem, ResultStore
 from omniad.runner.view import ProgressView, job_label
 
@@ -40,7 +40,7 @@ class RunResult:
     ran: int
     skipped: int
     outputs: dict[str, Path] = field(default_factory=dict)
-    #: jobs left out because another live runner holds their claim
+    #: jobs left out because another live runner holds their claim, and without a record when this run ended
     elsewhere: int = 0
     #: record files that could not be used (left out of ``records``)
     problems: list[RecordProblem] = field(default_factory=list)
@@ -122,6 +122,8 @@ def run(
     store = ResultStore(config.output_dir)
     store.prepare()  # a bad output_dir fails here, in one line, before any job runs
     say = log or (lambda msg: print(msg, file=sys.stderr))
+    for note in seed_notes(config, registry, jobs):
+        say(f"note: {note}")
     store.write_manifest({"name": config.name, "config": config.model_dump(mode="json"), "jobs": [j.key for j in jobs]})
     keys = {j.key for j in jobs}
     scan = store.scan()
@@ -197,5 +199,6 @@ def run(
             say(f"cannot use record {problem}; the job is left out of the report")
     records = [_labelled(final.records[j.key], j) for j in jobs if j.key in final.records]
     outputs = report.write_all(records, Path(config.output_dir), title=config.name, warn=say)
+    held = sum(key not in final.records for key in elsewhere)  # those finished meanwhile are in the results
     return RunResult(Path(config.output_dir), jobs, records, ran, skipped + done_elsewhere, outputs,
-                     elsewhere=len(elsewhere), problems=problems)
+                     elsewhere=held, problems=problems)

@@ -7,9 +7,9 @@ a lock, and ``git diff``/``grep`` work on results. Reports are rebuilt from the 
 Records are checked when read, because a record is trusted as a finished result: a torn
 file, a hand-edited one or one copied under another job's name must not silently stand in
 for a job. Nor may one whose status promises more than it holds (``ok`` with no subsets, a
-requested metric neither measured nor explained). ``scan`` returns the usable records and,
-as data, every file it could not use and why, so the runner and ``omniad report`` can say
-which jobs rerun or are left out.
+requested metric neither measured nor explained by a subset, ``skipped`` without a reason).
+``scan`` returns the usable records and, as data, every file it could not use and why, so the
+runner and ``omniad report`` can say which jobs rerun or are left out.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ KNOWN_RECORD_VERSIONS = frozenset({RECORD_VERSION})
 KEY_RE = re.compile(r"[0-9a-f]{16}")
 _TIMINGS = ("fit_s", "score_s", "total_s", "samples_per_s", "peak_rss_mb")
 _READ: Any = object()
+#: job-level metric errors that need no subset's: metrics left out before the job ran, and values
+#: ``write`` moved aside as infinite (a mean of huge finite values can overflow)
+_JOB_LEVEL_REASONS = ("not computed: ", "the metric returned ")
 
 
 class RecordError(OmniadError):
@@ -142,6 +145,17 @@ def _promise_problem(data: dict[str, Any]) -> str | None:
     unfounded = [m for m in data["metrics"] if m not in from_subsets]
     if unfounded:
         return f"metric {unfounded[0]!r} is in 'metrics' but in no subset that ran ok"
+    # a metric is explained by a subset's error, or left out before the job ran ("not computed: ...")
+    subset_errors = {name for s in ok for name in s.get("metric_errors", {})}
+    for name in data["requested_metrics"]:
+        why = errors.get(name) if name not in data["metrics"] else None
+        if why is None:
+            continue
+        if not why.strip():
+            return f"requested metric {name!r} has an empty reason in 'metric_errors'"
+        if name not in subset_errors and not why.startswith(_JOB_LEVEL_REASONS):
+            return (f"requested metric {name!r} is explained in 'metric_errors' but by no subset that ran ok "
+                    "(nor left out as 'not computed: ...')")
     return None
 
 
@@ -188,6 +202,8 @@ def record_problem(data: Any, key: str) -> str | None:
             return f"'{name}' is {data[name]!r}, not a number"
     if data["status"] in ("ok", "partial") and (problem := _promise_problem(data)):
         return problem
+    if data["status"] == "skipped" and not (isinstance(data.get("error"), str) and data["error"].strip()):
+        return "status 'skipped' but no 'error' says why"  # a skip is final under rerun = 'failed': it must say why
     for name, expected in (("n_subsets", len(data["subsets"])),
                            ("n_failed_subsets", sum(s["status"] != "ok" for s in data["subsets"]))):
         if name in data and data[name] != expected:
@@ -251,6 +267,8 @@ class ResultStore:
         not a result: it moves to ``metric_errors`` (the job's or the subset's) so the rest of
         the record stays usable.
         """
+        if record.get("status") == "skipped" and not str(record.get("error") or "").strip():
+            record["error"] = "skipped; the code that skipped it gave no reason"  # still a record scan accepts
         for part in [record, *(s for s in record.get("subsets") or [] if isinstance(s, dict))]:
             if part is not record and part.get("name") is not None and not isinstance(part["name"], str):
                 part["name"] = str(part["name"])  # a loader's subset named by a number: still that subset
