@@ -33,6 +33,7 @@ PACKAGES: dict[str, tuple[list[str], str]] = {
     "logs": ([f"{CORE}[test]", "packages/omniad-logs[test]"], "packages/omniad-logs/tests"),
     "text": ([f"{CORE}[test]", "packages/omniad-text[test]"], "packages/omniad-text/tests"),
     "pointcloud": ([f"{CORE}[test]", "packages/omniad-pointcloud[test]"], "packages/omniad-pointcloud/tests"),
+    "events": ([f"{CORE}[test]", "packages/omniad-events[test]"], "packages/omniad-events/tests"),
     # omniad-vision is video's optional backbone source (not on PyPI), so it is installed beside it
     "video": ([f"{CORE}[test]", "packages/omniad-video[test]", "packages/omniad-vision"], "packages/omniad-video/tests"),
     "plugin-template": ([f"{CORE}[test]", "plugins/omniad-plugin-template[test]"], "plugins/omniad-plugin-template/tests"),
@@ -45,6 +46,7 @@ ALL = [
     "packages/omniad-logs[test]",
     "packages/omniad-text[test]",
     "packages/omniad-pointcloud[test]",
+    "packages/omniad-events[test]",
     "packages/omniad-video[test]",
     "plugins/omniad-plugin-template[test]",
     "plugins/omniad-pyod[test]",
