@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from omniad.errors import DataError
-from omniad_pointcloud.io import read_cloud, read_labelled_txt, read_ply_mesh
+from omniad_pointcloud.io import read_cloud, read_labelled_txt, read_labels, read_ply_mesh
 
 XYZ = "property float x\nproperty float y\nproperty float z\n"
 
@@ -26,7 +26,9 @@ def _pts(n: int) -> np.ndarray:
 
 
 def _ply(path: Path, declared: str, body: bytes, fmt: str = "binary_little_endian", extra: str = "") -> Path:
-    path.write_bytes(f"ply\nformat {fmt} 1.0\nelement vertex {declared}\n{XYZ}{extra}end_header\n".encode() + body)
+    path.write_bytes(
+        f"ply\nformat {fmt} 1.0\nelement vertex {declared}\n{XYZ}{extra}end_header\n".encode() + body
+    )
     return path
 
 
@@ -83,13 +85,80 @@ def test_truncated_numpy_files(tmp_path: Path) -> None:
         read_cloud(tmp_path / "cut.npy")
 
 
+def test_numpy_data_beyond_the_declared_shape_is_refused(tmp_path: Path) -> None:
+    np.save(tmp_path / "full.npy", _pts(64))
+    edited = (
+        (tmp_path / "full.npy").read_bytes().replace(b"(64, 3)", b"(32, 3)")
+    )  # numpy alone loads 32 points
+    (tmp_path / "half.npy").write_bytes(edited)
+    with pytest.raises(
+        DataError, match=r"half\.npy: the header declares shape \(32, 3\) .*384 bytes.* 768 bytes"
+    ):
+        read_cloud(tmp_path / "half.npy")
+    with zipfile.ZipFile(tmp_path / "half.npz", "w") as zf:
+        zf.writestr("points.npy", edited)
+    with pytest.raises(DataError, match=r"half\.npz: array 'points': the header declares shape \(32, 3\)"):
+        read_cloud(tmp_path / "half.npz")
+
+
+def _zip_method(path: Path, payload: bytes, method: int) -> Path:
+    """An .npz whose one member claims compression ``method`` (the data stays stored as is)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("points.npy", payload)
+    data = bytearray(path.read_bytes())
+    central = data.rfind(b"PK\x01\x02")
+    data[8:10] = data[central + 10 : central + 12] = method.to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_damaged_numpy_files_never_raise_the_library_error(tmp_path: Path) -> None:
+    """Found by mutating valid files: numpy's header tokenizer, zlib and zipfile raised their own types."""
+    np.save(tmp_path / "ok.npy", _pts(64))
+    raw = (tmp_path / "ok.npy").read_bytes()
+    (tmp_path / "brace.npy").write_bytes(raw.replace(b"}", b" ", 1))
+    with pytest.raises(DataError, match=r"brace\.npy: not a NumPy array file \(tokenize\.TokenError"):
+        read_cloud(tmp_path / "brace.npy")
+    with pytest.raises(DataError, match=r"m\.npz: not a NumPy array file \(\.npz: NotImplementedError"):
+        read_cloud(_zip_method(tmp_path / "m.npz", raw, 99))
+    with zipfile.ZipFile(tmp_path / "z.npz", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("points.npy", raw)
+    data = bytearray((tmp_path / "z.npz").read_bytes())
+    data[30 + int.from_bytes(data[26:28], "little")] = 0xFF  # first deflate block: reserved type 3
+    (tmp_path / "z.npz").write_bytes(bytes(data))
+    with pytest.raises(DataError, match=r"z\.npz: array 'points' is not readable \(zlib\.error"):
+        read_cloud(tmp_path / "z.npz")
+    (tmp_path / "brace_labels.npy").write_bytes(raw.replace(b"}", b" ", 1))
+    with pytest.raises(DataError, match=r"brace_labels\.npy: not a NumPy array file"):
+        read_labels(tmp_path / "brace_labels.npy")
+
+
+def test_a_broken_tiff_is_one_error_and_no_log_lines(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "ok.tiff", _pts(48).reshape(4, 4, 9)[..., :3].copy())
+    data = bytearray((tmp_path / "ok.tiff").read_bytes())
+    data[10:40] = b"\xff" * 30  # the first tag entries
+    (tmp_path / "bad.tiff").write_bytes(bytes(data))
+    with (
+        caplog.at_level("DEBUG", logger="tifffile"),
+        pytest.raises(DataError, match=r"bad\.tiff: not a readable"),
+    ):
+        read_cloud(tmp_path / "bad.tiff")
+    assert not [r for r in caplog.records if r.name == "tifffile"]
+
+
 def test_columns_and_labels_name_the_problem(tmp_path: Path) -> None:
     (tmp_path / "rag.txt").write_text("1 2 3\n4 5 6 7\n" * 5)
     with pytest.raises(DataError, match=r"rag\.txt: .*columns") as info:
         read_cloud(tmp_path / "rag.txt")
     assert "usecols" not in str(info.value)  # numpy's advice about its own arguments is no help here
     np.savetxt(tmp_path / "gt.txt", np.c_[np.r_[_pts(9), [[np.nan, 0, 0]]], np.zeros(10)])
-    with pytest.raises(DataError, match=r"gt\.txt: 1 of 10 labelled points have NaN/inf coordinates \(first at row 9\)"):
+    with pytest.raises(
+        DataError, match=r"gt\.txt: 1 of 10 labelled points have NaN/inf coordinates \(first at row 9\)"
+    ):
         read_labelled_txt(tmp_path / "gt.txt")
 
 
@@ -107,7 +176,10 @@ def test_tiff_of_the_wrong_type(tmp_path: Path) -> None:
 # -- PLY --------------------------------------------------------------------------------------
 def test_binary_ply_with_more_points_than_declared(tmp_path: Path) -> None:
     path = _ply(tmp_path / "more.ply", "100", _pts(500).tobytes())
-    with pytest.raises(DataError, match=r"more\.ply: .*4800 bytes more than the 1200 .*400 more vertex records.*'element vertex 500'"):
+    with pytest.raises(
+        DataError,
+        match=r"more\.ply: .*4800 bytes more than the 1200 .*400 more vertex records.*'element vertex 500'",
+    ):
         read_cloud(path)
 
 
@@ -173,22 +245,36 @@ def test_binary_padding_loads_with_a_counted_warning(tmp_path: Path) -> None:
         (f"element vertex 10\n{XYZ}element vertex 10\n{XYZ}", "element 'vertex' is declared twice"),
         (f"property float w\nelement vertex 10\n{XYZ}", "property line before any element"),
         (f"elemnt vertex 10\n{XYZ}", "unknown PLY header line 'elemnt vertex 10'"),
-        (f"element vertex 10\n{XYZ}element face 1\nproperty list float int vertex_indices\n",
-         "list length type 'float' must be an integer type"),
+        (
+            f"element vertex 10\n{XYZ}element face 1\nproperty list float int vertex_indices\n",
+            "list length type 'float' must be an integer type",
+        ),
     ],
 )
 def test_malformed_ply_headers(tmp_path: Path, header: str, needle: str) -> None:
     path = tmp_path / "h.ply"
-    path.write_bytes(f"ply\nformat binary_little_endian 1.0\n{header}end_header\n".encode() + _pts(10).tobytes())
+    path.write_bytes(
+        f"ply\nformat binary_little_endian 1.0\n{header}end_header\n".encode() + _pts(10).tobytes()
+    )
     with pytest.raises(DataError, match=rf"h\.ply: .*{needle}"):
         read_cloud(path)
 
 
 # -- PCD --------------------------------------------------------------------------------------
-def _pcd(path: Path, body: bytes, points: int, mode: str = "binary", extra: str = "", fields: str = "x y z",
-         size: str = "4 4 4", types: str = "F F F") -> Path:
-    path.write_bytes(f"VERSION 0.7\nFIELDS {fields}\nSIZE {size}\nTYPE {types}\n{extra}POINTS {points}\nDATA {mode}\n"
-                     .encode() + body)
+def _pcd(
+    path: Path,
+    body: bytes,
+    points: int,
+    mode: str = "binary",
+    extra: str = "",
+    fields: str = "x y z",
+    size: str = "4 4 4",
+    types: str = "F F F",
+) -> Path:
+    path.write_bytes(
+        f"VERSION 0.7\nFIELDS {fields}\nSIZE {size}\nTYPE {types}\n{extra}POINTS {points}\nDATA {mode}\n".encode()
+        + body
+    )
     return path
 
 
@@ -234,10 +320,22 @@ def test_pcd_field_types_and_names(tmp_path: Path) -> None:
     path = _pcd(tmp_path / "f1.pcd", pts.tobytes(), 20, size="1 1 1")
     with pytest.raises(DataError, match=r"f1\.pcd: unsupported PCD field type/size \('F', 1\)"):
         read_cloud(path)
-    dup = _pcd(tmp_path / "dup.pcd", np.c_[pts, pts[:, :1]].tobytes(), 20, fields="x y z z", size="4 4 4 4",
-               types="F F F F")
+    dup = _pcd(
+        tmp_path / "dup.pcd",
+        np.c_[pts, pts[:, :1]].tobytes(),
+        20,
+        fields="x y z z",
+        size="4 4 4 4",
+        types="F F F F",
+    )
     with pytest.raises(DataError, match=r"dup\.pcd: PCD field 'z' is declared twice"):
         read_cloud(dup)
-    padded = _pcd(tmp_path / "pad.pcd", np.c_[pts[:, :1], pts[:, :1], pts, pts[:, :1]].astype("<f4").tobytes(), 20,
-                  fields="_ _ x y z _", size="4 4 4 4 4 4", types="F F F F F F")  # PCL names padding '_'
+    padded = _pcd(
+        tmp_path / "pad.pcd",
+        np.c_[pts[:, :1], pts[:, :1], pts, pts[:, :1]].astype("<f4").tobytes(),
+        20,
+        fields="_ _ x y z _",
+        size="4 4 4 4 4 4",
+        types="F F F F F F",
+    )  # PCL names padding '_'
     np.testing.assert_array_equal(read_cloud(padded).points, pts)

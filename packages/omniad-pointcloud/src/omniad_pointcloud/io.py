@@ -11,8 +11,11 @@ structured) fails naming the array, before numpy's own error could.
 
 from __future__ import annotations
 
+import logging
+import tokenize
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +25,34 @@ from omniad_pointcloud.cloud import PointCloud, numeric_problem
 from omniad_pointcloud.io_pcd import read_pcd, write_pcd
 from omniad_pointcloud.io_ply import read_ply, read_ply_mesh, write_ply
 
-__all__ = ["SUFFIXES", "read_cloud", "read_labelled_txt", "read_labels", "read_ply_mesh", "read_xyz_tiff",
-           "write_pcd", "write_ply"]
+__all__ = [
+    "SUFFIXES",
+    "read_cloud",
+    "read_labelled_txt",
+    "read_labels",
+    "read_ply_mesh",
+    "read_xyz_tiff",
+    "write_pcd",
+    "write_ply",
+]
 
 SUFFIXES = (".ply", ".pcd", ".npy", ".npz", ".txt", ".xyz", ".tiff", ".tif")
+
+#: what numpy and zipfile raise on a damaged file: a garbled header is tokenised (TokenError,
+#: SyntaxError), a damaged deflate stream fails in zlib, an unknown zip method or version is
+#: NotImplementedError and an encrypted member RuntimeError; each becomes a DataError naming the file
+_BROKEN_NUMPY = (
+    ValueError,
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+    tokenize.TokenError,
+    SyntaxError,
+    NotImplementedError,
+    RuntimeError,
+    MemoryError,
+)
 
 
 def read_cloud(path: str | Path, *, name: str | None = None) -> PointCloud:
@@ -52,8 +79,13 @@ def read_cloud(path: str | Path, *, name: str | None = None) -> PointCloud:
     else:
         raise DataError(f"{path}: unknown point cloud format {suffix!r}; use one of {', '.join(SUFFIXES)}")
     try:
-        return PointCloud(points=cols["xyz"], colors=cols.get("rgb"), normals=cols.get("normals"), name=label,
-                          meta={"trailing_bytes": extra} if extra else {})
+        return PointCloud(
+            points=cols["xyz"],
+            colors=cols.get("rgb"),
+            normals=cols.get("normals"),
+            name=label,
+            meta={"trailing_bytes": extra} if extra else {},
+        )
     except DataError as exc:
         raise DataError(f"{path}: {exc}") from None
 
@@ -63,15 +95,24 @@ def read_xyz_tiff(path: str | Path) -> np.ndarray:
     import tifffile
 
     path = Path(path)
+    log = logging.getLogger("tifffile")
+    level = log.level
+    log.setLevel(
+        logging.CRITICAL
+    )  # it logs each broken tag before failing: the DataError below is the one line
     try:
         arr = tifffile.imread(path)
     except Exception as exc:  # tifffile raises many types for broken files
         raise DataError(f"{path}: not a readable TIFF ({type(exc).__name__}: {exc})") from None
+    finally:
+        log.setLevel(level)
     if arr.ndim != 3 or arr.shape[2] != 3:
         raise DataError(f"{path}: expected an H x W x 3 coordinate image, got shape {arr.shape}")
     if arr.dtype.kind != "f":
-        raise DataError(f"{path}: the image holds {arr.dtype} values, not float coordinates (MVTec 3D-AD xyz TIFFs "
-                        "are float32 x, y, z per pixel; an 8-bit image is a colour picture, not a scan)")
+        raise DataError(
+            f"{path}: the image holds {arr.dtype} values, not float coordinates (MVTec 3D-AD xyz TIFFs "
+            "are float32 x, y, z per pixel; an 8-bit image is a colour picture, not a scan)"
+        )
     return np.asarray(arr, dtype=np.float32)
 
 
@@ -83,8 +124,10 @@ def read_labelled_txt(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{path}: expected 'x y z label' columns, found {arr.shape[1]} columns")
     bad = ~np.all(np.isfinite(arr[:, :3]), axis=1)
     if bad.any():
-        raise DataError(f"{path}: {int(bad.sum())} of {len(arr)} labelled points have NaN/inf coordinates (first at "
-                        f"row {int(np.flatnonzero(bad)[0])}); fix or drop those rows")
+        raise DataError(
+            f"{path}: {int(bad.sum())} of {len(arr)} labelled points have NaN/inf coordinates (first at "
+            f"row {int(np.flatnonzero(bad)[0])}); fix or drop those rows"
+        )
     labels = arr[:, 3]
     if not np.isin(labels, (0, 1)).all():
         raise DataError(f"{path}: the label column must be 0 or 1, found {np.unique(labels)[:5].tolist()}")
@@ -95,7 +138,7 @@ def read_labels(path: str | Path) -> np.ndarray:
     """One 0/1 label per line (``.txt``) or per element (``.npy``, read without pickle), flattened."""
     path = Path(path)
     if path.suffix.lower() == ".npy":
-        labels = _load_npy(path)
+        labels = _load_npy(path, save="np.asarray(labels, dtype=np.int8), one 0/1 label per point")
     else:
         try:
             with warnings.catch_warnings():
@@ -117,6 +160,16 @@ def _numpy_reason(exc: Exception) -> str:
     return str(exc).split("; use `usecols`")[0]
 
 
+def _reason(exc: Exception) -> str:
+    """The library's message with its type: 'Error -3 while decompressing' alone does not say it is zlib's."""
+    kind = (
+        type(exc).__name__
+        if type(exc).__module__ == "builtins"
+        else f"{type(exc).__module__}.{type(exc).__name__}"
+    )
+    return f"{kind}: {_numpy_reason(exc)}"
+
+
 def _read_columns(path: Path) -> np.ndarray:
     try:
         with warnings.catch_warnings():
@@ -131,25 +184,49 @@ def _read_columns(path: Path) -> np.ndarray:
     return arr
 
 
-def _load_npy(path: Path, fh: object = None, what: str = "") -> np.ndarray:
-    """One ``.npy`` array (from ``fh`` when given, an open .npz member), its header checked before its data."""
+def _load_npy(
+    path: Path,
+    fh: object = None,
+    what: str = "",
+    size: int | None = None,
+    save: str = "np.asarray(points, dtype=np.float32)",
+) -> np.ndarray:
+    """One ``.npy`` array (from ``fh`` when given, an open .npz member of ``size`` bytes), its header checked first.
+
+    Data beyond the header's shape is refused: numpy reads the declared count and ignores what
+    follows, so an edited shape would silently load part of the file.
+    """
     fmt = np.lib.format
     where = f"{path}: {what}" if what else f"{path}:"
     try:
-        with (open(path, "rb") if fh is None else fh) as f:  # type: ignore[attr-defined]
+        with open(path, "rb") if fh is None else fh as f:  # type: ignore[attr-defined]
             version = fmt.read_magic(f)
-            shape, _, dtype = (fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0)(f)
+            shape, _, dtype = (fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0)(
+                f
+            )
             if dtype.hasobject:
-                raise DataError(f"{where} {'is an object array' if what else 'holds an object array'} (shape {shape}: "
-                                "Python objects, e.g. a list of arrays of different lengths, need pickle to load); "
-                                "omniad reads numeric arrays only: save np.asarray(points, dtype=np.float32)")
+                raise DataError(
+                    f"{where} {'is an object array' if what else 'holds an object array'} (shape {shape}: "
+                    "Python objects, e.g. a list of arrays of different lengths, need pickle to load); "
+                    f"omniad reads numeric arrays only: save {save}"
+                )
+            held = (path.stat().st_size if size is None else size) - f.tell()
+            declared = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            if held > declared:  # fewer bytes fail in numpy's read below, with both counts
+                raise DataError(
+                    f"{path}: {what + ': ' if what else ''}the header declares shape {shape} of {dtype} ({declared} "
+                    f"bytes) but {held} bytes follow it: a wrong shape would load part of the data; save the whole "
+                    f"array again with {'np.savez' if what else 'np.save'}"
+                )
             f.seek(0)
             return np.load(f, allow_pickle=False)
     except DataError:
         raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+    except _BROKEN_NUMPY as exc:
         where = f"{path}: {what} is not readable" if what else f"{path}: not a NumPy array file"
-        raise DataError(f"{where} ({_numpy_reason(exc)})") from None
+        raise DataError(
+            f"{where} ({_reason(exc)}); save it again with {'np.savez' if what else 'np.save'}"
+        ) from None
 
 
 def _read_numpy(path: Path) -> np.ndarray:
@@ -163,9 +240,14 @@ def _read_numpy(path: Path) -> np.ndarray:
                 if key is None:
                     raise DataError(f"{path}: an .npz needs a 'points' array (found {keys})")
                 what = f"array {key!r}"
-                arr = _load_npy(path, zf.open(f"{key}.npy"), what)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise DataError(f"{path}: not a NumPy array file (.npz: {exc})") from None
+                member = zf.getinfo(f"{key}.npy")
+                arr = _load_npy(path, zf.open(member), what, size=member.file_size)
+        except DataError:
+            raise
+        except _BROKEN_NUMPY as exc:
+            raise DataError(
+                f"{path}: not a NumPy array file (.npz: {_reason(exc)}); save it again with np.savez"
+            ) from None
     problem = numeric_problem(arr.dtype)
     if problem:
         raise DataError(f"{path}: {what} {problem}; expected an (N, 3) array of float or integer coordinates")
