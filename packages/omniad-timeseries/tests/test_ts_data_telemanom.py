@@ -35,7 +35,9 @@ def telemetry(seed: int, length: int) -> np.ndarray:
     return np.column_stack([value, commands])
 
 
-def write_layout(root: Path, rows: list[tuple[str, str, str, str]] = ROWS, num_values: int = TEST_LENGTH) -> Path:
+def write_layout(
+    root: Path, rows: list[tuple[str, str, str, str]] = ROWS, num_values: int = TEST_LENGTH
+) -> Path:
     (root / "train").mkdir(parents=True, exist_ok=True)
     (root / "test").mkdir(parents=True, exist_ok=True)
     for i, chan in enumerate(dict.fromkeys(r[0] for r in rows)):
@@ -48,7 +50,9 @@ def write_layout(root: Path, rows: list[tuple[str, str, str, str]] = ROWS, num_v
 
 
 def load(root: Path, **params: Any) -> list:
-    return list(get_registry().get("dataset", "timeseries.telemanom").create({"path": str(root), **params}).subsets())
+    return list(
+        get_registry().get("dataset", "timeseries.telemanom").create({"path": str(root), **params}).subsets()
+    )
 
 
 def telemanom_indices(sequences: list[list[int]]) -> set[int]:
@@ -59,7 +63,11 @@ def telemanom_indices(sequences: list[list[int]]) -> set[int]:
 def test_labels_are_telemanoms_inclusive_ranges(tmp_path: Path) -> None:
     subsets = {s.name: s for s in load(write_layout(tmp_path))}
     assert list(subsets) == ["P-1", "P-2", "M-6"]  # CSV order, the repeated P-2 once
-    for name, sequences in [("P-1", [[20, 29], [100, 104]]), ("M-6", [[150, 199]]), ("P-2", [[50, 60], [55, 70]])]:
+    for name, sequences in [
+        ("P-1", [[20, 29], [100, 104]]),
+        ("M-6", [[150, 199]]),
+        ("P-2", [[50, 60], [55, 70]]),
+    ]:
         labels = subsets[name].test.targets[0]
         assert set(np.flatnonzero(labels)) == telemanom_indices(sequences), name
         assert subsets[name].test.labels.tolist() == [1]
@@ -100,7 +108,12 @@ def test_spacecraft_and_channel_selection(tmp_path: Path) -> None:
 
 
 BAD_ROWS = [  # (what is wrong with P-1's row, its anomaly_sequences, its class, the message)
-    ("range beyond the series", "[[20, 200]]", "[point]", r"\[20, 200\] reaches beyond the series .*0\.\.199"),
+    (
+        "range beyond the series",
+        "[[20, 200]]",
+        "[point]",
+        r"\[20, 200\] reaches beyond the series .*0\.\.199",
+    ),
     ("end before start", "[[30, 20]]", "[point]", r"\[30, 20\] is not 0 <= start <= end"),
     ("a pair of one", "[[20, 29], [100]]", "[point, point]", "not a list of \\[start, end\\] integer pairs"),
     ("not a list", "20-29", "[point]", "not a list of \\[start, end\\] integer pairs"),
@@ -111,8 +124,12 @@ BAD_ROWS = [  # (what is wrong with P-1's row, its anomaly_sequences, its class,
 ]
 
 
-@pytest.mark.parametrize(("anomaly_sequences", "classes", "message"), [b[1:] for b in BAD_ROWS], ids=[b[0] for b in BAD_ROWS])
-def test_a_bad_row_is_named_by_file_and_line(tmp_path: Path, anomaly_sequences: str, classes: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("anomaly_sequences", "classes", "message"), [b[1:] for b in BAD_ROWS], ids=[b[0] for b in BAD_ROWS]
+)
+def test_a_bad_row_is_named_by_file_and_line(
+    tmp_path: Path, anomaly_sequences: str, classes: str, message: str
+) -> None:
     rows = [("P-1", "SMAP", anomaly_sequences, classes), *ROWS[1:]]
     with pytest.raises(DataError, match=rf"labeled_anomalies\.csv line 2 \(chan_id 'P-1'\): .*{message}"):
         load(write_layout(tmp_path, rows))
@@ -124,10 +141,14 @@ def test_file_level_problems(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"P-2: missing file .*test/P-2\.npy"):
         load(root)
     root = write_layout(tmp_path / "b", num_values=TEST_LENGTH + 5)
-    with pytest.raises(DataError, match="P-1: test/P-1.npy has 200 rows but labeled_anomalies.csv line 2 says num_values 205"):
+    with pytest.raises(
+        DataError, match="P-1: test/P-1.npy has 200 rows but labeled_anomalies.csv line 2 says num_values 205"
+    ):
         load(root)
     root = write_layout(tmp_path / "c")
-    pd.read_csv(root / "labeled_anomalies.csv").drop(columns="num_values").to_csv(root / "labeled_anomalies.csv", index=False)
+    pd.read_csv(root / "labeled_anomalies.csv").drop(columns="num_values").to_csv(
+        root / "labeled_anomalies.csv", index=False
+    )
     with pytest.raises(DataError, match=r"labeled_anomalies\.csv has no column\(s\) \['num_values'\]"):
         load(root)
     root = write_layout(tmp_path / "d", [*ROWS, ("P-1", "MSL", "[[1, 2]]", "[point]")])
@@ -178,3 +199,28 @@ class TestTelemanomConformance(DatasetConformance):
             atexit.register(shutil.rmtree, root, ignore_errors=True)
             TestTelemanomConformance._root = write_layout(root)
         return {"path": str(TestTelemanomConformance._root)}
+
+
+def test_damaged_or_edited_npy_files_are_named_not_loaded(tmp_path: Path) -> None:
+    """numpy alone loads the first 75 rows of an .npy whose shape was edited to (75, 3), and its header
+    tokenizer raises its own TokenError on a garbled header."""
+    root = write_layout(tmp_path)
+    train = root / "train" / "P-1.npy"
+    raw = train.read_bytes()
+    train.write_bytes(
+        raw.replace(f"({TRAIN_LENGTH}, {FEATURES})".encode(), f"( {TRAIN_LENGTH // 2}, {FEATURES})".encode())
+    )
+    with pytest.raises(
+        DataError, match=r"P-1\.npy: the header declares shape \(75, 3\) .*1800 bytes\) but 3600 bytes"
+    ):
+        load(root)
+    train.write_bytes(raw.replace(b"}", b" ", 1))
+    with pytest.raises(
+        DataError, match=r"cannot read .*train/P-1\.npy as a numeric \.npy array \(TokenError"
+    ):
+        load(root)
+    np.save(train, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(
+        DataError, match=r"P-1\.npy as a numeric \.npy array: it holds an object array .*np\.save"
+    ):
+        load(root)

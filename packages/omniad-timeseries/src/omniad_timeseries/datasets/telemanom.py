@@ -18,6 +18,7 @@ and counted in ``meta["counts"]["label_rows_merged"]``.
 from __future__ import annotations
 
 import ast
+import tokenize
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -55,14 +56,15 @@ def parse_ranges(text: str, where: str) -> list[tuple[int, int]]:
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         value = None
     ok = isinstance(value, (list, tuple)) and all(
-        isinstance(pair, (list, tuple)) and len(pair) == 2
+        isinstance(pair, (list, tuple))
+        and len(pair) == 2
         and all(isinstance(i, int) and not isinstance(i, bool) for i in pair)
         for pair in value
     )
     if not ok:
         raise DataError(
             f"{where}: anomaly_sequences {text!r} is not a list of [start, end] integer pairs "
-            "such as \"[[2149, 2349], [4536, 4844]]\""
+            'such as "[[2149, 2349], [4536, 4844]]"'
         )
     ranges = [(int(a), int(b)) for a, b in value]
     for start, end in ranges:
@@ -75,7 +77,7 @@ def parse_classes(text: str, n_ranges: int, where: str) -> list[str]:
     """``"[contextual, point]"`` (telemanom writes the names unquoted), one per range."""
     inner = text.strip()
     if not (inner.startswith("[") and inner.endswith("]")):
-        raise DataError(f"{where}: class {text!r} is not a bracketed list such as \"[point, contextual]\"")
+        raise DataError(f'{where}: class {text!r} is not a bracketed list such as "[point, contextual]"')
     names = [part.strip().strip("'\"") for part in inner[1:-1].split(",") if part.strip()]
     if len(names) != n_ranges:
         raise DataError(f"{where}: class lists {len(names)} kinds for {n_ranges} anomaly ranges")
@@ -85,7 +87,9 @@ def parse_classes(text: str, n_ranges: int, where: str) -> list[str]:
 def read_labels(path: Path, where: str) -> dict[str, Channel]:
     """Every channel of the CSV, duplicate rows merged; a bad row is an error naming its line."""
     if not path.is_file():
-        raise DataError(f"{where}: no {path.name} in {path.parent}; download it from github.com/khundman/telemanom")
+        raise DataError(
+            f"{where}: no {path.name} in {path.parent}; download it from github.com/khundman/telemanom"
+        )
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -131,16 +135,52 @@ def read_labels(path: Path, where: str) -> dict[str, Channel]:
 
 
 def read_npy(path: Path, where: str) -> np.ndarray:
+    """A channel's (T, F) array; its header is read first so that a damaged or edited file is named, not loaded.
+
+    numpy reads as many values as the header's shape declares and ignores the rest, so data beyond
+    the shape is refused; object arrays would need pickle; a garbled header reaches numpy's tokenizer.
+    """
     if not path.is_file():
-        raise DataError(f"{where}: missing file {path}; the telemanom layout needs train/<chan>.npy and test/<chan>.npy")
+        raise DataError(
+            f"{where}: missing file {path}; the telemanom layout needs train/<chan>.npy and test/<chan>.npy"
+        )
+    fmt = np.lib.format
     try:
-        values = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise DataError(f"{where}: cannot read {path} as a numeric .npy array ({exc})") from None
+        with open(path, "rb") as fh:
+            version = fmt.read_magic(fh)
+            shape, _, dtype = (fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0)(
+                fh
+            )
+            if dtype.hasobject:
+                raise DataError(
+                    f"{where}: cannot read {path} as a numeric .npy array: it holds an object array "
+                    f"(shape {shape}), which needs pickle; "
+                    "save the channel as a numeric array: np.save(path, np.asarray(values, dtype=float))"
+                )
+            held, declared = (
+                path.stat().st_size - fh.tell(),
+                int(np.prod(shape, dtype=np.int64)) * dtype.itemsize,
+            )
+            if held > declared:
+                raise DataError(
+                    f"{where}: {path}: the header declares shape {shape} of {dtype} ({declared} bytes) but "
+                    f"{held} bytes follow it; a wrong shape would load part of the data: save it again"
+                )
+            fh.seek(0)
+            values = np.load(fh, allow_pickle=False)
+    except DataError:
+        raise
+    except (ValueError, OSError, EOFError, tokenize.TokenError, SyntaxError, MemoryError) as exc:
+        raise DataError(
+            f"{where}: cannot read {path} as a numeric .npy array ({type(exc).__name__}: {exc}); "
+            "save it again with np.save"
+        ) from None
     if values.ndim == 1:
         values = values[:, None]
     if values.ndim != 2 or values.shape[0] == 0 or values.dtype.kind not in "fiu":
-        raise DataError(f"{where}: {path} holds a {values.dtype} array of shape {values.shape}; expected numeric (T, F)")
+        raise DataError(
+            f"{where}: {path} holds a {values.dtype} array of shape {values.shape}; expected numeric (T, F)"
+        )
     return values.astype(np.float64)
 
 
@@ -161,7 +201,9 @@ class Telemanom(SeriesDataset):
         wanted = set(p.spacecraft)
         found = sorted({c.spacecraft for c in channels.values()})
         if not wanted & set(found):
-            raise DataError(f"{self.where}: {labels_path.name} has no rows for spacecraft {sorted(wanted)} (found: {found})")
+            raise DataError(
+                f"{self.where}: {labels_path.name} has no rows for spacecraft {sorted(wanted)} (found: {found})"
+            )
         pool = {k: c for k, c in channels.items() if c.spacecraft in wanted}
         if p.channels is None:
             self._warn_unlabelled(set(channels))
@@ -176,11 +218,16 @@ class Telemanom(SeriesDataset):
 
     def _warn_unlabelled(self, labelled: set[str]) -> None:
         test_dir = self.params.path / "test"
-        extra = sorted(f.stem for f in test_dir.glob("*.npy") if f.stem not in labelled) if test_dir.is_dir() else []
+        extra = (
+            sorted(f.stem for f in test_dir.glob("*.npy") if f.stem not in labelled)
+            if test_dir.is_dir()
+            else []
+        )
         if extra:
             warnings.warn(
                 f"{self.where}: {len(extra)} test file(s) have no row in {self.params.labels_file} and are "
-                f"skipped: {extra[:10]}", stacklevel=3,
+                f"skipped: {extra[:10]}",
+                stacklevel=3,
             )
 
     def iter_subsets(self) -> Iterator[Subset]:
@@ -198,16 +245,29 @@ class Telemanom(SeriesDataset):
                 )
             if p.features == "telemetry":
                 train, test = train[:, :1], test[:, :1]
-            test_table = clean(SeriesTable(test, inclusive_labels(len(test), chan.ranges)), order="ignore",
-                               missing=p.missing, where=f"{where} (test)")
-            train_table = clean(SeriesTable(train, np.zeros(len(train), dtype=np.int8)), order="ignore",
-                                missing=p.missing, where=f"{where} (train)")
+            test_table = clean(
+                SeriesTable(test, inclusive_labels(len(test), chan.ranges)),
+                order="ignore",
+                missing=p.missing,
+                where=f"{where} (test)",
+            )
+            train_table = clean(
+                SeriesTable(train, np.zeros(len(train), dtype=np.int8)),
+                order="ignore",
+                missing=p.missing,
+                where=f"{where} (train)",
+            )
             yield series_subset(
-                chan.chan_id, test_table.values, test_table.labels, len(train_table.values),
+                chan.chan_id,
+                test_table.values,
+                test_table.labels,
+                len(train_table.values),
                 train_values=train_table.values,
                 meta={
-                    "spacecraft": chan.spacecraft, "n_channels": int(test.shape[1]),
-                    "anomaly_sequences": [list(r) for r in chan.ranges], "anomaly_classes": chan.classes,
+                    "spacecraft": chan.spacecraft,
+                    "n_channels": int(test.shape[1]),
+                    "anomaly_sequences": [list(r) for r in chan.ranges],
+                    "anomaly_classes": chan.classes,
                     "counts": {"label_rows_merged": chan.merged},
                 },
             )
