@@ -202,6 +202,67 @@ def test_headerless_tab_file_like_sms_spam(tmp_path: Path) -> None:
     assert sub.meta["rows_read"] == 9 and sub.test.n_anomalous == 3
 
 
+SMS = [("ham", "Go until jurong point, crazy.. Available only in bugis"), ("ham", "Ok lar... Joking wif u oni..."),
+       ("spam", "Free entry in 2 a wkly comp to win FA Cup final tkts"), ("ham", "U dun say so early hor, U c"),
+       ("ham", "Nah I don't think he goes to usf, he lives around here though"), ("ham", "Even my brother is not"),
+       ("spam", "WINNER!! As a valued network customer you have been selected"), ("ham", "I'm gonna be home soon")]
+
+
+@pytest.mark.parametrize(("delimiter", "name"), [("\t", "tab"), (";", "semicolon"), ("|", "pipe")])
+def test_a_csv_suffix_file_is_read_with_the_delimiter_its_rows_split_on(
+    tmp_path: Path, delimiter: str, name: str
+) -> None:
+    """A tab-separated corpus saved as .csv used to fail with "no column 'text'"; its rows split
+    evenly on one delimiter (and raggedly on the commas of its texts), so that one is used, said once."""
+    from omniad_text.datasets.reading import TextFormatWarning
+
+    rows = [(c, f"{c} text, with a comma {i}") for c in ("x", "y") for i in range(6)]
+    path = write_delimited(tmp_path / "t.csv", rows, delimiter)
+    with pytest.warns(TextFormatWarning, match=rf"t.csv is read as {name}-separated: .* set delimiter="):
+        subsets = create("text.one_vs_rest", path=str(path)).load()
+    assert [s.name for s in subsets] == ["x", "y"]
+    assert "x text, with a comma 0" in subsets[0].train.samples + subsets[0].test.samples
+    # an explicit delimiter (or format='csv') is obeyed: no guess, the error names the delimiter that fits
+    with pytest.raises(DataError, match=rf"the header holds {name} characters"):
+        create("text.one_vs_rest", path=str(path), delimiter=",").load()
+
+
+def test_a_headerless_sms_file_saved_as_csv(tmp_path: Path) -> None:
+    path = write_delimited(tmp_path / "sms.csv", SMS, "\t", header=False)
+    with pytest.warns(UserWarning, match="read as tab-separated"):
+        (sub,) = create("text.table", path=str(path), columns=["category", "text"], category_column="category",
+                        normal_categories=["ham"]).load()
+    assert sub.meta["rows_read"] == 8 and sub.test.n_anomalous == 2
+    assert "Go until jurong point, crazy.. Available only in bugis" in sub.train.samples + sub.test.samples
+
+
+@pytest.mark.parametrize(("dataset", "params"), [("text.table", {"normal_categories": ["ham"]}),
+                                                 ("text.one_vs_rest", {})])
+def test_a_file_without_suffix_says_which_format_its_rows_fit(tmp_path: Path, dataset: str, params: dict) -> None:
+    path = write_delimited(tmp_path / "SMSSpamCollection", SMS, "\t", header=False)
+    with pytest.raises(ConfigError, match=r"cannot tell the format of SMSSpamCollection.* split evenly on tabs: "
+                                          r"format='tsv' reads it"):
+        create(dataset, path=str(path), category_column="category", **params).load()
+
+
+def test_commas_win_when_the_rows_split_evenly_on_them(tmp_path: Path) -> None:
+    """Tabs and semicolons inside quoted texts of a real CSV must not make it look like a TSV."""
+    rows = [("x", f"x\ttext; {i}") for i in range(6)] + [("y", f"y\ttext; {i}") for i in range(6)]
+    path = write(tmp_path / "t.csv", rows)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        subsets = create("text.one_vs_rest", path=str(path)).load()
+    assert "x\ttext; 0" in subsets[0].train.samples + subsets[0].test.samples
+    # one text column with tabs in some texts: no delimiter splits every row into 2+ fields, commas kept
+    single = tmp_path / "single.csv"
+    single.write_text("text\na\tb\nplain\nc\td\te\n", encoding="utf-8")
+    from omniad_text.datasets.reading import sniff_delimiter
+
+    assert sniff_delimiter(single.read_text()) is None
+
+
 def test_bad_delimiter_options(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="delimiter must be one character"):
         create("text.one_vs_rest", path=str(tmp_path / "t.csv"), delimiter=";;")

@@ -83,3 +83,6 @@ def test_encoding_repairs_reach_the_record_and_the_reports(tmp_path):
     assert sub["counts"] == {"replaced_chars": 16, "texts_with_replacements": 16}
     assert any("TextRepairWarning" in w and "replaced_chars 16" in w for w in sub["warnings"])
     assert "replaced_chars 16" in (tmp_path / "out" / "results.md").read_text()
+    out = tmp_path / "out"
+    for report in ("results.csv", "report.html"):  # the data notes column / paragraph
+        assert "replaced_chars 16" in (out / report).read_text(encoding="utf-8"), report

@@ -13,8 +13,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,10 +31,18 @@ SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "j
                   ".parquet": "parquet", ".pq": "parquet"}
 #: delimiters a header cell may betray when the file was read with another one
 _DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", "|": "pipe", ",": "comma"}
+#: rows of a file looked at to tell its delimiter
+SNIFF_ROWS = 50
+#: bytes of a file of unknown format read to suggest one
+SNIFF_BYTES = 65536
 
 
 class TextRepairWarning(UserWarning):
     """Reading a text table replaced undecodable bytes or dropped rows (counted in ``Subset.meta["counts"]``)."""
+
+
+class TextFormatWarning(UserWarning):
+    """A ``.csv`` file was read with another delimiter than the comma, because its rows split evenly on that one."""
 
 
 def check_encoding(name: str) -> str:
@@ -78,8 +88,69 @@ def file_format(path: Path, fmt: Format, where: str) -> str:
     if found is None:
         raise ConfigError(
             f"{where}: cannot tell the format of {path.name} from its suffix; set format='csv', 'tsv', 'jsonl' or "
-            "'parquet' (and delimiter for a CSV not separated by commas)"
+            f"'parquet' (and delimiter for a CSV not separated by commas){format_hint(path)}"
         )
+    return found
+
+
+def _even_width(text: str, delimiter: str) -> int:
+    """How many fields each of the first rows has when split on ``delimiter``; 0 when they differ."""
+    csv.field_size_limit(sys.maxsize)
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        widths = {len(row) for row in itertools.islice(rows, SNIFF_ROWS) if row}
+    except csv.Error:
+        return 0
+    return widths.pop() if len(widths) == 1 else 0
+
+
+def sniff_delimiter(text: str) -> str | None:
+    """The delimiter the first rows split evenly on, into 2+ fields each; the comma first, None when unclear.
+
+    Not ``csv.Sniffer``: it guesses from character frequencies, and on rows of prose it picks
+    letters or spaces. A table's rows all have the same number of fields; a text column makes
+    the count vary for any delimiter its texts contain (the commas of an SMS), so the one
+    delimiter on which the count stays constant is the file's. Two candidates that both fit
+    (a file without commas in its texts and one tab per row, say) leave the choice to the user.
+    """
+    if _even_width(text, ",") > 1:
+        return ","
+    fits = [d for d in _DELIMITER_NAMES if d != "," and _even_width(text, d) > 1]
+    return fits[0] if len(fits) == 1 else None
+
+
+def format_hint(path: Path) -> str:
+    """'; its rows split evenly on tabs: format='tsv' reads it' for a delimited file of unknown format."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    cut = head.rfind("\n")
+    found = sniff_delimiter(head[:cut] if cut > 0 else head)
+    if found is None:
+        return ""
+    how = {"\t": "format='tsv'", ",": "format='csv'"}.get(found, f"format='csv' with delimiter='{found}'")
+    return f"; its first rows split evenly on {_DELIMITER_NAMES[found]}s: {how} reads it"
+
+
+def _delimiter(kind: str, fmt: str, text: str, path: Path, where: str) -> str:
+    """Tab for tsv; for a file whose format came from its ``.csv`` suffix, the delimiter its rows split on.
+
+    A ``.csv`` suffix does not make a file comma-separated (spreadsheets write ';' in many
+    locales, corpora ship tab-separated ``.csv``); an explicit ``format='csv'`` does, and
+    keeps the comma (the missing-column error then names the delimiter that fits).
+    """
+    if kind == "tsv":
+        return "\t"
+    found = sniff_delimiter(text) if fmt == "auto" else None
+    if found is None or found == ",":
+        return ","
+    name = _DELIMITER_NAMES[found]
+    shown = "\\t" if found == "\t" else found
+    warnings.warn(f"{where}: {path.name} is read as {name}-separated: its first rows split evenly on {name}s, not "
+                  f"on commas; set delimiter='{shown}' to say so, or delimiter=',' to read it with commas",
+                  TextFormatWarning, stacklevel=4)
     return found
 
 
@@ -143,7 +214,9 @@ def read_table(
 ) -> tuple[list[dict[str, Any]], list[str], int]:
     """Rows as dicts, the column names, and the number of replaced (undecodable) characters.
 
-    ``delimiter`` (csv/tsv only): None = comma for csv, tab for tsv (and ``.tsv`` files).
+    ``delimiter`` (csv/tsv only): None = tab for tsv (and ``.tsv`` files), comma for csv, and
+    for a ``.csv`` file read with ``fmt="auto"`` the delimiter its rows split evenly on
+    (``sniff_delimiter``; a ``TextFormatWarning`` says when that is not the comma).
     ``names``: the columns of a csv/tsv without a header row (its first line is then data).
     """
     kind = file_format(path, fmt, where)
@@ -157,7 +230,7 @@ def read_table(
     if kind == "jsonl":
         rows, columns = _jsonl_rows(text, where)
     else:
-        sep = delimiter if delimiter is not None else ("\t" if kind == "tsv" else ",")
+        sep = delimiter if delimiter is not None else _delimiter(kind, fmt, text, path, where)
         rows, columns = _csv_rows(text, sep, names, where)
     return rows, columns, replaced
 

@@ -24,7 +24,7 @@ from omniad_text.datasets.base import TextDataset
 from omniad_text.datasets.params import TABLE_ONLY, OneVsRestParams, TableParams
 from omniad_text.datasets.plain import read_plain
 from omniad_text.datasets.protocol import Corpus, load_corpus, one_vs_rest, split_subset, warn_repairs
-from omniad_text.datasets.reading import SUFFIX_FORMATS, read_table, require_file
+from omniad_text.datasets.reading import SUFFIX_FORMATS, format_hint, read_table, require_file
 
 #: the column used as 0/1 labels with split='all' when the table has it and no label source is named
 LABEL = "label"
@@ -69,7 +69,7 @@ def text_format(path: Path, fmt: str, where: str) -> str:
         return "txt"
     if suffix not in SUFFIX_FORMATS:
         raise ConfigError(f"{where}: cannot tell the format of {path.name} from its suffix; set format='csv', 'tsv', "
-                          "'jsonl', 'parquet' or 'txt' (plain text, see one_text_per)")
+                          f"'jsonl', 'parquet' or 'txt' (plain text, see one_text_per){format_hint(path)}")
     return SUFFIX_FORMATS[suffix]
 
 
@@ -127,7 +127,8 @@ class TextTable(TextDataset):
     def _all_rows(self, name: str, path: Path, kind: str, where: str) -> Subset:
         """Every row of a table; labels from label_column, category_column or a column named 'label', else none."""
         p = self.params
-        table = read_table(path, kind, p.encoding, where, p.delimiter, p.columns)  # type: ignore[arg-type]
+        # p.format, not kind: a .csv whose format came from its suffix has its delimiter sniffed
+        table = read_table(path, p.format, p.encoding, where, p.delimiter, p.columns)  # type: ignore[arg-type]
         named = p.label_column or p.category_column
         if named is not None and named not in table[1]:
             which = "label_column" if p.label_column else "category_column"
