@@ -29,7 +29,9 @@ def corpus(n_per: int = 6) -> list[tuple[str, str]]:
 
 def test_missing_text_column_lists_columns(tmp_path: Path) -> None:
     path = write(tmp_path / "t.csv", corpus(), header=("category", "body"))
-    with pytest.raises(DataError, match=r"no column 'text' \(columns: \['category', 'body'\]\); set 'text_column'"):
+    with pytest.raises(
+        DataError, match=r"no column 'text' \(columns: \['category', 'body'\]\); set 'text_column'"
+    ):
         create("text.one_vs_rest", path=str(path)).load()
 
 
@@ -71,12 +73,17 @@ def test_category_too_small_for_split(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="normal class 'z' has 1 texts, too few for a train/test split"):
         create("text.one_vs_rest", path=str(path)).load()
     # the other categories are still usable by choosing them
-    assert [s.name for s in create("text.one_vs_rest", path=str(path), categories=["x", "y"]).load()] == ["x", "y"]
+    assert [s.name for s in create("text.one_vs_rest", path=str(path), categories=["x", "y"]).load()] == [
+        "x",
+        "y",
+    ]
 
 
 def test_unknown_category_and_too_much_contamination(tmp_path: Path) -> None:
     path = write(tmp_path / "t.csv", corpus())
-    with pytest.raises(ConfigError, match=r"categories \['q'\] are not in the data \(categories: \['x', 'y'\]\)"):
+    with pytest.raises(
+        ConfigError, match=r"categories \['q'\] are not in the data \(categories: \['x', 'y'\]\)"
+    ):
         create("text.one_vs_rest", path=str(path), categories=["q"]).load()
     with pytest.raises(DataError, match="contamination=0.9 needs 9 anomalies beside 1 normal"):
         create("text.one_vs_rest", path=str(path), contamination=0.9).load()
@@ -135,16 +142,32 @@ def test_repairs_are_counts_in_meta_and_warned_once_per_subset(tmp_path: Path) -
     with pytest.warns(TextRepairWarning) as caught:
         subsets = create("text.one_vs_rest", path=str(path)).load()
     assert len([w for w in caught if issubclass(w.category, TextRepairWarning)]) == 2  # one per subset
-    assert "subset 'x': reading repaired or dropped: empty_texts_dropped 1, replaced_chars 9" in str(caught[0].message)
+    assert "subset 'x': reading repaired or dropped: empty_texts_dropped 1, replaced_chars 9" in str(
+        caught[0].message
+    )
     x, y = subsets
     # every text of the file is in both subsets here (one-vs-rest), so both count all 9 repaired texts
-    assert x.meta["counts"] == {"empty_texts_dropped": 1, "rows_without_category": 0, "replaced_chars": 9,
-                                "texts_with_replacements": 9}
-    assert subset_counts(y.meta) == {"empty_texts_dropped": 1, "replaced_chars": 9, "texts_with_replacements": 9}
+    assert x.meta["counts"] == {
+        "empty_texts_dropped": 1,
+        "rows_without_category": 0,
+        "replaced_chars": 9,
+        "texts_with_replacements": 9,
+    }
+    assert subset_counts(y.meta) == {
+        "empty_texts_dropped": 1,
+        "replaced_chars": 9,
+        "texts_with_replacements": 9,
+    }
     assert x.meta["replaced_chars"] == 9 and x.meta["empty_texts_dropped"] == 1  # the old keys stay
     # a subset that never sees a repaired text says 0: contamination keeps only some anomalies
-    table = create("text.table", path=str(path), category_column="category", normal_categories=["y"],
-                   contamination=0.2, seed=0)
+    table = create(
+        "text.table",
+        path=str(path),
+        category_column="category",
+        normal_categories=["y"],
+        contamination=0.2,
+        seed=0,
+    )
     with pytest.warns(TextRepairWarning):
         (sub,) = table.load()
     used = [*sub.train.samples, *sub.test.samples]
@@ -180,9 +203,12 @@ def test_tsv_suffix_is_read_as_tab_separated(tmp_path: Path) -> None:
     assert create("text.one_vs_rest", path=str(path), format="tsv").load()
 
 
-@pytest.mark.parametrize(("delimiter", "name", "shown"), [("\t", "tab", r"\\t"), (";", "semicolon", ";"),
-                                                         ("|", "pipe", r"\|")])
-def test_a_missing_column_names_the_delimiter_to_set(tmp_path: Path, delimiter: str, name: str, shown: str) -> None:
+@pytest.mark.parametrize(
+    ("delimiter", "name", "shown"), [("\t", "tab", r"\\t"), (";", "semicolon", ";"), ("|", "pipe", r"\|")]
+)
+def test_a_missing_column_names_the_delimiter_to_set(
+    tmp_path: Path, delimiter: str, name: str, shown: str
+) -> None:
     path = write_delimited(tmp_path / "t.txt", corpus(), delimiter)
     with pytest.raises(DataError, match=rf"the header holds {name} characters.*set delimiter='{shown}'"):
         create("text.one_vs_rest", path=str(path), format="csv").load()
@@ -192,20 +218,37 @@ def test_a_missing_column_names_the_delimiter_to_set(tmp_path: Path, delimiter: 
 
 def test_headerless_tab_file_like_sms_spam(tmp_path: Path) -> None:
     """The SMS Spam Collection layout: label<TAB>text, no header row."""
-    rows = [("ham", "Go until jurong point, crazy..") for _ in range(6)] + [("spam", "Free entry in 2 a wkly comp")] * 3
+    rows = [("ham", "Go until jurong point, crazy..") for _ in range(6)] + [
+        ("spam", "Free entry in 2 a wkly comp")
+    ] * 3
     path = write_delimited(tmp_path / "SMSSpamCollection", rows, "\t", header=False)
-    with pytest.raises(DataError, match=r"no column 'text' \(columns: \['ham\\tGo until jurong point.*delimiter='\\t'"):
-        create("text.table", path=str(path), format="csv", category_column="category",
-               normal_categories=["ham"]).load()
-    (sub,) = create("text.table", path=str(path), format="tsv", columns=["category", "text"],
-                    category_column="category", normal_categories=["ham"]).load()
+    with pytest.raises(
+        DataError, match=r"no column 'text' \(columns: \['ham\\tGo until jurong point.*delimiter='\\t'"
+    ):
+        create(
+            "text.table", path=str(path), format="csv", category_column="category", normal_categories=["ham"]
+        ).load()
+    (sub,) = create(
+        "text.table",
+        path=str(path),
+        format="tsv",
+        columns=["category", "text"],
+        category_column="category",
+        normal_categories=["ham"],
+    ).load()
     assert sub.meta["rows_read"] == 9 and sub.test.n_anomalous == 3
 
 
-SMS = [("ham", "Go until jurong point, crazy.. Available only in bugis"), ("ham", "Ok lar... Joking wif u oni..."),
-       ("spam", "Free entry in 2 a wkly comp to win FA Cup final tkts"), ("ham", "U dun say so early hor, U c"),
-       ("ham", "Nah I don't think he goes to usf, he lives around here though"), ("ham", "Even my brother is not"),
-       ("spam", "WINNER!! As a valued network customer you have been selected"), ("ham", "I'm gonna be home soon")]
+SMS = [
+    ("ham", "Go until jurong point, crazy.. Available only in bugis"),
+    ("ham", "Ok lar... Joking wif u oni..."),
+    ("spam", "Free entry in 2 a wkly comp to win FA Cup final tkts"),
+    ("ham", "U dun say so early hor, U c"),
+    ("ham", "Nah I don't think he goes to usf, he lives around here though"),
+    ("ham", "Even my brother is not"),
+    ("spam", "WINNER!! As a valued network customer you have been selected"),
+    ("ham", "I'm gonna be home soon"),
+]
 
 
 @pytest.mark.parametrize(("delimiter", "name"), [("\t", "tab"), (";", "semicolon"), ("|", "pipe")])
@@ -230,18 +273,29 @@ def test_a_csv_suffix_file_is_read_with_the_delimiter_its_rows_split_on(
 def test_a_headerless_sms_file_saved_as_csv(tmp_path: Path) -> None:
     path = write_delimited(tmp_path / "sms.csv", SMS, "\t", header=False)
     with pytest.warns(UserWarning, match="read as tab-separated"):
-        (sub,) = create("text.table", path=str(path), columns=["category", "text"], category_column="category",
-                        normal_categories=["ham"]).load()
+        (sub,) = create(
+            "text.table",
+            path=str(path),
+            columns=["category", "text"],
+            category_column="category",
+            normal_categories=["ham"],
+        ).load()
     assert sub.meta["rows_read"] == 8 and sub.test.n_anomalous == 2
     assert "Go until jurong point, crazy.. Available only in bugis" in sub.train.samples + sub.test.samples
 
 
-@pytest.mark.parametrize(("dataset", "params"), [("text.table", {"normal_categories": ["ham"]}),
-                                                 ("text.one_vs_rest", {})])
-def test_a_file_without_suffix_says_which_format_its_rows_fit(tmp_path: Path, dataset: str, params: dict) -> None:
+@pytest.mark.parametrize(
+    ("dataset", "params"), [("text.table", {"normal_categories": ["ham"]}), ("text.one_vs_rest", {})]
+)
+def test_a_file_without_suffix_says_which_format_its_rows_fit(
+    tmp_path: Path, dataset: str, params: dict
+) -> None:
     path = write_delimited(tmp_path / "SMSSpamCollection", SMS, "\t", header=False)
-    with pytest.raises(ConfigError, match=r"cannot tell the format of SMSSpamCollection.* split evenly on tabs: "
-                                          r"format='tsv' reads it"):
+    with pytest.raises(
+        ConfigError,
+        match=r"cannot tell the format of SMSSpamCollection.* split evenly on tabs: "
+        r"format='tsv' reads it",
+    ):
         create(dataset, path=str(path), category_column="category", **params).load()
 
 

@@ -9,19 +9,30 @@ from omniad.runner.config import parse_config
 from omniad.runner.run import run
 from omniad_text.embeddings import Embedder
 
-DETECTORS = ("text.knn", "text.lof", "text.iforest", "text.ocsvm", "text.mahalanobis", "text.ecod", "text.pca",
-             "text.deep_svdd")
+DETECTORS = (
+    "text.knn",
+    "text.lof",
+    "text.iforest",
+    "text.ocsvm",
+    "text.mahalanobis",
+    "text.ecod",
+    "text.pca",
+    "text.deep_svdd",
+)
 SMALL = {"n_train": 40, "n_test_normal": 12, "n_test_anomalous": 8}
 
 
 def grid(tmp_path, name, detectors):
     embedding = {"model": "tiny-random", "cache_dir": str(tmp_path / f"cache-{name}")}
-    return parse_config({
-        "output_dir": str(tmp_path / f"out-{name}"), "device": "cpu",
-        "detectors": [{"id": d, "params": {"embedding": embedding}} for d in detectors],
-        "datasets": [{"id": "text.synthetic", "params": SMALL}],
-        "metrics": ["core.auroc"],
-    })
+    return parse_config(
+        {
+            "output_dir": str(tmp_path / f"out-{name}"),
+            "device": "cpu",
+            "detectors": [{"id": d, "params": {"embedding": embedding}} for d in detectors],
+            "datasets": [{"id": "text.synthetic", "params": SMALL}],
+            "metrics": ["core.auroc"],
+        }
+    )
 
 
 def test_eight_detectors_in_one_run_embed_the_corpus_once(tmp_path):
@@ -47,17 +58,24 @@ def test_eight_detectors_in_one_run_embed_the_corpus_once(tmp_path):
 def test_the_record_says_which_embedding_ran_and_shows_a_fallback_beside_the_label(tmp_path):
     """Embedding stats land in the subset record; a model swapped by allow_fallback is never hidden."""
     embedding = {"model": "no-such-model-here", "allow_fallback": True, "cache_dir": str(tmp_path / "cache")}
-    cfg = parse_config({
-        "output_dir": str(tmp_path / "out"), "device": "cpu", "examples": 0,
-        "detectors": [{"id": "text.knn", "params": {"embedding": embedding}}],
-        "datasets": [{"id": "text.synthetic", "params": SMALL}], "metrics": ["core.auroc"],
-    })
+    cfg = parse_config(
+        {
+            "output_dir": str(tmp_path / "out"),
+            "device": "cpu",
+            "examples": 0,
+            "detectors": [{"id": "text.knn", "params": {"embedding": embedding}}],
+            "datasets": [{"id": "text.synthetic", "params": SMALL}],
+            "metrics": ["core.auroc"],
+        }
+    )
     with pytest.warns(UserWarning, match="falling back to model='tiny-random'"):
         record = run(cfg, progress=False).records[0]
     assert record["status"] == "ok", record.get("error")
     stats = record["subsets"][0]["provenance"]["embedding"]
     assert "tiny-random" in stats["fallback"]
-    assert record["adjusted"].startswith("embedding.model no-such-model-here→tiny-random (replaced in 1 of 1 subsets")
+    assert record["adjusted"].startswith(
+        "embedding.model no-such-model-here→tiny-random (replaced in 1 of 1 subsets"
+    )
     assert "embedding.model no-such-model-here→tiny-random" in (tmp_path / "out" / "results.md").read_text()
 
 
@@ -69,14 +87,25 @@ def test_encoding_repairs_reach_the_record_and_the_reports(tmp_path):
     with path.open("w", newline="", encoding="latin-1") as f:
         w = csv.writer(f)
         w.writerow(("category", "text"))
-        w.writerows([("x", f"café au lait number {i}") for i in range(10)] + [("y", f"naïve text {i}") for i in range(6)])
-    cfg = parse_config({
-        "output_dir": str(tmp_path / "out"), "device": "cpu", "examples": 0,
-        "detectors": [{"id": "text.knn", "params": {"embedding": {"model": "tiny-random",
-                                                                  "cache_dir": str(tmp_path / "cache")}}}],
-        "datasets": [{"id": "text.one_vs_rest", "params": {"path": str(path), "categories": ["x"]}}],
-        "metrics": ["core.auroc"],
-    })
+        w.writerows(
+            [("x", f"café au lait number {i}") for i in range(10)]
+            + [("y", f"naïve text {i}") for i in range(6)]
+        )
+    cfg = parse_config(
+        {
+            "output_dir": str(tmp_path / "out"),
+            "device": "cpu",
+            "examples": 0,
+            "detectors": [
+                {
+                    "id": "text.knn",
+                    "params": {"embedding": {"model": "tiny-random", "cache_dir": str(tmp_path / "cache")}},
+                }
+            ],
+            "datasets": [{"id": "text.one_vs_rest", "params": {"path": str(path), "categories": ["x"]}}],
+            "metrics": ["core.auroc"],
+        }
+    )
     record = run(cfg, progress=False).records[0]
     assert record["status"] == "ok", record.get("error")
     (sub,) = record["subsets"]

@@ -27,8 +27,15 @@ REPLACEMENT = "\ufffd"
 #: above this share of replaced characters a file is refused as "not text in this encoding"
 MAX_GARBAGE_FRACTION = 0.3
 Format = Literal["auto", "csv", "tsv", "jsonl", "parquet"]
-SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
-                  ".parquet": "parquet", ".pq": "parquet"}
+SUFFIX_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 #: delimiters a header cell may betray when the file was read with another one
 _DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", "|": "pipe", ",": "comma"}
 #: rows of a file looked at to tell its delimiter
@@ -50,7 +57,9 @@ def check_encoding(name: str) -> str:
     try:
         return codecs.lookup(name).name
     except LookupError:
-        raise ValueError(f"unknown encoding {name!r}; use a Python codec name such as 'utf-8' or 'latin-1'") from None
+        raise ValueError(
+            f"unknown encoding {name!r}; use a Python codec name such as 'utf-8' or 'latin-1'"
+        ) from None
 
 
 def require_file(path: Path | None, param: str, where: str) -> Path:
@@ -148,9 +157,12 @@ def _delimiter(kind: str, fmt: str, text: str, path: Path, where: str) -> str:
         return ","
     name = _DELIMITER_NAMES[found]
     shown = "\\t" if found == "\t" else found
-    warnings.warn(f"{where}: {path.name} is read as {name}-separated: its first rows split evenly on {name}s, not "
-                  f"on commas; set delimiter='{shown}' to say so, or delimiter=',' to read it with commas",
-                  TextFormatWarning, stacklevel=4)
+    warnings.warn(
+        f"{where}: {path.name} is read as {name}-separated: its first rows split evenly on {name}s, not "
+        f"on commas; set delimiter='{shown}' to say so, or delimiter=',' to read it with commas",
+        TextFormatWarning,
+        stacklevel=4,
+    )
     return found
 
 
@@ -165,7 +177,9 @@ def check_delimiter(value: str | None) -> str | None:
     return value
 
 
-def _csv_rows(text: str, delimiter: str, names: list[str] | None, where: str) -> tuple[list[dict[str, Any]], list[str]]:
+def _csv_rows(
+    text: str, delimiter: str, names: list[str] | None, where: str
+) -> tuple[list[dict[str, Any]], list[str]]:
     csv.field_size_limit(sys.maxsize)
     reader = csv.DictReader(io.StringIO(text, newline=""), fieldnames=names, delimiter=delimiter)
     try:
@@ -173,8 +187,10 @@ def _csv_rows(text: str, delimiter: str, names: list[str] | None, where: str) ->
     except csv.Error as exc:
         raise DataError(f"{where}: not a readable CSV ({exc}); check the delimiter and quoting") from None
     if not reader.fieldnames:
-        raise DataError(f"{where}: the CSV has no header row; the first line must name the columns "
-                        "(or set 'columns' to name them)")
+        raise DataError(
+            f"{where}: the CSV has no header row; the first line must name the columns "
+            "(or set 'columns' to name them)"
+        )
     return rows, list(reader.fieldnames)
 
 
@@ -187,7 +203,9 @@ def _jsonl_rows(text: str, where: str) -> tuple[list[dict[str, Any]], list[str]]
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DataError(f"{where}: line {number} is not JSON ({exc.msg}); write one object per line") from None
+            raise DataError(
+                f"{where}: line {number} is not JSON ({exc.msg}); write one object per line"
+            ) from None
         if not isinstance(row, dict):
             raise DataError(f"{where}: line {number} is a JSON {type(row).__name__}, not an object")
         rows.append(row)
@@ -210,7 +228,12 @@ def _parquet_rows(path: Path, where: str) -> tuple[list[dict[str, Any]], list[st
 
 
 def read_table(
-    path: Path, fmt: Format, encoding: str, where: str, delimiter: str | None = None, names: list[str] | None = None,
+    path: Path,
+    fmt: Format,
+    encoding: str,
+    where: str,
+    delimiter: str | None = None,
+    names: list[str] | None = None,
 ) -> tuple[list[dict[str, Any]], list[str], int]:
     """Rows as dicts, the column names, and the number of replaced (undecodable) characters.
 
@@ -221,7 +244,9 @@ def read_table(
     """
     kind = file_format(path, fmt, where)
     if kind not in ("csv", "tsv") and (delimiter is not None or names is not None):
-        raise ConfigError(f"{where}: 'delimiter' and 'columns' apply to CSV/TSV files, not {kind}; leave them unset")
+        raise ConfigError(
+            f"{where}: 'delimiter' and 'columns' apply to CSV/TSV files, not {kind}; leave them unset"
+        )
     if kind == "parquet":
         rows, columns = _parquet_rows(path, where)
         return rows, columns, 0
@@ -241,8 +266,10 @@ def _delimiter_hint(columns: list[str]) -> str:
         if char != "," and any(char in c for c in columns):
             shown = "\\t" if char == "\t" else char
             extra = " or format='tsv'" if char == "\t" else ""
-            return (f"; the header holds {name} characters, so the file looks {name}-separated: "
-                    f"set delimiter='{shown}'{extra}")
+            return (
+                f"; the header holds {name} characters, so the file looks {name}-separated: "
+                f"set delimiter='{shown}'{extra}"
+            )
     if len(columns) == 1 and "," in columns[0]:
         return "; the header holds commas, so the file looks comma-separated: set delimiter=',' (or format='csv')"
     return ""
@@ -254,7 +281,11 @@ def require_columns(columns: list[str], wanted: dict[str, str | None], where: st
         if column is not None and column not in columns:
             shown = [c if len(c) <= 60 else c[:57] + "..." for c in columns]
             hint = _delimiter_hint(columns)
-            fix = f"{hint} (or set {param!r} to one of the columns)" if hint else f"; set {param!r} to one of them"
+            fix = (
+                f"{hint} (or set {param!r} to one of the columns)"
+                if hint
+                else f"; set {param!r} to one of them"
+            )
             raise DataError(f"{where}: no column {column!r} (columns: {shown}){fix}")
 
 

@@ -46,12 +46,16 @@ def parse_label(value: str, where: str, row: str) -> int:
 
 def table_path(path: Path | None, where: str) -> Path:
     if path is None:
-        raise ConfigError(f"{where}: parameter 'path' is required (a CSV, TSV, JSONL or parquet table, a .txt file "
-                          "or a folder of .txt files)")
+        raise ConfigError(
+            f"{where}: parameter 'path' is required (a CSV, TSV, JSONL or parquet table, a .txt file "
+            "or a folder of .txt files)"
+        )
     path = Path(path).expanduser()
     if not path.exists():
-        raise ConfigError(f"{where}: path={str(path)!r} does not exist; point 'path' at a CSV, TSV, JSONL or parquet "
-                          "table, a .txt file or a folder of .txt files")
+        raise ConfigError(
+            f"{where}: path={str(path)!r} does not exist; point 'path' at a CSV, TSV, JSONL or parquet "
+            "table, a .txt file or a folder of .txt files"
+        )
     return path
 
 
@@ -59,8 +63,10 @@ def text_format(path: Path, fmt: str, where: str) -> str:
     """``txt`` for plain text (a .txt file, a folder), else the table format (from the suffix when ``auto``)."""
     if path.is_dir():
         if fmt not in ("auto", "txt"):
-            raise ConfigError(f"{where}: {path.name} is a folder, read as one text per .txt file; format={fmt!r} "
-                              "applies to a file, leave it 'auto'")
+            raise ConfigError(
+                f"{where}: {path.name} is a folder, read as one text per .txt file; format={fmt!r} "
+                "applies to a file, leave it 'auto'"
+            )
         return "txt"
     if fmt != "auto":
         return fmt
@@ -68,8 +74,10 @@ def text_format(path: Path, fmt: str, where: str) -> str:
     if suffix == ".txt":
         return "txt"
     if suffix not in SUFFIX_FORMATS:
-        raise ConfigError(f"{where}: cannot tell the format of {path.name} from its suffix; set format='csv', 'tsv', "
-                          f"'jsonl', 'parquet' or 'txt' (plain text, see one_text_per){format_hint(path)}")
+        raise ConfigError(
+            f"{where}: cannot tell the format of {path.name} from its suffix; set format='csv', 'tsv', "
+            f"'jsonl', 'parquet' or 'txt' (plain text, see one_text_per){format_hint(path)}"
+        )
     return SUFFIX_FORMATS[suffix]
 
 
@@ -78,13 +86,17 @@ def _check_plain(p: TableParams, where: str) -> None:
     defaults = {name: TableParams.model_fields[name].default for name in TABLE_ONLY}
     wrong = [name for name in TABLE_ONLY if getattr(p, name) != defaults[name]]
     if wrong:
-        unset = [f"-s {name}=null" if defaults[name] is None else f"-s {name}={defaults[name]}" for name in wrong]
+        unset = [
+            f"-s {name}=null" if defaults[name] is None else f"-s {name}={defaults[name]}" for name in wrong
+        ]
         if p.normal_categories is not None:
             unset.append("-s normal_categories=null")
         split = "" if p.split == "all" else "; plain text is unlabelled and needs split='all'"
-        raise ConfigError(f"{where}: plain text (a .txt file or a folder) has no columns, so {', '.join(wrong)} "
-                          f"cannot apply; set format='csv' (or 'tsv') if it is a table, or leave them unset "
-                          f"({' '.join(unset)}){split}")
+        raise ConfigError(
+            f"{where}: plain text (a .txt file or a folder) has no columns, so {', '.join(wrong)} "
+            f"cannot apply; set format='csv' (or 'tsv') if it is a table, or leave them unset "
+            f"({' '.join(unset)}){split}"
+        )
 
 
 class TextTable(TextDataset):
@@ -108,7 +120,9 @@ class TextTable(TextDataset):
             return
         if p.label_column is not None:
             corpus = load_corpus(path, p, p.label_column, "label_column", where)
-            labels = np.array([parse_label(g, where, i) for g, i in zip(corpus.groups, corpus.ids, strict=True)])
+            labels = np.array(
+                [parse_label(g, where, i) for g, i in zip(corpus.groups, corpus.ids, strict=True)]
+            )
             normal, anomalous = np.flatnonzero(labels == 0), np.flatnonzero(labels == 1)
             meta: dict[str, object] = {"label_column": p.label_column}
         else:
@@ -116,13 +130,24 @@ class TextTable(TextDataset):
             corpus = load_corpus(path, p, p.category_column, "category_column", where)
             missing = sorted(set(p.normal_categories) - set(corpus.groups))
             if missing:
-                raise DataError(f"{where}: normal_categories {missing} are not in the data (categories: "
-                                f"{corpus.categories()})")
+                raise DataError(
+                    f"{where}: normal_categories {missing} are not in the data (categories: "
+                    f"{corpus.categories()})"
+                )
             is_normal = np.isin(np.array(corpus.groups, dtype=object), p.normal_categories)
             normal, anomalous = np.flatnonzero(is_normal), np.flatnonzero(~is_normal)
             meta = {"normal_categories": list(p.normal_categories)}
-        yield split_subset(name, corpus, normal, anomalous, p, 0, where, meta=meta,
-                           count_groups=p.category_column is not None)
+        yield split_subset(
+            name,
+            corpus,
+            normal,
+            anomalous,
+            p,
+            0,
+            where,
+            meta=meta,
+            count_groups=p.category_column is not None,
+        )
 
     def _all_rows(self, name: str, path: Path, kind: str, where: str) -> Subset:
         """Every row of a table; labels from label_column, category_column or a column named 'label', else none."""
@@ -132,27 +157,44 @@ class TextTable(TextDataset):
         named = p.label_column or p.category_column
         if named is not None and named not in table[1]:
             which = "label_column" if p.label_column else "category_column"
-            unset = "-s label_column=null" if p.label_column else "-s category_column=null -s normal_categories=null"
-            raise DataError(f"{where}: no column {named!r} to label the texts with (columns: {table[1]}); set "
-                            f"{which} to one of them, or read the file unlabelled ({unset})")
+            unset = (
+                "-s label_column=null"
+                if p.label_column
+                else "-s category_column=null -s normal_categories=null"
+            )
+            raise DataError(
+                f"{where}: no column {named!r} to label the texts with (columns: {table[1]}); set "
+                f"{which} to one of them, or read the file unlabelled ({unset})"
+            )
         label_column = p.label_column
         if label_column is None and p.category_column is None and LABEL in table[1]:
             label_column = LABEL  # as core.csv_table does: a 'label' column is the labels
         if label_column is not None:
             corpus = load_corpus(path, p, label_column, "label_column", where, table)
-            how = "" if p.label_column else f" (the column {LABEL!r}, used as labels because it is named so; " \
+            how = (
+                ""
+                if p.label_column
+                else f" (the column {LABEL!r}, used as labels because it is named so; "
                 "set category_column and normal_categories if it holds categories)"
-            labels = np.array([parse_label(g, f"{where}{how}", i) for g, i in zip(corpus.groups, corpus.ids, strict=True)])
+            )
+            labels = np.array(
+                [parse_label(g, f"{where}{how}", i) for g, i in zip(corpus.groups, corpus.ids, strict=True)]
+            )
             return self._everything(name, corpus, labels, {"label_column": label_column}, where)
         if p.category_column is not None:
             assert p.normal_categories is not None
             corpus = load_corpus(path, p, p.category_column, "category_column", where, table)
             labels = (~np.isin(np.array(corpus.groups, dtype=object), p.normal_categories)).astype(np.int8)
-            return self._everything(name, corpus, labels, {"normal_categories": list(p.normal_categories)}, where)
-        return self._everything(name, load_corpus(path, p, None, "label_column", where, table), None, {}, where)
+            return self._everything(
+                name, corpus, labels, {"normal_categories": list(p.normal_categories)}, where
+            )
+        return self._everything(
+            name, load_corpus(path, p, None, "label_column", where, table), None, {}, where
+        )
 
-    def _everything(self, name: str, corpus: Corpus, labels: np.ndarray | None, meta: dict[str, object],
-                    where: str) -> Subset:
+    def _everything(
+        self, name: str, corpus: Corpus, labels: np.ndarray | None, meta: dict[str, object], where: str
+    ) -> Subset:
         """``whole_subset``: test = every text, train = those not labelled anomalous; repairs counted and warned."""
         counts = corpus.repairs(np.arange(len(corpus.texts)))
         warn_repairs(name, counts, where)
