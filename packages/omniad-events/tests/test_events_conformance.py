@@ -67,7 +67,9 @@ class TestPrecisionAtK(MetricConformance):
             MetricCase(_split(y), Scores(sample=s), 2 / 3),  # k = 3 anomalies: top 3 hold 2
             MetricCase(_split(y), Scores(sample=s), 0.5, params={"k": 2}),
             # a tie across the cut: top-2 = 0.9 plus one of the two 0.5s (one anomalous): 1 + 0.5 hits
-            MetricCase(_split([1, 1, 0, 0]), Scores(sample=np.array([0.9, 0.5, 0.5, 0.1])), 0.75, params={"k": 2}),
+            MetricCase(
+                _split([1, 1, 0, 0]), Scores(sample=np.array([0.9, 0.5, 0.5, 0.1])), 0.75, params={"k": 2}
+            ),
         ]
 
 
@@ -92,5 +94,8 @@ class TestCategoryRecall(MetricConformance):
         y = [0] * 10 + [1, 1, 1, 1]
         cats = ["normal"] * 10 + ["DoS", "DoS", "R2L", "R2L"]
         # fpr 0.1: threshold 0.97 -> DoS 2/2, R2L 1/2; mean 0.75
-        return [MetricCase(_split(y, cats), Scores(sample=s), {"mean": 0.75, "DoS": 1.0, "R2L": 0.5},
-                           params={"fpr": 0.1})]
+        return [
+            MetricCase(
+                _split(y, cats), Scores(sample=s), {"mean": 0.75, "DoS": 1.0, "R2L": 0.5}, params={"fpr": 0.1}
+            )
+        ]

@@ -84,7 +84,7 @@ def _numbers(values: Any, name: str, counts: dict[str, int], where: str) -> np.n
     raw = pd.Series(values)
     text = raw.astype(str).str.strip()
     empty = raw.isna() | text.eq("") | text.str.lower().isin(("nan", "na", "null", "none", "?"))
-    out = pd.to_numeric(raw.where(~empty), errors="coerce").to_numpy(dtype=np.float64)
+    out = pd.to_numeric(raw.where(~empty), errors="coerce").to_numpy(dtype=np.float64, copy=True)
     bad = np.flatnonzero(~empty.to_numpy() & ~np.isfinite(out))
     counts["missing_numbers"] += int(empty.sum())
     if bad.size:

@@ -3,7 +3,7 @@
 With ``split="random"`` (a benchmark) a seeded ``train_fraction`` of the normal rows trains and
 the rest and the anomalies test; with ``split="all"`` (what ``omniad fit / score / detect`` open
 a bare path with) every row is scored and the rows not labelled anomalous train, labels
-optional. Columns not named are typed by their cells: all numbers (empty cells aside) make a
+optional. Columns not named are typed by their cells: numbers (empty cells and a stray text cell aside) make a
 numeric field, anything else an entity type. Repairs are counted in ``Subset.meta["counts"]``
 (``reading.frame_to_table``).
 """
@@ -41,11 +41,15 @@ def parse_label(value: Any, where: str, row: int) -> int:
 
 
 def _numeric_cells(values: Any) -> bool:
+    """Numbers, but for a stray text cell or two (at most 5%, fewer than the numbers): those are read as
+    missing and counted (``numeric_text_cells``) rather than turning the column into an entity type."""
     import pandas as pd
 
     text = pd.Series(values).astype(str).str.strip()
     text = text[~text.str.lower().isin(("", "nan", "na", "null", "none", "?"))]
-    return bool(len(text)) and bool(pd.to_numeric(text, errors="coerce").notna().all())
+    numbers = int(pd.to_numeric(text, errors="coerce").notna().sum())
+    other = len(text) - numbers
+    return numbers > other and other <= max(1, int(0.05 * len(text)))
 
 
 class EventTableDataset(EventDataset):

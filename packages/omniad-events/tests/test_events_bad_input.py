@@ -1,0 +1,98 @@
+"""Bad input to the table loader and the detectors: counted and handled, or one clear error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from omniad.errors import ConfigError, DataError
+from omniad.plugins import get_registry
+
+
+def _load(path: Path, **params: object):
+    return list(get_registry().get("dataset", "events.table").create({"path": str(path), **params}).subsets())
+
+
+def _detector(did: str = "events.avf", **params: object):
+    return get_registry().get("detector", did).create(params, device="cpu", seed=0)
+
+
+def _write(tmp_path: Path, text: str, name: str = "events.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_missing_cells_text_in_numbers_and_constant_columns_are_counted(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "proto,service,bytes,site,label\n"
+        "tcp,http,10,A,0\nudp,,20,A,0\ntcp,dns,oops,A,0\ntcp,http,,A,1\nudp,dns,40,A,0\n",
+    )
+    with pytest.warns(UserWarning, match="not numbers"):
+        (subset,) = _load(path, split="all")
+    counts = subset.meta["counts"]
+    assert counts["missing_entities"] == 1
+    assert counts["numeric_text_cells"] == 1 and counts["missing_numbers"] == 1
+    assert counts["constant_fields"] == ["site"]
+    assert subset.meta["entities"] == ["proto", "service", "site"] and subset.meta["numeric"] == ["bytes"]
+    assert subset.test.labels.tolist() == [0, 0, 0, 1, 0] and len(subset.train) == 4
+    det = _detector().fit(subset.train.samples)
+    assert np.all(np.isfinite(det.score(subset.test.samples).sample))
+
+
+def test_unseen_categories_at_scoring_are_counted_and_scored_as_rare(tmp_path: Path) -> None:
+    train = [{"proto": "tcp", "port": "80"}] * 20 + [{"proto": "udp", "port": "53"}] * 20
+    for did in ("events.avf", "events.embedded"):
+        det = _detector(did).fit(train)
+        scores = det.score([{"proto": "tcp", "port": "80"}, {"proto": "sctp", "port": "80"}])
+        assert det.score_counts_["unseen_entities"] == 1
+        assert [float(a[0]) for a in scores.extras["unseen_entities"]] == [0.0, 1.0]
+        assert scores.sample[1] > scores.sample[0]
+
+
+def test_one_row_table_fits_and_scores(tmp_path: Path) -> None:
+    path = _write(tmp_path, "proto,bytes\ntcp,5\n")
+    (subset,) = _load(path, split="all")
+    for did, params in (
+        ("events.avf", {}),
+        ("events.embedded", {}),
+        ("events.clan", {"epochs": 1, "hidden": [4], "rep_dim": 2}),
+    ):
+        det = _detector(did, **params).fit(subset.train.samples)
+        assert det.score(subset.test.samples).sample.shape == (1,)
+
+
+def test_a_field_missing_at_score_names_it() -> None:
+    det = _detector().fit([{"proto": "tcp", "bytes": 1.0}, {"proto": "udp", "bytes": 2.0}])
+    with pytest.raises(DataError, match=r"lack fields \['bytes'\]"):
+        det.score([{"proto": "tcp"}])
+
+
+def test_bad_labels_and_missing_columns_fail_clearly(tmp_path: Path) -> None:
+    path = _write(tmp_path, "proto,bytes,label\ntcp,5,0\nudp,6,maybe\n")
+    with pytest.raises(DataError, match="label 'maybe'"):
+        _load(path, split="all")
+    with pytest.raises(DataError, match=r"no columns \['nope'\]"):
+        _load(path, split="all", entity_columns=["nope"])
+    with pytest.raises(ConfigError, match="needs label_column"):
+        _load(path)
+    with pytest.raises(DataError, match="no data rows"):
+        _load(_write(tmp_path, "proto,bytes\n", "empty.csv"), split="all")
+
+
+def test_named_labels_give_categories_and_a_random_split(tmp_path: Path) -> None:
+    rows = "\n".join(f"tcp,{i},{'normal' if i % 4 else 'dos'}" for i in range(40))
+    path = _write(tmp_path, "proto,bytes,kind\n" + rows + "\n")
+    (subset,) = _load(path, label_column="kind", normal_labels=["normal"])
+    assert subset.train.labels.sum() == 0 and subset.test.n_anomalous == 10
+    assert set(subset.test.meta["categories"]) == {"normal", "dos"}
+
+
+def test_a_bare_csv_path_is_opened_by_events_table(tmp_path: Path) -> None:
+    path = _write(tmp_path, "proto,service,bytes\n" + "\n".join(f"tcp,http,{i}" for i in range(30)) + "\n")
+    det = _detector().fit(str(path))
+    assert det.source_ is not None and "events.table" in str(det.source_)
+    assert det.score(str(path)).sample.shape == (30,)
