@@ -10,9 +10,10 @@ correction uses that noise probability. Score = -S(e).
 
 Differences from the paper, said here and in the README: numbers are binned into quantile
 entities (``Encoder.codes``; NSL-KDD has 38 numeric features), ``bias=True`` (the default)
-adds one learned bias per entity, and a value never seen in training (or a number outside the
-training range) gets no interaction (a zero embedding) and the lowest bias of its type, as
-the paper leaves unseen entities open.
+adds one learned bias per entity, and ``unseen_noise`` of the noise is drawn from codes never
+seen in training (unseen values, numbers outside the training range), so the model learns
+that those are unlikely (the paper leaves unseen entities open). ``min_steps`` gives small
+data enough updates. ``objective="negative_sampling"`` drops the NCE correction.
 """
 
 from __future__ import annotations
