@@ -37,7 +37,9 @@ def read_c3d_txt(path: Path) -> np.ndarray:
     except (ValueError, OSError) as exc:
         raise DataError(f"{path}: not a whitespace-separated feature table ({exc})") from None
     if arr.shape != (SEGMENTS, C3D_DIM):
-        raise DataError(f"{path}: expected {SEGMENTS} segments x {C3D_DIM} C3D features, got {arr.shape[0]} x {arr.shape[1]}")
+        raise DataError(
+            f"{path}: expected {SEGMENTS} segments x {C3D_DIM} C3D features, got {arr.shape[0]} x {arr.shape[1]}"
+        )
     return arr
 
 
@@ -74,7 +76,9 @@ def frame_labels(n_frames: int, ranges: list[tuple[int, int]], where: str) -> np
     labels = np.zeros(n_frames, np.int8)
     for a, b in ranges:
         if a < 0 or b > n_frames or a >= b:
-            raise DataError(f"{where}: annotated frames {a + 1}..{b} do not fit the video's {n_frames} frames")
+            raise DataError(
+                f"{where}: annotated frames {a + 1}..{b} do not fit the video's {n_frames} frames"
+            )
         labels[a:b] = 1
     return labels
 
@@ -87,7 +91,9 @@ class UCFCrime(Dataset):
         root = Path(p.root) if p.root is not None else shared_data_root() / "data" / "ucf_crime_c3d_sample"
         feat_dir = root / "features"
         if not feat_dir.is_dir():
-            raise DataError(f"{self.where}: {feat_dir} does not exist; set root to a folder with features/ and annotations/")
+            raise DataError(
+                f"{self.where}: {feat_dir} does not exist; set root to a folder with features/ and annotations/"
+            )
         files = sorted(feat_dir.glob("*.txt"))
         if not files:
             raise DataError(f"{self.where}: {feat_dir} holds no <video>.txt feature files")
@@ -116,9 +122,12 @@ class UCFCrime(Dataset):
         labels = np.array([v.label for v in videos])
 
         def split(idx: list[int]) -> Split:
-            return Split(samples=[videos[i] for i in idx], labels=labels[idx],
-                         targets=None if targets is None else [targets[i] for i in idx],
-                         ids=[videos[i].name for i in idx])
+            return Split(
+                samples=[videos[i] for i in idx],
+                labels=labels[idx],
+                targets=None if targets is None else [targets[i] for i in idx],
+                ids=[videos[i].name for i in idx],
+            )
 
         p = self.params
         if p.protocol == "lists":
@@ -132,8 +141,11 @@ class UCFCrime(Dataset):
                 if missing:
                     raise DataError(f"{lst}: videos without features: {missing[:5]}")
                 idx.append([names[w] for w in wanted])
-            yield Subset(name="ucf_crime", train=Split(samples=[videos[i] for i in idx[0]], ids=[videos[i].name for i in idx[0]]),
-                         test=split(idx[1]))
+            yield Subset(
+                name="ucf_crime",
+                train=Split(samples=[videos[i] for i in idx[0]], ids=[videos[i].name for i in idx[0]]),
+                test=split(idx[1]),
+            )
             return
         if p.level == "video":
             raise ConfigError(
@@ -144,8 +156,11 @@ class UCFCrime(Dataset):
             if targets is not None and targets[i].sum() in (0, len(targets[i])):
                 continue  # a normal video alone has no anomalous frame, so no frame metric
             train = [j for j in range(len(videos)) if j != i]
-            yield Subset(name=v.name, train=Split(samples=[videos[j] for j in train], ids=[videos[j].name for j in train]),
-                         test=split([i]))
+            yield Subset(
+                name=v.name,
+                train=Split(samples=[videos[j] for j in train], ids=[videos[j].name for j in train]),
+                test=split([i]),
+            )
 
 
 class RTFMFeatures(Dataset):
@@ -158,7 +173,9 @@ class RTFMFeatures(Dataset):
         arr = np.load(path, allow_pickle=False)
         if arr.ndim not in (2, 3):
             raise DataError(f"{path}: expected T x crops x D (or T x D) features, got shape {arr.shape}")
-        return SegmentFeatures(features=arr, n_frames=self.params.frames_per_segment * arr.shape[0], name=name, label=label)
+        return SegmentFeatures(
+            features=arr, n_frames=self.params.frames_per_segment * arr.shape[0], name=name, label=label
+        )
 
     def _list(self, path: Path, weak: bool) -> list[tuple[str, int | None]]:
         if not Path(path).is_file():
@@ -184,22 +201,28 @@ class RTFMFeatures(Dataset):
                 raise DataError(f"{gt}: frame labels of test video {name} are missing")
             labels = np.load(gt, allow_pickle=False).reshape(-1)
             if len(labels) != video.n_frames:
-                raise DataError(f"{gt}: {len(labels)} frame labels but {name} has {video.n_segments} segments x "
-                                f"{p.frames_per_segment} = {video.n_frames} frames")
+                raise DataError(
+                    f"{gt}: {len(labels)} frame labels but {name} has {video.n_segments} segments x "
+                    f"{p.frames_per_segment} = {video.n_frames} frames"
+                )
             test.append(video)
             targets.append((labels > 0).astype(np.int8))
-        yield Subset(name="rtfm", train=Split(samples=train, ids=[v.name for v in train]),
-                     test=Split(samples=test, targets=targets, ids=[v.name for v in test]))
+        yield Subset(
+            name="rtfm",
+            train=Split(samples=train, ids=[v.name for v in train]),
+            test=Split(samples=test, targets=targets, ids=[v.name for v in test]),
+        )
 
 
-def synthetic_video(rng: np.random.Generator, p: SyntheticFeaturesParams, anomalous: bool,
-                    centre: np.ndarray, name: str) -> tuple[SegmentFeatures, np.ndarray]:
+def synthetic_video(
+    rng: np.random.Generator, p: SyntheticFeaturesParams, anomalous: bool, centre: np.ndarray, name: str
+) -> tuple[SegmentFeatures, np.ndarray]:
     x = rng.normal(size=(p.n_segments, p.dim)).astype(np.float32)
     seg = np.zeros(p.n_segments, np.int8)
     if anomalous:
         length = int(rng.integers(2, max(3, p.n_segments // 4)))
         start = int(rng.integers(0, p.n_segments - length))
-        seg[start:start + length] = 1
+        seg[start : start + length] = 1
         x[seg == 1] += p.shift * centre
     n_frames = p.n_segments * p.frames_per_segment
     bounds = segment_bounds(p.n_segments, n_frames)
@@ -215,13 +238,26 @@ class SyntheticFeatures(Dataset):
         rng = np.random.default_rng(p.seed)
         centre = rng.normal(size=p.dim)
         centre = (centre / np.linalg.norm(centre) * np.sqrt(p.dim) / 2).astype(np.float32)
-        train = [synthetic_video(rng, p, False, centre, f"train/normal_{i:03d}")[0] for i in range(p.n_train_normal)]
-        train += [synthetic_video(rng, p, True, centre, f"train/anomalous_{i:03d}")[0] for i in range(p.n_train_anomalous)]
+        train = [
+            synthetic_video(rng, p, False, centre, f"train/normal_{i:03d}")[0]
+            for i in range(p.n_train_normal)
+        ]
+        train += [
+            synthetic_video(rng, p, True, centre, f"train/anomalous_{i:03d}")[0]
+            for i in range(p.n_train_anomalous)
+        ]
         test, targets = [], []
         for i in range(p.n_test_normal + p.n_test_anomalous):
             v, t = synthetic_video(rng, p, i >= p.n_test_normal, centre, f"test/{i:03d}")
             test.append(v)
             targets.append(t)
-        yield Subset(name="synthetic_features", train=Split(samples=train, ids=[v.name for v in train]),
-                     test=Split(samples=test, targets=targets, labels=np.array([v.label for v in test]),
-                                ids=[v.name for v in test]))
+        yield Subset(
+            name="synthetic_features",
+            train=Split(samples=train, ids=[v.name for v in train]),
+            test=Split(
+                samples=test,
+                targets=targets,
+                labels=np.array([v.label for v in test]),
+                ids=[v.name for v in test],
+            ),
+        )

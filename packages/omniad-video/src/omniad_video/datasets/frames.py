@@ -74,13 +74,17 @@ def parse_ucsd_mat(path: Path) -> list[list[tuple[int, int]]]:
     try:
         cells = loadmat(path)["gt"]
     except (OSError, ValueError, KeyError, NotImplementedError, TypeError) as exc:
-        raise DataError(f"{path}: cannot read the ground truth ({type(exc).__name__}: {exc}); expected a MATLAB "
-                        "file with a 1 x N cell 'gt' of [start; end] frame ranges") from None
+        raise DataError(
+            f"{path}: cannot read the ground truth ({type(exc).__name__}: {exc}); expected a MATLAB "
+            "file with a 1 x N cell 'gt' of [start; end] frame ranges"
+        ) from None
     videos = []
     for i, cell in enumerate(np.asarray(cells, dtype=object).reshape(-1)):
         arr = np.asarray(cell).astype(np.int64)  # stored as uint8: no arithmetic before the cast
         if arr.ndim != 2 or arr.shape[0] != 2:
-            raise DataError(f"{path}: gt{{{i + 1}}} has shape {arr.shape}; expected [start; end] rows (2 x ranges)")
+            raise DataError(
+                f"{path}: gt{{{i + 1}}} has shape {arr.shape}; expected [start; end] rows (2 x ranges)"
+            )
         videos.append([(int(a) - 1, int(b)) for a, b in arr.T])
     if not videos:
         raise DataError(f"{path}: the 'gt' cell is empty")
@@ -91,7 +95,9 @@ def _labels(n_frames: int, ranges: list[tuple[int, int]], where: str) -> np.ndar
     labels = np.zeros(n_frames, np.int8)
     for a, b in ranges:
         if a < 0 or b > n_frames or a >= b:
-            raise DataError(f"{where}: anomalous frames {a + 1}..{b} lie outside the video's {n_frames} frames")
+            raise DataError(
+                f"{where}: anomalous frames {a + 1}..{b} lie outside the video's {n_frames} frames"
+            )
         labels[a:b] = 1
     return labels
 
@@ -115,8 +121,14 @@ def ucsd_layout(base: Path, name: str) -> UCSDLayout:
     """The original TIFF release (``Train/``, ``Test/``) or the JPEG frame-folder one (``training/frames``)."""
     if (base / "training" / "frames").is_dir() or (base / "testing" / "frames").is_dir():
         number = name[-1]
-        truth = next((f for f in (base / f"{name}.m", base / "testing" / f"{name}.m", base / f"ped{number}.mat")
-                      if f.is_file()), base / f"{name}.m")
+        truth = next(
+            (
+                f
+                for f in (base / f"{name}.m", base / "testing" / f"{name}.m", base / f"ped{number}.mat")
+                if f.is_file()
+            ),
+            base / f"{name}.m",
+        )
         return UCSDLayout("training/frames", "testing/frames", truth)
     return UCSDLayout("Train", "Test", base / "Test" / f"{name}.m")
 
@@ -148,8 +160,11 @@ class UCSD(RendersFrames):
             video = read_frame_folder(folder, **read)
             samples.append(video)
             targets.append(_labels(video.n_frames, ranges, str(folder)))
-        yield Subset(name=p.subset, train=Split(samples=train, ids=[d.name for d in train_dirs]),
-                     test=Split(samples=samples, targets=targets, ids=[d.name for d in tests]))
+        yield Subset(
+            name=p.subset,
+            train=Split(samples=train, ids=[d.name for d in train_dirs]),
+            test=Split(samples=samples, targets=targets, ids=[d.name for d in tests]),
+        )
 
     def _everything(self, base: Path, name: str, read: dict) -> Subset:
         """Every Train and Test video; frame labels from the ``.m`` file when it is there."""
@@ -172,7 +187,9 @@ class UCSD(RendersFrames):
             for i, ranges in zip(tests, gt, strict=True):
                 targets[i] = _labels(videos[i].n_frames, ranges, str(folders[i][1]))
         else:
-            warnings.warn(f"{self.where}: {m} is missing, so the videos are unlabelled (metrics skipped)", stacklevel=2)
+            warnings.warn(
+                f"{self.where}: {m} is missing, so the videos are unlabelled (metrics skipped)", stacklevel=2
+            )
         return whole(p.subset, videos, ids, targets, Counts(), self.where)
 
 
@@ -196,11 +213,14 @@ class FrameMasks(RendersFrames):
             video = read_frame_folder(folder, **read)
             samples.append(video)
             targets.append(_mask(root / "testing" / "test_frame_mask", folder, video))
-        yield Subset(name=self.subset_name,
-                     train=Split(samples=[read_frame_folder(d, **read, label=0) for d in train_dirs],
-                                 ids=[d.name for d in train_dirs]),
-                     test=Split(samples=samples, targets=targets, ids=[d.name for d in test_dirs]))
-
+        yield Subset(
+            name=self.subset_name,
+            train=Split(
+                samples=[read_frame_folder(d, **read, label=0) for d in train_dirs],
+                ids=[d.name for d in train_dirs],
+            ),
+            test=Split(samples=samples, targets=targets, ids=[d.name for d in test_dirs]),
+        )
 
     def _everything(self, root: Path, read: dict) -> Subset:
         """Every training and test video; frame labels from ``test_frame_mask`` when that folder is there."""
@@ -212,12 +232,18 @@ class FrameMasks(RendersFrames):
         masks = root / "testing" / "test_frame_mask"
         targets = None
         if masks.is_dir():
-            targets = [np.zeros(v.n_frames, np.int8) if d == "training" else _mask(masks, f, v)
-                       for (d, f), v in zip(folders, videos, strict=True)]
+            targets = [
+                np.zeros(v.n_frames, np.int8) if d == "training" else _mask(masks, f, v)
+                for (d, f), v in zip(folders, videos, strict=True)
+            ]
         else:
-            warnings.warn(f"{self.where}: {masks} is missing, so the videos are unlabelled (metrics skipped)",
-                          stacklevel=2)
-        return whole(self.subset_name, videos, [f"{d}/{f.name}" for d, f in folders], targets, Counts(), self.where)
+            warnings.warn(
+                f"{self.where}: {masks} is missing, so the videos are unlabelled (metrics skipped)",
+                stacklevel=2,
+            )
+        return whole(
+            self.subset_name, videos, [f"{d}/{f.name}" for d, f in folders], targets, Counts(), self.where
+        )
 
 
 def _mask(masks: Path, folder: Path, video: FrameVideo) -> np.ndarray:
@@ -233,10 +259,14 @@ def _mask(masks: Path, folder: Path, video: FrameVideo) -> np.ndarray:
 def _plain(dataset: RendersFrames, layout: str) -> Subset:
     """A path outside the loader's layout (e.g. one of its frame folders), read as plain frame folders."""
     p = dataset.params
-    warnings.warn(f"{dataset.where}: {p.root} is not {layout}; read as plain frame folders (as video.frames reads "
-                  "them)", stacklevel=3)
-    return frames_source(Path(p.root), stride=p.stride, max_side=p.max_side, labels=None, fps=None,
-                         where=dataset.where)
+    warnings.warn(
+        f"{dataset.where}: {p.root} is not {layout}; read as plain frame folders (as video.frames reads "
+        "them)",
+        stacklevel=3,
+    )
+    return frames_source(
+        Path(p.root), stride=p.stride, max_side=p.max_side, labels=None, fps=None, where=dataset.where
+    )
 
 
 class Avenue(FrameMasks):
@@ -250,5 +280,11 @@ class FrameFolders(RendersFrames):
 
     def iter_subsets(self) -> Iterator[Subset]:
         p = self.params
-        yield frames_source(Path(p.root), stride=p.stride, max_side=p.max_side, labels=p.labels, fps=p.frame_rate,
-                            where=self.where)
+        yield frames_source(
+            Path(p.root),
+            stride=p.stride,
+            max_side=p.max_side,
+            labels=p.labels,
+            fps=p.frame_rate,
+            where=self.where,
+        )

@@ -21,7 +21,9 @@ class BlobsParams(Params):
     n_test_anomalous: int = Field(default=40, ge=1)
     n_features: int = Field(default=8, ge=1)
     n_clusters: int = Field(default=3, ge=1)
-    anomaly: str = Field(default="local", description="scatter | shifted | local (hardest: just off a cluster)")
+    anomaly: str = Field(
+        default="local", description="scatter | shifted | local (hardest: just off a cluster)"
+    )
     seed: int = 0
 
     @field_validator("anomaly")
@@ -62,7 +64,9 @@ class Blobs(Dataset):
         else:
             direction = rng.normal(size=(k, p.n_features))
             direction /= np.linalg.norm(direction, axis=1, keepdims=True)
-            anomalies = centers[rng.integers(0, p.n_clusters, size=k)] + direction * rng.uniform(3, 6, size=(k, 1))
+            anomalies = centers[rng.integers(0, p.n_clusters, size=k)] + direction * rng.uniform(
+                3, 6, size=(k, 1)
+            )
         dist = np.min(np.linalg.norm(anomalies[:, None, :] - centers[None], axis=2), axis=1)
         severity = 1 + np.digitize(dist, np.quantile(dist, [1 / 3, 2 / 3]))
         x = np.vstack([test_normal, anomalies])
@@ -88,7 +92,9 @@ class CSVTableParams(Params):
         description="random: a share of the normal rows trains, the rest and the anomalies test; all: every row is "
         "scored and the rows not labelled anomalous train (what `omniad fit / score` use)",
     )
-    train_fraction: float = Field(default=0.5, gt=0, lt=1, description="of the normal rows, with split = random")
+    train_fraction: float = Field(
+        default=0.5, gt=0, lt=1, description="of the normal rows, with split = random"
+    )
     seed: int = 0
 
 
@@ -109,14 +115,18 @@ class CSVTable(Dataset):
             except ValueError as exc:
                 raise DataError(f"{self.where}: {p.path} is not a numeric .npy array ({exc})") from None
             if x.ndim != 2 or x.dtype.kind not in "biuf":
-                raise DataError(f"{self.where}: {p.path} holds a {x.dtype} array of shape {x.shape}; "
-                                "expected numbers, one row per sample")
+                raise DataError(
+                    f"{self.where}: {p.path} holds a {x.dtype} array of shape {x.shape}; "
+                    "expected numbers, one row per sample"
+                )
             return x.astype(np.float64), None, []
         try:
             with p.path.open(newline="", encoding="utf-8") as fh:
                 rows = list(csv.DictReader(fh))
         except UnicodeDecodeError as exc:
-            raise DataError(f"{self.where}: {p.path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+            raise DataError(
+                f"{self.where}: {p.path} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+            ) from None
         if not rows:
             raise DataError(f"{self.where}: {p.path} has no data rows")
         columns = list(rows[0])
@@ -131,7 +141,9 @@ class CSVTable(Dataset):
             x = np.array([[float(r[c]) for c in features] for r in rows])
             y = np.array([int(float(r[p.label_column])) for r in rows]) if labelled else None
         except (ValueError, TypeError) as exc:
-            raise DataError(f"{self.where}: {p.path} has a non-numeric value ({exc}); encode it first") from None
+            raise DataError(
+                f"{self.where}: {p.path} has a non-numeric value ({exc}); encode it first"
+            ) from None
         return x, y, features
 
     def iter_subsets(self) -> Iterator[Subset]:
@@ -142,8 +154,10 @@ class CSVTable(Dataset):
             yield whole_subset(p.path.stem, x, ids=ids, labels=y)
             return
         if y is None:
-            raise DataError(f"{self.where}: {p.path} has no label column {p.label_column!r}, so split='random' "
-                            "cannot build a labelled test split; use split='all' (or `omniad fit / score`)")
+            raise DataError(
+                f"{self.where}: {p.path} has no label column {p.label_column!r}, so split='random' "
+                "cannot build a labelled test split; use split='all' (or `omniad fit / score`)"
+            )
         normal = np.flatnonzero(y == 0)
         rng = np.random.default_rng(p.seed)
         rng.shuffle(normal)
