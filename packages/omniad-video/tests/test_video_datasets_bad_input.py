@@ -12,7 +12,14 @@ from omniad.errors import DataError
 from omniad.plugins import get_registry
 from omniad_video.datasets.generator import write_benchmark
 
-SMALL = {"n_train": 1, "n_test_normal": 1, "n_test_per_anomaly": 1, "anomalies": ["speed"], "n_frames": 12, "seed": 1}
+SMALL = {
+    "n_train": 1,
+    "n_test_normal": 1,
+    "n_test_per_anomaly": 1,
+    "anomalies": ["speed"],
+    "n_frames": 12,
+    "seed": 1,
+}
 
 
 def load(dataset_id: str, **params: object):
@@ -78,3 +85,22 @@ def test_files_undecodable_video_named(tmp_path: Path) -> None:
     (root / "test" / "test_000.mp4").write_bytes(b"\x00" * 100)
     with pytest.raises(DataError, match="test_000.mp4"):
         load("video.files", root=str(root), labels=str(root / "labels.csv"))
+
+
+def test_damaged_or_edited_mask_files_are_named_not_loaded(tmp_path: Path) -> None:
+    """np.load alone read 6 of 12 labels of a mask whose shape was edited (then said '6 frame labels'),
+    raised tokenize.TokenError naming nothing on a garbled header, and compared text labels raw."""
+    root, _ = write_benchmark(tmp_path, "shanghaitech", SMALL)
+    mask = root / "testing" / "test_frame_mask" / "01_0002.npy"
+    raw = mask.read_bytes()
+    mask.write_bytes(raw.replace(b"(12,)", b"( 6,)", 1))
+    with pytest.raises(DataError, match=r"01_0002\.npy: the header declares shape \(6,\) .*follow it"):
+        load("video.shanghaitech", root=str(root))
+    mask.write_bytes(raw.replace(b"}", b" ", 1))
+    with pytest.raises(DataError, match=r"01_0002\.npy: not a NumPy array file \(tokenize\.TokenError"):
+        load("video.shanghaitech", root=str(root))
+    np.save(mask, np.array(["1"] * 12))
+    with pytest.raises(
+        DataError, match=r"01_0002\.npy: holds <U1 values .*frame labels of test video 01_0002"
+    ):
+        load("video.shanghaitech", root=str(root))

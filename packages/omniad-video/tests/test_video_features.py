@@ -18,7 +18,9 @@ from omniad_video.datasets.features import read_annotation, read_c3d_txt
 from omniad_video.samples import SegmentFeatures, segments_to_frames
 
 UCF = shared_data_root() / "data" / "ucf_crime_c3d_sample"
-needs_ucf = pytest.mark.skipif(not UCF.is_dir(), reason=f"{UCF} is absent (set OMNIAD_SHARED_DATA to ../shared)")
+needs_ucf = pytest.mark.skipif(
+    not UCF.is_dir(), reason=f"{UCF} is absent (set OMNIAD_SHARED_DATA to ../shared)"
+)
 
 
 _TMP = Path(tempfile.mkdtemp(prefix="omniad-video-features-"))
@@ -27,7 +29,13 @@ atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 
 class TestSyntheticFeatures(DatasetConformance):
     dataset_id = "video.synthetic_features"
-    params = {"n_train_normal": 4, "n_train_anomalous": 4, "n_test_normal": 2, "n_test_anomalous": 2, "dim": 8}
+    params = {
+        "n_train_normal": 4,
+        "n_train_anomalous": 4,
+        "n_test_normal": 2,
+        "n_test_anomalous": 2,
+        "dim": 8,
+    }
 
 
 def _counts(tmp_path: Path) -> Path:
@@ -98,8 +106,12 @@ def _rtfm(tmp_path: Path) -> dict:
         test.append(f"te{i}")
     (tmp_path / "train.list").write_text("\n".join(train))
     (tmp_path / "test.list").write_text("\n".join(test))
-    return {"root": str(tmp_path / "feats"), "train_list": str(tmp_path / "train.list"),
-            "test_list": str(tmp_path / "test.list"), "labels": str(tmp_path / "gt")}
+    return {
+        "root": str(tmp_path / "feats"),
+        "train_list": str(tmp_path / "train.list"),
+        "test_list": str(tmp_path / "test.list"),
+        "labels": str(tmp_path / "gt"),
+    }
 
 
 def test_rtfm_layout(tmp_path: Path) -> None:
@@ -108,10 +120,29 @@ def test_rtfm_layout(tmp_path: Path) -> None:
     assert sub.train.samples[0].features.shape == (10, 3, 8) and sub.train.samples[1].label == 1
     assert sub.test.targets[1].shape == (192,) and sub.test.n_anomalous == 2
     np.save(tmp_path / "gt" / "te1.npy", np.zeros(100))
-    with pytest.raises(DataError, match="te1.npy: 100 frame labels but te1 has 12 segments x 16 = 192 frames"):
+    with pytest.raises(
+        DataError, match="te1.npy: 100 frame labels but te1 has 12 segments x 16 = 192 frames"
+    ):
         omniad.create_dataset("video.rtfm", params).load()
     (tmp_path / "train.list").write_text("tr0.npy\n")
     with pytest.raises(DataError, match="training lines need a 0/1 video label"):
+        omniad.create_dataset("video.rtfm", params).load()
+
+
+def test_rtfm_damaged_feature_and_label_files_are_named(tmp_path: Path) -> None:
+    """np.load alone raised tokenize.TokenError naming no file, and read an edited shape in part."""
+    params = _rtfm(tmp_path)
+    feats = tmp_path / "feats" / "te1.npy"
+    feats.write_bytes(feats.read_bytes().replace(b"}", b" ", 1))
+    with pytest.raises(DataError, match=r"te1\.npy: not a NumPy array file \(tokenize\.TokenError.*np\.save"):
+        omniad.create_dataset("video.rtfm", params).load()
+    np.save(feats, np.ones((12, 3, 8), np.complex64))
+    with pytest.raises(DataError, match=r"te1\.npy: holds complex64 values .*features of video te1"):
+        omniad.create_dataset("video.rtfm", params).load()
+    np.save(feats, np.zeros((12, 3, 8), np.float32))
+    gt = tmp_path / "gt" / "te2.npy"
+    gt.write_bytes(gt.read_bytes().replace(b"(192,)", b"( 96,)", 1))
+    with pytest.raises(DataError, match=r"te2\.npy: the header declares shape \(96,\)"):
         omniad.create_dataset("video.rtfm", params).load()
 
 

@@ -5,22 +5,20 @@ or trimesh: the readers are small, need no binary dependency (Open3D needs syste
 a bare machine lacks), and every malformed file fails with a message naming the file and
 what is wrong with it. Only the vertex data is read (faces are sized and checked, not
 kept); binary-compressed PCD is refused with the way to convert it. NumPy files are read
-without pickle, and an array that is not plain numbers (object, complex, bool, text,
-structured) fails naming the array, before numpy's own error could.
+through :mod:`omniad.npyfiles` (no pickle, header checked against the data), and an array
+that is not plain numbers (complex, bool, text, structured) fails naming the array.
 """
 
 from __future__ import annotations
 
 import logging
-import tokenize
 import warnings
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from omniad.errors import DataError
+from omniad.npyfiles import load_npy, load_npz
 from omniad_pointcloud.cloud import PointCloud, numeric_problem
 from omniad_pointcloud.io_pcd import read_pcd, write_pcd
 from omniad_pointcloud.io_ply import read_ply, read_ply_mesh, write_ply
@@ -37,22 +35,6 @@ __all__ = [
 ]
 
 SUFFIXES = (".ply", ".pcd", ".npy", ".npz", ".txt", ".xyz", ".tiff", ".tif")
-
-#: what numpy and zipfile raise on a damaged file: a garbled header is tokenised (TokenError,
-#: SyntaxError), a damaged deflate stream fails in zlib, an unknown zip method or version is
-#: NotImplementedError and an encrypted member RuntimeError; each becomes a DataError naming the file
-_BROKEN_NUMPY = (
-    ValueError,
-    OSError,
-    EOFError,
-    zipfile.BadZipFile,
-    zlib.error,
-    tokenize.TokenError,
-    SyntaxError,
-    NotImplementedError,
-    RuntimeError,
-    MemoryError,
-)
 
 
 def read_cloud(path: str | Path, *, name: str | None = None) -> PointCloud:
@@ -138,7 +120,7 @@ def read_labels(path: str | Path) -> np.ndarray:
     """One 0/1 label per line (``.txt``) or per element (``.npy``, read without pickle), flattened."""
     path = Path(path)
     if path.suffix.lower() == ".npy":
-        labels = _load_npy(path, save="np.asarray(labels, dtype=np.int8), one 0/1 label per point")
+        labels = load_npy(path, what="0/1 labels, one per point")
     else:
         try:
             with warnings.catch_warnings():
@@ -160,16 +142,6 @@ def _numpy_reason(exc: Exception) -> str:
     return str(exc).split("; use `usecols`")[0]
 
 
-def _reason(exc: Exception) -> str:
-    """The library's message with its type: 'Error -3 while decompressing' alone does not say it is zlib's."""
-    kind = (
-        type(exc).__name__
-        if type(exc).__module__ == "builtins"
-        else f"{type(exc).__module__}.{type(exc).__name__}"
-    )
-    return f"{kind}: {_numpy_reason(exc)}"
-
-
 def _read_columns(path: Path) -> np.ndarray:
     try:
         with warnings.catch_warnings():
@@ -184,70 +156,16 @@ def _read_columns(path: Path) -> np.ndarray:
     return arr
 
 
-def _load_npy(
-    path: Path,
-    fh: object = None,
-    what: str = "",
-    size: int | None = None,
-    save: str = "np.asarray(points, dtype=np.float32)",
-) -> np.ndarray:
-    """One ``.npy`` array (from ``fh`` when given, an open .npz member of ``size`` bytes), its header checked first.
-
-    Data beyond the header's shape is refused: numpy reads the declared count and ignores what
-    follows, so an edited shape would silently load part of the file.
-    """
-    fmt = np.lib.format
-    where = f"{path}: {what}" if what else f"{path}:"
-    try:
-        with open(path, "rb") if fh is None else fh as f:  # type: ignore[attr-defined]
-            version = fmt.read_magic(f)
-            shape, _, dtype = (fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0)(
-                f
-            )
-            if dtype.hasobject:
-                raise DataError(
-                    f"{where} {'is an object array' if what else 'holds an object array'} (shape {shape}: "
-                    "Python objects, e.g. a list of arrays of different lengths, need pickle to load); "
-                    f"omniad reads numeric arrays only: save {save}"
-                )
-            held = (path.stat().st_size if size is None else size) - f.tell()
-            declared = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-            if held > declared:  # fewer bytes fail in numpy's read below, with both counts
-                raise DataError(
-                    f"{path}: {what + ': ' if what else ''}the header declares shape {shape} of {dtype} ({declared} "
-                    f"bytes) but {held} bytes follow it: a wrong shape would load part of the data; save the whole "
-                    f"array again with {'np.savez' if what else 'np.save'}"
-                )
-            f.seek(0)
-            return np.load(f, allow_pickle=False)
-    except DataError:
-        raise
-    except _BROKEN_NUMPY as exc:
-        where = f"{path}: {what} is not readable" if what else f"{path}: not a NumPy array file"
-        raise DataError(
-            f"{where} ({_reason(exc)}); save it again with {'np.savez' if what else 'np.save'}"
-        ) from None
-
-
 def _read_numpy(path: Path) -> np.ndarray:
     if path.suffix.lower() == ".npy":
-        arr, what = _load_npy(path), "the array"
+        arr, what = load_npy(path, what="point coordinates"), "the array"
     else:
-        try:
-            with zipfile.ZipFile(path) as zf:
-                keys = [n[:-4] for n in zf.namelist() if n.endswith(".npy")]
-                key = "points" if "points" in keys else (keys[0] if len(keys) == 1 else None)
-                if key is None:
-                    raise DataError(f"{path}: an .npz needs a 'points' array (found {keys})")
-                what = f"array {key!r}"
-                member = zf.getinfo(f"{key}.npy")
-                arr = _load_npy(path, zf.open(member), what, size=member.file_size)
-        except DataError:
-            raise
-        except _BROKEN_NUMPY as exc:
-            raise DataError(
-                f"{path}: not a NumPy array file (.npz: {_reason(exc)}); save it again with np.savez"
-            ) from None
+        arrays = load_npz(path, what="point coordinates")
+        keys = list(arrays)
+        key = "points" if "points" in keys else (keys[0] if len(keys) == 1 else None)
+        if key is None:
+            raise DataError(f"{path}: an .npz needs a 'points' array (found {keys})")
+        arr, what = arrays[key], f"array {key!r}"
     problem = numeric_problem(arr.dtype)
     if problem:
         raise DataError(f"{path}: {what} {problem}; expected an (N, 3) array of float or integer coordinates")

@@ -18,7 +18,6 @@ and counted in ``meta["counts"]["label_rows_merged"]``.
 from __future__ import annotations
 
 import ast
-import tokenize
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ import pandas as pd
 
 from omniad.data import Subset
 from omniad.errors import DataError
+from omniad.npyfiles import load_npy
 from omniad_timeseries.datasets.base import SeriesDataset, series_subset
 from omniad_timeseries.datasets.params import TelemanomParams
 from omniad_timeseries.datasets.reading import SeriesTable, clean
@@ -135,46 +135,12 @@ def read_labels(path: Path, where: str) -> dict[str, Channel]:
 
 
 def read_npy(path: Path, where: str) -> np.ndarray:
-    """A channel's (T, F) array; its header is read first so that a damaged or edited file is named, not loaded.
-
-    numpy reads as many values as the header's shape declares and ignores the rest, so data beyond
-    the shape is refused; object arrays would need pickle; a garbled header reaches numpy's tokenizer.
-    """
+    """A channel's (T, F) array, read through :func:`omniad.npyfiles.load_npy` (header checked, no pickle)."""
     if not path.is_file():
         raise DataError(
             f"{where}: missing file {path}; the telemanom layout needs train/<chan>.npy and test/<chan>.npy"
         )
-    fmt = np.lib.format
-    try:
-        with open(path, "rb") as fh:
-            version = fmt.read_magic(fh)
-            shape, _, dtype = (fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0)(
-                fh
-            )
-            if dtype.hasobject:
-                raise DataError(
-                    f"{where}: cannot read {path} as a numeric .npy array: it holds an object array "
-                    f"(shape {shape}), which needs pickle; "
-                    "save the channel as a numeric array: np.save(path, np.asarray(values, dtype=float))"
-                )
-            held, declared = (
-                path.stat().st_size - fh.tell(),
-                int(np.prod(shape, dtype=np.int64)) * dtype.itemsize,
-            )
-            if held > declared:
-                raise DataError(
-                    f"{where}: {path}: the header declares shape {shape} of {dtype} ({declared} bytes) but "
-                    f"{held} bytes follow it; a wrong shape would load part of the data: save it again"
-                )
-            fh.seek(0)
-            values = np.load(fh, allow_pickle=False)
-    except DataError:
-        raise
-    except (ValueError, OSError, EOFError, tokenize.TokenError, SyntaxError, MemoryError) as exc:
-        raise DataError(
-            f"{where}: cannot read {path} as a numeric .npy array ({type(exc).__name__}: {exc}); "
-            "save it again with np.save"
-        ) from None
+    values = load_npy(path, what="telemetry channel", where=where)
     if values.ndim == 1:
         values = values[:, None]
     if values.ndim != 2 or values.shape[0] == 0 or values.dtype.kind not in "fiu":

@@ -23,6 +23,7 @@ import numpy as np
 from omniad.data import Split, Subset
 from omniad.dataset import Dataset
 from omniad.errors import ConfigError, DataError
+from omniad.npyfiles import load_npy
 from omniad.shared import shared_data_root
 from omniad_video.datasets.feature_params import RTFMParams, SyntheticFeaturesParams, UCFCrimeParams
 from omniad_video.samples import SegmentFeatures, segment_bounds
@@ -170,7 +171,7 @@ class RTFMFeatures(Dataset):
         path = Path(self.params.root) / f"{name}.npy"
         if not path.is_file():
             raise DataError(f"{path}: feature file of video {name} is missing")
-        arr = np.load(path, allow_pickle=False)
+        arr = load_npy(path, what=f"features of video {name}", kinds="iuf")
         if arr.ndim not in (2, 3):
             raise DataError(f"{path}: expected T x crops x D (or T x D) features, got shape {arr.shape}")
         return SegmentFeatures(
@@ -199,7 +200,7 @@ class RTFMFeatures(Dataset):
             gt = Path(p.labels) / f"{name}.npy"
             if not gt.is_file():
                 raise DataError(f"{gt}: frame labels of test video {name} are missing")
-            labels = np.load(gt, allow_pickle=False).reshape(-1)
+            labels = load_npy(gt, what=f"frame labels of test video {name}", kinds="biuf").reshape(-1)
             if len(labels) != video.n_frames:
                 raise DataError(
                     f"{gt}: {len(labels)} frame labels but {name} has {video.n_segments} segments x "

@@ -33,6 +33,7 @@ import numpy as np
 
 from omniad.data import Split, Subset
 from omniad.errors import DataError
+from omniad.npyfiles import load_npy
 from omniad_video.datasets.params import FrameFoldersParams, FramesParams, UCSDParams
 from omniad_video.datasets.render import RendersFrames
 from omniad_video.datasets.sources import Counts, frames_source, whole
@@ -250,7 +251,7 @@ def _mask(masks: Path, folder: Path, video: FrameVideo) -> np.ndarray:
     mask_file = masks / f"{folder.name}.npy"
     if not mask_file.is_file():
         raise DataError(f"{mask_file}: frame labels of test video {folder.name} are missing")
-    labels = np.load(mask_file, allow_pickle=False).reshape(-1)
+    labels = load_npy(mask_file, what=f"frame labels of test video {folder.name}", kinds="biuf").reshape(-1)
     if len(labels) != video.n_frames:
         raise DataError(f"{mask_file}: {len(labels)} frame labels but {folder} has {video.n_frames} frames")
     return (labels > 0).astype(np.int8)

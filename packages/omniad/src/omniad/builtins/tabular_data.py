@@ -12,6 +12,7 @@ from pydantic import Field, field_validator
 from omniad.data import Split, Subset, whole_subset
 from omniad.dataset import Dataset
 from omniad.errors import DataError
+from omniad.npyfiles import load_npy
 from omniad.params import Params
 
 
@@ -110,10 +111,7 @@ class CSVTable(Dataset):
         if not p.path.is_file():
             raise DataError(f"{self.where}: file {p.path} does not exist; check the 'path' parameter")
         if p.path.suffix.lower() == ".npy":
-            try:
-                x = np.load(p.path, allow_pickle=False)
-            except ValueError as exc:
-                raise DataError(f"{self.where}: {p.path} is not a numeric .npy array ({exc})") from None
+            x = load_npy(p.path, what="feature table (one row per sample)", where=self.where)
             if x.ndim != 2 or x.dtype.kind not in "biuf":
                 raise DataError(
                     f"{self.where}: {p.path} holds a {x.dtype} array of shape {x.shape}; "
