@@ -20,6 +20,7 @@ from safetensors.numpy import load_file, save_file
 import omniad
 from omniad.detector import Detector
 from omniad.errors import DataError
+from omniad.params import Params
 from omniad.scores import Scores
 from omniad.state import Array, Float, Int, Json, Module, StateError, Str, declare, validate
 
@@ -60,8 +61,10 @@ def test_files_that_are_not_utf8(tmp_path: Path, name: str) -> None:
         Detector.load(folder)
 
 
-@pytest.mark.parametrize(("field", "value"), [("params", [1]), ("seed", "x"), ("threshold", "abc"),
-                                              ("state_keys", "train_"), ("component_id", 3)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("params", [1]), ("seed", "x"), ("threshold", "abc"), ("state_keys", "train_"), ("component_id", 3)],
+)
 def test_header_fields_of_the_wrong_type(tmp_path: Path, field: str, value: Any) -> None:
     folder = saved(tmp_path)
     edit_header(folder, **{field: value})
@@ -115,8 +118,13 @@ class Banked(Detector):
     """A detector with the state shapes the declarations must cover (bank, k, a mode, a torch-like group)."""
 
     state_spec = declare(
-        bank_=Array("n", "d"), scale_=Array("d"), k_=Int(ge=1, le="n"), rule_=Str(choices=("max", "mean")),
-        level_=Float(ge=0, optional=True), net=Module(), vocab_=Json((list,), items=Str(), length="v"),
+        bank_=Array("n", "d"),
+        scale_=Array("d"),
+        k_=Int(ge=1, le="n"),
+        rule_=Str(choices=("max", "mean")),
+        level_=Float(ge=0, optional=True),
+        net=Module(),
+        vocab_=Json((list,), items=Str(), length="v"),
     )
 
     def _fit(self, samples: Any) -> None:
@@ -126,8 +134,15 @@ class Banked(Detector):
         self.net_weights = x[:2]
 
     def get_state(self) -> dict[str, Any]:
-        return {"bank_": self.bank_, "scale_": self.scale_, "k_": self.k_, "rule_": self.rule_,
-                "level_": self.level_, "vocab_": self.vocab_, "net.weight": self.net_weights}
+        return {
+            "bank_": self.bank_,
+            "scale_": self.scale_,
+            "k_": self.k_,
+            "rule_": self.rule_,
+            "level_": self.level_,
+            "vocab_": self.vocab_,
+            "net.weight": self.net_weights,
+        }
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.net_weights = state.pop("net.weight")
@@ -150,20 +165,23 @@ def test_declared_state_accepts_the_genuine_state() -> None:
     assert ignored == ["stray"] and set(kept) == set(STATE)
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"k_": 10**9}, r"'k_' is 1000000000, must be <= n = 40"),
-    ({"k_": 0}, r"'k_' is 0, must be >= 1"),
-    ({"k_": True}, r"'k_' is True, not an integer"),
-    ({"k_": "abc"}, r"'k_' is 'abc', not an integer"),
-    ({"scale_": np.ones(5)}, r"'scale_' has shape \(5,\): axis 0 is 5 but 'bank_' says d = 4"),
-    ({"bank_": np.ones((40, 4), dtype=np.int64)}, r"'bank_' has dtype int64, not a float array"),
-    ({"bank_": np.full((40, 4), np.nan)}, r"'bank_' holds NaN"),
-    ({"rule_": "median"}, r"'rule_' is 'median', not one of 'max', 'mean'"),
-    ({"level_": float("inf")}, r"'level_' is inf, not a finite number"),
-    ({"vocab_": ["a", 2]}, r"'vocab_' item 1 is 2, not a string"),
-    ({"net.weight": np.array(["x"])}, r"'net.weight' is an array of shape \(1,\), not a number array"),
-    ({"rule_": None}, r"'rule_' is null"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"k_": 10**9}, r"'k_' is 1000000000, must be <= n = 40"),
+        ({"k_": 0}, r"'k_' is 0, must be >= 1"),
+        ({"k_": True}, r"'k_' is True, not an integer"),
+        ({"k_": "abc"}, r"'k_' is 'abc', not an integer"),
+        ({"scale_": np.ones(5)}, r"'scale_' has shape \(5,\): axis 0 is 5 but 'bank_' says d = 4"),
+        ({"bank_": np.ones((40, 4), dtype=np.int64)}, r"'bank_' has dtype int64, not a float array"),
+        ({"bank_": np.full((40, 4), np.nan)}, r"'bank_' holds NaN"),
+        ({"rule_": "median"}, r"'rule_' is 'median', not one of 'max', 'mean'"),
+        ({"level_": float("inf")}, r"'level_' is inf, not a finite number"),
+        ({"vocab_": ["a", 2]}, r"'vocab_' item 1 is 2, not a string"),
+        ({"net.weight": np.array(["x"])}, r"'net.weight' is an array of shape \(1,\), not a number array"),
+        ({"rule_": None}, r"'rule_' is null"),
+    ],
+)
 def test_declared_state_rejects(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(StateError, match=message):
         check(**changes)
@@ -205,3 +223,120 @@ def test_base_set_state_refuses_undeclared_keys() -> None:
     det = Banked().fit(X)
     with pytest.raises(DataError, match="'params' is not part of this detector's state"):
         det.set_state({"net.weight": X[:2], "params": {"x": 1}})
+
+
+def test_parameters_are_checked_against_the_saved_state(tmp_path: Path) -> None:
+    """Parameters pass their own model yet may not fit the saved arrays: k above the saved rows."""
+    folder = saved(tmp_path, "core.knn")
+    edit_header(folder, params={"n_neighbors": 10**9})
+    with pytest.raises(
+        DataError, match=rf"{folder}: .*n_neighbors=1000000000 but the saved model holds only 40"
+    ):
+        Detector.load(folder)
+
+
+def test_errors_from_set_state_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = saved(tmp_path)
+    from omniad.builtins.tabular_detectors import Mahalanobis
+
+    def broken(self: Detector, state: dict[str, Any]) -> None:
+        raise RuntimeError("Error(s) in loading state:\n\tsize mismatch for a\n\tsize mismatch for b")
+
+    monkeypatch.setattr(Mahalanobis, "set_state", broken)
+    with pytest.raises(DataError) as caught:
+        Detector.load(folder)
+    assert "\n" not in str(caught.value)
+    assert str(caught.value).startswith(f"{folder}: saved state does not fit")
+    assert "size mismatch for a" in str(caught.value)
+
+
+class TinyTorchParams(Params):
+    width: int = 3
+
+
+class TinyTorch(Detector):
+    """One linear layer rebuilt from ``width`` at load, the way torch detectors restore their network."""
+
+    Params = TinyTorchParams
+    state_spec = declare(net=Module())
+
+    def _build(self) -> Any:
+        import torch
+
+        return torch.nn.Linear(4, self.params.width)
+
+    def _fit(self, samples: Any) -> None:
+        self.net_ = self._build()
+
+    def get_state(self) -> dict[str, Any]:
+        from omniad.torchstate import module_arrays
+
+        return module_arrays(self.net_, "net")
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        from omniad.torchstate import load_module_arrays
+
+        self.net_ = self._build()
+        load_module_arrays(self.net_, state, "net")
+
+    def _score(self, samples: Any) -> Scores:
+        import torch
+
+        with torch.no_grad():
+            out = self.net_(torch.as_tensor(np.asarray(samples), dtype=torch.float32))
+        return Scores(sample=out.norm(dim=1).numpy().astype(float))
+
+
+def saved_torch(tmp_path: Path) -> Path:
+    pytest.importorskip("torch")
+    return TinyTorch().fit(X).save(tmp_path / "model")
+
+
+def edit_arrays(folder: Path, **arrays: np.ndarray | None) -> None:
+    saved_arrays = load_file(str(folder / "arrays.safetensors"))
+    for key, value in arrays.items():
+        if value is None:
+            del saved_arrays[key]
+        else:
+            saved_arrays[key] = value
+    save_file(saved_arrays, str(folder / "arrays.safetensors"))
+
+
+@pytest.mark.parametrize(
+    ("arrays", "header", "message"),
+    [
+        (
+            {"net.weight": np.zeros((3, 8), np.float32)},
+            {},
+            r"saved state 'net\.weight' has shape \(3, 8\), but the network built from the saved parameters needs \(3, 4\)",
+        ),
+        (
+            {},
+            {"params": {"width": 5}},
+            r"saved state 'net\.weight' has shape \(3, 4\), but the network built from the saved parameters needs \(5, 4\)",
+        ),
+        ({"net.bias": None}, {"state_keys": ["net.weight"]}, r"saved state lacks 'net\.bias' of the network"),
+        ({"net.extra": np.zeros(2, np.float32)}, {}, r"saved state holds 'net\.extra', which the network"),
+    ],
+)
+def test_torch_state_that_does_not_fit_the_network(
+    tmp_path: Path,
+    arrays: dict[str, Any],
+    header: dict[str, Any],
+    message: str,
+) -> None:
+    """``load_state_dict``'s page-long report becomes one line naming the saved entry and the shape wanted."""
+    folder = saved_torch(tmp_path)
+    edit_arrays(folder, **arrays)
+    edit_header(folder, **header)
+    with pytest.raises(DataError, match=rf"^{folder}: {message}") as caught:
+        TinyTorch.load(folder)
+    assert "\n" not in str(caught.value)
+
+
+def test_torch_state_round_trips(tmp_path: Path) -> None:
+    """The shape check accepts what ``module_arrays`` wrote."""
+    pytest.importorskip("torch")
+    det = TinyTorch().fit(X)
+    loaded = TinyTorch.load(det.save(tmp_path / "model"))
+    np.testing.assert_allclose(loaded.score(X[:5]).sample, det.score(X[:5]).sample, rtol=1e-6)

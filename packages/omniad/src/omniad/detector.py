@@ -28,7 +28,11 @@ if TYPE_CHECKING:
 
 
 def _check_samples(samples: Any, where: str) -> Any:
-    if isinstance(samples, (str, bytes)) or not hasattr(samples, "__len__") or not hasattr(samples, "__getitem__"):
+    if (
+        isinstance(samples, (str, bytes))
+        or not hasattr(samples, "__len__")
+        or not hasattr(samples, "__getitem__")
+    ):
         raise DataError(
             f"{where}: expected a sequence of samples (a list, or an array with one sample per row), got "
             f"{type(samples).__name__}; wrap a single sample in a list, or pass a file or folder path"
@@ -200,8 +204,7 @@ class Detector(Component, ABC):
         """0/1 label per sample using the calibrated threshold."""
         if self.threshold_ is None:
             raise NotFittedError(
-                f"{self.where}.predict: no threshold; call calibrate() with normal samples "
-                "or set threshold_"
+                f"{self.where}.predict: no threshold; call calibrate() with normal samples or set threshold_"
             )
         return (self.score(samples).sample > self.threshold_).astype(np.int8)
 
@@ -241,13 +244,19 @@ class Detector(Component, ABC):
             return key in spec
         if self.state_attributes:
             return key in self.state_attributes
-        return (key.endswith("_") and not key.startswith("_") and key.isidentifier()
-                and not hasattr(type(self), key))
+        return (
+            key.endswith("_")
+            and not key.startswith("_")
+            and key.isidentifier()
+            and not hasattr(type(self), key)
+        )
 
     def set_state(self, state: dict[str, Any]) -> None:
         for key, value in state.items():
             if not self._settable(key):
-                raise DataError(f"{self.where}: saved state entry {key!r} is not part of this detector's state")
+                raise DataError(
+                    f"{self.where}: saved state entry {key!r} is not part of this detector's state"
+                )
             setattr(self, key, value)
 
     def save(self, path: str | Path) -> Path:
@@ -286,10 +295,16 @@ class Detector(Component, ABC):
             raise DataError(f"{path}: holds a saved {header.get('kind')!r}, not a detector")
         target_cls = cls._class_for(header, path)
         try:
-            det = target_cls(header.get("params", {}), device=device, seed=header.get("seed"),
-                             component_id=header.get("component_id"))
+            det = target_cls(
+                header.get("params", {}),
+                device=device,
+                seed=header.get("seed"),
+                component_id=header.get("component_id"),
+            )
         except ConfigError as exc:
-            raise DataError(f"{path}: saved parameters do not fit {target_cls.__qualname__} ({exc}); re-save the model") from None
+            raise DataError(
+                f"{path}: saved parameters do not fit {target_cls.__qualname__} ({exc}); re-save the model"
+            ) from None
         persistence.check_state(path, target_cls._saved_keys(header), arrays, plain, det.where)
         state = {**plain, **arrays}
         spec = target_cls.declared_state()
@@ -297,11 +312,17 @@ class Detector(Component, ABC):
             try:
                 state, ignored = validate(spec, state, det.params, where=str(path))
             except StateError as exc:
-                raise DataError(f"{exc}; the folder was edited or written by another version of "
-                                f"{det.component_id or target_cls.__qualname__}, re-save the model") from None
+                raise DataError(
+                    f"{exc}; the folder was edited or written by another version of "
+                    f"{det.component_id or target_cls.__qualname__}, re-save the model"
+                ) from None
             if ignored:
-                warnings.warn(f"{path}: ignored saved state {', '.join(repr(k) for k in sorted(ignored))}, "
-                              f"which {det.where} does not declare", UserWarning, stacklevel=2)
+                warnings.warn(
+                    f"{path}: ignored saved state {', '.join(repr(k) for k in sorted(ignored))}, "
+                    f"which {det.where} does not declare",
+                    UserWarning,
+                    stacklevel=2,
+                )
         try:
             det.check_state(state)
             det.set_state(state)
@@ -310,15 +331,21 @@ class Detector(Component, ABC):
                 raise
             raise DataError(f"{path}: {exc}") from None
         except (KeyError, AttributeError, ValueError, TypeError, RuntimeError, IndexError) as exc:
+            # one line: torch and numpy errors can run to pages
+            lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+            text = " ".join(lines[:2])[:300]
             raise DataError(
-                f"{path}: saved state does not fit {det.where} ({type(exc).__name__}: {exc}); re-save the model"
+                f"{path}: saved state does not fit {det.where} ({type(exc).__name__}: {text}); re-save the model"
             ) from None
         det.threshold_ = header.get("threshold")
         from omniad.decision import Threshold
 
         saved = header.get("thresholds") or {}
-        det.thresholds_ = {level: Threshold.from_json(t, f"{path}/{persistence.HEADER_FILE} thresholds.{level}")
-                           for level, t in saved.items() if level in ("sample", "element")}
+        det.thresholds_ = {
+            level: Threshold.from_json(t, f"{path}/{persistence.HEADER_FILE} thresholds.{level}")
+            for level, t in saved.items()
+            if level in ("sample", "element")
+        }
         det.source_ = persistence.read_source(path)
         det._fitted = True
         return det
@@ -354,4 +381,3 @@ class Detector(Component, ABC):
             f"{path}: saved class {saved!r} is not a registered detector; load it with "
             f"{attr or 'TheClass'}.load(path) after importing {module or 'its module'}"
         )
-

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from omniad.errors import DataError
+
 
 def module_arrays(module: Any, prefix: str) -> dict[str, np.ndarray]:
     """Parameters and buffers of ``module`` as float32/int numpy arrays under ``prefix.``."""
@@ -23,16 +25,60 @@ def module_arrays(module: Any, prefix: str) -> dict[str, np.ndarray]:
     return out
 
 
+def _names(keys: list[str], prefix: str) -> str:
+    shown = ", ".join(repr(f"{prefix}.{k}") for k in keys[:3])
+    return shown + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+
+
+def check_module_arrays(module: Any, tensors: dict[str, Any], prefix: str) -> None:
+    """One ``DataError`` naming the first saved entry that does not fit ``module``'s own state.
+
+    ``load_state_dict`` would say the same in a multi-line report, listing every mismatch
+    with torch's names; a saved folder is user input, so the message names the saved entry
+    and the shape the network built from the saved parameters needs.
+    """
+    own = module.state_dict()
+    missing = [k for k in own if k not in tensors]
+    if missing:
+        raise DataError(
+            f"saved state lacks {_names(missing, prefix)} of the network built from the saved "
+            "parameters (the folder is incomplete or from another version); re-save the model"
+        )
+    unexpected = [k for k in tensors if k not in own]
+    if unexpected:
+        raise DataError(
+            f"saved state holds {_names(unexpected, prefix)}, which the network built from the saved "
+            "parameters does not have (the parameters or the arrays were edited); re-save the model"
+        )
+    for key, want in own.items():
+        got = tuple(np.shape(tensors[key]))
+        scalar = want.dim() == 0 and got == (1,)  # torch loads a (1,) array into a scalar buffer
+        if got != tuple(want.shape) and not scalar:
+            raise DataError(
+                f"saved state '{prefix}.{key}' has shape {got}, but the network built from the saved "
+                f"parameters needs {tuple(want.shape)} (the parameters or the arrays were edited); "
+                "re-save the model"
+            )
+
+
 def load_module_arrays(module: Any, state: dict[str, Any], prefix: str) -> None:
-    """Load arrays written by ``module_arrays`` back into ``module`` (strict key match)."""
+    """Load arrays written by ``module_arrays`` back into ``module`` (strict: same keys, same shapes)."""
     import torch
 
     prefix_dot = f"{prefix}."
-    tensors = {k[len(prefix_dot):]: torch.from_numpy(np.asarray(v)) for k, v in state.items() if k.startswith(prefix_dot)}
-    module.load_state_dict(tensors, strict=True)
+    tensors = {k[len(prefix_dot) :]: v for k, v in state.items() if k.startswith(prefix_dot)}
+    check_module_arrays(module, tensors, prefix)
+    try:
+        module.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in tensors.items()}, strict=True)
+    except (RuntimeError, TypeError, ValueError) as exc:  # what the shape check above cannot foresee
+        first = str(exc).strip().splitlines()
+        raise DataError(
+            f"saved arrays under '{prefix}.' do not load into the network "
+            f"({' '.join(line.strip() for line in first[:2])}); re-save the model"
+        ) from None
 
 
 def tensors_from_state(state: dict[str, Any], prefix: str) -> dict[str, np.ndarray]:
     """The entries of ``state`` under ``prefix.`` (without the prefix)."""
     prefix_dot = f"{prefix}."
-    return {k[len(prefix_dot):]: v for k, v in state.items() if k.startswith(prefix_dot)}
+    return {k[len(prefix_dot) :]: v for k, v in state.items() if k.startswith(prefix_dot)}

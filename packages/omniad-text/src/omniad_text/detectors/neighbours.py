@@ -41,6 +41,7 @@ class TextKNN(EmbeddingDetector):
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.train_ = np.asarray(self.train_, dtype=np.float64)
+        self._k()  # an edited n_neighbors above the saved rows fails at load, naming the folder
         self.index_ = self._index()
 
     def _score_vectors(self, x: np.ndarray) -> Scores:

@@ -33,6 +33,13 @@ class KNN(Detector):
         n = len(self.train_)
         return self._limit("n_neighbors", self.params.n_neighbors, n, f"only {n} training vectors were given")
 
+    def check_state(self, state: dict[str, Any]) -> None:
+        """An edited ``n_neighbors`` above the saved rows fails at load, naming the folder, not at score."""
+        n = len(state["train_"])
+        self._limit(
+            "n_neighbors", self.params.n_neighbors, n, f"the saved model holds only {n} training vectors"
+        )
+
     def _fit(self, samples: Sequence[Any]) -> None:
         self.train_ = as_matrix(samples, f"{self.where}.fit")
         self._k()  # fail at fit, not at score, when the data is too small for k

@@ -53,6 +53,7 @@ _NOT_OTHER: tuple[Any, ...] = (123, None, "abc")
 def _set(key: str, value: Any) -> Callable[[dict[str, np.ndarray], dict[str, Any]], None]:
     def apply(arrays: dict[str, np.ndarray], plain: dict[str, Any]) -> None:
         plain[key] = value
+
     return apply
 
 
@@ -70,6 +71,7 @@ def _reshape(key: str, how: str) -> Callable[[dict[str, np.ndarray], dict[str, A
             b = a.copy()
             b.reshape(-1)[0] = np.nan
             arrays[key] = b
+
     return apply
 
 
@@ -141,6 +143,8 @@ def tampering_problems(det: Detector, probe: Any, workdir: Path, limit: int = 30
         except DataError as exc:
             if str(folder) not in str(exc):
                 problems.append(f"{name}: the load error does not name the folder: {exc}")
+            elif "\n" in str(exc).strip():
+                problems.append(f"{name}: the load error is not one line: {str(exc)[:300]!r}")
             continue
         except Exception as exc:
             problems.append(f"{name}: load raised {type(exc).__name__}: {exc} (expected a DataError)")
@@ -150,8 +154,10 @@ def tampering_problems(det: Detector, probe: Any, workdir: Path, limit: int = 30
         except OmniadError:
             continue
         except Exception as exc:
-            problems.append(f"{name}: load accepted it, then score raised {type(exc).__name__}: "
-                            f"{str(exc)[:200]}; check it at load (state_spec or check_state)")
+            problems.append(
+                f"{name}: load accepted it, then score raised {type(exc).__name__}: "
+                f"{str(exc)[:200]}; check it at load (state_spec or check_state)"
+            )
     return problems
 
 
@@ -176,7 +182,9 @@ class DetectorConformance:
     def make_subset(self) -> Subset:
         if self.dataset_id is None:
             raise NotImplementedError("set dataset_id or override make_subset()")
-        subset = next(iter(get_registry().get("dataset", self.dataset_id).create(self.dataset_params).subsets()))
+        subset = next(
+            iter(get_registry().get("dataset", self.dataset_id).create(self.dataset_params).subsets())
+        )
         return subset
 
     def make_bad_samples(self) -> list[Any]:
@@ -241,7 +249,9 @@ class DetectorConformance:
         if len(scores.sample) > 1:
             assert np.ptp(scores.sample) > 0, "all test samples got the same score"
         else:  # one sample (a single series): its localization scores must vary
-            assert scores.local is not None and np.ptp(scores.local[0]) > 0, "the one test sample got constant scores"
+            assert scores.local is not None and np.ptp(scores.local[0]) > 0, (
+                "the one test sample got constant scores"
+            )
 
     def test_save_load_round_trip(self, tmp_path: Path) -> None:
         det = self.fitted()
@@ -270,8 +280,13 @@ class DetectorConformance:
         arrays = [k for k in state if isinstance(state[k], np.ndarray)]
         wrong = [k for k in arrays if not isinstance((entry_spec(spec, k) or ("", None))[1], (Array, Module))]
         assert not wrong, f"{self.detector_id}: entries {wrong} are arrays but not declared as Array/Module"
-        validate(spec, json.loads(json.dumps({k: v for k, v in state.items() if k not in arrays})) | {
-            k: state[k] for k in arrays}, det.params, where=self.detector_id)
+        validate(
+            spec,
+            json.loads(json.dumps({k: v for k, v in state.items() if k not in arrays}))
+            | {k: state[k] for k in arrays},
+            det.params,
+            where=self.detector_id,
+        )
 
     def test_tampered_state_fails_at_load(self, tmp_path: Path) -> None:
         """An edited model folder fails at load with a DataError, or loads and then scores or fails clearly.
