@@ -252,6 +252,7 @@ def test_errors_from_set_state_are_one_line(tmp_path: Path, monkeypatch: pytest.
 
 class TinyTorchParams(Params):
     width: int = 3
+    layers: int = 1
 
 
 class TinyTorch(Detector):
@@ -263,7 +264,10 @@ class TinyTorch(Detector):
     def _build(self) -> Any:
         import torch
 
-        return torch.nn.Linear(4, self.params.width)
+        w = self.params.width
+        return torch.nn.Sequential(
+            torch.nn.Linear(4, w), *(torch.nn.Linear(w, w) for _ in range(self.params.layers - 1))
+        )
 
     def _fit(self, samples: Any) -> None:
         self.net_ = self._build()
@@ -306,16 +310,20 @@ def edit_arrays(folder: Path, **arrays: np.ndarray | None) -> None:
     ("arrays", "header", "message"),
     [
         (
-            {"net.weight": np.zeros((3, 8), np.float32)},
+            {"net.0.weight": np.zeros((3, 8), np.float32)},
             {},
-            r"saved state 'net\.weight' has shape \(3, 8\), but the network built from the saved parameters needs \(3, 4\)",
+            r"saved state 'net\.0\.weight' has shape \(3, 8\), but the network built from the saved parameters needs \(3, 4\)",
         ),
         (
             {},
             {"params": {"width": 5}},
-            r"saved state 'net\.weight' has shape \(3, 4\), but the network built from the saved parameters needs \(5, 4\)",
+            r"saved state 'net\.0\.weight' has shape \(3, 4\), but the network built from the saved parameters needs \(5, 4\)",
         ),
-        ({"net.bias": None}, {"state_keys": ["net.weight"]}, r"saved state lacks 'net\.bias' of the network"),
+        (
+            {"net.0.bias": None},
+            {"state_keys": ["net.0.weight"]},
+            r"saved state lacks 'net\.0\.bias' of the network",
+        ),
         ({"net.extra": np.zeros(2, np.float32)}, {}, r"saved state holds 'net\.extra', which the network"),
     ],
 )
@@ -340,3 +348,27 @@ def test_torch_state_round_trips(tmp_path: Path) -> None:
     det = TinyTorch().fit(X)
     loaded = TinyTorch.load(det.save(tmp_path / "model"))
     np.testing.assert_allclose(loaded.score(X[:5]).sample, det.score(X[:5]).sample, rtol=1e-6)
+
+
+def test_networks_grown_from_edited_parameters_stop_early(tmp_path: Path) -> None:
+    """``layers=10**5`` in omniad.json would build 10**5 layers before any shape is compared."""
+    import time
+
+    folder = saved_torch(tmp_path)
+    edit_header(folder, params={"layers": 10**5})
+    start = time.perf_counter()
+    with pytest.raises(
+        DataError, match=rf"^{folder}: the network built from the saved parameters grows past"
+    ) as caught:
+        TinyTorch.load(folder)
+    assert "\n" not in str(caught.value) and "the saved arrays hold 2 and 15" in str(caught.value)
+    assert time.perf_counter() - start < 30  # measured ~0.3 s; the 10**5 layers take far longer
+
+
+def test_the_build_limit_ends_with_the_load(tmp_path: Path) -> None:
+    """The counting hooks are removed afterwards: big networks built later are not refused."""
+    folder = saved_torch(tmp_path)
+    TinyTorch.load(folder)
+    import torch
+
+    torch.nn.Sequential(*(torch.nn.Linear(2, 2) for _ in range(6000)))

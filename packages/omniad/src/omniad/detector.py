@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -40,6 +41,27 @@ def _check_samples(samples: Any, where: str) -> Any:
     if len(samples) == 0:
         raise DataError(f"{where}: got no samples; pass at least one sample")
     return samples
+
+
+def _build_limit(
+    spec: Mapping[str, Any] | None, arrays: Mapping[str, np.ndarray]
+) -> AbstractContextManager[None]:
+    """``torchstate.build_limit`` where the detector holds a torch network; nothing (no import) elsewhere."""
+    import sys
+
+    from omniad.state import Module
+
+    torch_state = spec is not None and any(isinstance(entry, Module) for entry in spec.values())
+    if not torch_state and "torch" not in sys.modules:
+        return nullcontext()
+    try:
+        import torch  # noqa: F401  (build_limit imports it on entry, where ImportError would escape)
+
+        from omniad.torchstate import build_limit
+
+        return build_limit(len(arrays), sum(int(a.size) for a in arrays.values()))
+    except ImportError:  # a declared network without torch installed fails in set_state, saying so
+        return nullcontext()
 
 
 class Detector(Component, ABC):
@@ -324,8 +346,9 @@ class Detector(Component, ABC):
                     stacklevel=2,
                 )
         try:
-            det.check_state(state)
-            det.set_state(state)
+            with _build_limit(spec, arrays):
+                det.check_state(state)
+                det.set_state(state)
         except OmniadError as exc:
             if str(path) in str(exc):
                 raise

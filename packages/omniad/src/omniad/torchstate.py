@@ -5,6 +5,8 @@ Imported only by detectors that use torch; importing it does not import torch.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -76,6 +78,56 @@ def load_module_arrays(module: Any, state: dict[str, Any], prefix: str) -> None:
             f"saved arrays under '{prefix}.' do not load into the network "
             f"({' '.join(line.strip() for line in first[:2])}); re-save the model"
         ) from None
+
+
+#: what a rebuilt network may hold beyond 4x the saved arrays: pretrained parts loaded from
+#: elsewhere (an embedding model, CLIP) are not in the folder; 7B-parameter encoders have < 1000 tensors
+EXTRA_TENSORS = 10_000
+EXTRA_VALUES = 2_000_000_000
+
+
+@contextmanager
+def build_limit(saved_tensors: int, saved_values: int) -> Iterator[None]:
+    """Stop a network being built from edited parameters long before it exhausts the machine.
+
+    ``set_state`` builds the network from the saved parameters before any shape can be
+    compared, so ``num_layers=10**9`` in a hand-edited ``omniad.json`` would spend hours
+    allocating layers. Every parameter and buffer registered by this thread while the block
+    runs is counted, and far more than the folder holds fails with one ``DataError``. The
+    tensors are allocated but not yet initialised when the count stops them.
+    """
+    import threading
+
+    from torch.nn.modules.module import (
+        register_module_buffer_registration_hook,
+        register_module_parameter_registration_hook,
+    )
+
+    thread = threading.get_ident()
+    max_tensors, max_values = 4 * saved_tensors + EXTRA_TENSORS, 4 * saved_values + EXTRA_VALUES
+    seen = {"tensors": 0, "values": 0}
+
+    def count(module: Any, name: str, tensor: Any) -> None:
+        if tensor is None or threading.get_ident() != thread:
+            return
+        seen["tensors"] += 1
+        seen["values"] += int(tensor.numel())
+        if seen["tensors"] > max_tensors or seen["values"] > max_values:
+            raise DataError(
+                f"the network built from the saved parameters grows past {seen['tensors']} tensors and "
+                f"{seen['values']} values (at {type(module).__name__}.{name}) while the saved arrays hold "
+                f"{saved_tensors} and {saved_values}; the parameters were edited, re-save the model"
+            )
+
+    handles = [
+        register_module_parameter_registration_hook(count),
+        register_module_buffer_registration_hook(count),
+    ]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 def tensors_from_state(state: dict[str, Any], prefix: str) -> dict[str, np.ndarray]:
