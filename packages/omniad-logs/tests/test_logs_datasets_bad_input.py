@@ -243,3 +243,12 @@ def test_no_warning_on_clean_input(tmp_path: Path) -> None:
         warnings.simplefilter("error")
         subset = load_bgl(write(tmp_path / "BGL_ok.log", bgl_lines()))
     assert not any(v for k, v in subset.meta["counts"].items() if k in ("lines_unmatched_header", "lines_truncated"))
+
+
+def test_a_deeplog_window_without_bound_is_refused_at_create() -> None:
+    """``window=10**9`` (e.g. edited into a saved model) used to raise MemoryError at score."""
+    from omniad.errors import ConfigError
+    from omniad.plugins import get_registry
+
+    with pytest.raises(ConfigError, match="window"):
+        get_registry().get("detector", "logs.deeplog").create({"window": 10**9})

@@ -38,7 +38,7 @@ def test_ucsd_gt_lines_do_not_match_the_test_folders(tmp_path: Path) -> None:
     root, _ = write_benchmark(tmp_path, "ucsd", SMALL)
     m = root / "UCSDped2" / "Test" / "UCSDped2.m"
     m.write_text("TestVideoFile{end+1}.gt_frame = [5:10];\n")
-    with pytest.raises(DataError, match="UCSDped2.m.*1 ground-truth lines for 2 test videos"):
+    with pytest.raises(DataError, match="UCSDped2.m.*1 ground-truth entries for 2 test videos"):
         load("video.ucsd", root=str(root))
 
 
@@ -104,3 +104,12 @@ def test_damaged_or_edited_mask_files_are_named_not_loaded(tmp_path: Path) -> No
         DataError, match=r"01_0002\.npy: holds <U1 values .*frame labels of test video 01_0002"
     ):
         load("video.shanghaitech", root=str(root))
+
+
+@pytest.mark.parametrize("detector_id", ["video.frame_knn", "video.future_frame"])
+def test_a_smoothing_window_without_bound_is_refused_at_create(detector_id: str) -> None:
+    """``smoothing_window=10**9`` (e.g. edited into a saved model) used to allocate 7.45 GiB at score."""
+    from omniad.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="smoothing_window"):
+        get_registry().get("detector", detector_id).create({"smoothing_window": 10**9})

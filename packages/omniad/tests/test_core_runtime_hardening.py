@@ -514,3 +514,15 @@ def test_a_run_where_every_job_failed_exits_1(tmp_path, make_plugin, capsys) -> 
     assert main(["run", write(["rt.strings", "core.knn"]), "--no-progress", "--fail-on-error"]) == 1
     assert main(["run", write(["core.knn"]), "--no-progress", "--fail-on-error"]) == 0
 
+
+
+def test_cpu_threads_beyond_the_cores_are_lowered_with_a_warning() -> None:
+    """``cpu_threads=10**9`` (a hand-edited saved parameter) aborted the process inside libgomp."""
+    torch = pytest.importorskip("torch")
+    from omniad.device import torch_cpu_threads
+
+    before = torch.get_num_threads()
+    lowered = pytest.warns(UserWarning, match=r"cpu_threads=1000000000 lowered to the \d+ CPU cores")
+    with lowered, torch_cpu_threads(10**9, "cpu"):
+        assert torch.get_num_threads() <= (os.cpu_count() or 1)
+    assert torch.get_num_threads() == before

@@ -10,6 +10,7 @@ import importlib.util
 import os
 import random
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -84,13 +85,18 @@ def torch_cpu_threads(n: int | None, device: Any = "cpu") -> Iterator[None]:
 
     Small networks and sequential loops (a greedy coreset) are fastest with one thread on a
     busy CPU, where torch's default of one thread per core makes threads wait on each
-    other. A no-op on GPU or when ``n`` is None.
+    other. A no-op on GPU or when ``n`` is None; more threads than cores are lowered to the
+    core count, with a warning (a saved or hand-edited parameter may ask for any number).
     """
     if n is None or str(getattr(device, "type", device)).split(":")[0] != "cpu":
         yield
         return
     import torch
 
+    cores = os.cpu_count() or 1
+    if n > cores:  # more threads than cores only waits (and 10**9 of them would abort the process)
+        warnings.warn(f"cpu_threads={n} lowered to the {cores} CPU cores of this machine", stacklevel=3)
+        n = cores
     previous = torch.get_num_threads()
     torch.set_num_threads(n)
     try:

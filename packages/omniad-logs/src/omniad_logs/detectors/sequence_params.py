@@ -44,7 +44,7 @@ class SequenceTrainingParams(Params):
 class NextEventParams(SequenceTrainingParams):
     """The DeepLog-style next-event models: window, top-g decision and session end marker."""
 
-    window: int = Field(default=10, ge=1, description="h: events of context before the predicted one")
+    window: int = Field(default=10, ge=1, le=10_000, description="h: events of context before the predicted one")
     top_g: int | Literal["auto"] = Field(
         default="auto",
         description="g: a line is anomalous when its event is not among the g most likely next events; auto = "

@@ -405,8 +405,9 @@ def execute_job(job: Job, output_dir: str | Path | None = None) -> dict[str, Any
                     out_dir,
                     scored,
                 )
+                counts = subset_counts(subset.meta)  # inside: a count it cannot read warns into the record
             for sub in subs:
-                sub["counts"] = subset_counts(subset.meta)
+                sub["counts"] = counts
                 sub["warnings"] = summarize_warnings(loading_warnings + running_warnings + score_warnings)
                 subsets.append(sub)
             loading_warnings.clear()

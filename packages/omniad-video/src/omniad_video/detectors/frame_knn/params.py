@@ -10,7 +10,7 @@ from omniad_video.smoothing import SmoothingKind
 
 class FrameScoreParams(FrameFeatureParams):
     smoothing: SmoothingKind = Field(default="mean", description="temporal smoothing of frame scores")
-    smoothing_window: int = Field(default=5, ge=1, description="smoothing window, in decoded frames")
+    smoothing_window: int = Field(default=5, ge=1, le=10_000, description="smoothing window, in decoded frames")
     causal: bool = Field(default=False, description="smooth with past frames only (online use)")
 
 

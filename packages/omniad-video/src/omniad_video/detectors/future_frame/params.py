@@ -24,6 +24,6 @@ class FutureFrameParams(Params):
         "it uses the test video's own score range (every video then contains a 'most anomalous' frame)",
     )
     smoothing: SmoothingKind = Field(default="none", description="temporal smoothing of frame scores")
-    smoothing_window: int = Field(default=5, ge=1, description="smoothing window, in decoded frames")
+    smoothing_window: int = Field(default=5, ge=1, le=10_000, description="smoothing window, in decoded frames")
     causal: bool = Field(default=False, description="smooth with past frames only (online use)")
     score_batch_size: int = Field(default=64, ge=1, description="windows per forward pass when scoring")
