@@ -25,6 +25,7 @@ from omniad.errors import DataError
 from omniad.plugins import get_registry
 from omniad.scores import Scores
 from omniad.sources import SourceSpec, resolve
+from omniad.testing.scores import assert_same_scores
 from omniad_pointcloud.datasets.generator import write_benchmark
 from omniad_pointcloud.datasets.render import pick_results
 
@@ -136,11 +137,11 @@ def test_bare_arrays_and_paths(clouds: Path) -> None:
     cloud = omniad_pointcloud_read(path)
     one = det.score(cloud).sample
     assert one.shape == (1,)  # one (N, 3) array is one cloud, not N samples
-    np.testing.assert_array_equal(det.score([cloud]).sample, one)
-    np.testing.assert_array_equal(det.score(str(path)).sample, one)
+    assert_same_scores(det.score([cloud]).sample, one)
+    assert_same_scores(det.score(str(path)).sample, one)
     # the same points in another memory layout give the same score (they gave 0.19924 instead of 0.19933)
-    np.testing.assert_array_equal(det.score(np.asfortranarray(cloud)).sample, one)
-    np.testing.assert_array_equal(det.score(np.stack([cloud, cloud])).sample, np.r_[one, one])  # (B, N, 3)
+    assert_same_scores(det.score(np.asfortranarray(cloud)).sample, one)
+    assert_same_scores(det.score(np.stack([cloud, cloud])).sample, np.r_[one, one])  # (B, N, 3)
     assert det.score(str(clouds / "sphere" / "test")).sample.shape == (4,)
     what = r"pass one cloud as an \(N, 3\) array of x, y, z"
     with pytest.raises(DataError, match=rf"got an array of shape \(1000,\); {what}"):
@@ -161,7 +162,7 @@ def test_a_dataframe_with_x_y_z_is_one_cloud(clouds: Path) -> None:
     det = _fitted(clouds)
     cloud = omniad_pointcloud_read(clouds / "sphere" / "test" / "bulge" / "000.ply")
     frame = pd.DataFrame(cloud.astype(np.float64), columns=["X", "Y", "Z"])  # exported Fortran-ordered
-    np.testing.assert_array_equal(det.score(frame).sample, det.score(cloud).sample)
+    assert_same_scores(det.score(frame).sample, det.score(cloud).sample)
     with pytest.raises(DataError, match=r"a DataFrame is one cloud with columns x, y, z; it has columns \['a', 'b', 'c'\]"):
         det.score(pd.DataFrame(cloud, columns=["a", "b", "c"]))
 

@@ -25,6 +25,7 @@ import omniad
 from omniad.errors import DataError
 from omniad.plugins import get_registry
 from omniad.sources import SourceSpec, resolve
+from omniad.testing.scores import assert_same_scores
 from omniad_timeseries.datasets.reading import find_timestamp_column, shared_data_root
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -249,11 +250,11 @@ def test_one_bare_series_is_one_sample() -> None:
     x = series_frame(seed=6)["cpu"].to_numpy()
     one = det.score(x)
     assert one.sample.shape == (1,) and one.local[0].shape == x.shape  # (T,) is one series, not T samples
-    np.testing.assert_array_equal(det.score(x[:, None]).sample, one.sample)  # (T, 1)
-    np.testing.assert_array_equal(det.score(list(x)).sample, one.sample)  # a list of numbers
-    np.testing.assert_array_equal(det.score(pd.Series(x, name="cpu")).sample, one.sample)
-    np.testing.assert_array_equal(det.score([x, x]).sample, np.r_[one.sample, one.sample])  # a list: several
-    np.testing.assert_array_equal(det.score(np.stack([x[:, None]] * 3)).sample, np.repeat(one.sample, 3))  # (B, T, C)
+    assert_same_scores(det.score(x[:, None]).sample, one.sample)  # (T, 1)
+    assert_same_scores(det.score(list(x)).sample, one.sample)  # a list of numbers
+    assert_same_scores(det.score(pd.Series(x, name="cpu")).sample, one.sample)
+    assert_same_scores(det.score([x, x]).sample, np.r_[one.sample, one.sample])  # a list: several
+    assert_same_scores(det.score(np.stack([x[:, None]] * 3)).sample, np.repeat(one.sample, 3))  # (B, T, C)
 
 
 def test_a_dataframe_is_one_series_of_its_numeric_columns(tmp_path: Path) -> None:
@@ -265,16 +266,16 @@ def test_a_dataframe_is_one_series_of_its_numeric_columns(tmp_path: Path) -> Non
     with pytest.warns(UserWarning, match=r"a DataFrame is one series; channels \['cpu', 'mem'\]; not used: 'when' "
                                          r"\(the time column\), 'label' \(labels are not input\), 'host' \(not numeric\)"):
         got = det.score(labelled)
-    np.testing.assert_array_equal(got.sample, expected.sample)
+    assert_same_scores(got.sample, expected.sample)
     indexed = frame.set_index(pd.to_datetime(frame["when"])).drop(columns="when")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # nothing left out: nothing to say
-        np.testing.assert_array_equal(det.score(indexed).sample, expected.sample)
+        assert_same_scores(det.score(indexed).sample, expected.sample)
     assert det.score([frame[["cpu", "mem"]], frame[["cpu", "mem"]]]).sample.shape == (2,)
     with pytest.raises(DataError, match=r"the DataFrame has no numeric columns \(columns: \['host'\]\); pass one series"):
         det.score(pd.DataFrame({"host": ["a", "b", "c"]}))
     path = write(tmp_path / "frame.csv", frame)
-    np.testing.assert_array_equal(det.score(str(path)).sample, expected.sample)  # a path: read by the table loader
+    assert_same_scores(det.score(str(path)).sample, expected.sample)  # a path: read by the table loader
 
 
 def test_what_is_not_a_series_fails_saying_what_to_pass() -> None:

@@ -28,6 +28,7 @@ from omniad.plugins import get_registry
 from omniad.scores import Scores
 from omniad.shared import shared_data_root
 from omniad.sources import SourceSpec, resolve
+from omniad.testing.scores import assert_same_scores
 from omniad_video.datasets.generator import write_benchmark
 from omniad_video.datasets.render import pick_results, render_results
 from omniad_video.decode import read_frame_folder
@@ -129,10 +130,10 @@ def test_bare_arrays_paths_and_bad_input(api_model: Detector) -> None:
     video = read_frame_folder(TEST04, max_side=64)
     one = api_model.score(video.frames).sample
     assert one.shape == (1,)  # one (F, H, W, 3) array is one video, not F samples
-    np.testing.assert_array_equal(api_model.score(str(TEST04)).sample, one)  # a path: read as the fit data was
-    np.testing.assert_array_equal(api_model.score(video).sample, one)
-    np.testing.assert_array_equal(api_model.score([video.frames, video]).sample, np.r_[one, one])
-    np.testing.assert_array_equal(api_model.score(np.stack([video.frames] * 2)).sample, np.r_[one, one])
+    assert_same_scores(api_model.score(str(TEST04)).sample, one)  # a path: read as the fit data was
+    assert_same_scores(api_model.score(video).sample, one)
+    assert_same_scores(api_model.score([video.frames, video]).sample, np.r_[one, one])
+    assert_same_scores(api_model.score(np.stack([video.frames] * 2)).sample, np.r_[one, one])
     gray = video.frames[..., 0]
     assert api_model.score(gray).sample.shape == (1,)  # (F, H, W) grayscale
     what = r"pass one video as a FrameVideo or an \(F, H, W, 3\) / \(F, H, W\) uint8 array"
@@ -293,7 +294,7 @@ def test_in_memory_videos_fit_and_score(layouts: dict[str, tuple[Path, list[np.n
     sub = _everything("video.shanghaitech", layouts["shanghaitech"][0])
     frames = [v.frames for v in sub.train.samples]
     det = omniad.create_detector(DETECTOR, {"pixel_size": 8, "k": 1}, device="cpu", seed=0).fit(frames)
-    np.testing.assert_array_equal(det.score(frames[0]).sample, det.score([FrameVideo(frames[0])]).sample)
+    assert_same_scores(det.score(frames[0]).sample, det.score([FrameVideo(frames[0])]).sample)
     for detector_id in ("video.frame_gaussian", "video.future_frame"):
         other = omniad.create_detector(detector_id, {"epochs": 1} if detector_id == "video.future_frame" else {},
                                        device="cpu", seed=0)
@@ -322,6 +323,6 @@ def test_weak_detectors_take_one_segment_features_and_refuse_a_bare_array() -> N
     videos = [SegmentFeatures(rng.normal(size=(4, 8)).astype(np.float32) + 3 * label, n_frames=16, label=label)
               for label in (0, 1, 0, 1)]
     det = omniad.create_detector("video.mil", {"iterations": 5}, device="cpu", seed=0).fit(videos)
-    np.testing.assert_array_equal(det.score(videos[1]).sample, det.score([videos[1]]).sample)
+    assert_same_scores(det.score(videos[1]).sample, det.score([videos[1]]).sample)
     with pytest.raises(DataError, match=r"got a \(4, 8\) array; .*pass SegmentFeatures\(features, n_frames=...\)"):
         det.score(videos[1].features)

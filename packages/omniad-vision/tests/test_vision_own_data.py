@@ -27,6 +27,7 @@ from omniad.errors import ConfigError, DataError
 from omniad.plugins import get_registry
 from omniad.scores import Scores
 from omniad.sources import SourceSpec, resolve
+from omniad.testing.scores import assert_same_scores
 from omniad_vision.datasets.base import pick_results
 from omniad_vision.images import read_rgb
 from omniad_vision.testing import tiny_subset, write_mvtec_tree, write_png
@@ -106,7 +107,7 @@ def test_cli_in_fresh_processes_equals_the_python_api(plate: Path, cli_run: dict
     scored = api_model.score([str(plate / "test" / n) for n in names])
     for name, local in zip(names, scored.local, strict=True):  # type: ignore[arg-type]
         stem = "test-" + name[:-4].replace("/", "_")
-        np.testing.assert_array_equal(np.load(out / "maps" / f"{stem}.npy"), local.astype(np.float32))
+        assert_same_scores(np.load(out / "maps" / f"{stem}.npy"), local.astype(np.float32))
         for suffix in (".png", ".decision.png"):
             assert (out / "maps" / f"{stem}{suffix}").read_bytes()[:4] == b"\x89PNG"
     pictures = sorted((out / "pictures" / "test").glob("*.png"))
@@ -142,10 +143,10 @@ def test_bare_arrays_paths_and_bad_input(plate: Path, api_model: Detector) -> No
     image = read_rgb(path)
     one = api_model.score(image).sample
     assert one.shape == (1,)  # one (H, W, 3) array is one image, not H samples
-    np.testing.assert_array_equal(api_model.score([image]).sample, one)
-    np.testing.assert_array_equal(api_model.score(str(path)).sample, one)
-    np.testing.assert_array_equal(api_model.score([path]).sample, one)
-    np.testing.assert_array_equal(api_model.score(np.stack([image, image])).sample, np.r_[one, one])
+    assert_same_scores(api_model.score([image]).sample, one)
+    assert_same_scores(api_model.score(str(path)).sample, one)
+    assert_same_scores(api_model.score([path]).sample, one)
+    assert_same_scores(api_model.score(np.stack([image, image])).sample, np.r_[one, one])
     gray = image.mean(axis=2).astype(np.uint8)
     assert api_model.score(gray).sample.shape == (1,)  # (H, W) is one grayscale image
     what = r"pass one image as an \(H, W, 3\) or \(H, W\) array"
