@@ -137,10 +137,12 @@ def test_killed_watcher_resumes_without_losing_or_repeating_alerts(work: Path, t
     target.touch()
     alerts = tmp_path / "alerts.jsonl"
     checkpoint = Path(str(alerts) + ".checkpoint")
-    writer = append_process(full, target, rate=60)
+    go_on = tmp_path / "go-on"  # the writer holds after 120 lines until the kill: the stream is never over by then
+    writer = append_process(full, target, rate=60, hold_after=120, go_on=go_on)
     first = _watch_cli(work, target, alerts, "--max-lines", str(n), "--set", "idle_lines=40",
                        "--checkpoint-every", "0.05")
     lines_at_kill = kill_after_checkpoint(first, checkpoint, at_least=60)  # some, not all, of the stream
+    go_on.touch()
     assert 60 <= lines_at_kill < n, lines_at_kill
     assert writer.wait(timeout=300) == 0
     second = _watch_cli(work, target, alerts, "--max-lines", str(n), "--set", "idle_lines=40")

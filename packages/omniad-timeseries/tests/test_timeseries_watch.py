@@ -90,9 +90,11 @@ def test_killed_watcher_resumes_without_losing_or_repeating_alerts(work: Path, t
     target.touch()
     alerts = tmp_path / "alerts.jsonl"
     checkpoint = Path(str(alerts) + ".checkpoint")
-    writer = append_process(full, target, rate=100, chunk=5)
+    go_on = tmp_path / "go-on"  # the writer holds after 400 rows until the kill: the stream is never over by then
+    writer = append_process(full, target, rate=100, chunk=5, hold_after=400, go_on=go_on)
     first = _cli(work, target, alerts, "--max-lines", str(N_LIVE + 1), "--checkpoint-every", "0.05")
     at_kill = kill_after_checkpoint(first, checkpoint, at_least=200)
+    go_on.touch()
     assert 200 <= at_kill < N_LIVE, at_kill
     assert writer.wait(timeout=300) == 0
     second = _cli(work, target, alerts, "--max-lines", str(N_LIVE + 1))

@@ -405,9 +405,8 @@ def execute_job(job: Job, output_dir: str | Path | None = None) -> dict[str, Any
                     out_dir,
                     scored,
                 )
-                counts = subset_counts(subset.meta)  # inside: a count it cannot read warns into the record
             for sub in subs:
-                sub["counts"] = counts
+                sub["counts"] = subset_counts(subset.meta)  # a count it cannot read warns on the console
                 sub["warnings"] = summarize_warnings(loading_warnings + running_warnings + score_warnings)
                 subsets.append(sub)
             loading_warnings.clear()

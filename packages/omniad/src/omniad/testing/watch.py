@@ -31,17 +31,30 @@ def watch_process(model: Path, source: Path, alerts: Path, *extra: str) -> subpr
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def append_process(lines_file: Path, target: Path, rate: float, chunk: int = 10) -> subprocess.Popen[bytes]:
-    """A separate process appending the lines of ``lines_file`` to ``target``, ``chunk`` at a time, at ``rate`` lines/s."""
+def append_process(lines_file: Path, target: Path, rate: float, chunk: int = 10, *, hold_after: int | None = None,
+                   go_on: Path | None = None) -> subprocess.Popen[bytes]:
+    """A separate process appending the lines of ``lines_file`` to ``target``, ``chunk`` at a time, at ``rate`` lines/s.
+
+    With ``hold_after``, it stops after that many lines until the file ``go_on`` exists: a test
+    that kills a watcher mid-stream then knows the stream is not over, however slowly a busy
+    machine starts the watcher (a writer that only sleeps can finish before the watcher reads).
+    """
+    if (hold_after is None) != (go_on is None):
+        raise ValueError("give hold_after and go_on together")
     code = (
-        "import sys, time\n"
+        "import os, sys, time\n"
         "lines = open(sys.argv[1], encoding='utf-8').read().splitlines(True)\n"
-        "n = int(sys.argv[4])\n"
+        "n = int(sys.argv[4]); hold = int(sys.argv[5]); go_on = sys.argv[6]\n"
         "with open(sys.argv[2], 'a', encoding='utf-8') as f:\n"
         "    for i in range(0, len(lines), n):\n"
+        "        if hold >= 0 and i >= hold:\n"
+        "            while not os.path.exists(go_on): time.sleep(0.05)\n"
+        "            hold = -1\n"
         "        f.writelines(lines[i:i + n]); f.flush(); time.sleep(n / float(sys.argv[3]))\n"
     )
-    return subprocess.Popen([sys.executable, "-c", code, str(lines_file), str(target), str(rate), str(chunk)])
+    hold = -1 if hold_after is None else hold_after
+    return subprocess.Popen([sys.executable, "-c", code, str(lines_file), str(target), str(rate), str(chunk), str(hold),
+                             str(go_on or "")])
 
 
 def kill_after_checkpoint(process: subprocess.Popen[str], checkpoint: Path, at_least: int,
