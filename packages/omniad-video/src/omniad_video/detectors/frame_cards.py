@@ -33,3 +33,14 @@ def register(registry: Registrar) -> None:
         demo=True,
         demo_params={"frame_size": 32, "base_channels": 8, "depth": 2, "epochs": 2, "n_context": 2, "max_windows": 256},
     )
+    registry.add(
+        id="video.cell_knn", target=f"{_P}.cell_knn.detector:CellKNN",
+        params=f"{_P}.cell_knn.params:CellKNNParams", modality="video", sample_kind="frames",
+        summary="Fixed-camera video cut into grid cells: each cell's motion (frame-difference energy, normal-flow "
+        "speed at several lags) and appearance cues against the normal cells at and around its place (k-th "
+        "nearest); frame = worst cell, temporally smoothed; video = max frame",
+        reference="local (cell-level) motion cues for crowd anomalies, cf. Mahadevan et al., CVPR 2010; "
+        "normal flow: Horn & Schunck 1981",
+        demo=True,
+        demo_params={"cell_size": 8, "k": 2},
+    )

@@ -1,0 +1,66 @@
+"""Per-cell motion and appearance cues of a fixed camera's frames (``video.cell_knn``).
+
+A surveillance anomaly is usually small and local: a bicycle among pedestrians fills a few
+percent of the frame, so whole-frame vectors (a thumbnail, a pooled backbone) barely move
+(frame kNN on pixels: 0.71 frame AUROC on UCSD Ped2). Cut into cells, the same frame shows
+it plainly in one cell, and since the camera does not move, a cell can be compared with what
+was normal at that place. Per cell and lag ``L``:
+
+* motion energy: mean ``|I_t - I_{t-L}|``;
+* normal-flow speed: ``sum |I_t - I_{t-L}| |grad I| / sum |grad I|^2``, the least-squares
+  speed along the image gradient (the optical-flow constraint ``I_t + v . grad I = 0``
+  without solving for the direction): a cyclist crossing moves several times faster than the
+  walkers. Direction is left out on purpose: on a walkway people go both ways, and signed
+  cell velocities (Lucas-Kanade per cell) measured worse on UCSD Ped2 (0.75 against 0.86
+  frame AUROC), so a walker going against a one-way flow is not what this detector sees;
+
+and with ``appearance``: edge density (mean gradient magnitude), brightness and contrast.
+Plain numpy on the decoded grayscale frames; the cost is a few array passes per frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from omniad.errors import DataError
+from omniad_video.samples import FrameVideo
+
+#: gradient energy added to the denominator of the speed: flat cells (no texture) read as still
+_FLAT = 1e-3
+
+
+def n_cues(lags: tuple[int, ...], appearance: bool) -> int:
+    return 2 * len(lags) + (3 if appearance else 0)
+
+
+def grid_shape(height: int, width: int, cell: int, where: str) -> tuple[int, int]:
+    h, w = height // cell, width // cell
+    if h < 1 or w < 1:
+        raise DataError(f"{where}: frames of {height}x{width} pixels hold no {cell}-pixel cell; lower cell_size")
+    return h, w
+
+
+def cell_cues(video: FrameVideo, cell: int, lags: tuple[int, ...], appearance: bool, where: str) -> np.ndarray:
+    """``(F, h, w, cues)`` float32 for the decoded frames of one video."""
+    gray = video.frames.astype(np.float32).mean(axis=3) / 255.0  # (F, H, W)
+    n, height, width = gray.shape
+    h, w = grid_shape(height, width, cell, where)
+    gray = gray[:, : h * cell, : w * cell]
+
+    def pool(x: np.ndarray) -> np.ndarray:
+        return x.reshape(n, h, cell, w, cell).mean(axis=(2, 4))
+
+    gy, gx = np.gradient(gray, axis=(1, 2))
+    grad = np.hypot(gx, gy)
+    texture = pool(grad * grad) + _FLAT
+    cues = []
+    for lag in lags:
+        diff = np.zeros_like(gray)
+        if n > lag:
+            diff[lag:] = np.abs(gray[lag:] - gray[:-lag])
+            diff[:lag] = diff[lag]  # the first frames have no frame L back: they repeat the first they can have
+        cues += [pool(diff), pool(diff * grad) / texture]
+    if appearance:
+        mean = pool(gray)
+        cues += [pool(grad), mean, np.sqrt(np.maximum(pool(gray * gray) - mean * mean, 0.0))]
+    return np.stack(cues, axis=-1).astype(np.float32)
