@@ -23,6 +23,7 @@ ray = pytest.importorskip("ray")
 PLUGIN_SOURCE = '''
 """raytest: a detector whose fit can sleep (jobs in flight to kill) or kill its worker."""
 import os
+import signal
 import time
 
 import numpy as np
@@ -45,7 +46,7 @@ class Slow(Detector):
 
     def _fit(self, samples):
         if self.params.crash:
-            os._exit(3)  # what a segfault or an OOM kill looks like from outside
+            os.kill(os.getpid(), signal.SIGKILL)  # a segfault or an OOM kill (os._exit is caught and recorded now)
         time.sleep(self.params.sleep_s)
         self.mean_ = as_matrix(samples, "fit").mean(0)
 
