@@ -60,6 +60,7 @@ def test_one_row_table_fits_and_scores(tmp_path: Path) -> None:
         ("events.avf", {}),
         ("events.embedded", {}),
         ("events.clan", {"epochs": 1, "hidden": [4], "rep_dim": 2}),
+        ("events.ape", {"epochs": 1, "min_steps": 1, "dim": 2}),
     ):
         det = _detector(did, **params).fit(subset.train.samples)
         assert det.score(subset.test.samples).sample.shape == (1,)

@@ -61,6 +61,7 @@ def test_subset_keeps_categories_and_counts_the_constant_feature() -> None:
         ("events.avf", {}, 0.85),
         ("events.embedded", {"detector": "core.knn"}, 0.85),
         ("events.clan", {"epochs": 3, "hidden": [64], "rep_dim": 16}, 0.80),
+        ("events.ape", {"epochs": 5, "min_steps": 20}, 0.80),
     ],
 )
 def test_quality_bars(did: str, params: dict, bar: float) -> None:

@@ -176,26 +176,36 @@ class Encoder:
         counts = counts if counts is not None else EncodedCounts()
         return np.concatenate([self.entity_codes(table, counts), self.numeric_codes(table, counts)], axis=1)
 
-    def scaled(self, table: EventTable, counts: EncodedCounts) -> np.ndarray:
-        """Numeric fields min-max scaled (missing -> training median); a constant field gives (x - min)."""
+    def scaled(self, table: EventTable, counts: EncodedCounts, log: bool = False) -> np.ndarray:
+        """Numeric fields min-max scaled (missing -> training median); a constant field gives (x - min).
+
+        ``log``: log1p of the distance from the training minimum (signed below it) before scaling, so
+        heavy-tailed counts (bytes, durations) spread over [0, 1] instead of a few huge values squeezing
+        every other event to 0; the training range still maps to [0, 1]."""
         x = table.numeric.copy()
         self._count_numbers(x, counts)
         nan = ~np.isfinite(x)
         x[nan] = np.broadcast_to(self.median, x.shape)[nan]
+        if log:
+            d = x - self.low
+            span = np.log1p(self.high - self.low)
+            return np.sign(d) * np.log1p(np.abs(d)) / np.where(span > 0, span, 1.0)
         span = self.high - self.low
         return (x - self.low) / np.where(span > 0, span, 1.0)
 
-    def onehot(self, table: EventTable, counts: EncodedCounts | None = None) -> np.ndarray:
+    def onehot(self, table: EventTable, counts: EncodedCounts | None = None, log: bool = False) -> np.ndarray:
         counts = counts if counts is not None else EncodedCounts()
         codes = self.entity_codes(table, counts)
         blocks = []
         for j, t in enumerate(self.schema.entities):
             eye = np.eye(len(self.vocab[t]) + 1)[:, :-1]  # the unseen code's row is all zeros
             blocks.append(eye[codes[:, j]])
-        blocks.append(self.scaled(table, counts))
+        blocks.append(self.scaled(table, counts, log))
         return np.concatenate(blocks, axis=1)
 
-    def frequency(self, table: EventTable, counts: EncodedCounts | None = None) -> np.ndarray:
+    def frequency(
+        self, table: EventTable, counts: EncodedCounts | None = None, log: bool = False
+    ) -> np.ndarray:
         counts = counts if counts is not None else EncodedCounts()
         codes = self.entity_codes(table, counts)
         cols = [
@@ -203,13 +213,16 @@ class Encoder:
             for j, t in enumerate(self.schema.entities)
         ]
         freq = np.stack(cols, axis=1) if cols else np.zeros((len(table), 0))
-        return np.concatenate([freq, self.scaled(table, counts)], axis=1)
+        return np.concatenate([freq, self.scaled(table, counts, log)], axis=1)
 
-    def encode(self, how: str, table: EventTable, counts: EncodedCounts | None = None) -> np.ndarray:
+    def encode(
+        self, how: str, table: EventTable, counts: EncodedCounts | None = None, log: bool = False
+    ) -> np.ndarray:
+        """``onehot`` or ``frequency``; ``log`` scales the numbers as ``scaled(log=True)``."""
         if how == "onehot":
-            return self.onehot(table, counts)
+            return self.onehot(table, counts, log)
         if how == "frequency":
-            return self.frequency(table, counts)
+            return self.frequency(table, counts, log)
         raise DataError(f"unknown encoding {how!r}; use 'onehot' or 'frequency'")
 
     def field_blocks(self, how: str) -> list[np.ndarray]:

@@ -8,12 +8,19 @@ context-dependent noise: a noise event is an observed event with one entity repl
 chosen uniformly and the new entity drawn from that type's training distribution, and the NCE
 correction uses that noise probability. Score = -S(e).
 
-Differences from the paper, said here and in the README: numbers are binned into quantile
-entities (``Encoder.codes``; NSL-KDD has 38 numeric features), ``bias=True`` (the default)
-adds one learned bias per entity, and ``unseen_noise`` of the noise is drawn from codes never
-seen in training (unseen values, numbers outside the training range), so the model learns
-that those are unlikely (the paper leaves unseen entities open). ``min_steps`` gives small
-data enough updates. ``objective="negative_sampling"`` drops the NCE correction.
+Differences from the paper, said here and in the README: the default ``objective`` is
+``pseudo_likelihood``: the same S(e), fitted by Besag's pseudo-likelihood (each field's exact
+conditional given the others, a softmax over that field's codes) instead of NCE. On a split of
+the NSL-KDD training file (80 % of the normal rows fitted, the other 20 % plus the file's attacks
+scored; 4,000-row samples) NCE with 3 noise events per event reached AUROC 0.74 and
+pseudo-likelihood 0.96: one
+replaced entity among 41 fields is a faint signal for NCE, while the conditionals use every
+value of every field. ``objective="nce"`` is the paper's estimator. Numbers are binned into
+quantile entities (``Encoder.codes``; NSL-KDD has 38 numeric features), ``bias=True`` (the
+default) adds one learned bias per entity, and ``unseen_noise`` of the NCE noise is drawn from
+codes never seen in training (pseudo-likelihood needs none: such codes sit in every softmax but
+are never a target). ``validation`` of the training events is held out to keep the best epoch
+and stop early; ``min_steps`` gives small data enough updates. Training: ``ape_train``.
 """
 
 from __future__ import annotations
@@ -46,77 +53,21 @@ class APE(EventDetector):
 
     def _fit_table(self, table: EventTable) -> None:
         import torch
-        import torch.nn.functional as F
 
+        from omniad_events.detectors.ape_train import Objective, train
         from omniad_events.detectors.torch_utils import generator, torch_threads
 
         p, enc = self.params, self.encoder_
-        card = np.asarray(enc.cardinalities)
-        off = offsets(enc)
         codes = enc.codes(table)
-        n, m = codes.shape
-        # per-field noise distributions: the training distribution of codes, with ``unseen_noise`` of the mass on
-        # codes never seen in training (unseen values, numbers outside the range), so the model learns that an
-        # entity seen only in noise is unlikely; padded to the widest field
-        seen_counts = np.zeros((m, card.max()))
-        for j in range(m):
-            seen_counts[j, : card[j]] = np.bincount(codes[:, j], minlength=card[j])
-        probs = seen_counts / n
-        for j in range(m):
-            unseen = (seen_counts[j] == 0) & (np.arange(card.max()) < card[j])
-            if unseen.any():
-                probs[j] = (1 - p.unseen_noise) * probs[j] + p.unseen_noise * unseen / unseen.sum()
         with torch_threads(p.cpu_threads):
-            dev = self.device
+            net = self._net(enc).to(self.device)
+            objective = Objective(p, enc, codes, self.device)
             g = generator(self.seed, "cpu")
-            net = self._net(enc).to(dev)
-            opt = torch.optim.Adam(net.parameters(), lr=p.lr, weight_decay=p.weight_decay)
             x = torch.as_tensor(codes, dtype=torch.long)
-            cdf = torch.as_tensor(np.cumsum(probs, axis=1), dtype=torch.float64)
-            logp = torch.as_tensor(np.log(np.maximum(probs, 1e-12)), dtype=torch.float32, device=dev)
-            offs = torch.as_tensor(off, dtype=torch.long, device=dev)
-            log_km = float(np.log(p.negatives) - np.log(m))
-            losses = []
-            epochs = max(p.epochs, -(-p.min_steps * p.batch_size // n))  # few events: more passes
-            for epoch in range(epochs):
-                order = torch.randperm(n, generator=g)
-                total = 0.0
-                for start in range(0, n, p.batch_size):
-                    batch = x[order[start : start + p.batch_size]]
-                    b = len(batch)
-                    noise = batch.repeat(p.negatives, 1)
-                    field = torch.randint(0, m, (len(noise),), generator=g)
-                    u = torch.rand(len(noise), generator=g, dtype=torch.float64)
-                    new = (
-                        torch.searchsorted(cdf[field], u[:, None])
-                        .squeeze(1)
-                        .clamp(max=torch.as_tensor(card)[field] - 1)
-                    )
-                    noise[torch.arange(len(noise)), field] = new
-                    batch, noise, field = batch.to(dev), noise.to(dev), field.to(dev)
-                    # NCE: s - log(k * Pn), Pn(e'|e) = P(type) * P_type(entity); the observed event's own
-                    # noise probability under the same types, averaged over its k draws
-                    ln_noise = logp[field, noise[torch.arange(len(noise)), field]] + log_km
-                    ln_obs = (
-                        (logp[field, batch.repeat(p.negatives, 1)[torch.arange(len(noise)), field]] + log_km)
-                        .view(p.negatives, b)
-                        .mean(0)
-                    )
-                    s_obs = net(batch + offs)
-                    s_noise = net(noise + offs)
-                    if (
-                        p.objective == "negative_sampling"
-                    ):  # no noise correction: S learns data-vs-corruption odds
-                        ln_obs, ln_noise = torch.zeros_like(ln_obs), torch.zeros_like(ln_noise)
-                    loss = (
-                        -(F.logsigmoid(s_obs - ln_obs).sum() + F.logsigmoid(-(s_noise - ln_noise)).sum()) / b
-                    )
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-                    total += float(loss.detach()) * b
-                losses.append(total / n)
-                self.report_progress(epoch + 1, epochs)
+            n_val = round(p.validation * len(x)) if len(x) * p.validation >= 2 else 0
+            order = torch.randperm(len(x), generator=g)
+            fit_x, val_x = x[order[n_val:]], x[order[:n_val]]
+            losses = train(net, objective, fit_x, val_x, p, g, self.report_progress)
         self.net_ = net.eval()
         self.train_loss_ = np.asarray(losses, dtype=np.float64)
 

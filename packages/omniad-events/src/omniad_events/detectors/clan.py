@@ -1,7 +1,9 @@
 """CLAN (``events.clan``): contrastive learning using only benign traffic.
 
 In the spirit of CLAN (contrastive learning for network intrusion detection trained on benign
-flows only): an MLP maps encoded events (one-hot + min-max, ``Encoder``) to the unit sphere;
+flows only): an MLP maps encoded events (one-hot + numbers, ``Encoder``; ``numbers="log"``, the
+default, takes log1p of the heavy-tailed counts before scaling, the usual NSL-KDD preprocessing:
+min-max alone leaves bytes and durations at ~0 for all but a few events) to the unit sphere;
 for each benign event of a batch, the other benign events are its positive views and augmented
 copies of the batch (fields shuffled across events, masked or, for numbers, given noise:
 ``clan_model.augment``) are its negatives, so the space pulls benign traffic together and
@@ -58,7 +60,7 @@ class CLAN(EventDetector):
         from omniad_events.detectors.torch_utils import generator, torch_threads
 
         p, enc = self.params, self.encoder_
-        x = enc.encode(p.encoding, table)
+        x = enc.encode(p.encoding, table, log=p.numbers == "log")
         blocks = [torch.as_tensor(b) for b in enc.field_blocks(p.encoding)]
         numeric = [False] * len(enc.schema.entities) + [True] * len(enc.schema.numeric)
         n = len(x)
@@ -96,7 +98,9 @@ class CLAN(EventDetector):
         self.train_loss_ = np.asarray(losses, dtype=np.float64)
 
     def _score_table(self, table: EventTable, counts: EncodedCounts) -> Scores:
-        z = self._embed(self.encoder_.encode(self.params.encoding, table, counts))
+        z = self._embed(
+            self.encoder_.encode(self.params.encoding, table, counts, self.params.numbers == "log")
+        )
         out = np.empty(len(z))
         for start in range(0, len(z), 1024):
             sim = z[start : start + 1024] @ self.bank_.T

@@ -29,7 +29,7 @@ class EventEmbedded(EventDetector):
         tabular_entry(self.params.detector, self.where)  # a wrong id fails here, not at fit
 
     def _fit_table(self, table: EventTable) -> None:
-        x = self.encoder_.encode(self.params.encoding, table)
+        x = self.encoder_.encode(self.params.encoding, table, log=self.params.numbers == "log")
         self.inner_ = InnerDetector(self, self.params.detector, self.params.detector_params)
         self.inner_.model.fit(x)
         self.adjusted_params.update(
@@ -37,7 +37,9 @@ class EventEmbedded(EventDetector):
         )
 
     def _score_table(self, table: EventTable, counts: EncodedCounts) -> Scores:
-        inner = self.inner_.model.score(self.encoder_.encode(self.params.encoding, table, counts))
+        inner = self.inner_.model.score(
+            self.encoder_.encode(self.params.encoding, table, counts, self.params.numbers == "log")
+        )
         return Scores(sample=inner.sample, decision=inner.decision)
 
     def model_state(self) -> dict[str, Any]:

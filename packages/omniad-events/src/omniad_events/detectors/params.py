@@ -13,6 +13,10 @@ _BINS = (
     "training values give fewer bins, and below / above the training range and missing get codes of their own"
 )
 _THREADS = "torch threads on CPU; None keeps torch's default"
+_NUMBERS = (
+    "minmax = numbers min-max scaled to the training range; log = log1p of the distance from the training "
+    "minimum, then scaled to the same range (heavy-tailed counts such as bytes spread out)"
+)
 
 
 class AVFParams(Params):
@@ -25,6 +29,7 @@ class EmbeddedParams(Params):
         description="onehot = one column per entity value seen in training (unseen = all zeros) + numbers min-max "
         "scaled to the training range; frequency = each entity's training frequency + the same numbers",
     )
+    numbers: Literal["minmax", "log"] = Field(default="minmax", description=_NUMBERS)
     detector: str = Field(
         default="core.knn",
         description="id of any registered tabular detector the encoded events go to (pyod.iforest, pyod.ecod, "
@@ -35,16 +40,28 @@ class EmbeddedParams(Params):
 
 class APEParams(Params):
     n_bins: int = Field(default=10, ge=2, le=1000, description=_BINS)
-    dim: int = Field(default=16, ge=1, le=512, description="entity embedding dimension")
+    dim: int = Field(default=32, ge=1, le=512, description="entity embedding dimension")
     negatives: int = Field(default=3, ge=1, le=64, description="noise events per observed event (NCE's k)")
     epochs: int = Field(default=10, ge=1, le=10_000)
     batch_size: int = Field(default=512, ge=1)
     lr: float = Field(default=0.01, gt=0)
     weight_decay: float = Field(default=0.0, ge=0, description="L2 on the embeddings (Adam weight decay)")
-    objective: Literal["nce", "negative_sampling"] = Field(
-        default="nce",
+    objective: Literal["nce", "negative_sampling", "pseudo_likelihood"] = Field(
+        default="pseudo_likelihood",
         description="nce = the paper's noise-contrastive estimation with the noise probability as correction; "
-        "negative_sampling = the same noise without the correction (word2vec's simplification)",
+        "negative_sampling = the same noise without the correction (word2vec's simplification); "
+        "pseudo_likelihood = the same model S fitted by the exact conditional of each field given the others "
+        "(a softmax over the field's codes; no noise to sample)",
+    )
+    validation: float = Field(
+        default=0.1,
+        ge=0,
+        lt=1,
+        description="share of the training events held out to pick the epoch (lowest held-out loss) and stop "
+        "early; 0 trains all epochs on everything",
+    )
+    patience: int = Field(
+        default=3, ge=1, le=10_000, description="epochs without a better held-out loss before stopping"
     )
     unseen_noise: float = Field(
         default=0.05,
@@ -68,6 +85,7 @@ class CLANParams(Params):
     encoding: Literal["onehot", "frequency"] = Field(
         default="onehot", description="how events become vectors"
     )
+    numbers: Literal["minmax", "log"] = Field(default="log", description=_NUMBERS)
     hidden: tuple[int, ...] = Field(default=(128,), description="hidden layer widths of the encoder MLP")
     rep_dim: int = Field(default=32, ge=2, le=1024, description="dimension of the learned (unit-norm) space")
     epochs: int = Field(default=10, ge=1, le=10_000)

@@ -1,0 +1,120 @@
+"""APE's training: the objectives (NCE with the paper's context-dependent noise, negative sampling,
+pseudo-likelihood) and the loop with early stopping on held-out training events (torch)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from omniad_events.detectors.ape_model import APENet
+from omniad_events.detectors.avf import offsets
+from omniad_events.detectors.params import APEParams
+from omniad_events.encoding import Encoder
+
+
+class Objective:
+    """The loss of a batch of observed events (codes without field offsets), summed over events."""
+
+    def __init__(self, p: APEParams, enc: Encoder, codes: np.ndarray, device: Any) -> None:
+        self.p = p
+        card = np.asarray(enc.cardinalities)
+        n, m = codes.shape
+        self.m = m
+        self.card = torch.as_tensor(card)
+        self.offs = torch.as_tensor(offsets(enc), dtype=torch.long, device=device)
+        self.device = device
+        field_of = np.repeat(np.arange(m), card)
+        self.same = torch.as_tensor(field_of[None, :] == np.arange(m)[:, None], device=device)
+        # per-field noise distributions: the training distribution of codes, with ``unseen_noise`` of the mass
+        # on codes never seen in training (unseen values, numbers outside the range), so the model learns that
+        # an entity seen only in noise is unlikely; padded to the widest field
+        seen = np.zeros((m, card.max()))
+        for j in range(m):
+            seen[j, : card[j]] = np.bincount(codes[:, j], minlength=card[j])
+        probs = seen / max(n, 1)
+        for j in range(m):
+            unseen = (seen[j] == 0) & (np.arange(card.max()) < card[j])
+            if unseen.any():
+                probs[j] = (1 - p.unseen_noise) * probs[j] + p.unseen_noise * unseen / unseen.sum()
+        self.cdf = torch.as_tensor(np.cumsum(probs, axis=1), dtype=torch.float64)
+        self.logp = torch.as_tensor(np.log(np.maximum(probs, 1e-12)), dtype=torch.float32, device=device)
+        self.log_km = float(np.log(p.negatives) - np.log(m))
+
+    def __call__(self, net: APENet, batch: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        if self.p.objective == "pseudo_likelihood":
+            return net.conditional_nll(batch.to(self.device) + self.offs, self.same).sum()
+        return self._nce(net, batch, g)
+
+    def _nce(self, net: APENet, batch: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        k, b = self.p.negatives, len(batch)
+        noise = batch.repeat(k, 1)
+        field = torch.randint(0, self.m, (len(noise),), generator=g)
+        u = torch.rand(len(noise), generator=g, dtype=torch.float64)
+        new = torch.searchsorted(self.cdf[field], u[:, None]).squeeze(1).clamp(max=self.card[field] - 1)
+        rows = torch.arange(len(noise))
+        old = noise[rows, field].to(self.device)
+        noise[rows, field] = new
+        batch, noise, field = batch.to(self.device), noise.to(self.device), field.to(self.device)
+        s_obs, s_noise = net(batch + self.offs), net(noise + self.offs)
+        if self.p.objective == "negative_sampling":  # no noise correction: S learns data-vs-corruption odds
+            return -(F.logsigmoid(s_obs).sum() + F.logsigmoid(-s_noise).sum())
+        # NCE: s - log(k * Pn), Pn(e'|e) = P(type) * P_type(entity); the observed event's own noise
+        # probability under the same types, averaged over its k draws
+        ln_noise = self.logp[field, new.to(self.device)] + self.log_km
+        ln_obs = (self.logp[field, old] + self.log_km).view(k, b).mean(0)
+        return -(F.logsigmoid(s_obs - ln_obs).sum() + F.logsigmoid(-(s_noise - ln_noise)).sum())
+
+
+def train(
+    net: APENet,
+    objective: Objective,
+    x: torch.Tensor,
+    val: torch.Tensor,
+    p: APEParams,
+    g: torch.Generator,
+    progress: Callable[[int, int], None],
+) -> list[float]:
+    """Adam over ``x``; with held-out events ``val``, the weights of the epoch with the lowest held-out loss
+    are kept and training stops after ``patience`` epochs without improvement (the held-out NCE loss uses
+    a fixed noise seed, so epochs are compared on the same noise). Returns the training loss per epoch."""
+    n = len(x)
+    opt = torch.optim.Adam(net.parameters(), lr=p.lr, weight_decay=p.weight_decay)
+    epochs = max(p.epochs, -(-p.min_steps * p.batch_size // max(n, 1)))  # few events: more passes
+    losses: list[float] = []
+    best, best_state, since = float("inf"), None, 0
+    for epoch in range(epochs):
+        net.train()
+        order = torch.randperm(n, generator=g)
+        total = 0.0
+        for start in range(0, n, p.batch_size):
+            batch = x[order[start : start + p.batch_size]]
+            loss = objective(net, batch, g)
+            opt.zero_grad()
+            (loss / len(batch)).backward()
+            opt.step()
+            total += float(loss.detach())
+        losses.append(total / max(n, 1))
+        progress(epoch + 1, epochs)
+        if len(val):
+            v = _held_out(net, objective, val, p.batch_size)
+            if v < best - 1e-4 * abs(best):
+                best, best_state, since = v, copy.deepcopy(net.state_dict()), 0
+            else:
+                since += 1
+                if since >= p.patience:
+                    break
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    return losses
+
+
+def _held_out(net: APENet, objective: Objective, val: torch.Tensor, batch_size: int) -> float:
+    g = torch.Generator().manual_seed(12345)
+    with torch.no_grad():
+        total = sum(float(objective(net, val[s : s + batch_size], g)) for s in range(0, len(val), batch_size))
+    return total / len(val)

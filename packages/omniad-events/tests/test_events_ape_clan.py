@@ -1,0 +1,115 @@
+"""APE's network and objectives, the held-out early stopping, and the log-scaled numbers of CLAN and
+events.embedded (issue 29: APE and CLAN on NSL-KDD)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from omniad.plugins import get_registry
+from omniad_events.detectors.ape_model import APENet
+from omniad_events.encoding import EncodedCounts, Encoder
+from omniad_events.events import as_table
+
+
+def _net(seed: int = 0) -> APENet:
+    torch.manual_seed(seed)
+    net = APENet(n_codes=12, n_fields=4, dim=3, bias=True)
+    with torch.no_grad():
+        net.w.copy_(torch.randn(net.w.shape))
+        net.bias.copy_(torch.randn(net.bias.shape))
+    return net
+
+
+# 4 fields with 3 codes each: field j owns flat codes 3j .. 3j+2
+CODES = torch.tensor([[0, 3, 6, 9], [2, 4, 8, 11], [1, 5, 7, 10]])
+SAME = torch.as_tensor(np.repeat(np.arange(4), 3)[None, :] == np.arange(4)[:, None])
+
+
+def test_ape_score_is_the_weighted_sum_over_pairs() -> None:
+    net = _net()
+    v = net.emb(CODES)
+    want = sum(
+        net.w[k] * (v[:, i] * v[:, j]).sum(-1)
+        for k, (i, j) in enumerate(zip(net.iu.tolist(), net.ju.tolist()))
+    ) + net.bias[CODES].sum(1)
+    torch.testing.assert_close(net(CODES), want)
+
+
+def test_pseudo_likelihood_terms_are_the_exact_conditionals_of_s() -> None:
+    net = _net(1)
+    got = net.conditional_nll(CODES, SAME)
+    for j in range(4):
+        alts = []
+        for c in range(3 * j, 3 * j + 3):  # every value of field j, the others kept
+            e = CODES.clone()
+            e[:, j] = c
+            alts.append(net(e))
+        s = torch.stack(alts, 1)
+        want = torch.logsumexp(s, 1) - net(CODES)
+        torch.testing.assert_close(got[:, j], want)
+
+
+TRAIN = [{"proto": "tcp", "port": "80", "bytes": float(b)} for b in range(1, 41)] + [
+    {"proto": "udp", "port": "53", "bytes": float(b)} for b in range(1, 41)
+]
+
+
+def test_ape_scores_a_broken_pair_and_an_unseen_value_above_normal() -> None:
+    """The default (pseudo-likelihood) objective; the paper's NCE with one replaced entity of 3 fields
+    and 3 noise events ranks these wrongly on this data (measured), one reason it is not the default."""
+    det = (
+        get_registry()
+        .get("detector", "events.ape")
+        .create({"dim": 4, "epochs": 30, "n_bins": 4}, device="cpu", seed=0)
+        .fit(TRAIN)
+    )
+    s = det.score(
+        [
+            {"proto": "tcp", "port": "80", "bytes": 20.0},
+            {"proto": "tcp", "port": "53", "bytes": 20.0},  # each value common, the pair never seen
+            {"proto": "sctp", "port": "80", "bytes": 20.0},  # unseen value
+        ]
+    ).sample
+    assert s[1] > s[0] and s[2] > s[0], s
+
+
+def test_ape_stops_on_the_held_out_loss_and_trains_all_epochs_without_it() -> None:
+    reg = get_registry().get("detector", "events.ape")
+    base = {
+        "objective": "pseudo_likelihood",
+        "dim": 8,
+        "epochs": 300,
+        "lr": 0.05,
+        "min_steps": 1,
+        "n_bins": 20,
+    }
+    stopped = reg.create({**base, "validation": 0.25, "patience": 2}, device="cpu", seed=0).fit(TRAIN)
+    full = reg.create({**base, "validation": 0.0}, device="cpu", seed=0).fit(TRAIN)
+    assert len(full.train_loss_) == 300
+    assert len(stopped.train_loss_) < 300
+
+
+def test_log_numbers_keep_the_training_range_and_spread_a_heavy_tail() -> None:
+    train = as_table([{"bytes": v} for v in (0.0, 1.0, 10.0, 100.0, 1e6)], "t")
+    enc = Encoder.fit(train)
+    lin = enc.scaled(train, EncodedCounts())[:, 0]
+    log = enc.scaled(train, EncodedCounts(), log=True)[:, 0]
+    assert log[0] == 0.0 and log[-1] == pytest.approx(1.0)
+    np.testing.assert_allclose(log, np.log1p([0.0, 1.0, 10.0, 100.0, 1e6]) / np.log1p(1e6))
+    assert lin[3] < 1e-3 < 0.3 < log[3]  # 100 bytes: squeezed to 0 by min-max, apart with log
+    below = enc.scaled(as_table([{"bytes": -9.0}], "t"), EncodedCounts(), log=True)[0, 0]
+    assert below < 0  # below the training range stays below, in the same direction as min-max
+
+
+@pytest.mark.parametrize(
+    ("did", "extra"), [("events.embedded", {}), ("events.clan", {"epochs": 1, "rep_dim": 4})]
+)
+def test_numbers_log_reaches_the_encoded_vectors(did: str, extra: dict) -> None:
+    reg = get_registry().get("detector", did)
+    events = [{"proto": p, "bytes": float(10**k)} for k in range(6) for p in ("tcp", "udp")]
+    lin = reg.create({**extra, "numbers": "minmax"}, device="cpu", seed=0).fit(events)
+    log = reg.create({**extra, "numbers": "log"}, device="cpu", seed=0).fit(events)
+    probe = [{"proto": "tcp", "bytes": 100.0}, {"proto": "tcp", "bytes": 1000.0}]
+    assert not np.allclose(lin.score(probe).sample, log.score(probe).sample)
