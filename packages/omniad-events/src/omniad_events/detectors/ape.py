@@ -54,12 +54,13 @@ class APE(EventDetector):
     def _fit_table(self, table: EventTable) -> None:
         import torch
 
+        from omniad.device import torch_cpu_threads
         from omniad_events.detectors.ape_train import Objective, train
-        from omniad_events.detectors.torch_utils import generator, torch_threads
+        from omniad_events.detectors.torch_utils import generator
 
         p, enc = self.params, self.encoder_
         codes = enc.codes(table)
-        with torch_threads(p.cpu_threads):
+        with torch_cpu_threads(p.cpu_threads, self.device):
             net = self._net(enc).to(self.device)
             objective = Objective(p, enc, codes, self.device)
             g = generator(self.seed, "cpu")

@@ -56,15 +56,16 @@ class CLAN(EventDetector):
     def _fit_table(self, table: EventTable) -> None:
         import torch
 
+        from omniad.device import torch_cpu_threads
         from omniad_events.detectors.clan_model import augment, clan_loss
-        from omniad_events.detectors.torch_utils import generator, torch_threads
+        from omniad_events.detectors.torch_utils import generator
 
         p, enc = self.params, self.encoder_
         x = enc.encode(p.encoding, table, log=p.numbers == "log")
         blocks = [torch.as_tensor(b) for b in enc.field_blocks(p.encoding)]
         numeric = [False] * len(enc.schema.entities) + [True] * len(enc.schema.numeric)
         n = len(x)
-        with torch_threads(p.cpu_threads):
+        with torch_cpu_threads(p.cpu_threads, self.device):
             g = generator(self.seed, "cpu")
             self.net_ = self._net(enc).to(self.device)
             opt = torch.optim.Adam(self.net_.parameters(), lr=p.lr)
