@@ -101,7 +101,7 @@ DIST = ROOT / "build" / "dist"
 WHEEL_EXTRAS = {"omniad": "[parquet]", "omniad_timeseries": "[neural]", "omniad_logs": "[neural]"}
 # the wheels session runs `omniad demo` for these modalities (a minute together on 2 cores); the
 # whole demo takes 4-6 minutes (vision's EfficientAD alone 3), so the other packages get one fit each
-WHEEL_DEMOS = ["tabular", "timeseries", "logs", "text"]
+WHEEL_DEMOS = ["tabular", "timeseries", "logs", "text", "events"]
 WHEEL_FITS = ["vision.patchcore@vision.synthetic", "video.frame_knn@video.synthetic",
               "pointcloud.btf_fpfh@pointcloud.synthetic"]
 
