@@ -1,0 +1,135 @@
+"""The CPU path of neighbours, normals and FPFH (k-d tree + NumPy) against the torch path.
+
+The torch blocks are what CUDA runs; on a CPU the NumPy path replaced them (issue 31: 10x slower
+than Open3D there). Both must give the same descriptors, whatever the thread count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from omniad_pointcloud import reference
+from omniad_pointcloud.features.fpfh import fpfh, fpfh_torch
+from omniad_pointcloud.features.neighbours import knn, radius_dense, radius_neighbours
+from omniad_pointcloud.features.normals import _pca_torch, estimate_normals
+from omniad_pointcloud.features.pairs import hybrid_pairs
+from omniad_pointcloud.shapes import sample_shape
+
+
+def _torus(n: int = 1500) -> torch.Tensor:
+    return torch.from_numpy(sample_shape("torus", n, np.random.default_rng(0))[0]).double()
+
+
+def test_tree_search_matches_brute_force() -> None:
+    pts = _torus()
+    d, i, v = radius_neighbours(pts, 0.12, 40)
+    d0, i0, v0 = radius_dense(pts, 0.12, 40)
+    np.testing.assert_array_equal(v.numpy(), v0.numpy())
+    np.testing.assert_allclose(d[v].numpy(), d0[v0].numpy(), atol=1e-12)
+    assert (i[v] == i0[v0]).float().mean() > 0.999  # ties may order differently
+    far = torch.tensor([[10.0, 10.0, 10.0]], dtype=torch.float64)  # nothing within the radius
+    _, i_far, v_far = radius_neighbours(pts, 0.12, 40, far)
+    assert not v_far.any() and (i_far == knn(pts, 1, far)[1][0, 0]).all()
+
+
+@pytest.mark.parametrize("max_nn", [1, 2, 16, 100])
+def test_pair_lists_hold_the_hybrid_neighbourhoods(max_nn: int) -> None:
+    """The pair list normals and FPFH use holds the same neighbours as the sorted brute force.
+
+    ``max_nn`` 16 cuts most rows at the ``max_nn`` nearest; 100 leaves them whole (radius bound).
+    """
+    pts = _torus()
+    p = hybrid_pairs(pts.numpy(), 0.12, max_nn)
+    _, i0, v0 = radius_dense(pts, 0.12, max_nn)
+    np.testing.assert_array_equal(p.count, v0.sum(1).numpy())
+    same = [
+        set(p.dst[p.indptr[r] : p.indptr[r + 1]]) == set(i0[r, 1:][v0[r, 1:]].tolist())
+        for r in range(len(pts))
+    ]
+    assert np.mean(same) > 0.999  # ties at the max_nn cut may pick another neighbour
+    assert (p.sq_dist <= 0.12**2).all() and (p.dst != p.src).all()
+
+
+def test_pair_lists_are_the_same_by_either_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dense neighbourhoods (many times max_nn within the radius) take the bounded sorted search."""
+    from omniad_pointcloud.features import pairs
+
+    pts = _torus().numpy()
+    listed = pairs.hybrid_pairs(pts, 0.3, 20)
+    monkeypatch.setattr(pairs, "LIST_LIMIT", 1e9)  # force the full pair list
+    full = pairs.hybrid_pairs(pts, 0.3, 20)
+    np.testing.assert_array_equal(listed.count, full.count)
+    rows = [slice(full.indptr[r], full.indptr[r + 1]) for r in range(len(pts))]
+    same = [set(listed.dst[r]) == set(full.dst[r]) for r in rows]
+    assert np.mean(same) > 0.999  # ties at the max_nn cut may pick another neighbour
+
+
+def test_cpu_fpfh_and_normals_match_the_torch_path() -> None:
+    pts = _torus()
+    n = estimate_normals(pts, 0.12, 30, orient="none")
+    n0 = _pca_torch(pts, *radius_dense(pts, 0.12, 30)[1:])
+    assert ((n * n0).sum(1).abs() > 1 - 1e-9).all()
+    a, b = fpfh(pts, n, 0.25, 64), fpfh_torch(pts, n, 0.25, 64)
+    np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-9)  # measured 1.3e-11
+
+
+def test_results_do_not_depend_on_the_thread_count() -> None:
+    pts = _torus(3000)
+    previous = torch.get_num_threads()
+    try:
+        runs = []
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            n = estimate_normals(pts, 0.1, 30)
+            runs.append((n, fpfh(pts, n, 0.2, 100)))
+    finally:
+        torch.set_num_threads(previous)
+    assert torch.equal(runs[0][0], runs[1][0]) and torch.equal(runs[0][1], runs[1][1])
+
+
+def test_float32_cloud_keeps_its_dtype_and_matches_float64() -> None:
+    pts = _torus()
+    n = estimate_normals(pts, 0.12, 30)
+    a = fpfh(pts.float(), n.float(), 0.25, 64)
+    b = fpfh(pts, n, 0.25, 64)
+    assert a.dtype == torch.float32
+    # float32 rounding moves near-tie pairs to the next bin on some points (73% identical)
+    corr = min(np.corrcoef(x, y)[0, 1] for x, y in zip(a.double().numpy(), b.numpy(), strict=True))
+    assert corr > 0.995, corr  # measured 0.99935
+
+
+def test_fewer_than_three_neighbours_get_open3ds_normal() -> None:
+    pts = torch.tensor([[0, 0, 0], [0.01, 0.02, 0.005], [5, 5, 5], [9, 9, 9], [9.01, 9, 9], [9, 9.01, 9.002]])
+    n = estimate_normals(pts.double(), 0.1, 30, orient="none")
+    np.testing.assert_array_equal(n[:3].numpy(), [[0, 0, 1]] * 3)
+    n_torch = _pca_torch(pts.double(), *radius_dense(pts.double(), 0.1, 30)[1:])
+    np.testing.assert_array_equal(n_torch[:3].numpy(), [[0, 0, 1]] * 3)
+    if reference.open3d() is not None:
+        theirs = reference.normals(pts.double().numpy(), 0.1, 30)
+        np.testing.assert_allclose(np.abs((n.numpy() * theirs).sum(1)), 1.0, atol=1e-9)
+
+
+GOOD = torch.zeros(5, 3, dtype=torch.float64) + torch.arange(5.0, dtype=torch.float64)[:, None]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: fpfh(GOOD[:, :2], GOOD[:, :2], 0.1, 10), r"fpfh: points must have shape \(N, 3\)"),
+        (lambda: fpfh(GOOD, GOOD[:3], 0.1, 10), "fpfh: normals must be a tensor shaped like points"),
+        (lambda: fpfh(GOOD, GOOD, 0.0, 10), "fpfh: radius must be a finite number > 0"),
+        (lambda: fpfh(GOOD, GOOD, 0.1, 0), "fpfh: max_nn must be a whole number >= 1"),
+        (lambda: fpfh(GOOD.numpy(), GOOD, 0.1, 10), "fpfh: points must be a torch tensor"),
+        (lambda: estimate_normals(GOOD.clone().fill_(float("nan")), 0.1), "estimate_normals: 5 point"),
+        (lambda: estimate_normals(GOOD, 0.1, orient="inward"), "estimate_normals: orient must be"),
+        (lambda: estimate_normals(GOOD.long(), 0.1), "estimate_normals: points must be floating point"),
+        (lambda: knn(GOOD, 0), "knn: k must be a whole number >= 1"),
+        (lambda: radius_neighbours(GOOD, float("inf"), 5), "radius_neighbours: radius must be"),
+    ],
+)
+def test_bad_inputs_fail_in_one_line(call, message) -> None:
+    with pytest.raises((ValueError, TypeError), match=message) as info:
+        call()
+    assert "\n" not in str(info.value)
