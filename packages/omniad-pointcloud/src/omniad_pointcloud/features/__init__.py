@@ -1,4 +1,5 @@
-"""Geometric features in torch: neighbourhoods (``neighbours``), normals (``normals``), FPFH (``fpfh``).
+"""Geometric features: neighbourhoods (``neighbours``, ``pairs``), normals (``normals``), FPFH (``fpfh``).
 
-Batched and on CUDA when the tensors are; import the functions from their modules.
+Torch tensors in and out; NumPy/scipy underneath on a CPU (``pairs``, ``fpfh_cpu``), torch on
+CUDA. Import the functions from their modules.
 """
