@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import subprocess
-import sys
-import textwrap
 import threading
 from pathlib import Path
 
@@ -19,6 +16,8 @@ import pytest
 from omniad import crashmarks, progress
 from omniad.progress import ProgressEvent
 from omniad.runner import ResultStore, parse_config, run
+from omniad.testing.processes import installed
+from omniad.testing.processes import run_omniad as omniad
 
 SMALL = {"n_train": 30, "n_test_normal": 10, "n_test_anomalous": 4}
 
@@ -33,31 +32,6 @@ def config(out: Path, detectors, **extra):
             "examples": 0,
             **extra,
         }
-    )
-
-
-def installed(tmp_path: Path, name: str, source: str, **extra: str) -> dict[str, str]:
-    """An environment where ``name`` is an installed plugin (for subprocesses) and crash marks go to tmp."""
-    root = tmp_path / f"plug-{name}"
-    root.mkdir(exist_ok=True)
-    (root / f"fake_omniad_{name}.py").write_text(textwrap.dedent(source))
-    dist = root / f"fake_omniad_{name}-1.0.dist-info"
-    dist.mkdir(exist_ok=True)
-    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: fake-omniad-{name}\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(f"[omniad]\n{name} = fake_omniad_{name}\n")
-    env = {k: v for k, v in os.environ.items() if k != "OMNIAD_STRICT_PLUGINS"}
-    env.update(
-        PYTHONPATH=os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p),
-        OMNIAD_LOAD_PLUGINS=name,
-        OMNIAD_CACHE_DIR=str(tmp_path / "cache"),
-        **extra,
-    )
-    return env
-
-
-def omniad(*args: str, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "omniad", *args], capture_output=True, text=True, env=env, timeout=300
     )
 
 

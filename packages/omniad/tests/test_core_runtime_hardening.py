@@ -7,9 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 import warnings
@@ -25,6 +22,8 @@ from omniad.runner import ResultStore, parse_config, plan, run
 from omniad.runner import view as view_mod
 from omniad.runner.claims import pid_alive
 from omniad.runner.demo import demo_config
+from omniad.testing.processes import installed
+from omniad.testing.processes import run_omniad as omniad
 
 SMALL = {"n_train": 30, "n_test_normal": 10, "n_test_anomalous": 4}
 
@@ -118,26 +117,6 @@ def config(out: Path, detectors, seeds=(0,), datasets=None, **extra):
         "examples": 0,
         **extra,
     })
-
-
-def installed(tmp_path: Path, name: str, source: str, **extra: str) -> dict[str, str]:
-    """An environment where ``name`` is an installed plugin (for subprocesses) and crash marks go to tmp."""
-    root = tmp_path / f"plug-{name}"
-    root.mkdir(exist_ok=True)
-    (root / f"fake_omniad_{name}.py").write_text(textwrap.dedent(source))
-    dist = root / f"fake_omniad_{name}-1.0.dist-info"
-    dist.mkdir(exist_ok=True)
-    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: fake-omniad-{name}\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(f"[omniad]\n{name} = fake_omniad_{name}\n")
-    env = {k: v for k, v in os.environ.items() if k != "OMNIAD_STRICT_PLUGINS"}
-    env.update(PYTHONPATH=os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH")) if p),
-               OMNIAD_LOAD_PLUGINS=name, OMNIAD_CACHE_DIR=str(tmp_path / "cache"), **extra)
-    return env
-
-
-def omniad(*args: str, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "omniad", *args], capture_output=True, text=True, env=env,
-                          timeout=300)
 
 
 def fits(log: Path) -> list[tuple[int, int]]:
