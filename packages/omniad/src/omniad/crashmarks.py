@@ -152,15 +152,15 @@ _guarded: set[tuple[int, int]] = set()  # (pid, thread) inside exits_raise
 _guard_lock = threading.Lock()
 
 
-def _exit(code: int) -> NoReturn:
+def _exit(status: int) -> NoReturn:
     """``os._exit`` as installed by ``exits_raise``: raises in a guarded thread, exits anywhere else.
 
     The pid is part of the key so that a child forked from a guarded thread (multiprocessing's
     fork start method ends its children with ``os._exit``) still exits.
     """
     if (os.getpid(), threading.get_ident()) in _guarded:
-        raise ExitCalled(code)
-    _real_exit(code)
+        raise ExitCalled(status)
+    _real_exit(status)
 
 
 @contextlib.contextmanager
