@@ -253,25 +253,14 @@ def _guarded_subset(
             )
     except OmniadError as exc:
         return [{"name": subset.name, "status": "failed", "error": str(exc)}]
-    except ExitCalled as exc:  # the whole runner would have gone, and every job after this one with it
-        who, dist = _whose(det_entry)
-        return [
-            {
-                "name": subset.name,
-                "status": "failed",
-                "error": f"{who}: {exc}; recorded as failed instead (detector from {dist})",
-                "traceback": traceback.format_exc(limit=20),
-            }
-        ]
-    except Exception as exc:  # a crash on one series must not lose the others
-        return [
-            {
-                "name": subset.name,
-                "status": "failed",
-                "error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(limit=20),
-            }
-        ]
+    # a crash on one series must not lose the others; an os._exit would have ended the whole runner
+    except (ExitCalled, Exception) as exc:
+        if isinstance(exc, ExitCalled):
+            who, dist = _whose(det_entry)
+            error = f"{who}: {exc}; recorded as failed instead (detector from {dist})"
+        else:
+            error = f"{type(exc).__name__}: {exc}"
+        return [{"name": subset.name, "status": "failed", "error": error, "traceback": traceback.format_exc(limit=20)}]
 
 
 def _score_parts(job: Job, det_entry: Entry) -> list[tuple[Subset, Any]] | None:
