@@ -12,10 +12,20 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+from pydantic import Field
 
 from omniad.errors import ConfigError
+from omniad.params import Params
 
 SmoothingKind = Literal["none", "mean", "gaussian"]
+
+
+class SmoothingParams(Params):
+    """The smoothing parameters every frame detector takes (a detector may change their defaults)."""
+
+    smoothing: SmoothingKind = Field(default="mean", description="temporal smoothing of frame scores")
+    smoothing_window: int = Field(default=5, ge=1, le=10_000, description="smoothing window, in decoded frames")
+    causal: bool = Field(default=False, description="smooth with past frames only (online use)")
 
 
 def _kernel(kind: str, window: int, causal: bool) -> np.ndarray:

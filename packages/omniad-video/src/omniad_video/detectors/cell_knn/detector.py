@@ -22,9 +22,8 @@ from omniad.scores import Scores
 from omniad.state import Array, Int, declare
 from omniad_video.cell_features import cell_cues, n_cues
 from omniad_video.detectors.cell_knn.params import CellKNNParams
-from omniad_video.detectors.frame_base import FrameDetector
+from omniad_video.detectors.frame_base import FrameDetector, frame_level_scores
 from omniad_video.frame_features import check_videos
-from omniad_video.smoothing import smooth_scores
 
 
 class CellKNN(FrameDetector):
@@ -98,13 +97,8 @@ class CellKNN(FrameDetector):
 
     def _score(self, samples: Sequence[Any]) -> Scores:
         where = f"{self.where}.score"
-        p = self.params
-        local = []
-        for video in check_videos(samples, where):
-            raw = self.cell_scores(video, where).max(axis=(1, 2))
-            kept = smooth_scores(raw, p.smoothing, p.smoothing_window, causal=p.causal)
-            local.append(video.to_all_frames(kept))
-        return Scores(sample=np.array([float(s.max()) for s in local]), local=local)
+        return frame_level_scores(check_videos(samples, where),
+                                  lambda video: self.cell_scores(video, where).max(axis=(1, 2)), self.params)
 
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)

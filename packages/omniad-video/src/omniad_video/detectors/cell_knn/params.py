@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from omniad.params import Params
-from omniad_video.smoothing import SmoothingKind
+from omniad_video.smoothing import SmoothingParams
 
 
-class CellKNNParams(Params):
+class CellKNNParams(SmoothingParams):
     cell_size: int = Field(default=20, ge=4, le=512, description="side of a grid cell, in pixels of the decoded frame")
     lags: tuple[int, ...] = Field(
         default=(1, 3), description="frame lags (decoded frames) of the motion cues; a longer lag sees slow objects"
@@ -21,9 +20,7 @@ class CellKNNParams(Params):
         "(0 = the same cell only; 2 measured best on UCSD Ped2): tolerates objects that cross cell borders",
     )
     max_train_frames: int = Field(default=4000, ge=1, description="training frames kept (seeded subset) to bound memory")
-    smoothing: SmoothingKind = Field(default="mean", description="temporal smoothing of frame scores")
     smoothing_window: int = Field(default=9, ge=1, le=10_000, description="smoothing window, in decoded frames")
-    causal: bool = Field(default=False, description="smooth with past frames only (online use)")
     chunk_cells: int = Field(default=8, ge=1, description="cells per distance computation (memory vs speed)")
 
     @field_validator("lags")

@@ -18,10 +18,9 @@ import numpy as np
 from omniad.errors import DataError
 from omniad.scores import Scores
 from omniad.state import Array, Float, Int, declare
-from omniad_video.detectors.frame_base import FrameDetector
+from omniad_video.detectors.frame_base import FrameDetector, frame_level_scores
 from omniad_video.detectors.frame_knn.params import FrameGaussianParams, FrameKNNParams, FrameScoreParams
 from omniad_video.frame_features import FrameFeaturizer, check_videos
-from omniad_video.smoothing import smooth_scores
 
 
 class _FrameScorer(FrameDetector):
@@ -82,13 +81,8 @@ class _FrameScorer(FrameDetector):
 
     def _score(self, samples: Sequence[Any]) -> Scores:
         where = f"{self.where}.score"
-        videos = check_videos(samples, where)
-        local = []
-        for video in videos:
-            raw = self._frame_scores(self._features(video, where))
-            kept = smooth_scores(raw, self.params.smoothing, self.params.smoothing_window, causal=self.params.causal)
-            local.append(video.to_all_frames(kept))
-        return Scores(sample=np.array([float(s.max()) for s in local]), local=local)
+        return frame_level_scores(check_videos(samples, where),
+                                  lambda video: self._frame_scores(self._features(video, where)), self.params)
 
     def provenance(self) -> dict[str, Any]:
         return {**self.featurizer.provenance(), "train_frames": int(getattr(self, "n_train_frames_", 0))}

@@ -5,13 +5,11 @@ from __future__ import annotations
 from pydantic import Field
 
 from omniad_video.frame_features import FrameFeatureParams
-from omniad_video.smoothing import SmoothingKind
+from omniad_video.smoothing import SmoothingParams
 
 
-class FrameScoreParams(FrameFeatureParams):
-    smoothing: SmoothingKind = Field(default="mean", description="temporal smoothing of frame scores")
-    smoothing_window: int = Field(default=5, ge=1, le=10_000, description="smoothing window, in decoded frames")
-    causal: bool = Field(default=False, description="smooth with past frames only (online use)")
+class FrameScoreParams(SmoothingParams, FrameFeatureParams):
+    pass
 
 
 class FrameKNNParams(FrameScoreParams):

@@ -18,11 +18,10 @@ from omniad.errors import ConfigError, DataError
 from omniad.scores import Scores
 from omniad.state import Float, Int, Json, Module, declare
 from omniad.torchstate import load_module_arrays, module_arrays
-from omniad_video.detectors.frame_base import FrameDetector
+from omniad_video.detectors.frame_base import FrameDetector, frame_level_scores
 from omniad_video.detectors.future_frame.params import FutureFrameParams
 from omniad_video.frame_features import check_videos
 from omniad_video.samples import FrameVideo
-from omniad_video.smoothing import smooth_scores
 
 MODULE = "unet"
 
@@ -121,19 +120,15 @@ class FutureFrame(FrameDetector):
         scores = np.concatenate(values).astype(np.float64)
         return np.concatenate([np.full(t, scores[0]), scores])
 
+    def _raw(self, video: FrameVideo) -> np.ndarray:
+        value = self._psnr(video)
+        if self.params.normalize_per_video:
+            span = value.max() - value.min()
+            return 1.0 - (value - value.min()) / span if span > 0 else np.zeros_like(value)
+        return -value
+
     def _score(self, samples: Sequence[Any]) -> Scores:
-        videos = check_videos(samples, f"{self.where}.score")
-        local = []
-        for video in videos:
-            value = self._psnr(video)
-            if self.params.normalize_per_video:
-                span = value.max() - value.min()
-                raw = 1.0 - (value - value.min()) / span if span > 0 else np.zeros_like(value)
-            else:
-                raw = -value
-            kept = smooth_scores(raw, self.params.smoothing, self.params.smoothing_window, causal=self.params.causal)
-            local.append(video.to_all_frames(kept))
-        return Scores(sample=np.array([float(s.max()) for s in local]), local=local)
+        return frame_level_scores(check_videos(samples, f"{self.where}.score"), self._raw, self.params)
 
     def get_state(self) -> dict[str, Any]:
         return {"train_losses_": list(self.train_losses_), "n_windows_": int(self.n_windows_),

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from omniad.params import Params
-from omniad_video.smoothing import SmoothingKind
+from omniad_video.smoothing import SmoothingKind, SmoothingParams
 
 
-class FutureFrameParams(Params):
+class FutureFrameParams(SmoothingParams):
     n_context: int = Field(default=4, ge=1, description="t: past frames stacked as input (paper: 4)")
     frame_size: int = Field(default=64, ge=8, description="frames are resized to this square grayscale size")
     base_channels: int = Field(default=16, ge=4, description="channels of the first U-Net level (doubled per level)")
@@ -24,6 +23,4 @@ class FutureFrameParams(Params):
         "it uses the test video's own score range (every video then contains a 'most anomalous' frame)",
     )
     smoothing: SmoothingKind = Field(default="none", description="temporal smoothing of frame scores")
-    smoothing_window: int = Field(default=5, ge=1, le=10_000, description="smoothing window, in decoded frames")
-    causal: bool = Field(default=False, description="smooth with past frames only (online use)")
     score_batch_size: int = Field(default=64, ge=1, description="windows per forward pass when scoring")
