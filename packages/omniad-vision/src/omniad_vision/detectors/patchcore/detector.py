@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,10 +11,10 @@ import numpy as np
 import torch
 
 from omniad.errors import DataError
-from omniad.state import Array, declare
+from omniad.state import Array, Json, declare
 from omniad_vision.detectors.backbone_detector import BackboneDetector
-from omniad_vision.detectors.patchcore.coreset import greedy_coreset
 from omniad_vision.detectors.patchcore.graph import PatchCoreGraph
+from omniad_vision.detectors.patchcore.memory import BankBuilder, plan_memory
 from omniad_vision.detectors.patchcore.params import PatchCoreParams
 from omniad_vision.neighbors import NearestNeighbors
 
@@ -21,13 +22,23 @@ from omniad_vision.neighbors import NearestNeighbors
 class PatchCore(BackboneDetector):
     """Towards Total Recall in Industrial Anomaly Detection (Roth et al., CVPR 2022).
 
-    ``timings_`` records the seconds spent on features and on coreset selection in ``fit``.
+    ``timings_`` records the seconds spent on features and on coreset selection in ``fit``;
+    ``coreset_`` how the bank was built under ``max_memory_gb`` (see ``memory.py``).
     """
 
     Params = PatchCoreParams
     model_attributes = ("memory_bank_", "support_")
-    #: m bank rows of d features; each row's b nearest bank rows (indices into the bank)
-    state_spec = declare(memory_bank_=Array("m", "d"), support_=Array("m", "b", kinds="iu"))
+    #: m bank rows of d features; each row's b nearest bank rows (indices into the bank); how the
+    #: coreset was built (``MemoryPlan.details``; absent in models saved before it was recorded)
+    state_spec = declare(
+        memory_bank_=Array("m", "d"), support_=Array("m", "b", kinds="iu"), coreset_=Json(types=(dict,), optional=True)
+    )
+
+    def get_state(self) -> dict[str, Any]:
+        state = super().get_state()
+        if getattr(self, "coreset_", None) is not None:  # models loaded from before it was recorded have none
+            state["coreset_"] = dict(self.coreset_)
+        return state
 
     def check_state(self, state: dict[str, Any]) -> None:
         support = state["support_"]
@@ -50,22 +61,58 @@ class PatchCore(BackboneDetector):
         t0 = time.perf_counter()
         extractor = self.build_extractor(p.weights)
         graph = self._graph(extractor, torch.empty(0), torch.empty(0, 1, dtype=torch.long))
-        chunks = []
+        builder: BankBuilder | None = None
         with torch.inference_mode():
             for _, _, x in self.batches(samples, where):
                 emb = graph.embed(x)
-                chunks.append(emb.permute(0, 2, 3, 1).reshape(-1, emb.shape[1]))
-        features = torch.cat(chunks)
-        del chunks
-        t1 = time.perf_counter()
-        n_keep = max(1, int(len(features) * p.coreset_ratio))
-        keep = greedy_coreset(features, n_keep, projection_dim=p.projection_dim, seed=self.seed)
-        self.memory_bank_ = features[keep].contiguous()
-        del features
+                if builder is None:  # every image is resized to image_size, so all give this many patches
+                    builder = self._bank_builder(len(samples), emb.shape[2] * emb.shape[3], emb.shape[1], where)
+                builder.add(emb.permute(0, 2, 3, 1).reshape(-1, emb.shape[1]))
+                del emb
+        assert builder is not None  # fit() rejects an empty sample list
+        self.memory_bank_ = builder.finish()
         t2 = time.perf_counter()
         self.support_ = self._support_table()
-        self.timings_ = {"features_s": t1 - t0, "coreset_s": t2 - t1, "support_s": time.perf_counter() - t2}
+        self.timings_ = {
+            "features_s": t2 - t0 - builder.coreset_s, "coreset_s": builder.coreset_s,
+            "support_s": time.perf_counter() - t2,
+        }
         self.after_load()
+
+    def _bank_builder(self, n_images: int, patches_per_image: int, dim: int, where: str) -> BankBuilder:
+        """Plan chunks and bank under ``max_memory_gb``; warn about and record any approximation it forces."""
+        p = self.params
+        plan = plan_memory(
+            n_images * patches_per_image, dim, patches_per_image=patches_per_image, coreset_ratio=p.coreset_ratio,
+            projection_dim=p.projection_dim, num_neighbors=p.num_neighbors, knn_memory_mb=p.knn_memory_mb,
+            max_memory_gb=p.max_memory_gb, chunk_patches=p.coreset_chunk_size, where=where,
+        )
+        self.coreset_ = plan.details()
+        capped = p.max_memory_gb is not None and plan.exact_gb > p.max_memory_gb
+        if capped:
+            why = (f"the exact coreset of {plan.patches} patches x {dim} features needs about {plan.exact_gb:.2f} GB, "
+                   f"over max_memory_gb={p.max_memory_gb}")
+            changes = []
+            if not plan.exact:
+                changes.append(f"a chunked approximate coreset ({plan.chunks} chunks of <= {plan.chunk_patches} patches)")
+                self.adjusted_params["coreset"] = {"requested": "exact greedy", "used": plan.details()["method"], "why": why}
+            if plan.coreset_ratio < p.coreset_ratio:
+                changes.append(f"coreset_ratio {p.coreset_ratio} lowered to {plan.coreset_ratio:.4g} "
+                               f"({plan.bank_rows} bank rows)")
+                self.adjusted_params["coreset_ratio"] = {"requested": p.coreset_ratio, "used": plan.coreset_ratio,
+                                                         "why": why}
+            if changes:
+                warnings.warn(f"{where}: {why}; using {' and '.join(changes)} (recorded in coreset_ and "
+                              "adjusted_params)", UserWarning, stacklevel=4)
+        return BankBuilder(plan, patches_per_image=patches_per_image, projection_dim=p.projection_dim, seed=self.seed,
+                           device=self.device)
+
+    def provenance(self) -> dict[str, Any]:
+        """The backbone's record plus how the coreset was built (exact or chunked, bank size, memory estimate)."""
+        out = super().provenance()
+        if getattr(self, "coreset_", None):
+            out["coreset"] = dict(self.coreset_)
+        return out
 
     def _support_table(self) -> torch.Tensor:
         """Each bank row's ``num_neighbors`` nearest bank rows (itself first), for Eq. 7."""

@@ -20,6 +20,20 @@ class PatchCoreParams(BackboneParams):
         default=128, ge=1,
         description="random projection dimension for coreset distances; ignored when features are not larger",
     )
+    max_memory_gb: float | None = Field(
+        default=8.0, gt=0, allow_inf_nan=False,
+        description="cap on what fit holds for patch features, coreset work arrays and the memory bank (GiB; the "
+        "backbone, one image batch and Python come on top). Within it the coreset is the exact greedy one; above "
+        "it the patches are split into chunks of whole images, each gets its own greedy coreset and the bank is "
+        "their union, and if the bank itself would pass half the cap coreset_ratio is lowered; both are warned "
+        "about and recorded in adjusted_params and the fitted coreset_. None = no cap",
+    )
+    coreset_chunk_size: int | None = Field(
+        default=None, ge=1,
+        description="most patches per greedy coreset chunk (rounded down to whole images); bounds the coreset's "
+        "time, which grows as patches x chunk x coreset_ratio (one chunk = exact greedy: patches^2 x ratio). "
+        "None = as many as max_memory_gb allows",
+    )
     num_neighbors: int = Field(
         default=9, ge=1, description="b: memory-bank neighbours of m* used by the image-score reweighting"
     )
