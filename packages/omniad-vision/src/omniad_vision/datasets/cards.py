@@ -52,3 +52,10 @@ def register(registry: Registrar) -> None:
         demo=True, demo_params={"textures": ["stripes", "noise"], "n_train": 16, "n_test_normal": 8, "n_test_anomalous": 8},
         **_COMMON,
     )
+    registry.add(
+        id="vision.synthetic_multi", target="omniad_vision.datasets.multiclass:MultiClass",
+        params="omniad_vision.datasets.multiclass:MultiClassParams", split_seed_param="seed",
+        summary="Seven synthetic categories (4 textures, 3 objects) with defects and masks; one-class, or cross-class "
+        "(train_categories / test_categories, reference_shots normal shots of the scored category in train)",
+        reference="defect recipes of DRAEM and CutPaste; cross-class protocol of ResAD (Yao et al. 2024)", **_COMMON,
+    )
