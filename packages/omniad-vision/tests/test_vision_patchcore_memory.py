@@ -116,20 +116,23 @@ def test_default_fit_is_the_exact_coreset_of_all_patches_and_says_so() -> None:
 
 
 def test_the_cap_chunks_lowers_the_bank_and_reports_it(tmp_path: Path) -> None:
-    exact_gb = fit(PARAMS)[0].fit(fit(PARAMS)[1].train.samples).coreset_["exact_gb"]
-    det, subset = fit({**PARAMS, "max_memory_gb": exact_gb / 2})
+    first = fit(PARAMS)[0].fit(fit(PARAMS)[1].train.samples).coreset_
+    reserve, exact_gb = first["reserve_gb"], first["exact_gb"]
+    assert 0.75 < reserve < exact_gb  # the runtime, backbone and a batch count against the cap too
+    cap = reserve + (exact_gb - reserve) / 2
+    det, subset = fit({**PARAMS, "max_memory_gb": cap})
     with pytest.warns(UserWarning, match=r"over max_memory_gb=.*using a chunked approximate coreset \(\d+ chunks"):
         det.fit(subset.train.samples)
     assert not det.coreset_["exact"] and det.coreset_["chunks"] >= 2
     assert det.adjusted_params["coreset"]["requested"] == "exact greedy"
     assert len(det.memory_bank_) == det.coreset_["bank_rows"] == pytest.approx(0.25 * 12 * 256, abs=det.coreset_["chunks"])
-    assert det.coreset_["estimated_gb"] <= exact_gb / 2
+    assert det.coreset_["estimated_gb"] <= cap
     loaded = omniad.load_detector(det.save(tmp_path / "m"))
     assert loaded.coreset_ == det.coreset_
     np.testing.assert_allclose(loaded.score(subset.test.samples).sample, det.score(subset.test.samples).sample, rtol=1e-5)
     # a cap the bank alone fills (every patch kept: 3,072 rows of 876 bytes): the ratio is lowered, warned, recorded
     bank_gb = 12 * 256 * (192 * 4 + 9 * 12) / GIB
-    small, _ = fit({**PARAMS, "coreset_ratio": 1.0, "max_memory_gb": 1.5 * bank_gb})
+    small, _ = fit({**PARAMS, "coreset_ratio": 1.0, "max_memory_gb": reserve + 1.5 * bank_gb})
     with pytest.warns(UserWarning, match=r"coreset_ratio 1.0 lowered to 0\.\d+"):
         small.fit(subset.train.samples)
     used = small.adjusted_params["coreset_ratio"]["used"]

@@ -14,7 +14,7 @@ from omniad.errors import DataError
 from omniad.state import Array, Json, declare
 from omniad_vision.detectors.backbone_detector import BackboneDetector
 from omniad_vision.detectors.patchcore.graph import PatchCoreGraph
-from omniad_vision.detectors.patchcore.memory import BankBuilder, plan_memory
+from omniad_vision.detectors.patchcore.memory import BankBuilder, fit_reserve_bytes, plan_memory
 from omniad_vision.detectors.patchcore.params import PatchCoreParams
 from omniad_vision.neighbors import NearestNeighbors
 
@@ -82,10 +82,12 @@ class PatchCore(BackboneDetector):
     def _bank_builder(self, n_images: int, patches_per_image: int, dim: int, where: str) -> BankBuilder:
         """Plan chunks and bank under ``max_memory_gb``; warn about and record any approximation it forces."""
         p = self.params
+        weight_bytes = sum(t.numel() * t.element_size() for t in self.extractor_.state_dict().values())
         plan = plan_memory(
             n_images * patches_per_image, dim, patches_per_image=patches_per_image, coreset_ratio=p.coreset_ratio,
             projection_dim=p.projection_dim, num_neighbors=p.num_neighbors, knn_memory_mb=p.knn_memory_mb,
             max_memory_gb=p.max_memory_gb, chunk_patches=p.coreset_chunk_size, where=where,
+            reserve_bytes=fit_reserve_bytes(weight_bytes, min(p.batch_size, n_images), self.size, dim, patches_per_image),
         )
         self.coreset_ = plan.details()
         capped = p.max_memory_gb is not None and plan.exact_gb > p.max_memory_gb

@@ -37,6 +37,20 @@ WORK_BYTES_PER_PATCH = 32
 #: bytes per bank row of the neighbourhood table (int64 indices and float32 distances)
 SUPPORT_BYTES_PER_NEIGHBOUR = 12
 
+#: resident size of Python with torch, timm and omniad_vision imported (0.76 GB measured on Linux
+#: x86-64 with torch's CPU build); counted so that ``max_memory_gb`` bounds the whole fit, not just the bank
+RUNTIME_BYTES = int(0.75 * GIB)
+#: a batch's backbone activations as a multiple of its float32 input (MobileNetV2 at 256 px peaked
+#: 0.35 GB above the loaded model for 32 images, 14x; WideResNet-50 below that)
+ACTIVATION_FACTOR = 16
+
+
+def fit_reserve_bytes(weight_bytes: int, batch: int, image_hw: tuple[int, int], dim: int, grid: int) -> int:
+    """What a fit holds besides features, coreset and bank: the runtime, the backbone's weights (twice:
+    loading copies them), one batch's activations and its patch embedding (pooled, upsampled, reordered)."""
+    pixels = image_hw[0] * image_hw[1]
+    return RUNTIME_BYTES + 2 * weight_bytes + batch * (3 * pixels * 4 * ACTIVATION_FACTOR + 3 * dim * grid * 4)
+
 
 @dataclass(frozen=True)
 class MemoryPlan:
@@ -50,6 +64,7 @@ class MemoryPlan:
     bank_rows: int
     estimated_gb: float
     exact_gb: float
+    reserve_gb: float
     max_memory_gb: float | None
     exact: bool
 
@@ -84,22 +99,26 @@ def plan_memory(
     max_memory_gb: float | None,
     chunk_patches: int | None,
     where: str,
+    reserve_bytes: int = 0,
 ) -> MemoryPlan:
-    """The largest chunks (and bank) the cap allows; one chunk whenever the exact coreset fits."""
+    """The largest chunks (and bank) the cap allows; one chunk whenever the exact coreset fits.
+
+    ``reserve_bytes`` is what the fit needs besides features, coreset and bank (``fit_reserve_bytes``).
+    """
     proj = projection_dim if projection_dim is not None and projection_dim < dim else 0
     per_patch = dim * 4 + proj * 4 + WORK_BYTES_PER_PATCH
     per_bank_row = dim * 4 + num_neighbors * SUPPORT_BYTES_PER_NEIGHBOUR
     fixed = knn_memory_mb * 1024**2  # one distance block of the neighbourhood search
 
     def need(chunk: int, ratio: float) -> float:
-        return chunk * per_patch + _selected(patches, ratio) * per_bank_row + fixed
+        return chunk * per_patch + _selected(patches, ratio) * per_bank_row + fixed + reserve_bytes
 
     exact_bytes = need(patches, coreset_ratio)
-    budget = math.inf if max_memory_gb is None else max_memory_gb * GIB
+    budget = math.inf if max_memory_gb is None else max_memory_gb * GIB - reserve_bytes  # left for the bank and chunks
     ratio = coreset_ratio
     if _selected(patches, ratio) * per_bank_row > budget / 2:  # the bank alone would crowd out the chunks
         ratio = (budget / 2) / (patches * per_bank_row)
-    room = budget - need(0, ratio)
+    room = budget - (need(0, ratio) - reserve_bytes)
     if chunk_patches is not None and chunk_patches < patches_per_image:
         raise DataError(
             f"{where}: coreset_chunk_size={chunk_patches} is smaller than one image's {patches_per_image} patches; "
@@ -110,18 +129,20 @@ def plan_memory(
     chunk = int(min(limit, fits, patches))
     chunk -= chunk % patches_per_image  # whole images per chunk
     if chunk < patches_per_image:
-        least = 2 * (patches_per_image * per_patch + fixed) / GIB  # half for the bank, half for one image's chunk
+        # the reserve, then half of the rest for the bank and half for one image's chunk and a search block
+        least = (reserve_bytes + 2 * (patches_per_image * per_patch + fixed)) / GIB
         raise DataError(
             f"{where}: max_memory_gb={max_memory_gb} cannot hold one image's {patches_per_image} patches of {dim} "
-            f"features beside the memory bank; use max_memory_gb >= {least:.3g} or a smaller image_size"
+            f"features beside the memory bank and the {reserve_bytes / GIB:.2g} GB the backbone, one batch and "
+            f"Python take; use max_memory_gb >= {least:.3g} or a smaller image_size"
         )
     chunks = math.ceil(patches / chunk)
     sizes = _chunk_sizes(patches, chunks, patches_per_image)
     bank_rows = sum(_selected(s, ratio) for s in sizes)
     return MemoryPlan(
         patches=patches, dim=dim, chunk_patches=max(sizes), chunks=chunks, coreset_ratio=ratio, bank_rows=bank_rows,
-        estimated_gb=(max(sizes) * per_patch + bank_rows * per_bank_row + fixed) / GIB, exact_gb=exact_bytes / GIB,
-        max_memory_gb=max_memory_gb, exact=chunks == 1,
+        estimated_gb=(max(sizes) * per_patch + bank_rows * per_bank_row + fixed + reserve_bytes) / GIB, exact_gb=exact_bytes / GIB,
+        reserve_gb=reserve_bytes / GIB, max_memory_gb=max_memory_gb, exact=chunks == 1,
     )
 
 
