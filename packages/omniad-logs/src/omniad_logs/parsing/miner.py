@@ -14,11 +14,12 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import compress
-from operator import eq, getitem, ne
+from operator import eq, getitem, itemgetter, ne
 from typing import Any, NamedTuple
 
 from omniad.errors import DataError
 from omniad.params import validate_params
+from omniad_logs.parsing.columns import enumerated_column
 from omniad_logs.parsing.groups import Cluster, Event, Leaf, conflicts, constant_key, generalise, read_slots
 from omniad_logs.parsing.masking import (
     MAX_TOKEN_CHARS,
@@ -145,30 +146,130 @@ class TemplateMiner:
     def parse_batch(self, contents: Iterable[str]) -> list[ParseResult]:
         """Learn from every message in order; each result carries its event's final template.
 
-        Event ids are the ones ``add`` returns message by message (batch and streaming group
-        identically); only the template text and the parameters are read at the end, once
-        every event has seen all its messages, so all messages of one event share one template.
+        The lines go through ``add`` one by one; then, unlike a stream, the batch can look at
+        each group it created as a whole: a variable column that holds only a few words
+        (``split_values``, default 2), each on two or more lines, is constants, and the group
+        splits by it (``columns.enumerated_column``): ``stored as bytes`` / ``stored as values``
+        become two events. The largest part keeps the group's event id, the others get new ones,
+        and the split groups stay in the state, so ``add`` and ``match`` give later lines of each
+        part the same ids. With ``split_values=0`` the ids are exactly the ones ``add`` returns.
+        The template text and the parameters are read at the end, once every event has seen all
+        its messages, so all messages of one event share one template.
         """
         if isinstance(contents, (str, bytes)) or not isinstance(contents, Iterable):
             raise DataError(
                 f"TemplateMiner.parse_batch: give a list of message strings, got {type(contents).__name__}"
             )
         contents = list(contents)
-        for i, content in enumerate(contents):  # check all first, so a bad batch teaches nothing
-            if not isinstance(content, str):
-                self._tokenize(content, f"TemplateMiner.parse_batch: message #{i}")
+        if not set(map(type, contents)) <= {str}:  # check all first, so a bad batch teaches nothing
+            for i, content in enumerate(contents):
+                if not isinstance(content, str):
+                    self._tokenize(content, f"TemplateMiner.parse_batch: message #{i}")
+        before = {id(c) for c in self._clusters}
         seen: list[tuple[Cluster, list[str]]] = []
+        keep = seen.append
+        limit = self._limit
+        lookup = self._lookup  # None without masks or under a cap: the general path
+        repeat = self._seen.get  # the same dict throughout: it is only ever cleared
         for content in contents:
-            seen.append(self._observe(content, "TemplateMiner.parse_batch"))
+            # _observe, inlined as in ``add`` for a repeated masked token list in an unchanged leaf
+            if lookup is not None and content.__class__ is str and len(raw := content.split(None, limit)) <= limit:
+                masked = tuple(map(lookup, raw))
+                hit = repeat(masked)
+                if hit is not None and hit[1].version == hit[2]:
+                    cluster = hit[0]
+                    cluster.size += 1
+                    keep((cluster, self._join_units(raw, list(masked))[0] if hit[3] else raw))
+                else:
+                    keep(self._learn(raw, list(masked)))
+            else:
+                keep(self._observe(content, "TemplateMiner.parse_batch"))
+        if self.params.split_values:
+            self._split_enumerations(seen, before)
         out: list[ParseResult] = []
+        emit = out.append
         texts: dict[str, str] = {}
         for cluster, raw in seen:
             event = cluster.event
             text = texts.get(event.id)
             if text is None:
                 text = texts[event.id] = event.template
-            out.append(ParseResult(event.id, text, self._learned_parameters(cluster, raw)))
+            # _learned_parameters, inlined
+            whole = cluster.whole
+            if whole is not None:
+                values = whole(raw) if cluster.params > 1 else (whole(raw),)
+            elif (cuts := cluster.cuts) is not None:
+                values = tuple(map(getitem, cuts[0](raw), cuts[1])) if cluster.params > 1 else (cuts[0](raw)[cuts[1][0]],)
+            else:
+                values = self._parameters(cluster, raw) if cluster.slots else ()
+            emit(_result(ParseResult, (event.id, text, values)))
         return out
+
+    def _split_enumerations(self, seen: list[tuple[Cluster, list[str]]], before: set[int]) -> None:
+        """Split the groups this batch created by their enumerated columns (see ``parse_batch``); updates ``seen``.
+
+        Only groups created in this batch are looked at: all their lines are in it, so a column's
+        values are known in full. Columns inside the tree's routing prefix are never variable
+        words, so a split part stays in its group's leaf.
+        """
+        start = self._levels
+        fresh = {id(c): c for c in self._clusters
+                 if id(c) not in before and c.size >= 4 and any(s[0] >= start for s in c.slots)}
+        if not fresh:
+            return
+        lines: dict[int, list[int]] = {key: [] for key in fresh}
+        for i, key in enumerate(map(id, map(itemgetter(0), seen))):
+            if key in lines:
+                lines[key].append(i)
+        masker = self._masker
+        mask = masker.lookup if masker is not None else str
+        stop, most = self._limit, self.params.split_values
+        changed = False
+        work = [(fresh[k], idx) for k, idx in lines.items() if len(idx) >= 4]
+        while work:
+            cluster, idx = work.pop()
+            plan = enumerated_column(cluster.tokens, [seen[i][1] for i in idx],
+                                     start=start, stop=stop, max_values=most, mask=mask)
+            if plan is None:
+                continue
+            j, parts = plan
+            order = sorted(parts, key=lambda v: -len(parts[v]))  # stable: first seen wins ties
+            leaf = self._leaves[cluster.path]
+            for rank, value in enumerate(order):
+                rows = [idx[r] for r in parts[value]]
+                tokens = cluster.tokens if rank == 0 else list(cluster.tokens)
+                old, tokens[j] = tokens[j], mask(value)
+                if rank == 0:  # the largest part keeps the group (and its event id)
+                    part = cluster
+                    leaf.generalised(cluster, j, old, tokens[j])
+                    cluster.refresh()
+                else:
+                    constants = constant_key(tokens)
+                    event = self._by_key.get(constants) if constants else None
+                    if event is None:
+                        event = self._new_event()
+                        if constants:
+                            event.keys.append(constants)
+                            self._by_key[constants] = event
+                    if self._recent is not None:
+                        self._recent[event.id] = None
+                    part = Cluster(event, tokens, cluster.path, len(rows))
+                    self._attach(part)
+                    for i in rows:
+                        seen[i] = (part, seen[i][1])
+                constants = constant_key(part.tokens)
+                if constants and constants not in self._by_key:
+                    self._by_key[constants] = part.event
+                    part.event.keys.append(constants)
+                part.event.changed()
+                work.append((part, rows))
+            cluster.size -= sum(len(v) for v in parts.values()) - len(parts[order[0]])
+            leaf.version += 1
+            changed = True
+        if changed:
+            self._seen.clear()
+            if self._recent is not None and len(self._events) > (self.params.max_clusters or 0):
+                self._evict(seen[-1][0].event)
 
     def templates(self) -> dict[str, str]:
         """Event id -> current template text, in order of creation."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from omniad.params import Params
 from omniad_logs.parsing.masking import DEFAULT_MASKS
@@ -24,7 +24,19 @@ class MinerParams(Params):
         description="most events kept: a new one beyond it evicts the least recently used (as drain3's max_clusters); "
                     "None keeps every event",
     )
+    split_values: int = Field(
+        default=2, ge=0, le=64,
+        description="parse_batch only: a group's variable column that takes at most this many distinct words over "
+                    "the batch, each on two or more lines, is constants and splits the group (0 splits nothing)",
+    )
     max_tokens: int = Field(
         default=256, ge=4, le=100_000,
         description="tokens read per message; the rest of a longer message is one variable (bounds time and memory)",
     )
+
+    @field_validator("split_values")
+    @classmethod
+    def _split_values(cls, value: int) -> int:
+        if value == 1:
+            raise ValueError("1 would split nothing (a variable column has at least two values); use 0 to turn splitting off")
+        return value
