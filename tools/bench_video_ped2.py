@@ -3,6 +3,7 @@
     python tools/bench_video_ped2.py                                  # every configuration below
     python tools/bench_video_ped2.py --only knn-pixels grid-knn       # some of them
     python tools/bench_video_ped2.py --max-side 180 --json ped2.json
+    python tools/bench_video_ped2.py --only cell-knn --pictures ped2-pictures   # one PNG per test video
 
 Protocol: fit on the 16 normal training videos, score the 12 test videos (2,010 frames).
 ``micro`` = frame AUROC pooled over all test frames (``core.local_auroc``, the number papers
@@ -12,6 +13,10 @@ within each test video, which several papers do (Liu et al. 2018, MNAD) and whic
 video's own score range — reported beside the plain number, never instead of it.
 Times are wall-clock on this machine (CPU), fit over the 2,550 training frames, score over the
 2,010 test frames (frames per second = 2,010 / score time).
+``--pictures DIR`` draws, per configuration and test video, ``DIR/<config>/<video>.png``: the
+frame-score curve with the true anomalous frames shaded and the four highest-scored frames with
+the detector's heat map over them (cell distances for ``video.cell_knn``, prediction error for
+``video.future_frame``; the whole-frame detectors have none, so their thumbnails are plain).
 """
 
 from __future__ import annotations
@@ -66,11 +71,14 @@ def main() -> None:
     parser.add_argument("--max-side", type=int, default=180, help="frames are decoded at most this long side (180: half size)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None, help="write the rows here too")
+    parser.add_argument("--pictures", type=Path, default=None,
+                        help="draw every test video's score curve and top frames here, one folder per configuration")
     args = parser.parse_args()
     if not (PED2 / "UCSDped2.m").is_file():
         raise SystemExit(f"UCSD Ped2 not found at {PED2}; set OMNIAD_SHARED_DATA to the shared folder")
     t0 = time.perf_counter()
-    (subset,) = get_registry().get("dataset", "video.ucsd").create({"root": str(PED2), "max_side": args.max_side}).subsets()
+    dataset = get_registry().get("dataset", "video.ucsd").create({"root": str(PED2), "max_side": args.max_side})
+    (subset,) = dataset.subsets()
     n_train = sum(v.n_frames for v in subset.train.samples)
     n_test = sum(v.n_frames for v in subset.test.samples)
     print(f"Ped2 read in {time.perf_counter() - t0:.1f} s: {n_train} training frames, {n_test} test frames", flush=True)
@@ -88,6 +96,12 @@ def main() -> None:
         rows.append(row)
         print(f"| {name} | {detector_id} | {row['micro']:.3f} | {row['macro']:.3f} | {row['micro_norm']:.3f} | "
               f"{row['fit_s']:.0f} s | {row['score_s']:.0f} s ({row['score_fps']:.0f} fps) |", flush=True)
+        if args.pictures:
+            drawn = dataset.render_examples(subset, scores, args.pictures / name, max_examples=len(subset.test))
+            if not drawn:
+                print("  no pictures drawn: matplotlib is not installed", flush=True)
+            else:
+                print(f"  {len(drawn)} pictures in {args.pictures / name}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, default=str))
 

@@ -104,3 +104,34 @@ def test_render_examples_writes_score_curves(tmp_path: Path) -> None:
     scores = Scores(sample=np.array([s.max() for s in local]), local=local)
     paths = ds.render_examples(subset, scores, tmp_path, max_examples=3)
     assert len(paths) == 3 and all(p.is_file() and p.stat().st_size > 1000 for p in paths)
+
+
+def test_render_examples_lays_the_heat_map_over_the_thumbnails_only(tmp_path: Path) -> None:
+    """The same scores drawn with and without a heat map differ in the thumbnail row, not in the curve."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.image import imread
+
+    from omniad.scores import Scores
+    from omniad_video.detectors.frame_base import HEAT, HEAT_EXTENT
+
+    ds = get_registry().get("dataset", "video.synthetic").create(SMALL)
+    (subset,) = ds.load()
+    local = [y.astype(float) + 0.1 * np.arange(len(y)) / len(y) for y in subset.test.targets]
+    plain = Scores(sample=np.array([s.max() for s in local]), local=local)
+    heat, extent = [], []
+    for video in subset.test.samples:
+        maps = np.zeros((len(video.frames), 4, 4), np.float32)
+        maps[:, 0, 0] = 1.0  # one hot cell in the top-left corner of every frame
+        heat.append(maps)
+        extent.append(np.array(video.frames.shape[1:3]))
+    hot = Scores(sample=plain.sample, local=local, extras={HEAT: heat, HEAT_EXTENT: extent})
+    (a,) = ds.render_examples(subset, plain, tmp_path / "plain", max_examples=1)
+    (b,) = ds.render_examples(subset, hot, tmp_path / "hot", max_examples=1)
+    pa, pb = imread(a), imread(b)
+    assert pa.shape == pb.shape
+    rows = np.flatnonzero(np.abs(pa - pb).max(axis=(1, 2)) > 0.1)
+    assert rows.size > 0 and rows.min() > 0.5 * pa.shape[0], rows  # the curve takes the top half of the figure
+    # a map of the wrong length is not drawn (the thumbnails stay plain)
+    bad = Scores(sample=plain.sample, local=local, extras={HEAT: [m[:1] for m in heat], HEAT_EXTENT: extent})
+    (c,) = ds.render_examples(subset, bad, tmp_path / "bad", max_examples=1)
+    np.testing.assert_array_equal(imread(c), pa)

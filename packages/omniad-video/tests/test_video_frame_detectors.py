@@ -256,3 +256,47 @@ def test_cell_knn_refuses_another_frame_size() -> None:
     other = FrameVideo(frames=np.zeros((5, SIDE * 2, SIDE * 2, 3), np.uint8), name="big")
     with pytest.raises(DataError, match="grid"):
         det.score([other])
+
+
+# -- where the detectors looked (heat maps in Scores.extras) ------------------------------------------
+
+def test_cell_knn_heat_maps_cover_the_grid_and_point_at_the_fast_disc() -> None:
+    from omniad_video.detectors.frame_base import HEAT, HEAT_EXTENT
+
+    det = get_registry().get("detector", "video.cell_knn").create({"cell_size": 8, "k": 2}, device="cpu", seed=0)
+    det.fit(LEARN.train.samples)
+    video, target = disc_video(48, 500, "speed", (20, 32))
+    scores = det.score([video])
+    (heat,), (extent,) = scores.extras[HEAT], scores.extras[HEAT_EXTENT]
+    assert heat.shape == (48, SIDE // 8, SIDE // 8) and extent.tolist() == [SIDE, SIDE]
+    np.testing.assert_allclose(heat, det.cell_scores(video), rtol=1e-5)
+    # the disc runs along the middle row of cells (y = SIDE / 2): the hottest cell of a fast frame is there
+    rows = [int(np.unravel_index(heat[t].argmax(), heat[t].shape)[0]) for t in np.flatnonzero(target)]
+    assert all(r in (1, 2) for r in rows), rows
+
+
+def test_future_frame_heat_maps_are_its_prediction_error() -> None:
+    from omniad_video.detectors.frame_base import HEAT, HEAT_EXTENT
+
+    det = get_registry().get("detector", "video.future_frame").create(
+        {"frame_size": 16, "base_channels": 4, "depth": 2, "epochs": 1, "n_context": 2}, device="cpu", seed=0)
+    det.fit(LEARN.train.samples)
+    video = LEARN.test.samples[0]
+    scores = det.score([video])
+    (heat,), (extent,) = scores.extras[HEAT], scores.extras[HEAT_EXTENT]
+    assert heat.shape == (len(video.frames), 16, 16) and extent.tolist() == [SIDE, SIDE]
+    # PSNR is 10 log10(1 / mean squared error): the mean of each frame's map gives back its -PSNR score
+    psnr = 10 * np.log10(1.0 / heat.reshape(len(heat), -1).mean(axis=1))
+    np.testing.assert_allclose(-psnr, scores.local[0], rtol=1e-3)
+
+
+def test_frame_scores_refuse_heat_maps_of_the_wrong_length() -> None:
+    from omniad_video.detectors.frame_base import frame_level_scores
+    from omniad_video.smoothing import SmoothingParams
+
+    video = LEARN.test.samples[0]
+    n = len(video.frames)
+    ok = frame_level_scores([video], lambda v: (np.zeros(n), np.zeros((n, 2, 2)), (SIDE, SIDE)), SmoothingParams())
+    assert ok.extras["heat"][0].shape == (n, 2, 2)
+    with pytest.raises(DataError, match="one \\(h, w\\) map per decoded frame"):
+        frame_level_scores([video], lambda v: (np.zeros(n), np.zeros((n - 1, 2, 2)), (SIDE, SIDE)), SmoothingParams())

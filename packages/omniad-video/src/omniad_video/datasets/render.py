@@ -1,7 +1,10 @@
 """Pictures and per-frame names of scored videos, for reports and for ``omniad score``.
 
 One figure per video: its per-frame scores with frames shaded, and four thumbnails (the
-highest-scored kept frames). For the report (:func:`render_examples`) the shading is the true
+highest-scored kept frames), each with the detector's heat map over it where the detector gives
+one (``Scores.extras``, see :mod:`omniad_video.detectors.frame_base`): the colours run from the
+video's median map value (transparent) to its maximum (red), so a thumbnail of a normal frame
+stays mostly clear. For the report (:func:`render_examples`) the shading is the true
 anomalous frames; for a user's own data (:func:`render_results`) it is the frames the saved
 threshold flags, with the threshold drawn as a line (and the true frames, when there are labels,
 as a strip under the curve). :class:`RendersFrames`, the base of the frame datasets, also names a
@@ -26,6 +29,7 @@ from omniad.data import Split, Subset
 from omniad.dataset import Dataset, example_filename, picture_name, sample_stem
 from omniad.decision import pick_results
 from omniad.scores import Scores
+from omniad_video.detectors.frame_base import HEAT, HEAT_EXTENT
 from omniad_video.samples import FrameVideo
 
 if TYPE_CHECKING:
@@ -77,10 +81,37 @@ def _shade(ax: Any, truth: np.ndarray, color: str = "tab:orange") -> None:
         ax.axvspan(a - 0.5, b - 0.5, color=color, alpha=0.25, lw=0)
 
 
+def _heat(scores: Scores, i: int, video: FrameVideo) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """Video ``i``'s heat maps and the pixels they cover, when the detector gave usable ones."""
+    maps, extents = scores.extras.get(HEAT), scores.extras.get(HEAT_EXTENT)
+    if not maps or not extents or len(maps) <= i or len(extents) <= i:
+        return None
+    heat = np.asarray(maps[i], dtype=np.float64)
+    extent = np.asarray(extents[i]).reshape(-1)
+    if heat.ndim != 3 or len(heat) != len(video.frames) or extent.size != 2 or not np.isfinite(heat).all():
+        return None
+    return heat, (int(extent[0]), int(extent[1]))
+
+
+def _overlay(ax: Any, heat: np.ndarray, extent: tuple[int, int], frame: int, shape: tuple[int, ...]) -> None:
+    """Decoded frame ``frame``'s map over its thumbnail: transparent at the video's median, opaque red at its maximum."""
+    from matplotlib import colormaps
+
+    lo, hi = float(np.median(heat)), float(heat.max())
+    x = np.clip((heat[frame] - lo) / (hi - lo), 0.0, 1.0) if hi > lo else np.zeros(heat.shape[1:])
+    rgba = colormaps["jet"](x)
+    rgba[..., 3] = 0.6 * x
+    rows, cols = extent
+    ax.imshow(rgba, extent=(-0.5, cols - 0.5, rows - 0.5, -0.5), interpolation="nearest")
+    ax.set_xlim(-0.5, shape[1] - 0.5)
+    ax.set_ylim(shape[0] - 0.5, -0.5)
+
+
 def _figure(plt: Any, video: FrameVideo, local: np.ndarray | None, title: str, *, shaded: np.ndarray | None,
-            xlabel: str, threshold: float | None = None, truth: np.ndarray | None = None) -> Any:
+            xlabel: str, threshold: float | None = None, truth: np.ndarray | None = None,
+            heat: tuple[np.ndarray, tuple[int, int]] | None = None) -> Any:
     """The score curve of one video (``shaded`` frames shaded, ``threshold`` as a line, ``truth`` as a strip
-    under the curve) above thumbnails of its highest-scored kept frames."""
+    under the curve) above thumbnails of its highest-scored kept frames (with ``heat`` over them)."""
     n = int(video.n_frames)
     fig = plt.figure(figsize=(11, 4.6))
     grid = fig.add_gridspec(2, THUMBNAILS, height_ratios=[1.6, 1])
@@ -110,6 +141,8 @@ def _figure(plt: Any, video: FrameVideo, local: np.ndarray | None, title: str, *
     for j, k in enumerate(sorted(int(k) for k in order[:THUMBNAILS])):
         tax = fig.add_subplot(grid[1, j])
         tax.imshow(video.frames[k])
+        if heat is not None:
+            _overlay(tax, heat[0], heat[1], k, video.frames.shape[1:3])
         tax.set_axis_off()
         frame = int(kept[k])
         name = f" ({files[frame]})" if isinstance(files, list) and len(files) == n else ""
@@ -140,8 +173,10 @@ def render_examples(subset: Subset, scores: Scores, out_dir: Path, max_examples:
         name = str(subset.test.ids[i] if subset.test.ids else video.name)
         label = "" if subset.test.labels is None else (" anomalous" if subset.test.labels[i] else " normal")
         truth = None if subset.test.targets is None else np.asarray(subset.test.targets[i]).reshape(-1)
+        heat = _heat(scores, i, video)
         fig = _figure(plt, video, local, f"{name}{label}  score {float(scores.sample[i]):.3g}", shaded=truth,
-                      xlabel="frame (shaded: true anomalous frames)")
+                      xlabel="frame (shaded: true anomalous frames)" + ("; thumbnails: where the detector looked"
+                                                                          if heat is not None else ""), heat=heat)
         path = out_dir / example_filename(subset.name, name if subset.test.ids else f"{i:03d}_{name}")
         fig.savefig(path, dpi=80)
         plt.close(fig)
@@ -175,7 +210,8 @@ def render_results(split: Split, decisions: Decisions, out_dir: Path, max_items:
                  else f"{int(flagged.sum())} of {n} frames flagged (shaded; dashed line: threshold)")
         xlabel = "frame" + ("; black strip: true anomalous frames" if truth is not None else "")
         fig = _figure(plt, video, local, f"{name}{verdict}  score {float(scores.sample[i]):.4g}   {marks}",
-                      shaded=flagged, xlabel=xlabel, threshold=decisions.element_threshold, truth=truth)
+                      shaded=flagged, xlabel=xlabel, threshold=decisions.element_threshold, truth=truth,
+                      heat=_heat(scores, i, video))
         path = out_dir / f"{rank:02d}_{picture_name(sample_stem(name))}.png"
         fig.savefig(path, dpi=80)
         plt.close(fig)

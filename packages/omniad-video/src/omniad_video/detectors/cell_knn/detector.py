@@ -5,7 +5,8 @@ and the frame scores by its worst cell (:mod:`omniad_video.cell_features` says w
 why). A cell's cues are compared with every training frame's cues at the same place and in
 the ``neighbourhood`` around it (objects cross cell borders), by the distance to the k-th
 nearest, after standardising each cue over all training cells. Scores are smoothed over time
-and spread to every original frame; a video scores by its worst frame.
+and spread to every original frame; a video scores by its worst frame. The cell distances go
+with the scores as heat maps (``Scores.extras``), which the report draws over the top frames.
 
 Measured on UCSD Ped2 (``tools/bench_video_ped2.py``, numbers in the package README).
 """
@@ -22,7 +23,7 @@ from omniad.scores import Scores
 from omniad.state import Array, Int, declare
 from omniad_video.cell_features import cell_cues, n_cues
 from omniad_video.detectors.cell_knn.params import CellKNNParams
-from omniad_video.detectors.frame_base import FrameDetector, frame_level_scores
+from omniad_video.detectors.frame_base import FrameDetector, RawScores, frame_level_scores
 from omniad_video.frame_features import check_videos
 
 
@@ -97,8 +98,13 @@ class CellKNN(FrameDetector):
 
     def _score(self, samples: Sequence[Any]) -> Scores:
         where = f"{self.where}.score"
-        return frame_level_scores(check_videos(samples, where),
-                                  lambda video: self.cell_scores(video, where).max(axis=(1, 2)), self.params)
+        cell = self.params.cell_size
+
+        def raw(video: Any) -> RawScores:
+            maps = self.cell_scores(video, where)
+            return maps.max(axis=(1, 2)), maps, (maps.shape[1] * cell, maps.shape[2] * cell)
+
+        return frame_level_scores(check_videos(samples, where), raw, self.params)
 
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)

@@ -4,7 +4,8 @@ Liu et al. (CVPR 2018) train a U-Net on normal videos to predict frame t+1 from 
 t-3..t; an unusual appearance or motion gives a poor prediction, so the negative PSNR
 of the prediction is the anomaly score. Frames are resized to a small grayscale square
 (``frame_size``) so training fits a CPU; the first ``n_context`` frames of a video have
-no prediction and take the first computed score.
+no prediction and take the first computed score. Where the prediction erred (squared
+error pooled to a coarse grid) goes with the scores as a heat map for the report.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from omniad.errors import ConfigError, DataError
 from omniad.scores import Scores
 from omniad.state import Float, Int, Json, Module, declare
 from omniad.torchstate import load_module_arrays, module_arrays
-from omniad_video.detectors.frame_base import FrameDetector, frame_level_scores
+from omniad_video.detectors.frame_base import FrameDetector, RawScores, frame_level_scores
 from omniad_video.detectors.future_frame.params import FutureFrameParams
 from omniad_video.frame_features import check_videos
 from omniad_video.samples import FrameVideo
 
 MODULE = "unet"
+#: cells per side of the prediction-error heat map returned with the scores
+HEAT_CELLS = 16
 
 
 class FutureFrame(FrameDetector):
@@ -99,8 +102,11 @@ class FutureFrame(FrameDetector):
         self.train_losses_ = [float(v) for v in losses]
         self.n_windows_ = len(windows)
 
-    def _psnr(self, video: FrameVideo) -> np.ndarray:
+    def _psnr(self, video: FrameVideo) -> tuple[np.ndarray, np.ndarray]:
+        """PSNR of each decoded frame's prediction, and where it erred: the squared error pooled to a
+        grid of about 16 x 16 cells (the report's heat map; full-size maps would be 16x the memory)."""
         import torch
+        import torch.nn.functional as F
 
         from omniad_video.detectors.future_frame.model import psnr
 
@@ -111,21 +117,26 @@ class FutureFrame(FrameDetector):
                 f"{self.where}.score: video {video.name!r} has {len(clip)} decoded frames, but predicting a frame "
                 f"needs n_context={t} before it; pass longer videos or lower n_context"
             )
-        values = []
+        pool = max(1, self.params.frame_size // HEAT_CELLS)
+        values, maps = [], []
         with torch.no_grad():
             for s in range(t, len(clip), self.params.score_batch_size):
                 idx = range(s, min(s + self.params.score_batch_size, len(clip)))
                 inputs = torch.stack([clip[j - t:j] for j in idx])
-                values.append(psnr(self.module_(inputs), clip[list(idx)].unsqueeze(1)).cpu().numpy())
+                pred, target = self.module_(inputs), clip[list(idx)].unsqueeze(1)
+                values.append(psnr(pred, target).cpu().numpy())
+                maps.append(F.avg_pool2d(((pred - target) / 2.0) ** 2, pool)[:, 0].cpu().numpy())
         scores = np.concatenate(values).astype(np.float64)
-        return np.concatenate([np.full(t, scores[0]), scores])
+        heat = np.concatenate(maps)
+        return np.concatenate([np.full(t, scores[0]), scores]), np.concatenate([np.repeat(heat[:1], t, axis=0), heat])
 
-    def _raw(self, video: FrameVideo) -> np.ndarray:
-        value = self._psnr(video)
+    def _raw(self, video: FrameVideo) -> RawScores:
+        value, heat = self._psnr(video)
+        extent = video.frames.shape[1:3]  # the whole frame was resized to the model's square
         if self.params.normalize_per_video:
             span = value.max() - value.min()
-            return 1.0 - (value - value.min()) / span if span > 0 else np.zeros_like(value)
-        return -value
+            return (1.0 - (value - value.min()) / span if span > 0 else np.zeros_like(value)), heat, extent
+        return -value, heat, extent
 
     def _score(self, samples: Sequence[Any]) -> Scores:
         return frame_level_scores(check_videos(samples, f"{self.where}.score"), self._raw, self.params)
