@@ -37,6 +37,12 @@ class TestCLAN(_Events):
     max_tamperings = 12
 
 
+class TestCAR(_Events):
+    detector_id = "events.car"
+    params = {"epochs": 1, "min_steps": 8, "dim": 4, "batch_size": 64, "sequence_fields": ["service"]}
+    max_tamperings = 12
+
+
 class TestEmbeddedKNN(_Events):
     detector_id = "events.embedded"
     params = {"detector": "core.knn", "detector_params": {"n_neighbors": 3}}

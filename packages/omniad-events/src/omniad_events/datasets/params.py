@@ -36,6 +36,9 @@ class SyntheticParams(Params):
     n_train: int = Field(default=400, ge=2)
     n_test_normal: int = Field(default=100, ge=1)
     n_test_anomalous: int = Field(default=40, ge=4, description="split evenly over the four anomaly kinds")
+    burst_size: int = Field(
+        default=4, ge=2, le=100, description="events in one burst (a user's session firing within seconds)"
+    )
     n_users: int = Field(default=24, ge=4, le=1000)
     n_groups: int = Field(
         default=4, ge=2, le=50, description="departments: each has its own hosts and services"

@@ -52,36 +52,18 @@ class APE(EventDetector):
         return APENet(int(sum(encoder.cardinalities)), len(encoder.cardinalities), p.dim, p.bias)
 
     def _fit_table(self, table: EventTable) -> None:
-        import torch
+        from omniad_events.detectors.ape_train import fit_net
 
-        from omniad.device import torch_cpu_threads
-        from omniad_events.detectors.ape_train import Objective, train
-        from omniad_events.detectors.torch_utils import generator
-
-        p, enc = self.params, self.encoder_
-        codes = enc.codes(table)
-        with torch_cpu_threads(p.cpu_threads, self.device):
-            net = self._net(enc).to(self.device)
-            objective = Objective(p, enc, codes, self.device)
-            g = generator(self.seed, "cpu")
-            x = torch.as_tensor(codes, dtype=torch.long)
-            n_val = round(p.validation * len(x)) if len(x) * p.validation >= 2 else 0
-            order = torch.randperm(len(x), generator=g)
-            fit_x, val_x = x[order[n_val:]], x[order[:n_val]]
-            losses = train(net, objective, fit_x, val_x, p, g, self.report_progress)
-        self.net_ = net.eval()
+        self.net_, losses, _ = fit_net(
+            self._net(self.encoder_), self.params, self.encoder_, self.encoder_.codes(table), self
+        )
         self.train_loss_ = np.asarray(losses, dtype=np.float64)
 
     def _score_table(self, table: EventTable, counts: EncodedCounts) -> Scores:
-        import torch
+        from omniad_events.detectors.ape_train import event_scores
 
         codes = self.encoder_.codes(table, counts) + offsets(self.encoder_)
-        out = np.empty(len(codes))
-        with torch.inference_mode():
-            for start in range(0, len(codes), 8192):
-                part = torch.as_tensor(codes[start : start + 8192], dtype=torch.long, device=self.device)
-                out[start : start + len(part)] = -self.net_(part).double().cpu().numpy()
-        return Scores(sample=out)
+        return Scores(sample=-event_scores(self.net_, codes, self.device))
 
     def model_state(self) -> dict[str, Any]:
         from omniad.torchstate import module_arrays

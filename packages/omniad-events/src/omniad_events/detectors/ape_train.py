@@ -11,9 +11,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from omniad.device import torch_cpu_threads
 from omniad_events.detectors.ape_model import APENet
 from omniad_events.detectors.avf import offsets
 from omniad_events.detectors.params import APEParams
+from omniad_events.detectors.torch_utils import generator
 from omniad_events.encoding import Encoder
 
 
@@ -80,13 +82,16 @@ def train(
     progress: Callable[[int, int], None],
 ) -> list[float]:
     """Adam over ``x``; with held-out events ``val``, the weights of the epoch with the lowest held-out loss
-    are kept and training stops after ``patience`` epochs without improvement (the held-out NCE loss uses
+    are kept and training stops after ``patience`` epochs (and ``min_steps // 4`` updates) without improvement (the held-out NCE loss uses
     a fixed noise seed, so epochs are compared on the same noise). Returns the training loss per epoch."""
     n = len(x)
     opt = torch.optim.Adam(net.parameters(), lr=p.lr, weight_decay=p.weight_decay)
     epochs = max(p.epochs, -(-p.min_steps * p.batch_size // max(n, 1)))  # few events: more passes
     losses: list[float] = []
-    best, best_state, since = float("inf"), None, 0
+    best, best_state, since, steps_since = float("inf"), None, 0, 0
+    # on small data an epoch is one or two updates: patience also waits for a quarter of min_steps updates,
+    # or the noise of the first steps stops training before it has started (measured on events.synthetic)
+    min_wait = p.min_steps // 4
     for epoch in range(epochs):
         net.train()
         order = torch.randperm(n, generator=g)
@@ -97,16 +102,17 @@ def train(
             opt.zero_grad()
             (loss / len(batch)).backward()
             opt.step()
+            steps_since += 1
             total += float(loss.detach())
         losses.append(total / max(n, 1))
         progress(epoch + 1, epochs)
         if len(val):
             v = _held_out(net, objective, val, p.batch_size)
             if v < best - 1e-4 * abs(best):
-                best, best_state, since = v, copy.deepcopy(net.state_dict()), 0
+                best, best_state, since, steps_since = v, copy.deepcopy(net.state_dict()), 0, 0
             else:
                 since += 1
-                if since >= p.patience:
+                if since >= p.patience and steps_since >= min_wait:
                     break
     if best_state is not None:
         net.load_state_dict(best_state)
@@ -118,3 +124,32 @@ def _held_out(net: APENet, objective: Objective, val: torch.Tensor, batch_size: 
     with torch.no_grad():
         total = sum(float(objective(net, val[s : s + batch_size], g)) for s in range(0, len(val), batch_size))
     return total / len(val)
+
+
+def fit_net(
+    net: APENet, p: APEParams, enc: Encoder, codes: np.ndarray, owner: Any
+) -> tuple[APENet, list[float], np.ndarray]:
+    """Fit ``net`` on the events' codes (no field offsets) with ``p``'s objective, holding out ``p.validation``
+    of them for early stopping; ``owner`` (the detector) gives the device, the seed and progress reports.
+    Returns the net, the training loss per epoch and the indices of the held-out events. Shared by
+    ``events.ape`` and ``events.car``'s content model."""
+    with torch_cpu_threads(p.cpu_threads, owner.device):
+        net = net.to(owner.device)
+        objective = Objective(p, enc, codes, owner.device)
+        g = generator(owner.seed, "cpu")
+        x = torch.as_tensor(codes, dtype=torch.long)
+        n_val = round(p.validation * len(x)) if len(x) * p.validation >= 2 else 0
+        order = torch.randperm(len(x), generator=g)
+        fit_x, val_x = x[order[n_val:]], x[order[:n_val]]
+        losses = train(net, objective, fit_x, val_x, p, g, owner.report_progress)
+    return net.eval(), losses, order[:n_val].numpy()
+
+
+def event_scores(net: APENet, codes: np.ndarray, device: Any) -> np.ndarray:
+    """S(e) per event (codes with field offsets added), in batches; higher = more likely."""
+    out = np.empty(len(codes))
+    with torch.inference_mode():
+        for start in range(0, len(codes), 8192):
+            part = torch.as_tensor(codes[start : start + 8192], dtype=torch.long, device=device)
+            out[start : start + len(part)] = net(part).double().cpu().numpy()
+    return out

@@ -39,6 +39,10 @@ class EventDetector(Detector):
     def _score_table(self, table: EventTable, counts: EncodedCounts) -> Scores:
         raise NotImplementedError
 
+    def _prepare(self, table: EventTable, where: str) -> EventTable:
+        """The events as the model sees them (CAR takes key and time out of named fields here)."""
+        return table
+
     def _restore(self, state: dict[str, Any]) -> None:
         """Rebuild the model from ``state`` after the encoder is set."""
 
@@ -47,7 +51,7 @@ class EventDetector(Detector):
 
     # -- Detector ------------------------------------------------------------------------
     def _fit(self, samples: Sequence[Any]) -> None:
-        table = as_table(samples, f"{self.where}.fit")
+        table = self._prepare(as_table(samples, f"{self.where}.fit"), f"{self.where}.fit")
         self.encoder_ = Encoder.fit(table, getattr(self.params, "n_bins", self.default_bins))
         counts = EncodedCounts()
         self.encoder_.codes(table, counts)
@@ -56,7 +60,7 @@ class EventDetector(Detector):
 
     def _score(self, samples: Sequence[Any]) -> Scores:
         where = f"{self.where}.score"
-        table = self.encoder_.check(as_table(samples, where), where)
+        table = self.encoder_.check(self._prepare(as_table(samples, where), where), where)
         counts = EncodedCounts()
         scores = self._score_table(table, counts)
         self.score_counts_ = counts.as_dict()

@@ -46,6 +46,20 @@ def register(registry: Registrar) -> None:
         demo_params={"epochs": 5, "hidden": [32], "rep_dim": 16},
     )
     registry.add(
+        id="events.car",
+        target=f"{_D}.car:CAR",
+        params=f"{_P}CARParams",
+        gpu="optional",
+        tags=("neural", "sequence"),
+        **events,
+        summary="Collaborative alerts ranking within sequences: context-tree (Pitman-Yor) surprise of the alert order, "
+        "burst counts in time, APE content likelihood, summed as calibrated surprises; per-sequence scores and "
+        "the patterns behind the top alerts",
+        reference="Lin et al., Collaborative Alerts Ranking for Anomaly Detection, arXiv:1612.07736 (2016), CIKM 2018",
+        demo=True,
+        demo_params={"epochs": 5, "dim": 8, "sequence_fields": ["service"]},
+    )
+    registry.add(
         id="events.embedded",
         target=f"{_D}.embedded:EventEmbedded",
         params=f"{_P}EmbeddedParams",

@@ -61,7 +61,11 @@ class APEParams(Params):
         "early; 0 trains all epochs on everything",
     )
     patience: int = Field(
-        default=3, ge=1, le=10_000, description="epochs without a better held-out loss before stopping"
+        default=3,
+        ge=1,
+        le=10_000,
+        description="epochs without a better held-out loss before stopping (and at least min_steps // 4 updates, "
+        "so that small data, one update per epoch, is not stopped by the noise of its first steps)",
     )
     unseen_noise: float = Field(
         default=0.05,
@@ -109,3 +113,57 @@ class CLANParams(Params):
         default=20_000, ge=1, description="training events kept as neighbours (a seeded sample)"
     )
     cpu_threads: int | None = Field(default=None, ge=1, description=_THREADS)
+
+
+class CARParams(APEParams):
+    """CAR's own parameters; the content model's (``dim``, ``epochs``, ``objective``, ...) are APE's."""
+
+    sequence_fields: list[str] | None = Field(
+        default=None,
+        description="entity fields whose order within a sequence is modelled, one context tree each (the alert "
+        "type: e.g. ['service']); also the tokens of the reported patterns. None = every entity field",
+    )
+    depth: int = Field(
+        default=3, ge=1, le=12, description="longest context (preceding events) of the context tree"
+    )
+    min_count: int = Field(
+        default=2, ge=1, description="a context becomes a node after this many training events"
+    )
+    discount: float = Field(
+        default=0.5, ge=0, lt=1, description="Pitman-Yor discount of the tree's smoothing"
+    )
+    strength: float = Field(
+        default=1.0, gt=0, description="Pitman-Yor strength (concentration) of the smoothing"
+    )
+    window_quantiles: list[float] = Field(
+        default=[0.05, 0.5],
+        min_length=1,
+        description="burst windows: these quantiles of the training gaps between consecutive events of a sequence; "
+        "per window, the events of the same sequence within it are counted (bursts of any speed)",
+    )
+    components: list[Literal["order", "rhythm", "content"]] = Field(
+        default=["order", "rhythm", "content"],
+        min_length=1,
+        description="order = context-tree surprise of the sequence fields; rhythm = burst counts against training; "
+        "content = APE's entity-embedding likelihood of the event's fields; the score adds their calibrated "
+        "surprises",
+    )
+    key: str | None = Field(
+        default=None,
+        description="field holding the sequence key when the events carry none (dicts, DataFrames); not a feature",
+    )
+    time: str | None = Field(
+        default=None,
+        description="field holding the timestamp (seconds, datetime or ISO text) when the events carry none; "
+        "not a feature",
+    )
+    pattern_quantile: float = Field(
+        default=0.99,
+        gt=0,
+        lt=1,
+        description="an event is high-ranked (part of a reported pattern) above this quantile of the training scores",
+    )
+    n_patterns: int = Field(
+        default=10, ge=0, le=1000, description="patterns reported after scoring (provenance)"
+    )
+    n_sequences: int = Field(default=20, ge=0, le=10_000, description="top sequences reported after scoring")

@@ -1,0 +1,189 @@
+"""Sequences, times and tails for ``events.car`` (NumPy only).
+
+- ``sequence_order``: the events grouped by sequence key and sorted by time within each (file
+  order breaks ties and orders events without a time); a missing key is a sequence of its own
+  (``<missing>``), a missing or unreadable time takes the previous event's time in its sequence;
+  both are counted.
+- ``neighbours``: for each event, how many events of its own sequence lie within ``w`` seconds
+  of it (before or after), and ``closeness``: how near its nearest one is: the burstiness CAR's
+  temporal model sees besides the order.
+- ``Tail``: a training distribution turned into a surprise -log P(X >= x), so components on
+  different scales (log-probabilities, counts) add up as one score (Fisher's method ranks by the
+  same sum). Beyond the training maximum the tail decays exponentially, with the mean excess of
+  the top 5 % as its scale (peaks over threshold with shape 0), so extremes stay ordered instead of
+  all tying at the largest training surprise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+
+from omniad.errors import DataError
+from omniad_events.encoding import MISSING
+
+
+@dataclass
+class SequenceCounts:
+    """What ordering the events had to repair (added to provenance)."""
+
+    missing_keys: int = 0
+    missing_times: int = 0
+    no_key: bool = False
+    no_time: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "missing_keys": self.missing_keys,
+            "missing_times": self.missing_times,
+            "no_key": self.no_key,
+            "no_time": self.no_time,
+        }
+
+
+def _seconds(value: Any) -> float:
+    """A time as seconds: a number, a datetime / pandas Timestamp / numpy datetime64, or text that parses as one."""
+    if value is None or isinstance(value, bool):
+        return np.nan
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    if hasattr(value, "timestamp") and callable(value.timestamp):  # datetime, pandas Timestamp
+        try:
+            return float(value.timestamp())
+        except (ValueError, OverflowError, OSError):  # NaT
+            return np.nan
+    if isinstance(value, date):
+        return float(datetime(value.year, value.month, value.day).timestamp())
+    if isinstance(value, np.datetime64):
+        return float(value.astype("datetime64[ns]").astype(np.int64)) / 1e9 if not np.isnat(value) else np.nan
+    text = str(value).strip()
+    if not text:
+        return np.nan
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return float(np.datetime64(text.replace(" ", "T").rstrip("Z"), "ns").astype(np.int64)) / 1e9
+    except ValueError:
+        return np.nan
+
+
+def seconds(times: Sequence[Any] | None, n: int) -> np.ndarray:
+    """Times as float seconds (NaN where missing or unreadable); all NaN when there are none."""
+    if times is None:
+        return np.full(n, np.nan)
+    out = np.array([_seconds(t) for t in times], dtype=np.float64)
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def sequence_order(keys: Sequence[Any] | None, times: np.ndarray, counts: SequenceCounts) -> list[np.ndarray]:
+    """Event indices per sequence, each in time order; see the module docstring."""
+    n = len(times)
+    if keys is None:
+        counts.no_key = True
+        key_list = [MISSING] * n
+    else:
+        key_list = [MISSING if k is None or (isinstance(k, float) and k != k) else str(k) for k in keys]
+        counts.missing_keys += sum(k == MISSING for k in key_list)
+    groups: dict[str, list[int]] = {}
+    for i, k in enumerate(key_list):
+        groups.setdefault(k, []).append(i)
+    missing = np.isnan(times)
+    counts.no_time = bool(missing.all())
+    if not counts.no_time:
+        counts.missing_times += int(missing.sum())
+    out = []
+    for idx in groups.values():
+        idx_arr = np.asarray(idx, dtype=np.int64)
+        t = times[idx_arr].copy()
+        for j in range(len(t)):  # a missing time stays where the file put it: the previous event's time
+            if np.isnan(t[j]):
+                t[j] = t[j - 1] if j else np.nanmin(t) if not np.isnan(t).all() else 0.0
+        times[idx_arr] = t
+        out.append(idx_arr[np.argsort(t, kind="stable")])
+    return out
+
+
+def sequence_keys(keys: Sequence[Any] | None, sequences: list[np.ndarray]) -> list[str]:
+    if keys is None:
+        return [MISSING for _ in sequences]
+    return [MISSING if keys[s[0]] is None else str(keys[s[0]]) for s in sequences]
+
+
+def gaps(sequences: list[np.ndarray], times: np.ndarray) -> np.ndarray:
+    """Time between consecutive events of each sequence (all sequences together)."""
+    parts = [np.diff(times[s]) for s in sequences if len(s) > 1]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def neighbours(sequences: list[np.ndarray], times: np.ndarray, w: float) -> np.ndarray:
+    """Events of the same sequence within ``w`` seconds of each event (itself not counted)."""
+    out = np.zeros(len(times))
+    for s in sequences:
+        t = times[s]
+        out[s] = np.searchsorted(t, t + w, side="right") - np.searchsorted(t, t - w, side="left") - 1
+    return out
+
+
+def closeness(sequences: list[np.ndarray], times: np.ndarray, unit: float) -> np.ndarray:
+    """-log1p(gap / unit) of the gap to the nearest event of the same sequence (before or after): 0 for
+    simultaneous events, lower the more isolated; an event alone in its sequence counts as 10^6 units away. A burst of
+    two events shows here even when it is too short to raise a window count."""
+    out = np.full(len(times), -np.log1p(1e6))
+    for s in sequences:
+        if len(s) < 2:
+            continue
+        d = np.diff(times[s])
+        near = np.minimum(np.r_[np.inf, d], np.r_[d, np.inf])
+        out[s] = -np.log1p(near / unit)
+    return out
+
+
+class Tail:
+    """Surprise -log P(X >= x) under a training sample (see the module docstring)."""
+
+    #: at most this many quantiles of the training values are kept (and saved)
+    KEEP = 2048
+
+    def __init__(self, grid: np.ndarray, n: int, scale: float) -> None:
+        self.grid = np.asarray(grid, dtype=np.float64)
+        self.n = int(n)
+        self.scale = float(scale)
+
+    @classmethod
+    def fit(cls, values: np.ndarray) -> Tail:
+        v = np.sort(np.asarray(values, dtype=np.float64))
+        if v.size == 0:
+            raise DataError("no training values to calibrate a score component on")
+        grid = v if v.size <= cls.KEEP else np.quantile(v, np.linspace(0, 1, cls.KEEP))
+        top = v[int(0.95 * (v.size - 1)) :]
+        excess = float(np.mean(top - top[0])) if top.size > 1 else 0.0
+        spread = float(v[-1] - v[0])
+        scale = excess if excess > 0 else spread if spread > 0 else 1.0
+        return cls(grid, v.size, scale)
+
+    def surprise(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        share_ge = 1.0 - np.searchsorted(self.grid, x, side="left") / len(self.grid)
+        s = -np.log((1.0 + self.n * share_ge) / (1.0 + self.n))
+        beyond = x > self.grid[-1]
+        return np.where(beyond, np.log1p(self.n) + (x - self.grid[-1]) / self.scale, s)
+
+    def state(self) -> np.ndarray:
+        """[n, scale, grid...] as one array."""
+        return np.r_[float(self.n), self.scale, self.grid]
+
+    @classmethod
+    def from_state(cls, arr: np.ndarray, where: str) -> Tail:
+        if arr.ndim != 1 or arr.size < 3 or arr[0] < 1 or arr[1] <= 0 or np.any(np.diff(arr[2:]) < 0):
+            raise DataError(
+                f"{where}: saved calibration is not [n, scale, increasing values]; re-save the model"
+            )
+        return cls(arr[2:], int(arr[0]), float(arr[1]))
