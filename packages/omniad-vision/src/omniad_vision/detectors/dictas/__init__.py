@@ -1,0 +1,1 @@
+"""DictAS-style few-shot anomaly segmentation by dictionary lookup over normal reference tokens."""
