@@ -1,0 +1,1 @@
+"""NAGL-style normal-abnormal guided generalist anomaly detection (after Wang et al., 2025)."""

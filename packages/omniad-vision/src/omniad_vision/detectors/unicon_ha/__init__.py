@@ -1,0 +1,1 @@
+"""UniCon-HA: unilaterally aggregated contrastive learning with hierarchical augmentation (Wang et al., ICCV 2023)."""
