@@ -1,7 +1,8 @@
 """PatchCore at scale: peak memory and time of a 1,000-image fit, and what the chunked coreset costs in quality.
 
     OMNIAD_SHARED_DATA=../shared OMP_NUM_THREADS=2 .venv/bin/python tools/bench_patchcore_memory.py --out bench_pc_mem.json
-    ... --quick          # 200 generated images, exact anchor on 100, two quality variants: a few minutes
+    ... --quick          # 200 generated images, exact anchor on 100, two quality variants (13 min, loaded CPU)
+    ... --parts scale    # only the 1,000-image fit
 
 Three parts, each fit in its own child process (so ``ru_maxrss`` is that fit's peak RSS), with the
 anchor setup of ``bench_vision.py`` (MobileNetV2, local ImageNet weights, ``blocks.2`` + ``blocks.4``,
@@ -13,9 +14,9 @@ anchor setup of ``bench_vision.py`` (MobileNetV2, local ImageNet weights, ``bloc
 2. **scale**: ``--images`` (1,000) MPDD-sized (512 x 512) images generated from metal_plate's
    training images (flips, 90-degree rotations, crops of 85-100%, brightness / contrast jitter;
    seeded; written to a temporary folder and passed as paths, so decoded images never pile
-   up), fitted under ``max_memory_gb`` (8) with ``coreset_chunk_size`` (51,200 = 50 images,
-   the real training set's size; the exact coreset of a million patches is hours of greedy
-   steps); peak RSS, fit time, the plan, and the model's quality on the real test split.
+   up), fitted under ``max_memory_gb`` (8) with ``coreset_chunk_size`` (``--chunk-images`` 25 =
+   25,600 patches; the exact coreset of a million patches is hours of greedy steps); peak RSS,
+   fit time, the plan, and the model's quality on the real test split.
 3. **anchor**: the exact coreset and the chunked one on the first ``--exact-images`` (200)
    generated images, same run: time ratio and quality difference where exact is affordable.
 
@@ -127,7 +128,7 @@ def main() -> None:
     ap.add_argument("--images", type=int, default=1000)
     ap.add_argument("--exact-images", type=int, default=200, help="generated images for the exact-vs-chunked anchor (0: skip)")
     ap.add_argument("--max-memory-gb", type=float, default=8.0)
-    ap.add_argument("--chunk-images", type=int, default=50, help="coreset_chunk_size of the scale fit, in images")
+    ap.add_argument("--chunk-images", type=int, default=25, help="coreset_chunk_size of the scale fit, in images")
     ap.add_argument("--parts", default="quality,anchor,scale")
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--out", type=Path, help="append results as JSON lines")
