@@ -4,7 +4,7 @@
     ... --quick          # 200 generated images, exact anchor on 100, two quality variants (13 min, loaded CPU)
     ... --parts scale    # only the 1,000-image fit
 
-Three parts, each fit in its own child process (so ``ru_maxrss`` is that fit's peak RSS), with the
+Four parts, each fit in its own child process (so ``ru_maxrss`` is that fit's peak RSS), with the
 anchor setup of ``bench_vision.py`` (MobileNetV2, local ImageNet weights, ``blocks.2`` + ``blocks.4``,
 256 px, coreset ratio 0.1, 9 neighbours, batch 32):
 
@@ -19,6 +19,11 @@ anchor setup of ``bench_vision.py`` (MobileNetV2, local ImageNet weights, ``bloc
    fit time, the plan, and the model's quality on the real test split.
 3. **anchor**: the exact coreset and the chunked one on the first ``--exact-images`` (200)
    generated images, same run: time ratio and quality difference where exact is affordable.
+
+4. **cap**: a wide backbone (WideResNet-50 ``layer2`` + ``layer3``, 1,536-d, random weights: only
+   memory is measured, nothing is scored) on ``--cap-images`` (150) generated images under a
+   ``--cap-gb`` (2) cap that the exact coreset (2.7 GB estimated) does not fit: the cap decides
+   the chunks, warns, and the peak RSS is checked against it.
 
 Timings on the shared 2-core machine are noisy: compare within one run.
 """
@@ -95,14 +100,18 @@ def worker(spec: dict[str, Any]) -> None:
         det = omniad.create_detector("vision.patchcore", {**PARAMS, **spec["params"]}, seed=0).fit(train)
     fit_s = time.perf_counter() - t0
     fit_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    scores = det.score(subset.test.samples)
-    masks = [np.asarray(subset.test.targets[i]) for i in range(len(subset.test))]
+    if spec.get("score", True):
+        scores = det.score(subset.test.samples)
+        masks = [np.asarray(subset.test.targets[i]) for i in range(len(subset.test))]
+        metrics = quality(subset.test.labels, scores.sample, masks, scores.local)
+    else:
+        metrics = {}
     emit({
         "name": spec["name"], "train_images": len(train), "fit_s": fit_s, **det.timings_,
         "peak_rss_gb_before_fit": rss_before, "peak_rss_gb_fit": fit_peak,
         "bank_rows": len(det.memory_bank_), "plan": det.coreset_, "adjusted_params": det.adjusted_params,
         "warnings": [str(w.message) for w in caught if "max_memory_gb" in str(w.message)],
-        **quality(subset.test.labels, scores.sample, masks, scores.local),
+        "max_memory_gb": det.params.max_memory_gb, **metrics,
     })
 
 
@@ -129,7 +138,9 @@ def main() -> None:
     ap.add_argument("--exact-images", type=int, default=200, help="generated images for the exact-vs-chunked anchor (0: skip)")
     ap.add_argument("--max-memory-gb", type=float, default=8.0)
     ap.add_argument("--chunk-images", type=int, default=25, help="coreset_chunk_size of the scale fit, in images")
-    ap.add_argument("--parts", default="quality,anchor,scale")
+    ap.add_argument("--cap-images", type=int, default=150, help="generated images of the binding-cap check")
+    ap.add_argument("--cap-gb", type=float, default=2.0, help="max_memory_gb of the binding-cap check")
+    ap.add_argument("--parts", default="quality,anchor,scale,cap")
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--out", type=Path, help="append results as JSON lines")
     args = ap.parse_args()
@@ -147,7 +158,8 @@ def main() -> None:
             specs.append({"name": f"real chunked {images} img", "params": {"coreset_chunk_size": images * PATCHES_PER_IMAGE}})
     results = []
     with tempfile.TemporaryDirectory(prefix="bench_pc_mem_") as tmp:
-        n_gen = max(args.images if "scale" in parts else 0, args.exact_images if "anchor" in parts else 0)
+        n_gen = max(args.images if "scale" in parts else 0, args.exact_images if "anchor" in parts else 0,
+                    args.cap_images if "cap" in parts else 0)
         if n_gen:
             t0 = time.perf_counter()
             paths = generate(n_gen, Path(tmp))
@@ -161,6 +173,11 @@ def main() -> None:
             specs.append({"name": f"{args.images} gen chunked {args.chunk_images} img, cap {args.max_memory_gb} GB",
                           "paths": paths[: args.images],
                           "params": {"max_memory_gb": args.max_memory_gb, "coreset_chunk_size": chunk}})
+        if "cap" in parts:
+            specs.append({"name": f"{args.cap_images} gen wide_resnet50_2 (random weights), cap {args.cap_gb} GB",
+                          "paths": paths[: args.cap_images], "score": False,
+                          "params": {"backbone": "wide_resnet50_2", "layers": ["layer2", "layer3"], "weights": "random",
+                                     "batch_size": 16, "max_memory_gb": args.cap_gb}})
         for spec in specs:
             out = run_child(spec, args.timeout)
             results.append(out)
@@ -180,10 +197,11 @@ def print_table(results: list[dict[str, Any]]) -> None:
         if "error" in r:
             print(f"| {r['name']} | error: {r['error']} |")
             continue
-        cells = [f"{r[c]:.4f}" if c.endswith(("auroc", "aupro")) else f"{r[c]:.2f}" if isinstance(r[c], float) else str(r[c])
-                 for c in cols]
+        cells = [f"{r[c]:.4f}" if c.endswith(("auroc", "aupro")) and c in r else
+                 f"{r[c]:.2f}" if isinstance(r.get(c), float) else str(r.get(c, "-")) for c in cols]
         plan = r["plan"]
-        note = f"{plan['chunks']} chunk(s) of <= {plan['chunk_patches']} patches, est. {plan['estimated_gb']:.2f} GB"
+        note = (f"{plan['chunks']} chunk(s) of <= {plan['chunk_patches']} patches, ratio {plan['coreset_ratio']:.3g}, "
+                f"est. {plan['estimated_gb']:.2f} GB (exact {plan['exact_gb']:.2f}), cap {r.get('max_memory_gb')}")
         print(f"| {r['name']} | " + " | ".join(cells) + f" | {note} |")
     by = {r["name"]: r for r in results if "error" not in r}
     exact = by.get("real exact")

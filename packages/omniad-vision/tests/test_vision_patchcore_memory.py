@@ -146,6 +146,13 @@ def test_explicit_chunks_are_recorded_without_warning() -> None:
         warnings.simplefilter("error")
         det.fit(subset.train.samples)
     assert det.coreset_["chunks"] == 3 and det.adjusted_params == {}
+    # a cap that only allows smaller chunks than asked for says so, naming what was asked
+    reserve, exact_gb = det.coreset_["reserve_gb"], det.coreset_["exact_gb"]
+    tight, _ = fit({**PARAMS, "coreset_chunk_size": 4 * 256, "max_memory_gb": reserve + (exact_gb - reserve) / 2})
+    with pytest.warns(UserWarning, match="chunked approximate coreset"):
+        tight.fit(subset.train.samples)
+    assert tight.coreset_["chunks"] > 3
+    assert tight.adjusted_params["coreset"]["requested"] == "chunks of <= 1024 patches"
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Sequence
@@ -95,9 +96,11 @@ class PatchCore(BackboneDetector):
             why = (f"the exact coreset of {plan.patches} patches x {dim} features needs about {plan.exact_gb:.2f} GB, "
                    f"over max_memory_gb={p.max_memory_gb}")
             changes = []
-            if not plan.exact:
+            asked = plan.patches if p.coreset_chunk_size is None else min(p.coreset_chunk_size, plan.patches)
+            if plan.chunks > math.ceil(plan.patches / (asked - asked % patches_per_image)):  # more chunks than asked
+                requested = "exact greedy" if asked == plan.patches else f"chunks of <= {asked} patches"
                 changes.append(f"a chunked approximate coreset ({plan.chunks} chunks of <= {plan.chunk_patches} patches)")
-                self.adjusted_params["coreset"] = {"requested": "exact greedy", "used": plan.details()["method"], "why": why}
+                self.adjusted_params["coreset"] = {"requested": requested, "used": plan.details()["method"], "why": why}
             if plan.coreset_ratio < p.coreset_ratio:
                 changes.append(f"coreset_ratio {p.coreset_ratio} lowered to {plan.coreset_ratio:.4g} "
                                f"({plan.bank_rows} bank rows)")
