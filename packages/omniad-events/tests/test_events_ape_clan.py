@@ -113,3 +113,24 @@ def test_numbers_log_reaches_the_encoded_vectors(did: str, extra: dict) -> None:
     log = reg.create({**extra, "numbers": "log"}, device="cpu", seed=0).fit(events)
     probe = [{"proto": "tcp", "bytes": 100.0}, {"proto": "tcp", "bytes": 1000.0}]
     assert not np.allclose(lin.score(probe).sample, log.score(probe).sample)
+
+
+@pytest.mark.parametrize(
+    ("did", "extra"),
+    [("events.ape", {"dim": 4, "epochs": 5, "n_bins": 4}), ("events.clan", {"epochs": 2, "rep_dim": 4})],
+)
+def test_numeric_tails_keep_extremes_apart_that_bins_merge(did: str, extra: dict) -> None:
+    """A value far beyond the training range and one just beyond it share APE's 'above' bin; the numbers'
+    own tail surprise (exponential beyond the range) orders them, and the parts are kept in extras."""
+    reg = get_registry().get("detector", did)
+    probe = [{"proto": "tcp", "port": "80", "bytes": b} for b in (20.0, 45.0, 4000.0)]
+    tails = reg.create({**extra, "numeric_tails": True}, device="cpu", seed=0).fit(TRAIN)
+    s = tails.score(probe)
+    assert s.sample[0] < s.sample[1] < s.sample[2], s.sample
+    numbers = np.concatenate(s.extras["numbers"])
+    assert numbers[2] - numbers[1] > 10  # 4000 vs 45: (4000 - 45) / mean excess of the top 5 % of 1..40
+    if did == "events.ape":
+        plain = (
+            reg.create({**extra, "numeric_tails": False}, device="cpu", seed=0).fit(TRAIN).score(probe).sample
+        )
+        assert plain[1] == pytest.approx(plain[2])  # both are "above the training range" to the bins

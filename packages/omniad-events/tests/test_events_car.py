@@ -12,8 +12,9 @@ import pytest
 from omniad.errors import DataError
 from omniad.metrics.ranking import roc_auc
 from omniad.plugins import get_registry
-from omniad_events.detectors.car_time import SequenceCounts, Tail, closeness, neighbours, sequence_order
+from omniad_events.detectors.car_time import SequenceCounts, closeness, neighbours, sequence_order
 from omniad_events.detectors.car_tree import ContextTree
+from omniad_events.detectors.tails import Tail
 from omniad_events.events import EventSchema, EventTable
 
 TINY = {"epochs": 2, "dim": 4, "min_steps": 20}

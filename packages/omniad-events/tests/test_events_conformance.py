@@ -31,6 +31,18 @@ class TestAPE(_Events):
     max_tamperings = 12
 
 
+class TestAPETails(_Events):
+    detector_id = "events.ape"
+    params = {"epochs": 1, "min_steps": 8, "dim": 4, "batch_size": 64, "numeric_tails": True}
+    max_tamperings = 12
+
+
+class TestCLANTails(_Events):
+    detector_id = "events.clan"
+    params = {"epochs": 1, "hidden": [16], "rep_dim": 8, "batch_size": 32, "numeric_tails": True}
+    max_tamperings = 12
+
+
 class TestCLAN(_Events):
     detector_id = "events.clan"
     params = {"epochs": 2, "hidden": [16], "rep_dim": 8, "batch_size": 32}

@@ -21,6 +21,12 @@ default) adds one learned bias per entity, and ``unseen_noise`` of the NCE noise
 codes never seen in training (pseudo-likelihood needs none: such codes sit in every softmax but
 are never a target). ``validation`` of the training events is held out to keep the best epoch
 and stop early; ``min_steps`` gives small data enough updates. Training: ``ape_train``.
+
+``numeric_tails=True`` (the default) adds the numbers' own likelihood to -S(e) (``numeric_tails``):
+bins tell APE a number is "above the training range" but not by how much. Chosen on the validation
+split of the NSL-KDD training file (AUROC 0.978 -> 0.987, mean per-category recall 0.49 -> 0.65);
+``numeric_tails=False`` is the paper's score. On ``events.synthetic``, whose anomalies are all in
+the entities and the time, it costs AUROC (the numbers add noise): the README has both.
 """
 
 from __future__ import annotations
@@ -34,16 +40,19 @@ from omniad.scores import Scores
 from omniad.state import Array, Module, declare
 from omniad_events.detectors.avf import offsets
 from omniad_events.detectors.base import EventDetector
+from omniad_events.detectors.numeric_tails import TAILS_SPEC, NumericTails
 from omniad_events.detectors.params import APEParams
 from omniad_events.encoding import EncodedCounts, Encoder
 from omniad_events.events import EventTable
 
 NET = "net"
+#: the entity model is calibrated on its held-out events when there are at least this many
+MIN_HELD_OUT = 20
 
 
-class APE(EventDetector):
+class APE(NumericTails, EventDetector):
     Params = APEParams
-    state_spec = declare(net=Module(), train_loss_=Array("epochs"))
+    state_spec = declare(net=Module(), train_loss_=Array("epochs"), **TAILS_SPEC)
 
     def _net(self, encoder: Encoder) -> Any:
         from omniad_events.detectors.ape_model import APENet
@@ -52,25 +61,30 @@ class APE(EventDetector):
         return APENet(int(sum(encoder.cardinalities)), len(encoder.cardinalities), p.dim, p.bias)
 
     def _fit_table(self, table: EventTable) -> None:
-        from omniad_events.detectors.ape_train import fit_net
+        from omniad_events.detectors.ape_train import event_scores, fit_net
 
-        self.net_, losses, _ = fit_net(
-            self._net(self.encoder_), self.params, self.encoder_, self.encoder_.codes(table), self
-        )
+        enc = self.encoder_
+        self.net_, losses, held = fit_net(self._net(enc), self.params, enc, enc.codes(table), self)
         self.train_loss_ = np.asarray(losses, dtype=np.float64)
+        main = np.zeros(0)
+        if self._uses_tails(enc):  # calibrated on the events the net did not fit, when there are enough
+            main = -event_scores(self.net_, enc.codes(table) + offsets(enc), self.device)
+            main = main[held] if len(held) >= MIN_HELD_OUT else main
+        self._fit_tails(table, main)
 
     def _score_table(self, table: EventTable, counts: EncodedCounts) -> Scores:
         from omniad_events.detectors.ape_train import event_scores
 
         codes = self.encoder_.codes(table, counts) + offsets(self.encoder_)
-        return Scores(sample=-event_scores(self.net_, codes, self.device))
+        return self._with_tails(table, -event_scores(self.net_, codes, self.device))
 
     def model_state(self) -> dict[str, Any]:
         from omniad.torchstate import module_arrays
 
-        return {"train_loss_": self.train_loss_, **module_arrays(self.net_, NET)}
+        return {"train_loss_": self.train_loss_, **module_arrays(self.net_, NET), **self._tails_state()}
 
     def _check_model_state(self, state: dict[str, Any], encoder: Encoder) -> None:
+        self._check_tails_state(state, encoder)
         emb = state.get(f"{NET}.emb.weight")
         want = (int(sum(encoder.cardinalities)), self.params.dim)
         if emb is None or tuple(emb.shape) != want:
@@ -83,6 +97,7 @@ class APE(EventDetector):
         from omniad.torchstate import load_module_arrays
 
         self.train_loss_ = np.asarray(state["train_loss_"], dtype=np.float64)
+        self._restore_tails(state)
         self.net_ = self._net(self.encoder_)
         load_module_arrays(self.net_, state, NET)
         self.net_.to(self.device).eval()

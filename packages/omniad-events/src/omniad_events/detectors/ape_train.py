@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from omniad.device import torch_cpu_threads
 from omniad_events.detectors.ape_model import APENet
 from omniad_events.detectors.avf import offsets
-from omniad_events.detectors.params import APEParams
+from omniad_events.detectors.params import APEModelParams
 from omniad_events.detectors.torch_utils import generator
 from omniad_events.encoding import Encoder
 
@@ -22,7 +22,7 @@ from omniad_events.encoding import Encoder
 class Objective:
     """The loss of a batch of observed events (codes without field offsets), summed over events."""
 
-    def __init__(self, p: APEParams, enc: Encoder, codes: np.ndarray, device: Any) -> None:
+    def __init__(self, p: APEModelParams, enc: Encoder, codes: np.ndarray, device: Any) -> None:
         self.p = p
         card = np.asarray(enc.cardinalities)
         n, m = codes.shape
@@ -77,7 +77,7 @@ def train(
     objective: Objective,
     x: torch.Tensor,
     val: torch.Tensor,
-    p: APEParams,
+    p: APEModelParams,
     g: torch.Generator,
     progress: Callable[[int, int], None],
 ) -> list[float]:
@@ -127,7 +127,7 @@ def _held_out(net: APENet, objective: Objective, val: torch.Tensor, batch_size: 
 
 
 def fit_net(
-    net: APENet, p: APEParams, enc: Encoder, codes: np.ndarray, owner: Any
+    net: APENet, p: APEModelParams, enc: Encoder, codes: np.ndarray, owner: Any
 ) -> tuple[APENet, list[float], np.ndarray]:
     """Fit ``net`` on the events' codes (no field offsets) with ``p``'s objective, holding out ``p.validation``
     of them for early stopping; ``owner`` (the detector) gives the device, the seed and progress reports.

@@ -39,12 +39,12 @@ import numpy as np
 from omniad.errors import DataError
 from omniad.scores import Scores
 from omniad.state import Array, Float, Json, Module, declare
+from omniad_events.detectors.ape import MIN_HELD_OUT
 from omniad_events.detectors.avf import offsets
 from omniad_events.detectors.base import EventDetector
 from omniad_events.detectors.car_patterns import patterns, tokens, top_sequences
 from omniad_events.detectors.car_time import (
     SequenceCounts,
-    Tail,
     closeness,
     gaps,
     neighbours,
@@ -54,17 +54,18 @@ from omniad_events.detectors.car_time import (
 )
 from omniad_events.detectors.car_tree import ContextTree
 from omniad_events.detectors.params import CARParams
+from omniad_events.detectors.tails import Tail
 from omniad_events.encoding import EncodedCounts, Encoder
 from omniad_events.events import EventSchema, EventTable
 
 NET = "content"
 COMPONENTS = ("order", "rhythm", "content")
-#: the content model is calibrated on its held-out events when there are at least this many
-MIN_HELD_OUT = 20
 
 
 class CAR(EventDetector):
     Params = CARParams
+    net_: Any  # the content model (APENet), None without the content component
+    train_loss_: np.ndarray | None
     state_spec = declare(
         content=Module(optional=True),
         train_loss_=Array("epochs", optional=True),

@@ -103,7 +103,7 @@ def top_sequences(
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Per-event score of its sequence (the sequence's highest event score) and the ``limit`` top sequences."""
     per_event = np.empty(len(score))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for seq, key in zip(sequences, keys, strict=True):
         top = float(score[seq].max())
         per_event[seq] = top

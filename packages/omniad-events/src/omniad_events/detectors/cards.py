@@ -26,8 +26,9 @@ def register(registry: Registrar) -> None:
         gpu="optional",
         tags=("neural",),
         **events,
-        summary="Entity embeddings with weighted pairwise type interactions, trained by NCE with context-dependent "
-        "noise; score = negative event log-likelihood (numbers binned into entities)",
+        summary="Entity embeddings with weighted pairwise type interactions (pseudo-likelihood fit; the paper's NCE "
+        "with context-dependent noise as an option); score = negative event log-likelihood, numbers binned into "
+        "entities plus their own tail likelihood",
         reference="Chen et al., IJCAI 2016 (APE)",
         demo=True,
         demo_params={"epochs": 5, "dim": 8},
@@ -40,7 +41,7 @@ def register(registry: Registrar) -> None:
         tags=("neural",),
         **events,
         summary="Contrastive encoder trained on benign events only (other benign events positive, field-shuffled/"
-        "masked/noised copies negative); score = kNN cosine distance to the training events",
+        "masked/noised copies negative); score = kNN cosine distance to the training events in the last hidden layer",
         reference="CLAN: contrastive learning using only benign network traffic (Wilkie et al., 2023)",
         demo=True,
         demo_params={"epochs": 5, "hidden": [32], "rep_dim": 16},

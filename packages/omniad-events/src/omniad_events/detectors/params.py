@@ -38,7 +38,9 @@ class EmbeddedParams(Params):
     detector_params: dict[str, Any] = Field(default_factory=dict, description="parameters of that detector")
 
 
-class APEParams(Params):
+class APEModelParams(Params):
+    """The entity-embedding model's parameters (APE's and CAR's content model)."""
+
     n_bins: int = Field(default=10, ge=2, le=1000, description=_BINS)
     dim: int = Field(default=32, ge=1, le=512, description="entity embedding dimension")
     negatives: int = Field(default=3, ge=1, le=64, description="noise events per observed event (NCE's k)")
@@ -85,6 +87,15 @@ class APEParams(Params):
     cpu_threads: int | None = Field(default=None, ge=1, description=_THREADS)
 
 
+class APEParams(APEModelParams):
+    numeric_tails: bool = Field(
+        default=True,
+        description="add the numbers' own likelihood to the entity model's: per numeric field the two-sided "
+        "empirical tail surprise of the raw value (bins cap what the entities see of an extreme value), summed "
+        "over fields; both parts are turned into training tail surprises and added (score = their sum)",
+    )
+
+
 class CLANParams(Params):
     encoding: Literal["onehot", "frequency"] = Field(
         default="onehot", description="how events become vectors"
@@ -109,13 +120,25 @@ class CLANParams(Params):
     n_neighbors: int = Field(
         default=5, ge=1, description="k: score = mean cosine distance to the k nearest training events"
     )
+    numeric_tails: bool = Field(
+        default=False,
+        description="add the numbers' own likelihood (per field, the two-sided empirical tail surprise of the raw "
+        "value, summed) to the neighbour distance; both are turned into training tail surprises (the distance "
+        "leave-one-out) and added",
+    )
+    representation: Literal["projection", "hidden"] = Field(
+        default="hidden",
+        description="space the neighbours are found in: projection = the contrastive output (rep_dim); hidden = "
+        "the last hidden layer before it (unit-normalised), the usual choice for downstream use of a "
+        "contrastive encoder (SimCLR's projection head discards what the loss does not need)",
+    )
     max_bank: int = Field(
         default=20_000, ge=1, description="training events kept as neighbours (a seeded sample)"
     )
     cpu_threads: int | None = Field(default=None, ge=1, description=_THREADS)
 
 
-class CARParams(APEParams):
+class CARParams(APEModelParams):
     """CAR's own parameters; the content model's (``dim``, ``epochs``, ``objective``, ...) are APE's."""
 
     sequence_fields: list[str] | None = Field(
