@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale_common import Case, main, measured, quiet  # noqa: E402
+from scale_common import Case, main, measured, quiet
 
 CASES = [
     Case("timeseries.sr", 625_000, "points", {"detector": "timeseries.sr"},

@@ -68,6 +68,7 @@ class Point:
     added_mb: float | None
     extra: dict[str, Any] = field(default_factory=dict)
     skipped: str = ""
+    cpu_s: float | None = None
 
 
 # ---------------------------------------------------------------- fitting (deterministic)
@@ -149,6 +150,12 @@ def peak_rss_mb() -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process: on a busy shared machine it moves far less than wall time."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 @contextmanager
 def measured(result: dict[str, Any], name: str) -> Iterator[None]:
     """Time the block; record the process's peak RSS while it ran and what it added to the RSS before it.
@@ -161,11 +168,13 @@ def measured(result: dict[str, Any], name: str) -> Iterator[None]:
     gc.collect()
     before = current_rss_mb()
     reset = _reset_peak()
+    cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
     yield
     seconds = time.perf_counter() - t0
+    cpu = _cpu_seconds() - cpu0
     peak = peak_rss_mb()
-    result[name] = {"seconds": seconds, "peak_mb": peak, "added_mb": max(0.0, peak - before)}
+    result[name] = {"seconds": seconds, "cpu_s": cpu, "peak_mb": peak, "added_mb": max(0.0, peak - before)}
     if not reset:
         result[name]["note"] = "peak since the process started (could not reset it)"
 
@@ -250,10 +259,10 @@ def measure_case(script: Path, case: Case, factors: Sequence[int], deadline: flo
         for s in steps:
             r = res[s]
             inside += r["seconds"]
-            curves[s].points.append(Point(n, r["seconds"], r["peak_mb"], r["added_mb"], extra))
+            curves[s].points.append(Point(n, r["seconds"], r["peak_mb"], r["added_mb"], extra, cpu_s=r.get("cpu_s")))
         walls.append((n, inside, wall - inside))
         log(f"{case.name} n={n:,}: " + ", ".join(
-            f"{s} {res[s]['seconds']:.2f} s peak {res[s]['peak_mb']:.0f} MB (+{res[s]['added_mb']:.0f})" for s in steps)
+            f"{s} {res[s]['seconds']:.2f} s (CPU {res[s].get('cpu_s', float('nan')):.2f}) peak {res[s]['peak_mb']:.0f} MB (+{res[s]['added_mb']:.0f})" for s in steps)
             + f"; child wall {wall:.1f} s {extra or ''}")
     return list(curves.values())
 
@@ -279,12 +288,17 @@ def _fmt_n(n: int) -> str:
     return f"{n:,}"
 
 
+def _cost(p: Point) -> float | None:
+    """CPU time where the child reported it (steady under load), else wall time."""
+    return p.cpu_s if p.cpu_s is not None else p.seconds
+
+
 def table(curves: list[Curve]) -> str:
     """Markdown: one row per curve, time and peak RSS per size, both exponents and the verdict."""
     factors = max(len(c.points) for c in curves)
     head = ["case", "step", "unit"]
-    head += [f"{f}x: s / peak MB (+added)" for f in FACTORS[:factors]]
-    head += ["time exp. (all / last two)", "added-RSS exp.", "vs n log n"]
+    head += [f"{f}x: wall s (CPU s) / peak MB (+added)" for f in FACTORS[:factors]]
+    head += ["CPU-time exp. (all / last two)", "added-RSS exp.", "vs n log n"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for c in curves:
         cells = [f"`{c.case.name}`", c.step, c.case.unit]
@@ -292,9 +306,10 @@ def table(curves: list[Curve]) -> str:
             if p.seconds is None:
                 cells.append(f"{_fmt_n(p.n)}: — ({p.skipped})")
             else:
-                cells.append(f"{_fmt_n(p.n)}: {p.seconds:.2f} s / {p.peak_mb:.0f} MB (+{p.added_mb:.0f})")
+                cpu = "" if p.cpu_s is None else f" ({p.cpu_s:.2f})"
+                cells.append(f"{_fmt_n(p.n)}: {p.seconds:.2f}{cpu} s / {p.peak_mb:.0f} MB (+{p.added_mb:.0f})")
         ns = [p.n for p in c.points]
-        all_b, last_b, word = verdict(ns, [p.seconds for p in c.points])
+        all_b, last_b, word = verdict(ns, [_cost(p) for p in c.points])
         cells.append("—" if all_b is None else f"{all_b:.2f} / {last_b:.2f}")
         known = [p for p in c.points if p.added_mb is not None and p.added_mb > 0]
         if len(known) >= 2 and max(p.added_mb for p in known) >= SMALL_MB:  # type: ignore[type-var]
