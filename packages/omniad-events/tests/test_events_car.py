@@ -231,3 +231,26 @@ def test_one_row_and_no_key_fit_and_score() -> None:
         det = _car().fit([{"proto": "tcp", "bytes": 5.0}])
     assert det.score([{"proto": "tcp", "bytes": 5.0}]).sample.shape == (1,)
     assert det.off_["rhythm"] == "the events carry no time"
+
+
+def test_a_csv_with_key_and_time_columns_reaches_car(tmp_path: Any) -> None:
+    """events.table keeps the key and ISO time columns out of the fields; CAR orders and times by them."""
+    rows = ["host,when,action"]
+    for s in range(3):
+        for i in range(20):
+            rows.append(f"h{s},2026-01-01T{i // 6:02d}:{(i % 6) * 10:02d}:{s:02d},{('login', 'read')[i % 2]}")
+    rows.append("h0,2026-01-01T03:30:00,read")  # a burst: four reads within 3 s
+    rows += [f"h0,2026-01-01T03:30:0{j},read" for j in (1, 2, 3)]
+    path = tmp_path / "alerts.csv"
+    path.write_text("\n".join(rows) + "\n")
+    (subset,) = (
+        get_registry()
+        .get("dataset", "events.table")
+        .create({"path": str(path), "split": "all", "key_column": "host", "time_column": "when"})
+        .subsets()
+    )
+    det = _car().fit(subset.train.samples)
+    assert det.encoder_.schema.entities == ("action",)
+    s = det.score(subset.test.samples)
+    assert det.provenance()["car"]["sequence_counts"]["missing_times"] == 0
+    assert set(np.argsort(-s.sample)[:4].tolist()) == {60, 61, 62, 63}  # the burst ranks first

@@ -18,8 +18,8 @@ def register(registry: Registrar) -> None:
         **events,
         metrics=CATEGORISED,
         split_seed_param="seed",
-        summary="Seeded users/hosts/services/ports events with department structure; anomalies: rare combinations, "
-        "unseen entities, wrong port for the service, bursts",
+        summary="Seeded users/hosts/services/ports events with department structure, one timeline per user (the "
+        "sequence key); anomalies: rare combinations, unseen entities, wrong port for the service, bursts in time",
         demo=True,
         demo_params={"n_train": 300, "n_test_normal": 80, "n_test_anomalous": 40},
     )
