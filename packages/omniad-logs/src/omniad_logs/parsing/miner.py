@@ -14,7 +14,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import compress
-from operator import eq, getitem, itemgetter, ne
+from operator import eq, getitem, ne
 from typing import Any, NamedTuple
 
 from omniad.errors import DataError
@@ -166,47 +166,109 @@ class TemplateMiner:
                 if not isinstance(content, str):
                     self._tokenize(content, f"TemplateMiner.parse_batch: message #{i}")
         before = {id(c) for c in self._clusters}
-        seen: list[tuple[Cluster, list[str]]] = []
-        keep = seen.append
+        owners, masked_of, slow = self._batch_pass(contents)
+
+        limit, units, join = self._limit, self._units, self._join_units
+        mask = self._masker.lookup if self._masker is not None else str
+
+        def tokens_of(content: str) -> list[str]:
+            """A line's raw tokens as its template reads them (unit words joined to their numbers).
+
+            Derived again when needed rather than kept per line: a batch's token lists, kept
+            alive to the end, were most of what the garbage collector had to walk.
+            """
+            raw = slow.get(content)
+            if raw is not None:
+                return raw
+            masked = masked_of[content]
+            raw = content.split(None, limit)
+            return raw if units is None or units.keys().isdisjoint(masked) else join(raw, list(masked))[0]
+
+        def masked_tokens_of(content: str) -> Sequence[str]:
+            """A line's tokens as the masks leave them, aligned with ``tokens_of`` (for the column split)."""
+            masked = masked_of.get(content)
+            if masked is None:
+                return [*map(mask, slow[content])]
+            if units is None or units.keys().isdisjoint(masked):
+                return masked
+            return join(content.split(None, limit), list(masked))[1]
+
+        if self.params.split_values:
+            self._split_enumerations(contents, owners, masked_tokens_of, before)
+        return self._batch_results(contents, owners, tokens_of)
+
+    def _batch_pass(self, contents: list[str]) -> tuple[list[Cluster], dict[str, tuple[str, ...]], dict[str, list[str]]]:
+        """``add`` over the batch without its results: each line's group, its masked tokens, and raw ones where needed.
+
+        Loghub-like logs repeat exact lines (half of the 2k samples' lines are repeats), so a line
+        seen before in this batch reuses its masked tokens: only the repeat-shortcut look-up (or,
+        where the leaf changed, the search) runs again, so the groups are exactly ``add``'s.
+        Lines off the fast path (no masks, a cap, an overlong line) keep their raw tokens from
+        ``_observe``; the others' are split again at the end, which costs less than keeping them.
+        """
+        owners: list[Cluster] = []
+        keep = owners.append
         limit = self._limit
         lookup = self._lookup  # None without masks or under a cap: the general path
         repeat = self._seen.get  # the same dict throughout: it is only ever cleared
+        masked_of: dict[str, tuple[str, ...]] = {}  # line -> its masked tokens (the repeat shortcut's key)
+        slow: dict[str, list[str]] = {}  # line off the fast path -> its raw tokens, unit words joined
+        known = masked_of.get
         for content in contents:
             # _observe, inlined as in ``add`` for a repeated masked token list in an unchanged leaf
-            if lookup is not None and content.__class__ is str and len(raw := content.split(None, limit)) <= limit:
-                masked = tuple(map(lookup, raw))
-                hit = repeat(masked)
-                if hit is not None and hit[1].version == hit[2]:
-                    cluster = hit[0]
-                    cluster.size += 1
-                    keep((cluster, self._join_units(raw, list(masked))[0] if hit[3] else raw))
-                else:
-                    keep(self._learn(raw, list(masked)))
+            masked = known(content)
+            if masked is None:
+                if lookup is None or content.__class__ is not str or len(raw := content.split(None, limit)) > limit:
+                    cluster, slow[content] = self._observe(content, "TemplateMiner.parse_batch")
+                    keep(cluster)
+                    continue
+                masked = masked_of[content] = tuple(map(lookup, raw))
             else:
-                keep(self._observe(content, "TemplateMiner.parse_batch"))
-        if self.params.split_values:
-            self._split_enumerations(seen, before)
+                raw = None
+            hit = repeat(masked)
+            if hit is not None and hit[1].version == hit[2]:
+                cluster = hit[0]
+                cluster.size += 1
+                keep(cluster)
+            else:
+                keep(self._learn(raw if raw is not None else content.split(None, limit), list(masked))[0])
+        return owners, masked_of, slow
+
+    def _batch_results(self, contents: list[str], owners: list[Cluster], tokens_of: Any) -> list[ParseResult]:
+        """Each line's result from its group's final template; a line repeated in one group shares one result."""
         out: list[ParseResult] = []
         emit = out.append
-        texts: dict[str, str] = {}
-        for cluster, raw in seen:
+        # line -> its latest group and result (two dicts: a pair per line would be one more object to keep)
+        last_group: dict[str, Cluster] = {}
+        last_result: dict[str, ParseResult] = {}
+        group_of = last_group.get
+        texts: dict[str, str] = {}  # event id -> template (``Event.template`` picks its largest group each time)
+        for cluster, content in zip(owners, contents):
+            if group_of(content) is cluster:
+                emit(last_result[content])
+                continue
             event = cluster.event
             text = texts.get(event.id)
             if text is None:
                 text = texts[event.id] = event.template
             # _learned_parameters, inlined
-            whole = cluster.whole
-            if whole is not None:
-                values = whole(raw) if cluster.params > 1 else (whole(raw),)
+            if not cluster.slots:
+                values: tuple[str, ...] = ()
+            elif (whole := cluster.whole) is not None:
+                values = whole(tokens_of(content)) if cluster.params > 1 else (whole(tokens_of(content)),)
             elif (cuts := cluster.cuts) is not None:
+                raw = tokens_of(content)
                 values = tuple(map(getitem, cuts[0](raw), cuts[1])) if cluster.params > 1 else (cuts[0](raw)[cuts[1][0]],)
             else:
-                values = self._parameters(cluster, raw) if cluster.slots else ()
-            emit(_result(ParseResult, (event.id, text, values)))
+                values = self._parameters(cluster, tokens_of(content))
+            result = last_result[content] = _result(ParseResult, (event.id, text, values))
+            last_group[content] = cluster
+            emit(result)
         return out
 
-    def _split_enumerations(self, seen: list[tuple[Cluster, list[str]]], before: set[int]) -> None:
-        """Split the groups this batch created by their enumerated columns (see ``parse_batch``); updates ``seen``.
+    def _split_enumerations(self, contents: list[str], owners: list[Cluster], masked_tokens_of: Any,
+                            before: set[int]) -> None:
+        """Split the groups this batch created by their enumerated columns (see ``parse_batch``); updates ``owners``.
 
         Only groups created in this batch are looked at: all their lines are in it, so a column's
         values are known in full. Columns inside the tree's routing prefix are never variable
@@ -218,7 +280,7 @@ class TemplateMiner:
         if not fresh:
             return
         lines: dict[int, list[int]] = {key: [] for key in fresh}
-        for i, key in enumerate(map(id, map(itemgetter(0), seen))):
+        for i, key in enumerate(map(id, owners)):
             if key in lines:
                 lines[key].append(i)
         masker = self._masker
@@ -228,8 +290,10 @@ class TemplateMiner:
         work = [(fresh[k], idx) for k, idx in lines.items() if len(idx) >= 4]
         while work:
             cluster, idx = work.pop()
-            plan = enumerated_column(cluster.tokens, [seen[i][1] for i in idx],
-                                     start=start, stop=stop, max_values=most, mask=mask)
+            # the masked tokens: a column qualifies only where the masks leave every row's word whole,
+            # and there they are the raw words (rows already masked, so ``mask=str``)
+            plan = enumerated_column(cluster.tokens, [masked_tokens_of(contents[i]) for i in idx],
+                                     start=start, stop=stop, max_values=most, mask=str)
             if plan is None:
                 continue
             j, parts = plan
@@ -256,7 +320,7 @@ class TemplateMiner:
                     part = Cluster(event, tokens, cluster.path, len(rows))
                     self._attach(part)
                     for i in rows:
-                        seen[i] = (part, seen[i][1])
+                        owners[i] = part
                 constants = constant_key(part.tokens)
                 if constants and constants not in self._by_key:
                     self._by_key[constants] = part.event
@@ -269,7 +333,7 @@ class TemplateMiner:
         if changed:
             self._seen.clear()
             if self._recent is not None and len(self._events) > (self.params.max_clusters or 0):
-                self._evict(seen[-1][0].event)
+                self._evict(owners[-1].event)
 
     def templates(self) -> dict[str, str]:
         """Event id -> current template text, in order of creation."""
