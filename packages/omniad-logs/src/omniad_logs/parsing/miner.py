@@ -166,63 +166,43 @@ class TemplateMiner:
                 if not isinstance(content, str):
                     self._tokenize(content, f"TemplateMiner.parse_batch: message #{i}")
         before = {id(c) for c in self._clusters}
-        owners, masked_of, slow = self._batch_pass(contents)
-
-        limit, units, join = self._limit, self._units, self._join_units
-        mask = self._masker.lookup if self._masker is not None else str
-
-        def tokens_of(content: str) -> list[str]:
-            """A line's raw tokens as its template reads them (unit words joined to their numbers).
-
-            Derived again when needed rather than kept per line: a batch's token lists, kept
-            alive to the end, were most of what the garbage collector had to walk.
-            """
-            raw = slow.get(content)
-            if raw is not None:
-                return raw
-            masked = masked_of[content]
-            raw = content.split(None, limit)
-            return raw if units is None or units.keys().isdisjoint(masked) else join(raw, list(masked))[0]
-
-        def masked_tokens_of(content: str) -> Sequence[str]:
-            """A line's tokens as the masks leave them, aligned with ``tokens_of`` (for the column split)."""
-            masked = masked_of.get(content)
-            if masked is None:
-                return [*map(mask, slow[content])]
-            if units is None or units.keys().isdisjoint(masked):
-                return masked
-            return join(content.split(None, limit), list(masked))[1]
-
+        owners, masked_of, odd = self._batch_pass(contents)
         if self.params.split_values:
-            self._split_enumerations(contents, owners, masked_tokens_of, before)
-        return self._batch_results(contents, owners, tokens_of)
+            self._split_enumerations(contents, owners, masked_of, odd, before)
+        return self._batch_results(contents, owners, odd)
 
     def _batch_pass(self, contents: list[str]) -> tuple[list[Cluster], dict[str, tuple[str, ...]], dict[str, list[str]]]:
-        """``add`` over the batch without its results: each line's group, its masked tokens, and raw ones where needed.
+        """``add`` over the batch without its results: each line's group, and the lines' masked tokens.
 
         Loghub-like logs repeat exact lines (half of the 2k samples' lines are repeats), so a line
         seen before in this batch reuses its masked tokens: only the repeat-shortcut look-up (or,
         where the leaf changed, the search) runs again, so the groups are exactly ``add``'s.
-        Lines off the fast path (no masks, a cap, an overlong line) keep their raw tokens from
-        ``_observe``; the others' are split again at the end, which costs less than keeping them.
+        A line's raw tokens are not kept: they are its ``split`` again at the end, which costs
+        less than keeping them (a batch's token lists, alive to the end, were most of what the
+        garbage collector had to walk). Only where the split is not the answer (unit words joined
+        to their numbers, lines off the fast path: no masks, a cap, an overlong line) are they
+        kept, in the ``odd`` mapping (line -> raw tokens as its template reads them).
         """
         owners: list[Cluster] = []
         keep = owners.append
         limit = self._limit
         lookup = self._lookup  # None without masks or under a cap: the general path
+        units = self._units.keys() if self._units is not None else None
         repeat = self._seen.get  # the same dict throughout: it is only ever cleared
         masked_of: dict[str, tuple[str, ...]] = {}  # line -> its masked tokens (the repeat shortcut's key)
-        slow: dict[str, list[str]] = {}  # line off the fast path -> its raw tokens, unit words joined
+        odd: dict[str, list[str]] = {}
         known = masked_of.get
         for content in contents:
             # _observe, inlined as in ``add`` for a repeated masked token list in an unchanged leaf
             masked = known(content)
             if masked is None:
                 if lookup is None or content.__class__ is not str or len(raw := content.split(None, limit)) > limit:
-                    cluster, slow[content] = self._observe(content, "TemplateMiner.parse_batch")
+                    cluster, odd[content] = self._observe(content, "TemplateMiner.parse_batch")
                     keep(cluster)
                     continue
                 masked = masked_of[content] = tuple(map(lookup, raw))
+                if units is not None and not units.isdisjoint(masked):
+                    odd[content] = self._join_units(raw, list(masked))[0]
             else:
                 raw = None
             hit = repeat(masked)
@@ -232,12 +212,14 @@ class TemplateMiner:
                 keep(cluster)
             else:
                 keep(self._learn(raw if raw is not None else content.split(None, limit), list(masked))[0])
-        return owners, masked_of, slow
+        return owners, masked_of, odd
 
-    def _batch_results(self, contents: list[str], owners: list[Cluster], tokens_of: Any) -> list[ParseResult]:
+    def _batch_results(self, contents: list[str], owners: list[Cluster], odd: dict[str, list[str]]) -> list[ParseResult]:
         """Each line's result from its group's final template; a line repeated in one group shares one result."""
         out: list[ParseResult] = []
         emit = out.append
+        limit = self._limit
+        odd_tokens = odd.get
         # line -> its latest group and result (two dicts: a pair per line would be one more object to keep)
         last_group: dict[str, Cluster] = {}
         last_result: dict[str, ParseResult] = {}
@@ -251,23 +233,24 @@ class TemplateMiner:
             text = texts.get(event.id)
             if text is None:
                 text = texts[event.id] = event.template
-            # _learned_parameters, inlined
-            if not cluster.slots:
-                values: tuple[str, ...] = ()
-            elif (whole := cluster.whole) is not None:
-                values = whole(tokens_of(content)) if cluster.params > 1 else (whole(tokens_of(content)),)
-            elif (cuts := cluster.cuts) is not None:
-                raw = tokens_of(content)
-                values = tuple(map(getitem, cuts[0](raw), cuts[1])) if cluster.params > 1 else (cuts[0](raw)[cuts[1][0]],)
+            if cluster.slots:
+                raw = odd_tokens(content) or content.split(None, limit)
+                # _learned_parameters, inlined
+                if (whole := cluster.whole) is not None:
+                    values = whole(raw) if cluster.params > 1 else (whole(raw),)
+                elif (cuts := cluster.cuts) is not None:
+                    values = tuple(map(getitem, cuts[0](raw), cuts[1])) if cluster.params > 1 else (cuts[0](raw)[cuts[1][0]],)
+                else:
+                    values = self._parameters(cluster, raw)
             else:
-                values = self._parameters(cluster, tokens_of(content))
+                values = ()
             result = last_result[content] = _result(ParseResult, (event.id, text, values))
             last_group[content] = cluster
             emit(result)
         return out
 
-    def _split_enumerations(self, contents: list[str], owners: list[Cluster], masked_tokens_of: Any,
-                            before: set[int]) -> None:
+    def _split_enumerations(self, contents: list[str], owners: list[Cluster], masked_of: dict[str, tuple[str, ...]],
+                            odd: dict[str, list[str]], before: set[int]) -> None:
         """Split the groups this batch created by their enumerated columns (see ``parse_batch``); updates ``owners``.
 
         Only groups created in this batch are looked at: all their lines are in it, so a column's
@@ -292,8 +275,9 @@ class TemplateMiner:
             cluster, idx = work.pop()
             # the masked tokens: a column qualifies only where the masks leave every row's word whole,
             # and there they are the raw words (rows already masked, so ``mask=str``)
-            plan = enumerated_column(cluster.tokens, [masked_tokens_of(contents[i]) for i in idx],
-                                     start=start, stop=stop, max_values=most, mask=str)
+            table = ([masked_of[contents[i]] for i in idx] if not odd else
+                    [masked_of[c] if c not in odd else [*map(mask, odd[c])] for c in map(contents.__getitem__, idx)])
+            plan = enumerated_column(cluster.tokens, table, start=start, stop=stop, max_values=most, mask=str)
             if plan is None:
                 continue
             j, parts = plan
