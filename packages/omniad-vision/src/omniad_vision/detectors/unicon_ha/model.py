@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from omniad.errors import DataError
 from omniad.state import Array, declare
 from omniad_vision.detectors.generalist.base import GeneralistDetector
 from omniad_vision.detectors.generalist.pseudo import defect_batch, patch_labels
@@ -101,8 +102,6 @@ class UniConHA(GeneralistDetector):
         return TwoDepthHead(width, p.hidden, p.out_dim)
 
     def check_loaded(self) -> None:
-        from omniad.errors import DataError
-
         if int(self.centre_.shape[0]) != self.params.out_dim:
             raise DataError(f"{self.where}: saved centre_ has {self.centre_.shape[0]} values but out_dim="
                             f"{self.params.out_dim}; re-save the model")
@@ -132,8 +131,6 @@ class UniConHA(GeneralistDetector):
         easy = tokens.reshape(-1, tokens.shape[2])
         hard, outliers = self._views(samples, gen)
         if len(outliers) == 0:
-            from omniad.errors import DataError
-
             raise DataError(f"{self.where}.fit: no synthetic defect covered {p.min_defect_fraction:.0%} of any patch; "
                             "lower min_defect_fraction or raise image_size")
         head: TwoDepthHead = self.head_
