@@ -312,10 +312,13 @@ def table(curves: list[Curve]) -> str:
         all_b, last_b, word = verdict(ns, [_cost(p) for p in c.points])
         cells.append("—" if all_b is None else f"{all_b:.2f} / {last_b:.2f}")
         known = [p for p in c.points if p.added_mb is not None and p.added_mb > 0]
-        if len(known) >= 2 and max(p.added_mb for p in known) >= SMALL_MB:  # type: ignore[type-var]
-            cells.append(f"{growth_exponent([p.n for p in known], [p.added_mb for p in known]):.2f}")  # type: ignore[misc]
+        measured_points = [p for p in c.points if p.added_mb is not None]
+        if len(measured_points) < 2 or len(known) < 2:
+            cells.append("—")
+        elif max(p.added_mb for p in measured_points) < SMALL_MB:  # type: ignore[type-var]
+            cells.append(f"flat (< {SMALL_MB:.0f} MB)")
         else:
-            cells.append(f"flat (< {SMALL_MB:.0f} MB)" if known or c.points[0].added_mb is not None else "—")
+            cells.append(f"{growth_exponent([p.n for p in known], [p.added_mb for p in known]):.2f}")  # type: ignore[misc]
         cells.append(word)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -337,9 +340,9 @@ def plot(curves: list[Curve], path: Path, title: str) -> str:
             continue
         label = f"{c.case.name} {c.step}"
         style = {"fit": "-o", "score": "--s"}.get(c.step, ":^")
-        ax_t.plot([p.n for p in pts], [p.seconds for p in pts], style, label=label)
+        ax_t.plot([p.n for p in pts], [_cost(p) for p in pts], style, label=label)
         ax_m.plot([p.n for p in pts], [p.peak_mb for p in pts], style, label=label)
-    for ax, ylabel in ((ax_t, "seconds"), (ax_m, "peak RSS of the step's process (MB)")):
+    for ax, ylabel in ((ax_t, "CPU seconds of the step"), (ax_m, "peak RSS of the step's process (MB)")):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("n (" + ", ".join(sorted({c.case.unit for c in curves})) + ")")
