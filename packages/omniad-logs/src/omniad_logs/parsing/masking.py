@@ -34,7 +34,7 @@ of a token; the miner never merges two tokens whose keys differ.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from omniad.errors import ConfigError
@@ -257,6 +257,10 @@ def cut(token: str, spans: Spans, repl: str = WILDCARD) -> str:
     return "".join(out)
 
 
+#: rule names (in order) -> feature key -> the compiled alternation of the rules a token with those features can match
+_SUBSETS: dict[tuple[str, ...], dict[tuple[bool, ...], re.Pattern[str] | None]] = {}
+
+
 class BuiltinMasks:
     """The built-in rules as one Python alternation, run only with the rules that can match a token.
 
@@ -279,7 +283,9 @@ class BuiltinMasks:
         self.rules = [(name, f"(?:{BUILTIN_MASKS[name]})") for name in names if name in BUILTIN_MASKS]
         self.dates = frozenset(DATE_WORDS) if "date" in names else frozenset()
         self.numbers = "number" in names
-        self.subsets: dict[tuple[bool, ...], re.Pattern[str] | None] = {}
+        # compiled once per process for each choice of rules (like ``re``'s own cache): a miner per
+        # log file no longer recompiles, nor looks up in ``re``'s cache by pattern text, each subset
+        self.subsets = _SUBSETS.setdefault(tuple(name for name, _ in self.rules), {})
 
     def sub(self, repl: str, string: str) -> str:
         return cut(string, self.spans(string), repl)
@@ -325,19 +331,29 @@ class TokenMasker(dict[str, str]):
     for hundreds of thousands of ids. Tested equal to masking every token afresh.
     """
 
-    __slots__ = ("_limit", "_numbers", "_regex", "_shapes", "lookup")
+    __slots__ = ("_limit", "_numbers", "_regex", "_shapes", "_spans_of")
 
     def __init__(self, regex: Masks | None, cache_limit: int = 100_000) -> None:
         super().__init__()
         self._regex = regex
-        self.lookup = self.__getitem__
         self._limit = cache_limit
         self._shapes: dict[bytes, Spans] | None = {} if isinstance(regex, BuiltinMasks) else None
         self._numbers = isinstance(regex, BuiltinMasks) and regex.numbers
+        self._spans_of = getattr(regex, "spans", None)
 
     @property
     def cache(self) -> dict[str, str]:
         return self
+
+    @property
+    def lookup(self) -> Callable[[str], str]:
+        """The masked token, from the cache or masked now: ``dict.__getitem__``, for C-level ``map``.
+
+        A property rather than an attribute: a bound method kept on the masker would be a
+        reference cycle, and a dropped masker (tens of thousands of entries) would then wait
+        for the garbage collector instead of being freed at once.
+        """
+        return self.__getitem__
 
     def mask(self, token: str) -> str:
         cached = self.get(token)
@@ -359,12 +375,12 @@ class TokenMasker(dict[str, str]):
                     out = token[: spans[0][0]] + WILDCARD + token[spans[0][1]:]
                 else:
                     out = cut(token, spans)
-            elif (spans_of := getattr(self._regex, "spans", None)) is None:
+            elif self._spans_of is None:
                 out = self._masked(token)
             else:
                 if len(shapes) >= self._limit:
                     shapes.clear()
-                spans = shapes[shape] = self._spans(token, spans_of)
+                spans = shapes[shape] = self._spans(token, self._spans_of)
                 out = cut(token, spans)
         if len(self) >= self._limit:
             self.clear()

@@ -192,6 +192,9 @@ class TemplateMiner:
         masked_of: dict[str, tuple[str, ...]] = {}  # line -> its masked tokens (the repeat shortcut's key)
         odd: dict[str, list[str]] = {}
         known = masked_of.get
+        # one tuple per distinct masked token list (a few hundred), not one per distinct line (thousands):
+        # fewer objects alive through the batch, so fewer garbage-collector passes
+        same = {}.setdefault
         for content in contents:
             # _observe, inlined as in ``add`` for a repeated masked token list in an unchanged leaf
             masked = known(content)
@@ -200,7 +203,7 @@ class TemplateMiner:
                     cluster, odd[content] = self._observe(content, "TemplateMiner.parse_batch")
                     keep(cluster)
                     continue
-                masked = masked_of[content] = tuple(map(lookup, raw))
+                masked = masked_of[content] = same((masked := tuple(map(lookup, raw))), masked)
                 if units is not None and not units.isdisjoint(masked):
                     odd[content] = self._join_units(raw, list(masked))[0]
             else:
@@ -271,20 +274,22 @@ class TemplateMiner:
         stop, most = self._limit, self.params.split_values
         changed = False
         work = [(fresh[k], idx) for k, idx in lines.items() if len(idx) >= 4]
+        # each line's tokens as the masks see them: a column qualifies only where the masks leave every
+        # row's word whole, and there they are the raw words (so the rows are masked already: ``mask=str``)
+        rows = masked_of
+        if odd:  # lines whose template tokens are not their split: mask those tokens once per line
+            rows = {**masked_of, **{line: [*map(mask, raw)] for line, raw in odd.items()}}
         while work:
             cluster, idx = work.pop()
-            # the masked tokens: a column qualifies only where the masks leave every row's word whole,
-            # and there they are the raw words (rows already masked, so ``mask=str``)
-            table = ([masked_of[contents[i]] for i in idx] if not odd else
-                    [masked_of[c] if c not in odd else [*map(mask, odd[c])] for c in map(contents.__getitem__, idx)])
-            plan = enumerated_column(cluster.tokens, table, start=start, stop=stop, max_values=most, mask=str)
+            plan = enumerated_column(cluster.tokens, [rows[contents[i]] for i in idx],
+                                     start=start, stop=stop, max_values=most, mask=str)
             if plan is None:
                 continue
             j, parts = plan
             order = sorted(parts, key=lambda v: -len(parts[v]))  # stable: first seen wins ties
             leaf = self._leaves[cluster.path]
             for rank, value in enumerate(order):
-                rows = [idx[r] for r in parts[value]]
+                members = [idx[r] for r in parts[value]]
                 tokens = cluster.tokens if rank == 0 else list(cluster.tokens)
                 old, tokens[j] = tokens[j], mask(value)
                 if rank == 0:  # the largest part keeps the group (and its event id)
@@ -301,16 +306,16 @@ class TemplateMiner:
                             self._by_key[constants] = event
                     if self._recent is not None:
                         self._recent[event.id] = None
-                    part = Cluster(event, tokens, cluster.path, len(rows))
+                    part = Cluster(event, tokens, cluster.path, len(members))
                     self._attach(part)
-                    for i in rows:
+                    for i in members:
                         owners[i] = part
                 constants = constant_key(part.tokens)
                 if constants and constants not in self._by_key:
                     self._by_key[constants] = part.event
                     part.event.keys.append(constants)
                 part.event.changed()
-                work.append((part, rows))
+                work.append((part, members))
             cluster.size -= sum(len(v) for v in parts.values()) - len(parts[order[0]])
             leaf.version += 1
             changed = True
