@@ -57,6 +57,7 @@ def test_detects_defects_on_a_synthetic_object() -> None:
     subset = create_dataset("vision.synthetic_multi", {"categories": ["washer"], "n_train": 10, "n_test_normal": 6,
                                                        "n_test_anomalous": 6, "image_size": 112}).load()[0]
     scores = fod({"image_size": 112, "train_steps": 100}).fit(subset.train.samples).score(subset.test.samples)
-    assert roc_auc(subset.test.labels, scores.sample) >= 0.8
+    # measured at 112 px, 100 steps, seed 0: 1.000 / 0.990
+    assert roc_auc(subset.test.labels, scores.sample) >= 0.9
     truth = np.concatenate([t.ravel() for t in subset.test.targets])
-    assert roc_auc(truth, np.concatenate([m.ravel() for m in scores.local])) >= 0.8
+    assert roc_auc(truth, np.concatenate([m.ravel() for m in scores.local])) >= 0.9

@@ -68,6 +68,7 @@ def test_scores_unseen_categories_from_a_few_normal_shots() -> None:
         "reference_shots": 4, "n_train": 6, "n_test_normal": 6, "n_test_anomalous": 6, "image_size": 112})
     for subset in ds.subsets():
         scores = nagl({"image_size": 112, "train_steps": 100}).fit(subset.train.samples).score(subset.test.samples)
-        assert roc_auc(subset.test.labels, scores.sample) >= 0.8, subset.name
+        # measured at 112 px, 100 steps, seed 0: noise 1.000 / 0.981
+        assert roc_auc(subset.test.labels, scores.sample) >= 0.9, subset.name
         truth = np.concatenate([t.ravel() for t in subset.test.targets])
-        assert roc_auc(truth, np.concatenate([m.ravel() for m in scores.local])) >= 0.8, subset.name
+        assert roc_auc(truth, np.concatenate([m.ravel() for m in scores.local])) >= 0.9, subset.name

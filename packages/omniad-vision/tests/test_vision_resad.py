@@ -75,7 +75,8 @@ def test_scores_unseen_categories_from_a_few_normal_shots() -> None:
     for subset in ds.subsets():
         det = resad({"image_size": 112, "train_steps": 100}).fit(subset.train.samples)
         scores = det.score(subset.test.samples)
-        assert roc_auc(subset.test.labels, scores.sample) >= 0.8, subset.name
+        # measured at 112 px, 100 steps, seed 0: noise 1.000 / 0.982, capsule 1.000 / 0.989
+        assert roc_auc(subset.test.labels, scores.sample) >= 0.9, subset.name
         pixels = np.concatenate([m.ravel() for m in scores.local])
         truth = np.concatenate([t.ravel() for t in subset.test.targets])
-        assert roc_auc(truth, pixels) >= 0.8, subset.name
+        assert roc_auc(truth, pixels) >= 0.9, subset.name
