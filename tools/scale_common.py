@@ -1,9 +1,9 @@
 """Shared machinery of the tools/bench_scale_<modality>.py growth benchmarks.
 
-Each measured step (one ``omniad.fit`` or one ``omniad.score`` at one size) runs in a fresh
-child process, so its peak RSS is its own (``ru_maxrss`` of that process, not a high-water
-mark left by an earlier, larger size) and a step that runs out of time or memory cannot take
-the benchmark down with it. The parent fits the growth exponent ``b`` of ``time ~ n^b`` by
+Each case (one detector or parser) runs in a fresh child process, its sizes smallest first,
+so a case that runs out of time or memory cannot take the benchmark down with it. The peak
+RSS of each step is its own: the process's high-water mark (VmHWM) is reset before the step,
+so neither an earlier step nor an earlier, smaller size leaves its peak behind. The parent fits the growth exponent ``b`` of ``time ~ n^b`` by
 least squares on log(time) against log(n) and compares it with the exponent that
 ``n log n`` itself shows over the same sizes, so "faster than n log n" means the same thing
 for every curve. Sizes a curve cannot reach in the time left are skipped and say so.
@@ -184,9 +184,45 @@ def quiet(_message: str) -> None:
 
 
 def child_main(step: Callable[[dict[str, Any]], dict[str, Any]], payload_json: str) -> None:
+    """Run ``step`` at each size of the payload, smallest first, in this one process.
+
+    One process per case, not per size: on the busy shared machine importing torch and the
+    plugins took 1-2 minutes of wall time, paid once here. Each size's result is appended to
+    ``results_file`` as soon as it exists, so a case stopped at its time limit keeps what it
+    measured. A size is skipped when the time expected for it (the last size's steps scaled by
+    the exponent seen so far, 1.5 before there are two sizes, plus that size's time outside the
+    steps) is more than what is left before ``deadline``.
+    """
+    import gc
+    import shutil
+
     payload = json.loads(payload_json)
-    result = step(payload)
-    print(MARKER + json.dumps(result), flush=True)
+    if "sizes" not in payload:  # a single size
+        print(MARKER + json.dumps(step(payload)), flush=True)
+        return
+    out = Path(payload["results_file"])
+    walls: list[tuple[int, float, float]] = []  # (n, seconds in the steps, seconds outside them)
+    stopped = ""
+    for n in payload["sizes"]:
+        left = payload["deadline"] - time.time()
+        expect = _expected(walls, n)
+        if not stopped and expect is not None and expect > left:
+            stopped = f"skipped: about {expect:.0f} s expected, {max(left, 0):.0f} s left"
+        if stopped:
+            record: dict[str, Any] = {"n": n, "skipped": stopped}
+        else:
+            work = Path(payload["work"]) / str(n)
+            work.mkdir(parents=True, exist_ok=True)
+            t0 = time.monotonic()
+            res = step({**payload, "n": n, "work": str(work)})
+            wall = time.monotonic() - t0
+            inside = sum(res[s]["seconds"] for s in payload["steps"])
+            walls.append((n, inside, wall - inside))
+            record = {"n": n, "wall": wall, **res}
+            shutil.rmtree(work, ignore_errors=True)
+            gc.collect()
+        with out.open("a") as fh:
+            fh.write(json.dumps(record) + "\n")
 
 
 # ---------------------------------------------------------------- parent side
@@ -199,18 +235,20 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def run_child(script: Path, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Run one size of ``script`` in a fresh interpreter; its result dict, or {'error': ...}."""
+def run_child(script: Path, payload: dict[str, Any], timeout: float) -> tuple[list[dict[str, Any]], str]:
+    """Run one case of ``script`` in a fresh interpreter: the per-size records it wrote, and why it stopped early."""
+    results = Path(payload["results_file"])
     cmd = [sys.executable, str(script), "--child", json.dumps(payload)]
+    error = ""
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_child_env())
+        if proc.returncode != 0:
+            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            error = f"child failed (exit {proc.returncode}): {tail[:300]}"
     except subprocess.TimeoutExpired:
-        return {"error": f"over the {timeout:.0f} s left for it"}
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(MARKER):
-            return json.loads(line[len(MARKER):])
-    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-    return {"error": f"child failed (exit {proc.returncode}): {tail[:300]}"}
+        error = f"stopped: over the {timeout:.0f} s left for the case"
+    records = [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
+    return records, error
 
 
 @dataclass
@@ -222,48 +260,34 @@ class Curve:
 
 def measure_case(script: Path, case: Case, factors: Sequence[int], deadline: float, work: Path,
                  log: Callable[[str], None]) -> list[Curve]:
-    """Every step of ``case`` at every size (one child per size), stopping once the next size cannot finish.
-
-    The time the next size is expected to take is the last child's measured steps scaled by
-    the exponent seen so far (1.5 before there are two sizes) plus its fixed start-up (imports,
-    warm-up, data generation), so a case stops before it would overrun its share of the budget.
-    """
+    """Every step of ``case`` at every size, in one child (see :func:`child_main`), until its deadline."""
     steps = case.steps
+    sizes = [case.base * f for f in factors]
+    folder = work / case.name.replace("/", "_")
+    folder.mkdir(parents=True, exist_ok=True)
+    left = deadline - time.monotonic()
+    payload = {**case.payload, "case": case.name, "sizes": sizes, "steps": list(steps), "work": str(folder),
+               "deadline": time.time() + left, "results_file": str(folder / "results.jsonl")}
+    t0 = time.monotonic()
+    records, error = run_child(script, payload, timeout=max(left, 1.0) + 15.0)
+    by_n = {r["n"]: r for r in records}
     curves = {s: Curve(case, s, []) for s in steps}
-    walls: list[tuple[int, float, float]] = []  # (n, seconds in the steps, seconds outside them)
-    stopped = ""
-    for factor in factors:
-        n = case.base * factor
-        left = deadline - time.monotonic()
-        expect = _expected(walls, n)
-        if not stopped and expect is not None and expect > left:
-            stopped = f"skipped: about {expect:.0f} s expected, {max(left, 0):.0f} s left"
-        if stopped:
+    for n in sizes:
+        r = by_n.get(n)
+        if r is None or "skipped" in r:
+            why = r["skipped"] if r is not None else (error or "not reached")
             for s in steps:
-                curves[s].points.append(Point(n, None, None, None, skipped=stopped))
+                curves[s].points.append(Point(n, None, None, None, skipped=why))
+            log(f"{case.name} n={n:,}: {why}")
             continue
-        folder = work / f"{case.name.replace('/', '_')}-{n}"
-        folder.mkdir(parents=True, exist_ok=True)
-        payload = {**case.payload, "case": case.name, "n": n, "work": str(folder)}
-        t0 = time.monotonic()
-        res = run_child(script, payload, timeout=max(left, 1.0))
-        wall = time.monotonic() - t0
-        if "error" in res:
-            stopped = res["error"]
-            log(f"{case.name} n={n:,}: {stopped}")
-            for s in steps:
-                curves[s].points.append(Point(n, None, None, None, skipped=stopped))
-            continue
-        extra = res.get("extra", {})
-        inside = 0.0
+        extra = r.get("extra", {})
         for s in steps:
-            r = res[s]
-            inside += r["seconds"]
-            curves[s].points.append(Point(n, r["seconds"], r["peak_mb"], r["added_mb"], extra, cpu_s=r.get("cpu_s")))
-        walls.append((n, inside, wall - inside))
+            curves[s].points.append(Point(n, r[s]["seconds"], r[s]["peak_mb"], r[s]["added_mb"], extra,
+                                          cpu_s=r[s].get("cpu_s")))
         log(f"{case.name} n={n:,}: " + ", ".join(
-            f"{s} {res[s]['seconds']:.2f} s (CPU {res[s].get('cpu_s', float('nan')):.2f}) peak {res[s]['peak_mb']:.0f} MB (+{res[s]['added_mb']:.0f})" for s in steps)
-            + f"; child wall {wall:.1f} s {extra or ''}")
+            f"{s} {r[s]['seconds']:.2f} s (CPU {r[s].get('cpu_s', float('nan')):.2f}) peak {r[s]['peak_mb']:.0f} MB "
+            f"(+{r[s]['added_mb']:.0f})" for s in steps) + f"; size wall {r['wall']:.1f} s {extra or ''}")
+    log(f"{case.name}: child wall {time.monotonic() - t0:.1f} s")
     return list(curves.values())
 
 
