@@ -227,14 +227,15 @@ class TemplateMiner:
         last_group: dict[str, Cluster] = {}
         last_result: dict[str, ParseResult] = {}
         group_of = last_group.get
-        texts: dict[str, str] = {}  # event id -> template (``Event.template`` picks its largest group each time)
+        texts: dict[str, str] = {}  # event of several groups -> template (``Event.template`` compares their sizes)
         for cluster, content in zip(owners, contents):
             if group_of(content) is cluster:
                 emit(last_result[content])
                 continue
             event = cluster.event
-            text = texts.get(event.id)
-            if text is None:
+            if len(event.clusters) == 1:
+                text = cluster.text
+            elif (text := texts.get(event.id)) is None:
                 text = texts[event.id] = event.template
             if cluster.slots:
                 raw = odd_tokens(content) or content.split(None, limit)
