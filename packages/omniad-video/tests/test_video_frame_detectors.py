@@ -300,3 +300,44 @@ def test_frame_scores_refuse_heat_maps_of_the_wrong_length() -> None:
     assert ok.extras["heat"][0].shape == (n, 2, 2)
     with pytest.raises(DataError, match="one \\(h, w\\) map per decoded frame"):
         frame_level_scores([video], lambda v: (np.zeros(n), np.zeros((n - 1, 2, 2)), (SIDE, SIDE)), SmoothingParams())
+
+
+# -- block-matching motion (video.cell_knn's flow cues) -------------------------------------------------
+
+def _noise_moving(n: int, dx: int, dy: int, side: int = 40, seed: int = 3) -> np.ndarray:
+    """A smooth random texture translated by (dx, dy) pixels per frame, (F, side, side) in [0, 1]."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    big = ndimage.gaussian_filter(rng.uniform(size=(side * 4, side * 4)), 1.0)
+    big = (big - big.min()) / (big.max() - big.min())
+    o = side * 2
+    return np.stack([big[o - t * dy : o - t * dy + side, o - t * dx : o - t * dx + side] for t in range(n)]).astype(np.float32)
+
+
+@pytest.mark.parametrize(("dx", "dy"), [(1, 0), (2, -1), (0, 0)])
+def test_block_flow_recovers_a_translation(dx: int, dy: int) -> None:
+    from omniad_video.block_flow import block_flow
+
+    u, v = block_flow(_noise_moving(5, dx, dy), lag=1, radius=2)
+    inner = (slice(1, None), slice(6, -6), slice(6, -6))  # away from the borders, where the shifted frame is padded
+    assert np.mean(u[inner] == dx) > 0.95 and np.mean(v[inner] == dy) > 0.95
+    assert u.shape == v.shape == (5, 40, 40)
+    u2, v2 = block_flow(_noise_moving(5, dx, dy), lag=2, radius=2 * max(1, abs(dx), abs(dy)))
+    assert np.median(u2[inner]) == dx and np.median(v2[inner]) == dy  # lag 2: pixels per frame, not per lag
+    u3, v3 = block_flow(_noise_moving(5, dx, dy), lag=1, radius=2, step=2)  # every 2nd pixel, 1-pixel shifts
+    assert u3.shape == (5, 20, 20) and np.mean(u3[1:, 3:-3, 3:-3] == dx) > 0.95 and np.mean(v3[1:, 3:-3, 3:-3] == dy) > 0.95
+
+
+def test_cell_flow_cues_read_the_speed_of_a_moving_texture() -> None:
+    from omniad_video.cell_features import cell_cues, n_cues
+
+    gray = _noise_moving(6, 3, 0, side=48)  # 3 px/frame, within the search radius
+    video = FrameVideo(frames=(gray * 255).astype(np.uint8), name="texture")
+    cues = cell_cues(video, cell=16, lags=(1,), appearance=False, where="test", flow=True, flow_radius=3)
+    assert cues.shape == (6, 3, 3, n_cues((1,), False, True)) == (6, 3, 3, 5)
+    mean_speed, fast, moving = cues[1:, :, :2, 2], cues[1:, :, :2, 3], cues[1:, :, :2, 4]  # the left cells
+    assert np.median(mean_speed) == pytest.approx(3.0, rel=0.1) and np.median(fast) == pytest.approx(3.0, rel=0.1)
+    assert np.median(moving) > 0.9
+    still = cell_cues(FrameVideo(frames=np.repeat(video.frames[:1], 4, axis=0)), 16, (1,), False, "test", flow=True)
+    assert np.all(still[..., 2:] == 0)

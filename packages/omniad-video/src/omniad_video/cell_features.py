@@ -14,8 +14,16 @@ was normal at that place. Per cell and lag ``L``:
   cell velocities (Lucas-Kanade per cell) measured worse on UCSD Ped2 (0.75 against 0.86
   frame AUROC), so a walker going against a one-way flow is not what this detector sees;
 
-and with ``appearance``: edge density (mean gradient magnitude), brightness and contrast.
-Plain numpy on the decoded grayscale frames; the cost is a few array passes per frame.
+and with ``appearance``: edge density (mean gradient magnitude), brightness and contrast;
+with ``flow``: the speed of what moves in the cell, from block matching between consecutive
+frames (:mod:`omniad_video.block_flow`), matched at every second pixel (a quarter of the cost:
+block matching is the costly cue) with 1-pixel shifts: mean speed, 90th-percentile speed (one
+fast object in a cell of walkers) and the fraction of moving pixels, in decoded pixels per frame. The normal-flow speed
+above is a least-squares guess from one pixel's brightness change; matching follows the texture
+itself, and on UCSD Ped2 it is what lifts the detector (README). Only the speed goes in, not the
+direction, for the reason given above (a 4-direction histogram of the block-matching flow
+measured 0.927 against 0.953 for speed only).
+Plain numpy/scipy on the decoded grayscale frames.
 """
 
 from __future__ import annotations
@@ -23,14 +31,27 @@ from __future__ import annotations
 import numpy as np
 
 from omniad.errors import DataError
+from omniad_video.block_flow import block_flow
 from omniad_video.samples import FrameVideo
 
 #: gradient energy added to the denominator of the speed: flat cells (no texture) read as still
 _FLAT = 1e-3
+#: the speed quantile of a cell's moving pixels kept beside the mean
+_FAST = 0.9
 
 
-def n_cues(lags: tuple[int, ...], appearance: bool) -> int:
-    return 2 * len(lags) + (3 if appearance else 0)
+def n_cues(lags: tuple[int, ...], appearance: bool, flow: bool = False) -> int:
+    return 2 * len(lags) + (3 if appearance else 0) + (3 if flow else 0)
+
+
+def flow_speed(gray: np.ndarray, radius: int, step: int = 2) -> np.ndarray:
+    """``(F, H, W)`` block-matching speed of ``gray`` in pixels per frame (lag 1, shifts up to ``radius``
+    pixels), matched at every ``step``-th pixel and spread over the ``step`` x ``step`` block it stands for."""
+    _, height, width = gray.shape
+    # the matched window spans about 7 pixels whatever the step (7 x 7 at every pixel, 3 x 3 at every second)
+    u, v = block_flow(gray, lag=1, radius=radius, window=max(3, 7 // step), step=step)
+    speed = np.hypot(u, v).repeat(step, axis=1).repeat(step, axis=2)
+    return speed[:, :height, :width]
 
 
 def grid_shape(height: int, width: int, cell: int, where: str) -> tuple[int, int]:
@@ -40,7 +61,8 @@ def grid_shape(height: int, width: int, cell: int, where: str) -> tuple[int, int
     return h, w
 
 
-def cell_cues(video: FrameVideo, cell: int, lags: tuple[int, ...], appearance: bool, where: str) -> np.ndarray:
+def cell_cues(video: FrameVideo, cell: int, lags: tuple[int, ...], appearance: bool, where: str,
+              flow: bool = False, flow_radius: int = 3, flow_step: int = 2) -> np.ndarray:
     """``(F, h, w, cues)`` float32 for the decoded frames of one video."""
     gray = video.frames.astype(np.float32).mean(axis=3) / 255.0  # (F, H, W)
     n, height, width = gray.shape
@@ -63,4 +85,8 @@ def cell_cues(video: FrameVideo, cell: int, lags: tuple[int, ...], appearance: b
     if appearance:
         mean = pool(gray)
         cues += [pool(grad), mean, np.sqrt(np.maximum(pool(gray * gray) - mean * mean, 0.0))]
+    if flow:
+        speed = flow_speed(gray, flow_radius, flow_step)
+        blocks = speed.reshape(n, h, cell, w, cell).transpose(0, 1, 3, 2, 4).reshape(n, h, w, cell * cell)
+        cues += [pool(speed), np.quantile(blocks, _FAST, axis=-1), pool((speed > 0).astype(np.float32))]
     return np.stack(cues, axis=-1).astype(np.float32)

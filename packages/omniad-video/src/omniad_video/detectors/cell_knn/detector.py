@@ -35,14 +35,15 @@ class CellKNN(FrameDetector):
 
     def _cues(self, video: Any, where: str) -> np.ndarray:
         p = self.params
-        return cell_cues(video, p.cell_size, p.lags, p.appearance, where)
+        return cell_cues(video, p.cell_size, p.lags, p.appearance, where, flow=p.flow,
+                         flow_radius=p.flow_radius, flow_step=p.flow_step)
 
     def check_state(self, state: dict[str, Any]) -> None:
         p = self.params
-        want = n_cues(p.lags, p.appearance)
+        want = n_cues(p.lags, p.appearance, p.flow)
         if state["bank_"].shape[3] != want:
             raise DataError(f"{self.where}: the saved bank holds {state['bank_'].shape[3]} cues per cell but lags="
-                            f"{list(p.lags)}, appearance={p.appearance} make {want}; re-save the model")
+                            f"{list(p.lags)}, appearance={p.appearance}, flow={p.flow} make {want}; re-save the model")
         if len(state["bank_"]) > p.max_train_frames:
             raise DataError(f"{self.where}: the saved bank holds {len(state['bank_'])} frames, more than "
                             f"max_train_frames={p.max_train_frames}; re-save the model")
