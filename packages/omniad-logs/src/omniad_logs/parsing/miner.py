@@ -166,12 +166,13 @@ class TemplateMiner:
                 if not isinstance(content, str):
                     self._tokenize(content, f"TemplateMiner.parse_batch: message #{i}")
         before = {id(c) for c in self._clusters}
-        owners, masked_of, odd = self._batch_pass(contents)
+        owners, masked_of, odd, learned = self._batch_pass(contents)
         if self.params.split_values:
-            self._split_enumerations(contents, owners, masked_of, odd, before)
+            self._split_enumerations(contents, owners, masked_of, odd, learned, before)
         return self._batch_results(contents, owners, odd)
 
-    def _batch_pass(self, contents: list[str]) -> tuple[list[Cluster], dict[str, tuple[str, ...]], dict[str, list[str]]]:
+    def _batch_pass(self, contents: list[str]) -> tuple[list[Cluster], dict[str, tuple[str, ...]], dict[str, list[str]],
+                                                        dict[Cluster, set[tuple[str, ...]]]]:
         """``add`` over the batch without its results: each line's group, and the lines' masked tokens.
 
         Loghub-like logs repeat exact lines (half of the 2k samples' lines are repeats), so a line
@@ -191,6 +192,9 @@ class TemplateMiner:
         repeat = self._seen.get  # the same dict throughout: it is only ever cleared
         masked_of: dict[str, tuple[str, ...]] = {}  # line -> its masked tokens (the repeat shortcut's key)
         odd: dict[str, list[str]] = {}
+        # group -> the masked token lists that joined it through the search: every line the repeat
+        # shortcut sends to a group has one of them, so a group with one has one row shape only
+        learned: dict[Cluster, set[tuple[str, ...]]] = {}
         known = masked_of.get
         # one tuple per distinct masked token list (a few hundred), not one per distinct line (thousands):
         # fewer objects alive through the batch, so fewer garbage-collector passes
@@ -214,8 +218,10 @@ class TemplateMiner:
                 cluster.size += 1
                 keep(cluster)
             else:
-                keep(self._learn(raw if raw is not None else content.split(None, limit), list(masked))[0])
-        return owners, masked_of, odd
+                cluster = self._learn(raw if raw is not None else content.split(None, limit), list(masked))[0]
+                learned.setdefault(cluster, set()).add(masked)
+                keep(cluster)
+        return owners, masked_of, odd, learned
 
     def _batch_results(self, contents: list[str], owners: list[Cluster], odd: dict[str, list[str]]) -> list[ParseResult]:
         """Each line's result from its group's final template; a line repeated in one group shares one result."""
@@ -254,7 +260,8 @@ class TemplateMiner:
         return out
 
     def _split_enumerations(self, contents: list[str], owners: list[Cluster], masked_of: dict[str, tuple[str, ...]],
-                            odd: dict[str, list[str]], before: set[int]) -> None:
+                            odd: dict[str, list[str]], learned: dict[Cluster, set[tuple[str, ...]]],
+                            before: set[int]) -> None:
         """Split the groups this batch created by their enumerated columns (see ``parse_batch``); updates ``owners``.
 
         Only groups created in this batch are looked at: all their lines are in it, so a column's
@@ -263,7 +270,10 @@ class TemplateMiner:
         """
         start = self._levels
         fresh = {id(c): c for c in self._clusters
-                 if id(c) not in before and c.size >= 4 and any(s[0] >= start for s in c.slots)}
+                 if id(c) not in before and c.size >= 4 and any(s[0] >= start for s in c.slots)
+                 # a column needs two values, so two row shapes; known only when every line took the fast
+                 # path without unit words (those rows are the masked token lists the search saw)
+                 and (odd or len(learned.get(c, ())) >= 2)}
         if not fresh:
             return
         lines: dict[int, list[int]] = {key: [] for key in fresh}
