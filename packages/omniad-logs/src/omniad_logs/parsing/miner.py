@@ -196,9 +196,10 @@ class TemplateMiner:
         # shortcut sends to a group has one of them, so a group with one has one row shape only
         learned: dict[Cluster, set[tuple[str, ...]]] = {}
         known = masked_of.get
-        # one tuple per distinct masked token list (a few hundred), not one per distinct line (thousands):
-        # fewer objects alive through the batch, so fewer garbage-collector passes
-        same = {}.setdefault
+        # masked token list -> (one shared copy of it, whether it holds unit words): one tuple per distinct
+        # list (a few hundred), not one per distinct line (thousands), keeps fewer objects alive through
+        # the batch (fewer garbage-collector passes), and the unit words are looked for once per list
+        shapes: dict[tuple[str, ...], tuple[tuple[str, ...], bool]] = {}
         for content in contents:
             # _observe, inlined as in ``add`` for a repeated masked token list in an unchanged leaf
             masked = known(content)
@@ -207,8 +208,12 @@ class TemplateMiner:
                     cluster, odd[content] = self._observe(content, "TemplateMiner.parse_batch")
                     keep(cluster)
                     continue
-                masked = masked_of[content] = same((masked := tuple(map(lookup, raw))), masked)
-                if units is not None and not units.isdisjoint(masked):
+                masked = tuple(map(lookup, raw))
+                shape = shapes.get(masked)
+                if shape is None:  # unit words are masked tokens too: whether they join is the shape's
+                    shape = shapes[masked] = (masked, units is not None and not units.isdisjoint(masked))
+                masked = masked_of[content] = shape[0]
+                if shape[1]:
                     odd[content] = self._join_units(raw, list(masked))[0]
             else:
                 raw = None
