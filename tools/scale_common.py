@@ -191,7 +191,7 @@ def child_main(step: Callable[[dict[str, Any]], dict[str, Any]], payload_json: s
     ``results_file`` as soon as it exists, so a case stopped at its time limit keeps what it
     measured. A size is skipped when the time expected for it (the last size's steps scaled by
     the exponent seen so far, 1.5 before there are two sizes, plus that size's time outside the
-    steps) is more than what is left before ``deadline``.
+    steps, except after the first size, whose outside time is mostly the imports) is more than what is left before ``deadline``.
     """
     import gc
     import shutil
@@ -298,7 +298,8 @@ def _expected(walls: list[tuple[int, float, float]], n: int) -> float | None:
     if len(walls) >= 2:
         b = max(1.0, growth_exponent([w[0] for w in walls], [max(w[1], 1e-3) for w in walls]))
     last_n, inside, outside = walls[-1]
-    return max(inside, 1e-3) * (n / last_n) ** b + outside
+    # the first size's time outside the steps is mostly the imports, paid once per process
+    return max(inside, 1e-3) * (n / last_n) ** b + (outside if len(walls) >= 2 else 0.0)
 
 
 # ---------------------------------------------------------------- reporting
