@@ -235,6 +235,7 @@ _NEEDS: dict[str, str] = {
 }
 _FEATURES = ("digit", "scheme", "at", "slash", "dashes", "separators", "short")
 _DIGIT = re.compile(r"\d").search
+_SPAN = re.Match.span
 
 
 Spans = tuple[tuple[int, int], ...]
@@ -305,7 +306,7 @@ class BuiltinMasks:
             have = dict(zip(_FEATURES, key, strict=True))
             chosen = [pattern for name, pattern in self.rules if have[_NEEDS[name]]]
             rx = self.subsets[key] = re.compile("|".join(chosen)) if chosen else None
-        return tuple(m.span() for m in rx.finditer(string)) if rx is not None else ()
+        return tuple(map(_SPAN, rx.finditer(string))) if rx is not None else ()
 
 
 #: ASCII digits written as one digit: every built-in treats all digits alike, except the ``0`` of ``0x``
