@@ -28,3 +28,18 @@ def register(registry: Registrar) -> None:
         reference="Qu et al., DictAS: Class-Generalizable Few-Shot Anomaly Segmentation via Dictionary Lookup, ICCV 2025",
         tags=("few-shot", "memory-bank", "onnx"), **_COMMON,
     )
+    registry.add(
+        id="vision.inpformer", target=f"{_D}.inpformer.model:INPFormer", params=f"{_D}.inpformer.params:Params",
+        summary="INP-Former: learnable tokens cross-attend over the test image's own ViT tokens to extract intrinsic "
+        "normal prototypes; an INP-guided decoder rebuilds the features from them; cosine discrepancy maps",
+        reference="Luo et al., Exploring Intrinsic Normal Prototypes within a Single Image for Universal Anomaly "
+        "Detection (INP-Former), CVPR 2025",
+        tags=("reconstruction", "onnx"), **_COMMON,
+    )
+    registry.add(
+        id="vision.anomalyncd", target=f"{_D}.anomalyncd.model:AnomalyNCD", params=f"{_D}.anomalyncd.params:Params",
+        summary="AnomalyNCD (training-free): AnomalyDINO maps, main-element binarisation (MEBin) of each anomaly, "
+        "region descriptors from frozen ViT tokens, k-means classes (discover(); NMI / ARI / Hungarian accuracy)",
+        reference="Huang et al., AnomalyNCD: Towards Novel Anomaly Class Discovery in Industrial Scenarios, CVPR 2025",
+        tags=("few-shot", "memory-bank", "class-discovery"), **_COMMON,
+    )

@@ -75,7 +75,10 @@ class ReferenceGraph(nn.Module):
         return 1.0 - F.cosine_similarity(queries, rebuilt, dim=1)
 
     def score(self, x: torch.Tensor, search: Search | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        tok = self.tokens(x)
+        return self.score_tokens(self.tokens(x), search)
+
+    def score_tokens(self, tok: torch.Tensor, search: Search | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``score`` from unit tokens ``(B, D, h, w)`` (a benchmark reuses one image's tokens across fits)."""
         b, d, h, w = tok.shape
         dist = self.patch_distances(tok.permute(0, 2, 3, 1).reshape(-1, d), search).reshape(b, h, w)
         if self.masking:
