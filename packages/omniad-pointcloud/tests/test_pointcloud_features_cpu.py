@@ -44,6 +44,94 @@ def test_tree_search_matches_brute_force() -> None:
     assert not v_far.any() and (i_far == knn(pts, 1, far)[1][0, 0]).all()
 
 
+def _brute_rows(pts: np.ndarray, radius: float, max_nn: int, queries: np.ndarray | None = None):
+    """Hybrid rows by brute force: every pair's ``(dx*dx + dy*dy) + dz*dz``, the point itself first,
+    then by that distance, equal distances by index; padded with the query's nearest point."""
+    q = pts if queries is None else queries
+    d = q[:, None, :] - pts[None, :, :]
+    sq = (d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1]) + d[..., 2] * d[..., 2]
+    k = min(max_nn, len(pts))
+    out_sq, out_i = np.full((len(q), k), np.inf), np.zeros((len(q), k), dtype=np.int64)
+    for r in range(len(q)):
+        inside = np.flatnonzero(sq[r] <= radius * radius)
+        not_self = inside != r if queries is None else np.ones(len(inside), bool)
+        row = inside[np.lexsort((inside, sq[r, inside], not_self))][:k]
+        out_sq[r, : len(row)], out_i[r, : len(row)] = sq[r, row], row
+        out_i[r, len(row) :] = row[0] if len(row) else np.lexsort((np.arange(len(pts)), sq[r]))[0]
+    return out_sq, out_i, np.isfinite(out_sq)
+
+
+def _grid_with_duplicates(rng: np.random.Generator) -> np.ndarray:
+    """Lattice points (many exactly equal distances), a few points twice, a few far alone."""
+    g = np.stack(np.meshgrid(*[np.arange(6.0)] * 3, indexing="ij"), -1).reshape(-1, 3) * 0.5
+    g = np.concatenate([g, g[rng.choice(len(g), 20, replace=False)], [[40.0, 0, 0], [0, 40.0, 0]]])
+    return g[rng.permutation(len(g))]
+
+
+CLOUDS = {
+    "random": lambda rng: rng.uniform(0, 1, (400, 3)),
+    "clustered": lambda rng: np.concatenate([rng.normal(0, 0.05, (300, 3)), rng.uniform(-3, 3, (60, 3))]),
+    "grid+duplicates": _grid_with_duplicates,
+}
+
+
+@pytest.mark.parametrize("cloud", sorted(CLOUDS))
+@pytest.mark.parametrize(("radius", "max_nn"), [(0.2, 1), (0.2, 5), (0.5, 7), (0.5, 400), (1.0, 30)])
+@pytest.mark.parametrize("path", ["pairs", "knn"])
+def test_radius_neighbours_equal_brute_force(
+    cloud: str, radius: float, max_nn: int, path: str, monkeypatch
+) -> None:
+    """Same sets, same order (itself, distance, index), same padding as brute force, on both CPU
+    paths: the pair list (a cloud querying itself) and the bounded nearest query (forced here)."""
+    from omniad_pointcloud.features import radius_search
+
+    pts = CLOUDS[cloud](np.random.default_rng(7))
+    if path == "knn":
+        monkeypatch.setattr(radius_search, "LIST_LIMIT", 0)
+    d, i, v = radius_neighbours(torch.from_numpy(pts), radius, max_nn)
+    ref_d, ref_i, ref_v = _brute_rows(pts, radius, max_nn)
+    np.testing.assert_array_equal(v.numpy(), ref_v)
+    np.testing.assert_array_equal(i.numpy(), ref_i)
+    np.testing.assert_array_equal(d.numpy()[ref_v], ref_d[ref_v])  # the same formula: equal bits
+    assert np.isinf(d.numpy()[~ref_v]).all()
+
+
+@pytest.mark.parametrize("cloud", sorted(CLOUDS))
+def test_radius_neighbours_of_outside_queries_equal_brute_force(cloud: str) -> None:
+    """Queries of their own, some with nothing within the radius (their slots: their nearest)."""
+    rng = np.random.default_rng(3)
+    pts = CLOUDS[cloud](rng)
+    q = np.concatenate([pts[rng.choice(len(pts), 50)] + rng.normal(0, 0.01, (50, 3)), [[100.0, 100, 100]]])
+    for radius, max_nn in ((0.3, 4), (0.6, 50)):
+        d, i, v = radius_neighbours(torch.from_numpy(pts), radius, max_nn, torch.from_numpy(q))
+        ref_d, ref_i, ref_v = _brute_rows(pts, radius, max_nn, q)
+        np.testing.assert_array_equal(v.numpy(), ref_v)
+        np.testing.assert_array_equal(i.numpy(), ref_i)
+        np.testing.assert_array_equal(d.numpy()[ref_v], ref_d[ref_v])
+    assert not v[-1].any()
+
+
+def test_radius_neighbours_same_rows_on_one_or_two_threads() -> None:
+    pts = torch.from_numpy(_grid_with_duplicates(np.random.default_rng(1)))
+    previous = torch.get_num_threads()
+    try:
+        runs = []
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            runs.append(radius_neighbours(pts, 0.75, 12))
+    finally:
+        torch.set_num_threads(previous)
+    assert all(torch.equal(a, b) for a, b in zip(*runs, strict=True))
+
+
+def test_group_by_sorts_wide_keys_stably() -> None:
+    """More than 65,536 points: the radix sort takes a second 16-bit pass."""
+    from omniad_pointcloud.features.radius_search import group_by
+
+    keys = np.random.default_rng(0).integers(0, 200_000, 300_000)
+    np.testing.assert_array_equal(group_by(keys, 200_000), np.argsort(keys, kind="stable"))
+
+
 @pytest.mark.parametrize("max_nn", [1, 2, 16, 100])
 def test_pair_lists_hold_the_hybrid_neighbourhoods(max_nn: int) -> None:
     """The pair list normals and FPFH use holds the same neighbours as the sorted brute force.
@@ -61,11 +149,11 @@ def test_pair_lists_hold_the_hybrid_neighbourhoods(max_nn: int) -> None:
 
 def test_pair_lists_are_the_same_by_either_search(monkeypatch: pytest.MonkeyPatch) -> None:
     """Dense neighbourhoods (many times max_nn within the radius) take the bounded sorted search."""
-    from omniad_pointcloud.features import pairs
+    from omniad_pointcloud.features import pairs, radius_search
 
     pts = _torus().numpy()
     listed = pairs.hybrid_pairs(pts, 0.3, 20)
-    monkeypatch.setattr(pairs, "LIST_LIMIT", 1e9)  # force the full pair list
+    monkeypatch.setattr(radius_search, "LIST_LIMIT", 1e9)  # force the full pair list
     full = pairs.hybrid_pairs(pts, 0.3, 20)
     np.testing.assert_array_equal(listed.count, full.count)
     assert np.mean(_sets(listed) == _sets(full)) > 0.999  # ties at the max_nn cut may pick another neighbour
@@ -157,6 +245,9 @@ GOOD = torch.zeros(5, 3, dtype=torch.float64) + torch.arange(5.0, dtype=torch.fl
         (lambda: estimate_normals(GOOD.long(), 0.1), "estimate_normals: points must be floating point"),
         (lambda: knn(GOOD, 0), "knn: k must be a whole number >= 1"),
         (lambda: radius_neighbours(GOOD, float("inf"), 5), "radius_neighbours: radius must be"),
+        (lambda: radius_neighbours(GOOD, 0.0, 5), "radius_neighbours: radius must be a finite number > 0"),
+        (lambda: radius_neighbours(GOOD, 0.5, 0), "radius_neighbours: max_nn must be a whole number >= 1"),
+        (lambda: radius_neighbours(GOOD, 0.5, 5, GOOD[:, :2]), r"radius_neighbours queries: points must"),
     ],
 )
 def test_bad_inputs_fail_in_one_line(call, message) -> None:

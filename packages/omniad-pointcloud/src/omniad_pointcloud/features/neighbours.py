@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from omniad_pointcloud.features import radius_search
+
 #: distances computed at once: queries x points (x 4 bytes) per block, about 256 MiB
 BLOCK_ELEMENTS = 64 * 1024 * 1024
 #: widest points the CPU k-d tree takes; feature banks (33 to hundreds of columns) go to the
@@ -112,18 +114,21 @@ def radius_neighbours(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Open3D's hybrid search: the ``max_nn`` nearest within ``radius``.
 
-    Returns ``(squared distances, indices, valid mask)``, each ``(Q, max_nn)``, nearest first;
-    entries beyond the radius are masked out (their index points at the query's nearest; their
-    distance is beyond ``radius`` squared, infinite on the CPU path).
+    Returns ``(squared distances, indices, valid mask)``, each ``(Q, min(max_nn, N))``, nearest
+    first, equal distances by index; when the cloud queries itself, column 0 is the point itself
+    (even beside a duplicate). Entries beyond the radius are masked out (their index points at
+    the query's nearest; their distance is beyond ``radius`` squared, infinite on the CPU path).
+    On a CPU the neighbours come from the cloud's pair list, sorted per row (as fast as Open3D's
+    hybrid search, ``tools/bench_pointcloud_fpfh.py``); on CUDA from brute force in blocks.
     """
     check_cloud(points, "radius_neighbours")
     max_nn = check_search(radius, max_nn, "radius_neighbours")
     if points.device.type != "cpu":
         return radius_dense(points, radius, max_nn, queries)
-    q = points if queries is None else queries
     if queries is not None:
         check_cloud(queries, "radius_neighbours queries")
-    sq, i, valid = hybrid_numpy(points.detach().double().numpy(), radius, max_nn, q.detach().double().numpy())
+    q = None if queries is None else queries.detach().double().numpy()
+    sq, i, valid = hybrid_numpy(points.detach().double().numpy(), radius, max_nn, q)
     return torch.from_numpy(sq).to(points.dtype), torch.from_numpy(i), torch.from_numpy(valid)
 
 
@@ -140,32 +145,19 @@ def radius_dense(
 def hybrid_numpy(
     points: np.ndarray, radius: float, max_nn: int, queries: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``radius_neighbours`` by k-d tree on float64 numpy arrays (checked by the caller).
+    """``radius_neighbours`` on float64 numpy arrays (checked by the caller).
 
-    Squared distances stay float64 here, so a float32 cloud's FPFH weights are not rounded.
+    A cloud querying itself gets its rows from the pair list (``radius_search.sorted_rows``);
+    queries of their own, or neighbourhoods many times ``max_nn`` (a long pair list), from a
+    bounded nearest query (``radius_search.knn_rows``); both give the same rows. Squared
+    distances stay float64 here, so a float32 cloud's FPFH weights are not rounded.
     """
-    from scipy.spatial import cKDTree
-
-    k = min(max_nn, points.shape[0])
-    tree = cKDTree(points)
-    # the cloud queries itself in the tree's leaf order (near queries after each other: 10-20%
-    # faster on a random-order cloud); the rows are put back in the points' order below
-    order = tree.indices if queries is None else None
-    q = points[order] if queries is None else queries
-    # a hair beyond the radius so that the tree's strict bound keeps points exactly on it
-    d, i = tree.query(q, k=k, distance_upper_bound=float(radius) * (1.0 + 1e-9), workers=_workers())
-    d, i = d.reshape(len(q), k), i.reshape(len(q), k).astype(np.int64, copy=False)
-    if order is not None:
-        d[order], i[order] = d.copy(), i.copy()
-        q = points
-    sq = d * d
-    valid = sq <= float(radius) ** 2
-    lonely = ~valid[:, 0]
-    if lonely.any():  # a query with no point within the radius: point its slots at its nearest
-        i[lonely, 0] = tree.query(q[lonely], k=1, workers=_workers())[1]
-    i = np.where(valid, i, i[:, :1])
-    sq[~valid] = np.inf
-    return sq, i, valid
+    tree = radius_search.tree_of(points)
+    if queries is None and (
+        radius_search.neighbours_per_point(points, radius, tree) <= radius_search.LIST_LIMIT * max_nn
+    ):
+        return radius_search.sorted_rows(points, radius, max_nn, tree, _workers())
+    return radius_search.knn_rows(points, radius, max_nn, tree, queries, _workers())
 
 
 def spatial_order(points: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ radius once, in about a fifth of the time a sorted ``k``-nearest query takes, an
 stays one entry for both of its ends (FPFH's pair features are the same from either end, so
 they are computed once); only points with more than ``max_nn - 1`` neighbours are cut to their
 nearest. Where most points have several times ``max_nn``
-neighbours within the radius, the bounded sorted query (``neighbours.hybrid_numpy``) is used. Single-threaded and order-fixed: the
+neighbours within the radius, the bounded sorted query (``radius_search.knn_rows``) is used. Single-threaded and order-fixed: the
 result does not depend on thread timing.
 """
 
@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from omniad_pointcloud.features.neighbours import hybrid_numpy
-
-#: list every pair within the radius while points have at most this many times max_nn of them
-LIST_LIMIT = 3
+from omniad_pointcloud.features import radius_search
 
 
 class Pairs:
@@ -57,25 +54,16 @@ class Pairs:
 
 def hybrid_pairs(points: np.ndarray, radius: float, max_nn: int) -> Pairs:
     """The hybrid neighbourhoods of a float64 ``(N, 3)`` cloud (checked by the caller)."""
-    from scipy.spatial import cKDTree
-
     n = len(points)
-    tree = cKDTree(points)
+    tree = radius_search.tree_of(points)
     # every pair within the radius is listed, however many: where a point has far more than
     # max_nn of them (a large radius), the bounded k-nearest query is cheaper and keeps memory
-    # at N x max_nn. Estimated from every stride-th point: deterministic, about 1 ms.
-    stride = max(1, n // 256)
-    per_point = cKDTree(points[::stride]).count_neighbors(tree, float(radius)) / len(points[::stride])
-    if per_point > LIST_LIMIT * max_nn:
-        return _from_sorted(*hybrid_numpy(points, radius, max_nn))
-    ij = tree.query_pairs(float(radius), output_type="ndarray")  # distance <= radius, i < j
+    # at N x max_nn
+    if radius_search.neighbours_per_point(points, radius, tree) > radius_search.LIST_LIMIT * max_nn:
+        return _from_sorted(*radius_search.knn_rows(points, radius, max_nn, tree))
+    ij, sq = radius_search.pair_list(points, radius, tree)
     i, j = ij[:, 0].copy(), ij[:, 1].copy()
-    pt = np.ascontiguousarray(points.T)  # one coordinate at a time: contiguous 1-D gathers
-    sq = np.zeros(len(ij))
-    for c in range(3):
-        d = pt[c][i] - pt[c][j]
-        sq += d * d
-    keep_ij, keep_ji = np.ones(len(ij), dtype=bool), np.ones(len(ij), dtype=bool)
+    keep_ij, keep_ji = np.ones(len(i), dtype=bool), np.ones(len(i), dtype=bool)
     per_row = np.bincount(i, minlength=n) + np.bincount(j, minlength=n)
     keep_nn = max(int(max_nn) - 1, 0)  # the point itself is one of the max_nn
     if (per_row > keep_nn).any():
