@@ -16,7 +16,7 @@ import numpy as np
 from omniad.errors import DataError
 
 
-def _labels(truth: Sequence[Any], predicted: Sequence[Any], where: str) -> tuple[np.ndarray, np.ndarray]:
+def _labels(truth: Sequence[Any] | np.ndarray, predicted: Sequence[Any] | np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray]:
     t, p = np.asarray(truth), np.asarray(predicted)
     if t.ndim != 1 or p.ndim != 1 or len(t) != len(p):
         raise DataError(f"{where}: give two 1-D label sequences of the same length, got shapes {t.shape} and {p.shape}")
@@ -25,7 +25,7 @@ def _labels(truth: Sequence[Any], predicted: Sequence[Any], where: str) -> tuple
     return np.unique(t, return_inverse=True)[1], np.unique(p, return_inverse=True)[1]
 
 
-def cluster_accuracy(truth: Sequence[Any], predicted: Sequence[Any]) -> float:
+def cluster_accuracy(truth: Sequence[Any] | np.ndarray, predicted: Sequence[Any] | np.ndarray) -> float:
     """Share of samples right after the best one-to-one matching of clusters to classes."""
     from scipy.optimize import linear_sum_assignment
 
@@ -36,7 +36,7 @@ def cluster_accuracy(truth: Sequence[Any], predicted: Sequence[Any]) -> float:
     return float(counts[rows, cols].sum() / len(t))
 
 
-def clustering_scores(truth: Sequence[Any], predicted: Sequence[Any]) -> dict[str, float]:
+def clustering_scores(truth: Sequence[Any] | np.ndarray, predicted: Sequence[Any] | np.ndarray) -> dict[str, float]:
     """``{"nmi", "ari", "accuracy"}`` of predicted clusters against true classes."""
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 

@@ -43,6 +43,10 @@ def foreground(tokens: torch.Tensor, center: torch.Tensor, axis: torch.Tensor) -
 
 
 class ReferenceGraph(nn.Module):
+    bank: torch.Tensor
+    center: torch.Tensor
+    axis: torch.Tensor
+
     def __init__(self, extractor: FeatureExtractor, bank: torch.Tensor, center: torch.Tensor, axis: torch.Tensor, *,
                  lookup_k: int, temperature: float, masking: bool, top_fraction: float,
                  image_size: tuple[int, int], blur_sigma: float) -> None:

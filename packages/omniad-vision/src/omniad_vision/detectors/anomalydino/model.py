@@ -54,6 +54,7 @@ class ReferenceDetector(FoundationDetector):
     """Reference-bank detectors (AnomalyDINO, DictAS, AnomalyNCD): the bank, its mask axis and the graph."""
 
     Params = ReferenceParams
+    graph_: ReferenceGraph
     model_attributes = ("memory_bank_", "mask_center_", "mask_axis_")
     #: m reference tokens of d features; the mask's centre and principal axis in the same space
     state_spec = declare(memory_bank_=Array("m", "d"), mask_center_=Array("d"), mask_axis_=Array("d"))
@@ -67,7 +68,7 @@ class ReferenceDetector(FoundationDetector):
 
     def reference_tokens(self, samples: Sequence[Any], where: str) -> torch.Tensor:
         """``(N * rotations, D, h, w)`` unit tokens of the fit images in every rotation."""
-        grids = []
+        grids: list[torch.Tensor] = []
         with torch.inference_mode():
             for _, _, x in self.batches(samples, where):
                 grids.extend(self.tokens(rotate(x, r)).cpu() for r in self.params.rotations)

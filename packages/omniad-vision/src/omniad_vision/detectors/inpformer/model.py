@@ -125,6 +125,7 @@ class INPFormer(FoundationDetector):
     Params = Params
     #: the INP extractor, bottleneck and decoder; shapes checked by the strict load into a net rebuilt for the extractor
     state_spec = declare(net=Module())
+    net_: INPNet | None
 
     def _net(self) -> INPNet:
         p: Params = self.params
@@ -194,9 +195,10 @@ class INPFormer(FoundationDetector):
 
     def after_load(self) -> None:
         p: Params = self.params
-        if getattr(self, "net_", None) is None:  # set_state loads the net after the extractor
+        net = getattr(self, "net_", None)
+        if net is None:  # set_state loads the net after the extractor
             return
-        self.graph_ = INPGraph(self.extractor_, self.net_, image_size=self.size, blur_sigma=p.blur_sigma,
+        self.graph_ = INPGraph(self.extractor_, net, image_size=self.size, blur_sigma=p.blur_sigma,
                                top_fraction=p.top_fraction).eval()
 
     def provenance(self) -> dict[str, Any]:
