@@ -341,3 +341,12 @@ def test_cell_flow_cues_read_the_speed_of_a_moving_texture() -> None:
     assert np.median(moving) > 0.9
     still = cell_cues(FrameVideo(frames=np.repeat(video.frames[:1], 4, axis=0)), 16, (1,), False, "test", flow=True)
     assert np.all(still[..., 2:] == 0)
+
+
+def test_block_flow_refuses_one_frame_and_takes_a_too_short_video() -> None:
+    from omniad_video.block_flow import block_flow
+
+    with pytest.raises(DataError, match=r"expected \(F, H, W\) grey frames"):
+        block_flow(np.zeros((8, 8), np.float32))
+    u, v = block_flow(np.zeros((1, 8, 8), np.float32), lag=1, step=2)  # no earlier frame: no motion
+    assert u.shape == v.shape == (1, 4, 4) and not u.any() and not v.any()

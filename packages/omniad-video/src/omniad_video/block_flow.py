@@ -3,8 +3,8 @@
 ``video.cell_knn``'s frame-difference cues say how much a cell changed, not how fast what is in
 it moves: a slow crowd and a fast cyclist can change a cell alike. Matching a small window of
 frame ``t`` against shifted windows of frame ``t - lag`` gives a displacement per pixel, whose
-size is the speed (UCSD Ped2, cell_knn: 0.873 frame AUROC without it, see the package README
-for with). No optical-flow network or OpenCV is needed: ``(2 radius + 1)^2`` shifted absolute
+size is the speed (UCSD Ped2, ``video.cell_knn``: frame AUROC 0.873 without it, 0.939 with).
+No optical-flow network or OpenCV is needed: ``(2 radius + 1)^2`` shifted absolute
 differences, each box-filtered (scipy), keep the cheapest shift per pixel.
 
 A pixel whose best shift is not clearly cheaper than no shift at all (``margin``, mean absolute
@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
+
+from omniad.errors import DataError
 
 #: per-pixel cost added per pixel of shift length, so that equally good shifts resolve to the shortest
 _TIE = 1e-4
@@ -33,7 +35,7 @@ def block_flow(gray: np.ndarray, lag: int = 1, radius: int = 3, window: int = 3,
     measured 0.844 against 0.95 on UCSD Ped2)."""
     gray = np.asarray(gray, dtype=np.float32)
     if gray.ndim != 3:
-        raise ValueError(f"block_flow: expected (F, H, W) grey frames, got shape {gray.shape}")
+        raise DataError(f"block_flow: expected (F, H, W) grey frames, got shape {gray.shape}; pass one video as a 3-d array")
     n, height, width = gray.shape
     cur = gray[lag:, ::step, ::step]
     if n <= lag:
