@@ -118,8 +118,9 @@ def radius_neighbours(
     first, equal distances by index; when the cloud queries itself, column 0 is the point itself
     (even beside a duplicate). Entries beyond the radius are masked out (their index points at
     the query's nearest; their distance is beyond ``radius`` squared, infinite on the CPU path).
-    On a CPU the neighbours come from the cloud's pair list, sorted per row (as fast as Open3D's
-    hybrid search, ``tools/bench_pointcloud_fpfh.py``); on CUDA from brute force in blocks.
+    On a CPU the rows come from the cloud's pair list, sorted per row (``radius_search``; the
+    same rows as Open3D's hybrid search, 1.2-1.3x its time on one thread,
+    ``tools/bench_pointcloud_fpfh.py``); on CUDA from brute force in blocks.
     """
     check_cloud(points, "radius_neighbours")
     max_nn = check_search(radius, max_nn, "radius_neighbours")
