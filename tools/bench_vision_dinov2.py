@@ -138,8 +138,9 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             lines.append(f"| {r['model']} | error: {r['error'][:100]} | | | | | | |")
             continue
         ratio = (f"{r['fit_s'] / anchor['fit_s']:.1f}x, {r['score_s'] / anchor['score_s']:.1f}x" if anchor else "-")
+        pixel = {k: f"{r[k]:.4f}" if k in r else "- (image-level only)" for k in ("pixel_auroc", "aupro")}
         lines.append(
-            f"| {r['model']} | {r['image_auroc']:.4f} | {r['pixel_auroc']:.4f} | {r['aupro']:.4f} | {r['fit_s']:.0f} | "
+            f"| {r['model']} | {r['image_auroc']:.4f} | {pixel['pixel_auroc']} | {pixel['aupro']} | {r['fit_s']:.0f} | "
             f"{r['score_s']:.0f} ({r['images_per_s']:.2f}) | {ratio} | {r['peak_rss_mb']:.0f} |"
         )
     return "\n".join(lines)
