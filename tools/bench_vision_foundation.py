@@ -46,7 +46,7 @@ METHODS: dict[str, tuple[str, dict[str, Any]]] = {
     "inpformer": ("vision.inpformer", {}),
     "anomalyncd": ("vision.anomalyncd", {}),
 }
-FEWSHOT = {"anomalydino": (1, 2, 4, 8), "dictas": (1,)}
+FEWSHOT = {"anomalydino": (1, 2, 4, 8), "dictas": (1,), "inpformer": (1,)}
 
 
 def record(out: Path | None, row: dict[str, Any]) -> None:
@@ -86,6 +86,11 @@ def fewshot_rows(name: str, detector_id: str, shots_list: tuple[int, ...], subse
             t0 = time.perf_counter()
             det.fit(subset.train.samples)
             fit_s.append(time.perf_counter() - t0)
+            if not hasattr(det.graph_, "score_tokens"):  # a trained model: score through the detector
+                out = det.score(subset.test.samples)
+                image.append(roc_auc(subset.test.labels, out.sample))
+                pixel.append(roc_auc(masks, np.concatenate([m[::4, ::4].ravel() for m in out.local])))
+                continue
             if cached is None:  # the test tokens do not depend on the shots
                 with torch.inference_mode():
                     cached = [(shapes, det.tokens(x)) for _, shapes, x in det.batches(subset.test.samples, "bench")]
