@@ -10,8 +10,9 @@ Sections (each appends JSON lines to ``--out`` and prints a table):
 - ``full``: each method fitted on all 50 normal training images (one-class full-shot), scored on
   the 111 test images: image / pixel AUROC and AUPRO at the images' resolution, fit and score seconds;
 - ``fewshot``: k normal shots drawn with seeds 0..4 (``shots``/``seed`` of the detector); image and
-  pixel AUROC as mean +- std over seeds. The test images' tokens are computed once per method
-  (``graph_.score_tokens``), as they do not depend on the shots; the fit runs through ``fit`` as usual;
+  pixel AUROC (every 4th pixel row / column) as mean +- std over seeds. For the reference-bank methods the
+  test images' tokens are computed once (``graph_.score_tokens``), as they do not depend on the shots;
+  INP-Former scores through ``score``; every fit runs through ``fit`` as usual;
 - ``ncd``: AnomalyNCD's clustering of defect types. MPDD metal_plate's test folder has a single
   defect type, so three synthetic defect types (dark scratches, bright spots, foreign texture
   patches) are painted on the held-out normal test images and clustered; NMI / ARI / Hungarian
