@@ -124,6 +124,31 @@ def test_radius_neighbours_same_rows_on_one_or_two_threads() -> None:
     assert all(torch.equal(a, b) for a, b in zip(*runs, strict=True))
 
 
+@pytest.mark.parametrize("cloud", sorted(CLOUDS))
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sorted_rows_in_small_blocks_with_coarse_keys_equal_brute_force(
+    cloud: str, threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many blocks of rows (on 1 or 2 threads), and distance keys so coarse that most
+    neighbours share one: the rows sorted again by (distance, index) must still be exact."""
+    from omniad_pointcloud.features import radius_search
+
+    monkeypatch.setattr(radius_search, "SORT_BLOCK", 64)
+    monkeypatch.setattr(radius_search, "KEY_BITS", 12)
+    pts = CLOUDS[cloud](np.random.default_rng(5))
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads)
+        for radius, max_nn in ((0.2, 3), (0.5, 400)):
+            d, i, v = radius_neighbours(torch.from_numpy(pts), radius, max_nn)
+            ref_d, ref_i, ref_v = _brute_rows(pts, radius, max_nn)
+            np.testing.assert_array_equal(v.numpy(), ref_v)
+            np.testing.assert_array_equal(i.numpy(), ref_i)
+            np.testing.assert_array_equal(d.numpy()[ref_v], ref_d[ref_v])
+    finally:
+        torch.set_num_threads(previous)
+
+
 def test_group_by_sorts_wide_keys_stably() -> None:
     """More than 65,536 points: the radix sort takes a second 16-bit pass."""
     from omniad_pointcloud.features.radius_search import group_by

@@ -119,7 +119,7 @@ def radius_neighbours(
     (even beside a duplicate). Entries beyond the radius are masked out (their index points at
     the query's nearest; their distance is beyond ``radius`` squared, infinite on the CPU path).
     On a CPU the rows come from the cloud's pair list, sorted per row (``radius_search``; the
-    same rows as Open3D's hybrid search, 1.2-1.3x its time on one thread,
+    same rows as Open3D's hybrid search, about 1.3x its time on one thread,
     ``tools/bench_pointcloud_fpfh.py``); on CUDA from brute force in blocks.
     """
     check_cloud(points, "radius_neighbours")

@@ -5,7 +5,8 @@ cheap search: about a sixth of the work of a ``max_nn``-nearest query per point,
 heap for every point. Normals and FPFH only need neighbour sets and use it as it is
 (``pairs``); ``radius_neighbours`` needs each row sorted by distance, and builds the rows from
 the same list: group the pairs by point (a radix sort), lay each row out densely, sort the rows
-in blocks that stay in the CPU cache (NumPy's vectorised row sort), keep ``max_nn``. That
+in blocks that stay in the CPU cache (NumPy's row sort of packed int64 keys, ``RowSorter``),
+keep ``max_nn``. That
 replaced a ``cKDTree.query(k=max_nn)`` per point, 2.6-3.9x slower than Open3D's search.
 
 One distance formula everywhere: ``(dx*dx + dy*dy) + dz*dz`` in float64, compared with
@@ -17,6 +18,7 @@ count.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -40,12 +42,19 @@ def tree_of(points: np.ndarray) -> cKDTree:
 
 
 def squared_distances(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
-    """``|a[ia] - b[ib]|^2`` as ``(dx*dx + dy*dy) + dz*dz``, one coordinate at a time (1-D gathers)."""
+    """``|a[ia] - b[ib]|^2`` as ``(dx*dx + dy*dy) + dz*dz``, one coordinate at a time (1-D gathers).
+
+    Two buffers serve every coordinate: each fresh array of this size costs page faults.
+    """
     at, bt = np.ascontiguousarray(a.T), np.ascontiguousarray(b.T)
     sq = np.zeros(ia.shape)
+    d, e = np.empty(ia.shape), np.empty(ia.shape)
     for c in range(a.shape[1]):
-        d = at[c][ia] - bt[c][ib]
-        sq += d * d
+        np.take(at[c], ia, out=d)
+        np.take(bt[c], ib, out=e)
+        d -= e
+        d *= d
+        sq += d
     return sq
 
 
@@ -73,7 +82,7 @@ def group_by(keys: np.ndarray, n: int) -> np.ndarray:
     NumPy radix-sorts 16-bit keys (about 6x faster than its timsort of int64 here); wider keys
     take one more pass per 16 bits (least significant first, each stable).
     """
-    perm = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    perm = np.argsort(keys.astype(np.uint16), kind="stable")  # integer casts keep the low bits
     shift = 16
     while n > (1 << shift):
         digit = ((keys[perm] >> shift) & 0xFFFF).astype(np.uint16)
@@ -88,71 +97,126 @@ def sorted_rows(
     """The cloud's hybrid rows ``(squared distances, indices, valid)``, ``(N, k)``, from its pair list.
 
     Column 0 is the point itself; entries past a row's neighbours are masked (index: the point
-    itself, distance inf). The pairs are grouped by point (radix sort), then each point's
-    neighbours are sorted by distance in scipy's compiled per-row sort (``sort_indices`` of a
-    CSR matrix whose column indices are the distances' float64 bit patterns, which order as
-    the distances do), on ``workers`` threads; the result is the same whatever the count.
+    itself, distance inf). The pairs are grouped by point (radix sort), then blocks of rows are
+    sorted and written out on their own (``RowSorter``), on ``workers`` threads; the result is
+    the same whatever the count.
     """
     n = len(points)
     k = min(int(max_nn), n)
     ij, sq = pair_list(points, radius, tree)
     ends = ij.ravel()  # entry e: point ends[e], its partner ends[e ^ 1], their pair e >> 1
     perm = group_by(ends, n)  # the entries of each point together, in point order
-    partner = ends[perm ^ 1]
-    key = sq[perm >> 1].view(np.int64)  # a float >= 0's bits sort as the float does
     count = np.bincount(ends, minlength=n)  # neighbours, the point itself not counted
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(count, out=indptr[1:])
-    sort_segments(indptr, key, partner, workers)
+    perm ^= 1  # in place: each fresh whole-cloud array costs page faults
+    partner = ends.take(perm)
+    perm >>= 1
+    key = sq.take(perm)
+    del perm
     out_sq = np.full((n, k), np.inf)
     out_sq[:, 0] = 0.0
     out_i = np.empty((n, k), dtype=np.int64)
     out_i[:] = np.arange(n)[:, None]
-    # entry e of point p goes to column 1 + its rank in the row (the point itself is column 0)
-    pos = np.arange(len(key)) + np.repeat(np.arange(n) * k + 1 - indptr[:-1], count)
-    if int(count.max(initial=0)) > k - 1:  # rows cut at max_nn: keep their nearest
-        keep = pos < np.repeat(np.arange(1, n + 1) * k, count)
-        pos, key, partner = pos[keep], key[keep], partner[keep]
-    out_sq.ravel()[pos] = key.view(np.float64)
-    out_i.ravel()[pos] = partner
+    if k > 1 and len(key):
+        sorter = RowSorter(key, partner, count, float(radius) * float(radius), out_sq, out_i)
+        rows = max(1, SORT_BLOCK // int(count.max()))
+        bounds = [*range(0, n, rows), n]
+        if workers > 1 and len(bounds) > 2:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(sorter.block, bounds[:-1], bounds[1:]))
+        else:
+            for a, z in itertools.pairwise(bounds):
+                sorter.block(a, z)
     return out_sq, out_i, np.isfinite(out_sq)
 
 
-def sort_segments(indptr: np.ndarray, key: np.ndarray, value: np.ndarray, workers: int = 1) -> None:
-    """Sort each segment ``indptr[p]:indptr[p + 1]`` of ``key`` (int64) and ``value`` by (key, value), in place.
+#: entries of one block of rows laid out densely (2 MiB of int64, in the CPU cache)
+SORT_BLOCK = 1 << 18
+#: bits of a sort key (distance, then place in the row); below 63 so the padding sorts last
+KEY_BITS = 62
 
-    scipy's ``csr_array.sort_indices`` (compiled, per row, releases the GIL) sorts by key; it
-    is not stable, so segments with an equal key pair are sorted again by (key, value):
-    rare on scanned clouds, every row on a grid.
+
+class RowSorter:
+    """Sorts blocks of rows of the grouped pair list by distance into the padded outputs.
+
+    Each entry of a row becomes one int64: its squared distance scaled to an integer of
+    ``KEY_BITS - b`` bits (monotone: a nearer neighbour never gets a larger one), then its ``b``-bit
+    place in the row. A block's rows are laid out densely and sorted by NumPy's row sort (a
+    sort of plain integers, several times faster than scipy's per-row sort of (key, value)
+    pairs, ``csr_array.sort_indices``, which this replaced). Only entries whose scaled distances
+    are equal can come out of order (equal distances: rare on scanned clouds, every row on a
+    grid; or distances nearer than the scaling resolves): those rows are sorted again by
+    (distance, index). Block by block, every temporary is small and reused by the allocator:
+    whole-cloud temporaries (10 MiB each at 20,000 points) cost a page fault per page on every
+    call, which measured as much as the sort. Blocks write disjoint rows, so any number of
+    threads gives the same result.
     """
-    import scipy.sparse as sp
 
-    n = len(indptr) - 1
-    cuts = np.searchsorted(indptr, np.linspace(0, indptr[-1], max(1, workers) + 1)[1:-1])
-    bounds = [0, *sorted(set(int(c) for c in cuts) - {0, n}), n]
+    def __init__(
+        self,
+        key: np.ndarray,
+        partner: np.ndarray,
+        count: np.ndarray,
+        top: float,
+        out_sq: np.ndarray,
+        out_i: np.ndarray,
+    ) -> None:
+        self.key, self.partner, self.count = key, partner, count
+        self.indptr = np.zeros(len(count) + 1, dtype=np.int64)
+        np.cumsum(count, out=self.indptr[1:])
+        self.bits = max(1, (int(count.max()) - 1).bit_length())
+        self.levels = float((1 << max(1, KEY_BITS - self.bits)) - 1)
+        self.scale = self.levels / top
+        self.out_sq, self.out_i = out_sq, out_i
 
-    def part(a: int, b: int) -> None:
-        lo, hi = int(indptr[a]), int(indptr[b])
-        m = sp.csr_array(
-            (value[lo:hi], key[lo:hi], indptr[a : b + 1] - lo), shape=(b - a, np.iinfo(np.int64).max)
-        )
-        m.sort_indices()
-        key[lo:hi], value[lo:hi] = m.indices, m.data
+    def block(self, a: int, z: int) -> None:
+        """Rows ``a:z``: sort, put ties right, write columns ``1:`` of the outputs."""
+        lo, hi = int(self.indptr[a]), int(self.indptr[z])
+        if hi == lo:
+            return
+        c = self.count[a:z]
+        first = self.indptr[a:z] - lo
+        starts = np.repeat(first, c)
+        local = np.arange(hi - lo) - starts  # place in the row
+        key = self.key[lo:hi]
+        packed = np.minimum(key * self.scale, self.levels).astype(np.int64)
+        packed <<= self.bits
+        packed |= local
+        w = int(c.max())
+        at = local + np.repeat(np.arange(z - a) * w, c)
+        dense = np.full((z - a, w), np.iinfo(np.int64).max)
+        dense.ravel()[at] = packed
+        dense.sort(axis=1)
+        src = dense.ravel()[at]
+        src &= (1 << self.bits) - 1
+        src += starts
+        key, partner = key[src], self.partner[lo:hi][src]
+        self._fix_ties(first, key, partner)
+        k = self.out_sq.shape[1]
+        pos = at  # reused: row * k + 1 + place
+        pos -= np.repeat(np.arange(z - a) * (w - k), c)
+        pos += 1 + a * k
+        if w > k - 1:  # rows cut at max_nn: keep their nearest
+            keep = local < k - 1
+            pos, key, partner = pos[keep], key[keep], partner[keep]
+        self.out_sq.ravel()[pos] = key
+        self.out_i.ravel()[pos] = partner
 
-    if len(bounds) > 2:
-        with ThreadPoolExecutor(len(bounds) - 1) as pool:
-            list(pool.map(part, bounds[:-1], bounds[1:]))
-    else:
-        part(0, n)
-    same = np.flatnonzero(key[1:] == key[:-1])  # entries equal to the next one ...
-    row = np.searchsorted(indptr, same, side="right") - 1
-    tied = np.unique(row[same + 1 < indptr[row + 1]])  # ... in the same segment
-    if len(tied):
-        lens = indptr[tied + 1] - indptr[tied]
-        at = np.repeat(indptr[tied] - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
-        seg = np.repeat(np.arange(len(tied)), lens)
-        o = at[np.lexsort((value[at], key[at], seg))]
-        key[at], value[at] = key[o], value[o]
+    @staticmethod
+    def _fix_ties(first: np.ndarray, key: np.ndarray, value: np.ndarray) -> None:
+        """Sort again, by (key, value), the rows (starting at ``first``) not in that order, in place."""
+        d = np.diff(key)
+        wrong = np.flatnonzero((d < 0) | ((d == 0) & (value[1:] < value[:-1])))
+        if not len(wrong):
+            return
+        ends = np.append(first[1:], len(key))
+        row = np.searchsorted(first, wrong, side="right") - 1
+        bad = np.unique(row[wrong + 1 < ends[row]])  # pairs inside one row only
+        if len(bad):
+            lens = ends[bad] - first[bad]
+            at = np.repeat(first[bad] - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+            seg = np.repeat(np.arange(len(bad)), lens)
+            o = at[np.lexsort((value[at], key[at], seg))]
+            key[at], value[at] = key[o], value[o]
 
 
 def row_order(
