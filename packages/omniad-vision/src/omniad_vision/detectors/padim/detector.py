@@ -82,8 +82,9 @@ class PaDiM(BackboneDetector):
             else:
                 mean, cov, _ = ledoit_wolf_covariance(block)
             means.append(mean)
-            try:
-                precisions.append(torch.linalg.inv(cov.double()).float())
+            try:  # Cholesky: the covariance is symmetric positive definite, and batched LU inverses gave
+                # garbage pivots under 2 OpenMP threads on 200-d DINOv2 features (RuntimeError in lu_solve)
+                precisions.append(torch.cholesky_inverse(torch.linalg.cholesky(cov.double())).float())
             except torch.linalg.LinAlgError:
                 raise DataError(
                     f"{where}: the covariance of {x.shape[0]} training images is singular; "
