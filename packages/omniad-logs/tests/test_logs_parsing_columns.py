@@ -178,3 +178,25 @@ def test_enumerated_column_hand_worked() -> None:
     three = rows("a x b p k=1", "a y b p k=2", "a z b p k=3", "a x b p k=4", "a y b p k=5", "a z b p k=6")
     assert enumerated_column(template, three, **same) is None
     assert enumerated_column(template, three, **{**same, "max_values": 3})[0] == 1
+
+
+def test_raw_rows_with_a_mask_read_like_masked_rows():
+    """``parse_batch`` hands ``enumerated_column`` some rows raw with the masker as ``mask`` (lines whose
+    unit words joined their numbers) and the others masked already; the answer must be what masked
+    rows with ``mask=str`` give, on words, numbers, ids, keys, joined units and literal ``<*>``."""
+    miner = TemplateMiner()
+    mask = miner._masker.lookup
+    rng = random.Random(4)
+    words = ["bytes", "values", "Mon", "ssh2", "piece0", "12", "0x1f", "1.5 KB", "Mon KB", "node-3:80", "a<*>b",
+             "<*>", "rhost=abc", "rhost=10.0.0.1", "uid=0", "id:7", "state=DONE", "state=RUNNING", "blk_-12", "e"]
+    for _ in range(3000):
+        width = rng.randrange(3, 6)
+        template = [rng.choice(["<*>", "<*>", "rhost=<*>", "state=<*>", "word"]) for _ in range(width)]
+        pool = [rng.sample(words, rng.randrange(1, 5)) for _ in range(width)]
+        raw = [[rng.choice(pool[j]) for j in range(width)] for _ in range(rng.randrange(4, 12))]
+        masked = [[mask(t) for t in row] for row in raw]
+        mixed = [r if rng.random() < 0.5 else m for r, m in zip(raw, masked)]
+        for most in (2, 3):
+            expected = enumerated_column(template, masked, start=1, stop=width, max_values=most, mask=str)
+            assert enumerated_column(template, raw, start=1, stop=width, max_values=most, mask=mask) == expected
+            assert enumerated_column(template, mixed, start=1, stop=width, max_values=most, mask=mask) == expected

@@ -329,17 +329,21 @@ class TokenMasker(dict[str, str]):
     same places, because every built-in rule, the key rule and the collapsing of ``<*>`` runs treat
     all digits alike (only ``0x`` names one, so a token with an ``x`` keeps its zeros). A shape's
     spans are found once and cut into every token of that shape: a log has a few thousand shapes
-    for hundreds of thousands of ids. Tested equal to masking every token afresh.
+    for hundreds of thousands of ids. Where no digit is left outside the spans (``blk_<*>``,
+    ``/<*>``), every token of the shape masks to the same text, which is kept instead of the
+    spans. Tested equal to masking every token afresh.
     """
 
-    __slots__ = ("_limit", "_numbers", "_regex", "_shapes", "_spans_of")
+    __slots__ = ("_dates", "_limit", "_numbers", "_regex", "_shapes", "_spans_of")
 
     def __init__(self, regex: Masks | None, cache_limit: int = 100_000) -> None:
         super().__init__()
         self._regex = regex
         self._limit = cache_limit
-        self._shapes: dict[bytes, Spans] | None = {} if isinstance(regex, BuiltinMasks) else None
+        # token shape -> its masked text where that is the same for every token of the shape, else its spans
+        self._shapes: dict[bytes, str | Spans] | None = {} if isinstance(regex, BuiltinMasks) else None
         self._numbers = isinstance(regex, BuiltinMasks) and regex.numbers
+        self._dates = regex.dates if isinstance(regex, BuiltinMasks) else frozenset()
         self._spans_of = getattr(regex, "spans", None)
 
     @property
@@ -364,25 +368,32 @@ class TokenMasker(dict[str, str]):
         if len(token) > MAX_TOKEN_CHARS:  # a blob (base64, a dump): a variable, and too big to cache
             return WILDCARD
         shapes = self._shapes
-        if shapes is None or not token.isascii() or "<" in token or token.isalpha():
-            out = self._masked(token)  # (words are quicker to mask than to shape: BuiltinMasks' shortcut)
+        if shapes is None:
+            out = self._masked(token)
+        # BuiltinMasks' own shortcuts, answered here: a word or a number has no key and no rule
+        # but ``date`` / ``number`` that can match it, in any script (a quarter of new tokens each)
+        elif token.isalpha():
+            out = WILDCARD if token in self._dates else token
         elif token.isdecimal():
-            out = WILDCARD if self._numbers else token  # a third of new tokens: BuiltinMasks' answer, directly
+            out = WILDCARD if self._numbers else token
+        elif not token.isascii() or "<" in token:
+            out = self._masked(token)
         else:
             shape = token.encode().translate(_ONE_DIGIT_BUT_ZERO if "x" in token or "X" in token else _ONE_DIGIT)
-            spans = shapes.get(shape)
-            if spans is not None:
-                if len(spans) == 1:  # most ids: one span, cut here without a call
-                    out = token[: spans[0][0]] + WILDCARD + token[spans[0][1]:]
-                else:
-                    out = cut(token, spans)
-            elif self._spans_of is None:
-                out = self._masked(token)
-            else:
+            known = shapes.get(shape)
+            if known is None:
                 if len(shapes) >= self._limit:
                     shapes.clear()
-                spans = shapes[shape] = self._spans(token, self._spans_of)
+                spans = self._spans(token, self._spans_of)
                 out = cut(token, spans)
+                # no digit left outside the spans: every token of this shape masks to this very text
+                shapes[shape] = out if _DIGIT(out) is None else spans
+            elif known.__class__ is str:  # most ids (``blk_<*>``, ``<*>``): no cutting at all
+                out = known
+            elif len(known) == 1:
+                out = token[: known[0][0]] + WILDCARD + token[known[0][1]:]
+            else:
+                out = cut(token, known)
         if len(self) >= self._limit:
             self.clear()
         self[token] = out
@@ -394,6 +405,8 @@ class TokenMasker(dict[str, str]):
         """Where ``_masked`` puts its ``<*>`` in an ASCII token without ``<`` (so every ``<*>`` is one)."""
         start = self._key_end(token)
         found = spans_of(token[start:]) if start < len(token) else ()
+        if len(found) < 2:  # nothing to collapse
+            return found if not start or not found else ((start + found[0][0], start + found[0][1]),)
         merged: list[list[int]] = []
         for a, b in found:  # collapse: <*> runs joined only by punctuation become one
             if merged and _JOINERS.issuperset(token[start + merged[-1][1]: start + a]):

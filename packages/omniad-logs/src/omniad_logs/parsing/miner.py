@@ -8,12 +8,13 @@ few dict look-ups and one pass over a handful of candidate templates, whatever t
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import compress
+from itertools import compress, count
 from operator import eq, getitem, ne
 from typing import Any, NamedTuple
 
@@ -34,6 +35,10 @@ _HAS_DIGIT = re.compile(r"\d").search
 
 #: exact (masked) token lists remembered per miner for the fast path; cleared when full
 RESULT_CACHE_LIMIT = 100_000
+
+#: distinct lines of one ``parse_batch`` whose split is kept for their parameters (later ones are split again):
+#: bounds what a huge batch holds (a split is about three times its line)
+SPLITS_KEPT = 100_000
 
 
 class ParseResult(NamedTuple):
@@ -107,7 +112,7 @@ class TemplateMiner:
                 if hit[3]:
                     raw = self._join_units(raw, list(masked))[0]
             else:
-                cluster, raw = self._learn(raw, list(masked))
+                cluster, raw = self._learn(raw, masked)
         else:
             cluster, raw = self._observe(content, "TemplateMiner.add")
         event = cluster.event
@@ -166,23 +171,34 @@ class TemplateMiner:
                 if not isinstance(content, str):
                     self._tokenize(content, f"TemplateMiner.parse_batch: message #{i}")
         before = {id(c) for c in self._clusters}
-        owners, masked_of, odd, learned = self._batch_pass(contents)
-        if self.params.split_values:
-            self._split_enumerations(contents, owners, masked_of, odd, learned, before)
-        return self._batch_results(contents, owners, odd)
+        # The batch makes and keeps a few objects per line and leaves no cycles to collect; the cyclic
+        # collector would still walk them, and every object of the caller's process, again and again
+        # while it runs (in a process with a large heap one full walk costs more than the batch). So it
+        # rests while the batch runs and is left as it was found, however the batch ends.
+        paused = gc.isenabled()
+        if paused:
+            gc.disable()
+        try:
+            owners, masked_of, odd, learned, splits = self._batch_pass(contents)
+            if self.params.split_values:
+                self._split_enumerations(contents, owners, masked_of, odd, learned, before)
+            return self._batch_results(contents, owners, odd, splits)
+        finally:
+            if paused:
+                gc.enable()
 
     def _batch_pass(self, contents: list[str]) -> tuple[list[Cluster], dict[str, tuple[str, ...]], dict[str, list[str]],
-                                                        dict[Cluster, set[tuple[str, ...]]]]:
+                                                        dict[Cluster, set[tuple[str, ...]]], dict[str, list[str]]]:
         """``add`` over the batch without its results: each line's group, and the lines' masked tokens.
 
         Loghub-like logs repeat exact lines (half of the 2k samples' lines are repeats), so a line
         seen before in this batch reuses its masked tokens: only the repeat-shortcut look-up (or,
         where the leaf changed, the search) runs again, so the groups are exactly ``add``'s.
-        A line's raw tokens are not kept: they are its ``split`` again at the end, which costs
-        less than keeping them (a batch's token lists, alive to the end, were most of what the
-        garbage collector had to walk). Only where the split is not the answer (unit words joined
-        to their numbers, lines off the fast path: no masks, a cap, an overlong line) are they
-        kept, in the ``odd`` mapping (line -> raw tokens as its template reads them).
+        A distinct line's split is kept for its parameters at the end (``splits``; with the collector
+        resting, keeping it costs less than splitting again), up to ``SPLITS_KEPT`` lines, later
+        ones are split again. Where the split is not the answer (unit words joined to their
+        numbers, lines off the fast path: no masks, a cap, an overlong line) the ``odd`` mapping
+        holds the raw tokens as the line's template reads them.
         """
         owners: list[Cluster] = []
         keep = owners.append
@@ -192,6 +208,8 @@ class TemplateMiner:
         repeat = self._seen.get  # the same dict throughout: it is only ever cleared
         masked_of: dict[str, tuple[str, ...]] = {}  # line -> its masked tokens (the repeat shortcut's key)
         odd: dict[str, list[str]] = {}
+        splits: dict[str, list[str]] = {}  # line -> its split, for its parameters at the end (bounded)
+        room = SPLITS_KEPT
         # group -> the masked token lists that joined it through the search: every line the repeat
         # shortcut sends to a group has one of them, so a group with one has one row shape only
         learned: dict[Cluster, set[tuple[str, ...]]] = {}
@@ -203,6 +221,7 @@ class TemplateMiner:
         for content in contents:
             # _observe, inlined as in ``add`` for a repeated masked token list in an unchanged leaf
             masked = known(content)
+            glued = None  # this line's _join_units, when it has unit words
             if masked is None:
                 if lookup is None or content.__class__ is not str or len(raw := content.split(None, limit)) > limit:
                     cluster, odd[content] = self._observe(content, "TemplateMiner.parse_batch")
@@ -214,7 +233,11 @@ class TemplateMiner:
                     shape = shapes[masked] = (masked, units is not None and not units.isdisjoint(masked))
                 masked = masked_of[content] = shape[0]
                 if shape[1]:
-                    odd[content] = self._join_units(raw, list(masked))[0]
+                    glued = self._join_units(raw, masked)
+                    odd[content] = glued[0]
+                elif room:
+                    splits[content] = raw
+                    room -= 1
             else:
                 raw = None
             hit = repeat(masked)
@@ -223,17 +246,19 @@ class TemplateMiner:
                 cluster.size += 1
                 keep(cluster)
             else:
-                cluster = self._learn(raw if raw is not None else content.split(None, limit), list(masked))[0]
+                cluster = self._learn(raw if raw is not None else content.split(None, limit), masked, glued)[0]
                 learned.setdefault(cluster, set()).add(masked)
                 keep(cluster)
-        return owners, masked_of, odd, learned
+        return owners, masked_of, odd, learned, splits
 
-    def _batch_results(self, contents: list[str], owners: list[Cluster], odd: dict[str, list[str]]) -> list[ParseResult]:
+    def _batch_results(self, contents: list[str], owners: list[Cluster], odd: dict[str, list[str]],
+                       splits: dict[str, list[str]]) -> list[ParseResult]:
         """Each line's result from its group's final template; a line repeated in one group shares one result."""
         out: list[ParseResult] = []
         emit = out.append
         limit = self._limit
         odd_tokens = odd.get
+        split_of = splits.get
         # line -> its latest group and result (two dicts: a pair per line would be one more object to keep)
         last_group: dict[str, Cluster] = {}
         last_result: dict[str, ParseResult] = {}
@@ -249,7 +274,7 @@ class TemplateMiner:
             elif (text := texts.get(event.id)) is None:
                 text = texts[event.id] = event.template
             if cluster.slots:
-                raw = odd_tokens(content) or content.split(None, limit)
+                raw = split_of(content) or odd_tokens(content) or content.split(None, limit)
                 # _learned_parameters, inlined
                 if (whole := cluster.whole) is not None:
                     values = whole(raw) if cluster.params > 1 else (whole(raw),)
@@ -290,15 +315,15 @@ class TemplateMiner:
         stop, most = self._limit, self.params.split_values
         changed = False
         work = [(fresh[k], idx) for k, idx in lines.items() if len(idx) >= 4]
-        # each line's tokens as the masks see them: a column qualifies only where the masks leave every
-        # row's word whole, and there they are the raw words (so the rows are masked already: ``mask=str``)
-        rows = masked_of
-        if odd:  # lines whose template tokens are not their split: mask those tokens once per line
-            rows = {**masked_of, **{line: [*map(mask, raw)] for line, raw in odd.items()}}
+        # each line's masked tokens or, where its template's tokens are not its split (``odd``), those raw
+        # tokens; ``enumerated_column`` masks a row's word only where it looks at a column. Either row gives
+        # the same answer: a column qualifies only where the masks leave every word whole, and there a
+        # masked token is its raw word; a token that holds ``<*>`` keeps one when masked again.
+        rows = {**masked_of, **odd} if odd else masked_of
         while work:
             cluster, idx = work.pop()
             plan = enumerated_column(cluster.tokens, [rows[contents[i]] for i in idx],
-                                     start=start, stop=stop, max_values=most, mask=str)
+                                     start=start, stop=stop, max_values=most, mask=mask)
             if plan is None:
                 continue
             j, parts = plan
@@ -470,7 +495,7 @@ class TemplateMiner:
         units = self._units
         if units is None or units.keys().isdisjoint(tokens):
             return raw, tokens
-        hits = [i for i, r in enumerate(raw) if r in units]
+        hits = [*compress(count(), map(units.__contains__, raw))]
         out_raw, out_tok = list(raw), list(tokens)
         gone = 0
         for i in hits:
@@ -630,10 +655,15 @@ class TemplateMiner:
         leaf.add(cluster)
         return leaf
 
-    def _learn(self, raw: list[str], masked: list[str]) -> tuple[Cluster, list[str]]:
-        """The tree search and the template update for a message the repeat shortcut did not know."""
+    def _learn(self, raw: list[str], masked: Sequence[str],
+               units: tuple[list[str], list[str]] | None = None) -> tuple[Cluster, list[str]]:
+        """The tree search and the template update for a message the repeat shortcut did not know.
+
+        ``masked`` is only read, so the caller's tuple (the repeat shortcut's key) is taken as it
+        is; ``units`` is ``_join_units(raw, masked)`` where the caller has joined them already.
+        """
         key = tuple(masked)
-        raw, tokens = self._join_units(raw, masked)
+        raw, tokens = units if units is not None else self._join_units(raw, masked)
         joined = len(tokens) != len(masked)
         path = self._path(tokens)
         leaf = self._leaves.get(path) if path is not None else None
