@@ -46,11 +46,42 @@ MAX_TOKEN_CHARS = 512
 
 #: weekday and month names, which the ``date`` rule masks when they stand alone
 DATE_WORDS: tuple[str, ...] = (
-    "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun",
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    "Mon",
+    "Tue",
+    "Wed",
+    "Thu",
+    "Fri",
+    "Sat",
+    "Sun",
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
 )
 #: time units a ``duration`` ends in (longest spelling first where one is a prefix of another)
-DURATION_UNITS: tuple[str, ...] = ("ns", "us", "\u00b5s", "ms", "secs", "sec", "s", "mins", "min", "m", "hrs", "hr", "h")
+DURATION_UNITS: tuple[str, ...] = (
+    "ns",
+    "us",
+    "\u00b5s",
+    "ms",
+    "secs",
+    "sec",
+    "s",
+    "mins",
+    "min",
+    "m",
+    "hrs",
+    "hr",
+    "h",
+)
 
 #: The built-in rules, by name; a miner tries them in the order of its ``masks`` (earlier names win
 #: on overlaps). The identifier rules (url ... duration) come before ``number`` so that an
@@ -83,8 +114,26 @@ BUILTIN_MASKS: dict[str, str] = {
 #: "unit": a unit word right after a masked number joins it, so "(1.21 KB)", "<1 sec" and "30 ms"
 #: are one variable whatever the spacing (the only rule that spans a space; see ``unit_tokens``).
 UNIT_WORDS: tuple[str, ...] = (
-    "B", "KB", "MB", "GB", "TB", "PB", "KiB", "MiB", "GiB", "TiB", "Kb", "Mb", "Gb",
-    "ms", "us", "ns", "sec", "secs", "min", "mins",
+    "B",
+    "KB",
+    "MB",
+    "GB",
+    "TB",
+    "PB",
+    "KiB",
+    "MiB",
+    "GiB",
+    "TiB",
+    "Kb",
+    "Mb",
+    "Gb",
+    "ms",
+    "us",
+    "ns",
+    "sec",
+    "secs",
+    "min",
+    "mins",
 )
 _UNIT_TAILS = ("", ")", ",", ".", ";", ":", "]", "),", ").", "];", "],")
 
@@ -94,7 +143,18 @@ def unit_tokens() -> dict[str, str]:
     return {w + tail: tail for w in UNIT_WORDS for tail in _UNIT_TAILS}
 
 
-DEFAULT_MASKS: tuple[str, ...] = ("unit", "url", "email", "uuid", "mac", "path", "hex", "date", "duration", "number")
+DEFAULT_MASKS: tuple[str, ...] = (
+    "unit",
+    "url",
+    "email",
+    "uuid",
+    "mac",
+    "path",
+    "hex",
+    "date",
+    "duration",
+    "number",
+)
 
 _COLLAPSE = re.compile(r"<\*>(?:[.:,\-/_#@+]*<\*>)+")
 
@@ -103,7 +163,9 @@ _COLLAPSE = re.compile(r"<\*>(?:[.:,\-/_#@+]*<\*>)+")
 #: ``host.name:port`` is no key), and a value does not start with ``/`` ``\`` ``:`` ``=`` (URLs,
 #: ``C:\``, ``a::b`` are no key-value pairs). Vetted like the built-ins: neither class can hold the
 #: separator after it, so each branch is tried once, in time linear in the token.
-_KEY_VALUE = re.compile(r"[(\[{<\"']*(?:([A-Za-z_][A-Za-z0-9_.\-]*)=|([A-Za-z_][A-Za-z0-9_\-]*):)(?![=:/\\])(?=.)")
+_KEY_VALUE = re.compile(
+    r"[(\[{<\"']*(?:([A-Za-z_][A-Za-z0-9_.\-]*)=|([A-Za-z_][A-Za-z0-9_\-]*):)(?![=:/\\])(?=.)"
+)
 
 
 class Masks(Protocol):
@@ -125,7 +187,11 @@ def untrusted_regex(pattern: str, label: str, hint: str = "") -> Any:
     try:
         rx = re2.compile(pattern, options)
     except re2.error as exc:
-        why = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        why = (
+            exc.args[0].decode("utf-8", "replace")
+            if exc.args and isinstance(exc.args[0], bytes)
+            else str(exc)
+        )
         raise ConfigError(
             f"{label}: RE2 cannot run this regular expression ({why}); regexes from files and configs run "
             "on RE2 so that no pattern can take exponential time: write it without backreferences or "
@@ -230,8 +296,15 @@ def key_head(token: str) -> str | None:
 #: with string methods): "digit" a decimal digit, "scheme" ``://``, "at" ``@``, "slash" ``/`` or ``\``,
 #: "dashes" four ``-``, "separators" five ``:`` or ``-``, "short" at most four characters
 _NEEDS: dict[str, str] = {
-    "url": "scheme", "email": "at", "uuid": "dashes", "mac": "separators", "path": "slash",
-    "hex": "digit", "date": "short", "duration": "digit", "number": "digit",
+    "url": "scheme",
+    "email": "at",
+    "uuid": "dashes",
+    "mac": "separators",
+    "path": "slash",
+    "hex": "digit",
+    "date": "short",
+    "duration": "digit",
+    "number": "digit",
 }
 _FEATURES = ("digit", "scheme", "at", "slash", "dashes", "separators", "short")
 _DIGIT = re.compile(r"\d").search
@@ -298,8 +371,15 @@ class BuiltinMasks:
         if string.isdecimal():
             return ((0, len(string)),) if self.numbers else ()
         dashes = string.count("-")
-        key = (_DIGIT(string) is not None, "://" in string, "@" in string, "/" in string or "\\" in string,
-               dashes >= 4, dashes + string.count(":") >= 5, len(string) <= 4)
+        key = (
+            _DIGIT(string) is not None,
+            "://" in string,
+            "@" in string,
+            "/" in string or "\\" in string,
+            dashes >= 4,
+            dashes + string.count(":") >= 5,
+            len(string) <= 4,
+        )
         try:
             rx = self.subsets[key]
         except KeyError:
@@ -379,7 +459,9 @@ class TokenMasker(dict[str, str]):
         elif not token.isascii() or "<" in token:
             out = self._masked(token)
         else:
-            shape = token.encode().translate(_ONE_DIGIT_BUT_ZERO if "x" in token or "X" in token else _ONE_DIGIT)
+            shape = token.encode().translate(
+                _ONE_DIGIT_BUT_ZERO if "x" in token or "X" in token else _ONE_DIGIT
+            )
             known = shapes.get(shape)
             if known is None:
                 if len(shapes) >= self._limit:
@@ -391,7 +473,7 @@ class TokenMasker(dict[str, str]):
             elif known.__class__ is str:  # most ids (``blk_<*>``, ``<*>``): no cutting at all
                 out = known
             elif len(known) == 1:
-                out = token[: known[0][0]] + WILDCARD + token[known[0][1]:]
+                out = token[: known[0][0]] + WILDCARD + token[known[0][1] :]
             else:
                 out = cut(token, known)
         if len(self) >= self._limit:
@@ -409,7 +491,7 @@ class TokenMasker(dict[str, str]):
             return found if not start or not found else ((start + found[0][0], start + found[0][1]),)
         merged: list[list[int]] = []
         for a, b in found:  # collapse: <*> runs joined only by punctuation become one
-            if merged and _JOINERS.issuperset(token[start + merged[-1][1]: start + a]):
+            if merged and _JOINERS.issuperset(token[start + merged[-1][1] : start + a]):
                 merged[-1][1] = b
             else:
                 merged.append([a, b])

@@ -75,7 +75,9 @@ class TemplateMiner:
         self._units = unit_tokens() if "unit" in self.params.masks and self._masker is not None else None
         self._levels = self.params.depth - 2
         self._limit = self.params.max_tokens
-        self._lookup = self._masker.lookup if self._masker is not None and not self.params.max_clusters else None
+        self._lookup = (
+            self._masker.lookup if self._masker is not None and not self.params.max_clusters else None
+        )
         self._threshold = self.params.similarity
         self._leaves: dict[tuple[Any, ...], Leaf] = {}
         self._children: dict[tuple[Any, ...], set[str]] = {}
@@ -103,7 +105,11 @@ class TemplateMiner:
         # list seen before in an unchanged leaf, no cap): this path is most of a live parse
         limit = self._limit
         lookup = self._lookup  # None without masks or under a cap: the general path
-        if lookup is not None and content.__class__ is str and len(raw := content.split(None, limit)) <= limit:
+        if (
+            lookup is not None
+            and content.__class__ is str
+            and len(raw := content.split(None, limit)) <= limit
+        ):
             masked = tuple(map(lookup, raw))
             hit = self._seen.get(masked)
             if hit is not None and hit[1].version == hit[2]:
@@ -124,7 +130,11 @@ class TemplateMiner:
         if whole is not None:
             values = whole(raw) if cluster.params > 1 else (whole(raw),)
         elif (cuts := cluster.cuts) is not None:
-            values = tuple(map(getitem, cuts[0](raw), cuts[1])) if cluster.params > 1 else (cuts[0](raw)[cuts[1][0]],)
+            values = (
+                tuple(map(getitem, cuts[0](raw), cuts[1]))
+                if cluster.params > 1
+                else (cuts[0](raw)[cuts[1][0]],)
+            )
         else:
             values = self._parameters(cluster, raw) if cluster.slots else ()
         return _result(ParseResult, (event.id, text, values))
@@ -187,8 +197,15 @@ class TemplateMiner:
             if paused:
                 gc.enable()
 
-    def _batch_pass(self, contents: list[str]) -> tuple[list[Cluster], dict[str, tuple[str, ...]], dict[str, list[str]],
-                                                        dict[Cluster, set[tuple[str, ...]]], dict[str, list[str]]]:
+    def _batch_pass(
+        self, contents: list[str]
+    ) -> tuple[
+        list[Cluster],
+        dict[str, tuple[str, ...]],
+        dict[str, list[str]],
+        dict[Cluster, set[tuple[str, ...]]],
+        dict[str, list[str]],
+    ]:
         """``add`` over the batch without its results: each line's group, and the lines' masked tokens.
 
         Loghub-like logs repeat exact lines (half of the 2k samples' lines are repeats), so a line
@@ -223,7 +240,11 @@ class TemplateMiner:
             masked = known(content)
             glued = None  # this line's _join_units, when it has unit words
             if masked is None:
-                if lookup is None or content.__class__ is not str or len(raw := content.split(None, limit)) > limit:
+                if (
+                    lookup is None
+                    or content.__class__ is not str
+                    or len(raw := content.split(None, limit)) > limit
+                ):
                     cluster, odd[content] = self._observe(content, "TemplateMiner.parse_batch")
                     keep(cluster)
                     continue
@@ -246,13 +267,20 @@ class TemplateMiner:
                 cluster.size += 1
                 keep(cluster)
             else:
-                cluster = self._learn(raw if raw is not None else content.split(None, limit), masked, glued)[0]
+                if raw is None:
+                    raw = content.split(None, limit)
+                cluster = self._learn(raw, masked, glued)[0]
                 learned.setdefault(cluster, set()).add(masked)
                 keep(cluster)
         return owners, masked_of, odd, learned, splits
 
-    def _batch_results(self, contents: list[str], owners: list[Cluster], odd: dict[str, list[str]],
-                       splits: dict[str, list[str]]) -> list[ParseResult]:
+    def _batch_results(
+        self,
+        contents: list[str],
+        owners: list[Cluster],
+        odd: dict[str, list[str]],
+        splits: dict[str, list[str]],
+    ) -> list[ParseResult]:
         """Each line's result from its group's final template; a line repeated in one group shares one result."""
         out: list[ParseResult] = []
         emit = out.append
@@ -263,7 +291,8 @@ class TemplateMiner:
         last_group: dict[str, Cluster] = {}
         last_result: dict[str, ParseResult] = {}
         group_of = last_group.get
-        texts: dict[str, str] = {}  # event of several groups -> template (``Event.template`` compares their sizes)
+        # event of several groups -> template (``Event.template`` compares their sizes)
+        texts: dict[str, str] = {}
         for cluster, content in zip(owners, contents):
             if group_of(content) is cluster:
                 emit(last_result[content])
@@ -279,7 +308,11 @@ class TemplateMiner:
                 if (whole := cluster.whole) is not None:
                     values = whole(raw) if cluster.params > 1 else (whole(raw),)
                 elif (cuts := cluster.cuts) is not None:
-                    values = tuple(map(getitem, cuts[0](raw), cuts[1])) if cluster.params > 1 else (cuts[0](raw)[cuts[1][0]],)
+                    values = (
+                        tuple(map(getitem, cuts[0](raw), cuts[1]))
+                        if cluster.params > 1
+                        else (cuts[0](raw)[cuts[1][0]],)
+                    )
                 else:
                     values = self._parameters(cluster, raw)
             else:
@@ -289,9 +322,15 @@ class TemplateMiner:
             emit(result)
         return out
 
-    def _split_enumerations(self, contents: list[str], owners: list[Cluster], masked_of: dict[str, tuple[str, ...]],
-                            odd: dict[str, list[str]], learned: dict[Cluster, set[tuple[str, ...]]],
-                            before: set[int]) -> None:
+    def _split_enumerations(
+        self,
+        contents: list[str],
+        owners: list[Cluster],
+        masked_of: dict[str, tuple[str, ...]],
+        odd: dict[str, list[str]],
+        learned: dict[Cluster, set[tuple[str, ...]]],
+        before: set[int],
+    ) -> None:
         """Split the groups this batch created by their enumerated columns (see ``parse_batch``); updates ``owners``.
 
         Only groups created in this batch are looked at: all their lines are in it, so a column's
@@ -299,11 +338,16 @@ class TemplateMiner:
         words, so a split part stays in its group's leaf.
         """
         start = self._levels
-        fresh = {id(c): c for c in self._clusters
-                 if id(c) not in before and c.size >= 4 and any(s[0] >= start for s in c.slots)
-                 # a column needs two values, so two row shapes; known only when every line took the fast
-                 # path without unit words (those rows are the masked token lists the search saw)
-                 and (odd or len(learned.get(c, ())) >= 2)}
+        fresh = {
+            id(c): c
+            for c in self._clusters
+            if id(c) not in before
+            and c.size >= 4
+            and any(s[0] >= start for s in c.slots)
+            # a column needs two values, so two row shapes; known only when every line took the fast
+            # path without unit words (those rows are the masked token lists the search saw)
+            and (odd or len(learned.get(c, ())) >= 2)
+        }
         if not fresh:
             return
         lines: dict[int, list[int]] = {key: [] for key in fresh}
@@ -322,8 +366,14 @@ class TemplateMiner:
         rows = {**masked_of, **odd} if odd else masked_of
         while work:
             cluster, idx = work.pop()
-            plan = enumerated_column(cluster.tokens, [rows[contents[i]] for i in idx],
-                                     start=start, stop=stop, max_values=most, mask=mask)
+            plan = enumerated_column(
+                cluster.tokens,
+                [rows[contents[i]] for i in idx],
+                start=start,
+                stop=stop,
+                max_values=most,
+                mask=mask,
+            )
             if plan is None:
                 continue
             j, parts = plan
@@ -578,7 +628,11 @@ class TemplateMiner:
             top = -1
             top_params = -1
             for cluster, same in zip(clusters, sames):
-                if same < top or (same == top and cluster.params <= top_params) or (n and same / n < threshold):
+                if (
+                    same < top
+                    or (same == top and cluster.params <= top_params)
+                    or (n and same / n < threshold)
+                ):
                     continue
                 if same < n and conflicts(cluster.tokens, tokens):
                     continue
@@ -608,7 +662,9 @@ class TemplateMiner:
             if learning:
                 better = sim > best_sim or (sim == best_sim and cluster.params > best_wild)
             else:  # on a tie, a template that has the message's own words beats one whose <*> stand in for them
-                better = sim > best_sim or (sim == best_sim and (same, cluster.params) > (best_same, best_wild))
+                better = sim > best_sim or (
+                    sim == best_sim and (same, cluster.params) > (best_same, best_wild)
+                )
             if better:
                 if same < n and conflicts(template, tokens):
                     continue
@@ -655,8 +711,9 @@ class TemplateMiner:
         leaf.add(cluster)
         return leaf
 
-    def _learn(self, raw: list[str], masked: Sequence[str],
-               units: tuple[list[str], list[str]] | None = None) -> tuple[Cluster, list[str]]:
+    def _learn(
+        self, raw: list[str], masked: Sequence[str], units: tuple[list[str], list[str]] | None = None
+    ) -> tuple[Cluster, list[str]]:
         """The tree search and the template update for a message the repeat shortcut did not know.
 
         ``masked`` is only read, so the caller's tuple (the repeat shortcut's key) is taken as it
@@ -752,9 +809,12 @@ class TemplateMiner:
             if parts is None:
                 if not prefix and not suffix:
                     out.append(token)
-                elif (len(token) >= len(prefix) + len(suffix) and token.startswith(prefix)
-                      and token.endswith(suffix)):
-                    out.append(token[len(prefix): len(token) - len(suffix)])
+                elif (
+                    len(token) >= len(prefix) + len(suffix)
+                    and token.startswith(prefix)
+                    and token.endswith(suffix)
+                ):
+                    out.append(token[len(prefix) : len(token) - len(suffix)])
                 else:
                     out.append(token)
                 continue
