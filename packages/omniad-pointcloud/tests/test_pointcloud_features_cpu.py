@@ -77,15 +77,24 @@ CLOUDS = {
 
 @pytest.mark.parametrize("cloud", sorted(CLOUDS))
 @pytest.mark.parametrize(("radius", "max_nn"), [(0.2, 1), (0.2, 5), (0.5, 7), (0.5, 400), (1.0, 30)])
-@pytest.mark.parametrize("path", ["pairs", "knn"])
+@pytest.mark.parametrize("path", ["grid", "pairs", "knn"])
 def test_radius_neighbours_equal_brute_force(
     cloud: str, radius: float, max_nn: int, path: str, monkeypatch
 ) -> None:
-    """Same sets, same order (itself, distance, index), same padding as brute force, on both CPU
-    paths: the pair list (a cloud querying itself) and the bounded nearest query (forced here)."""
-    from omniad_pointcloud.features import radius_search
+    """Same sets, same order (itself, distance, index), same padding as brute force, on every CPU
+    path: the compiled grid scan (numba), the pair list (a cloud querying itself; forced here by
+    hiding numba) and the bounded nearest query (forced here)."""
+    from omniad_pointcloud.features import radius_grid, radius_search
 
     pts = CLOUDS[cloud](np.random.default_rng(7))
+    if path == "grid":
+        pytest.importorskip("numba", reason="the grid path needs numba (omniad-pointcloud[fast])")
+        calls = []
+        real = radius_grid.sorted_rows_grid
+        monkeypatch.setattr(radius_grid, "sorted_rows_grid", lambda *a: calls.append(1) or real(*a))
+        monkeypatch.setattr(radius_search, "LIST_LIMIT", 10**9)  # rows of many times max_nn hits too
+    else:
+        monkeypatch.setattr(radius_grid, "available", lambda: False)
     if path == "knn":
         monkeypatch.setattr(radius_search, "LIST_LIMIT", 0)
     d, i, v = radius_neighbours(torch.from_numpy(pts), radius, max_nn)
@@ -94,6 +103,28 @@ def test_radius_neighbours_equal_brute_force(
     np.testing.assert_array_equal(i.numpy(), ref_i)
     np.testing.assert_array_equal(d.numpy()[ref_v], ref_d[ref_v])  # the same formula: equal bits
     assert np.isinf(d.numpy()[~ref_v]).all()
+    if path == "grid":
+        assert calls, "radius_neighbours did not take the grid path"
+
+
+def test_grid_declines_too_fine_grids_and_dense_neighbourhoods() -> None:
+    """A cloud spanning more than 2**20 radii along an axis, or with many times ``max_nn``
+    neighbours per point: the grid path declines; the rows still equal brute force (through a
+    NumPy path)."""
+    pytest.importorskip("numba", reason="the grid path needs numba (omniad-pointcloud[fast])")
+    from omniad_pointcloud.features import radius_grid
+
+    rng = np.random.default_rng(5)
+    pts = np.concatenate([rng.uniform(0, 1, (200, 3)), [[5e6, 0.0, 0.0]]])
+    assert radius_grid.sorted_rows_grid(pts, 0.3, 10) is None
+    dense = rng.uniform(0, 1, (500, 3))  # ~57 neighbours within 0.3: many times max_nn = 2
+    assert radius_grid.sorted_rows_grid(dense, 0.3, 2, limit=3 * 2) is None
+    assert radius_grid.sorted_rows_grid(dense, 0.3, 2) is not None
+    d, i, v = radius_neighbours(torch.from_numpy(pts), 0.3, 10)
+    ref_d, ref_i, ref_v = _brute_rows(pts, 0.3, 10)
+    np.testing.assert_array_equal(i.numpy(), ref_i)
+    np.testing.assert_array_equal(v.numpy(), ref_v)
+    np.testing.assert_array_equal(d.numpy()[ref_v], ref_d[ref_v])
 
 
 @pytest.mark.parametrize("cloud", sorted(CLOUDS))
@@ -111,7 +142,14 @@ def test_radius_neighbours_of_outside_queries_equal_brute_force(cloud: str) -> N
     assert not v[-1].any()
 
 
-def test_radius_neighbours_same_rows_on_one_or_two_threads() -> None:
+@pytest.mark.parametrize("path", ["grid", "pairs"])
+def test_radius_neighbours_same_rows_on_one_or_two_threads(path: str, monkeypatch) -> None:
+    from omniad_pointcloud.features import radius_grid
+
+    if path == "grid":
+        pytest.importorskip("numba", reason="the grid path needs numba (omniad-pointcloud[fast])")
+    else:
+        monkeypatch.setattr(radius_grid, "available", lambda: False)
     pts = torch.from_numpy(_grid_with_duplicates(np.random.default_rng(1)))
     previous = torch.get_num_threads()
     try:
@@ -131,8 +169,9 @@ def test_sorted_rows_in_small_blocks_with_coarse_keys_equal_brute_force(
 ) -> None:
     """Many blocks of rows (on 1 or 2 threads), and distance keys so coarse that most
     neighbours share one: the rows sorted again by (distance, index) must still be exact."""
-    from omniad_pointcloud.features import radius_search
+    from omniad_pointcloud.features import radius_grid, radius_search
 
+    monkeypatch.setattr(radius_grid, "available", lambda: False)  # the NumPy path's blocks
     monkeypatch.setattr(radius_search, "SORT_BLOCK", 64)
     monkeypatch.setattr(radius_search, "KEY_BITS", 12)
     pts = CLOUDS[cloud](np.random.default_rng(5))
@@ -279,3 +318,30 @@ def test_bad_inputs_fail_in_one_line(call, message) -> None:
     with pytest.raises((ValueError, TypeError), match=message) as info:
         call()
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("hits", [70, 70_000])
+def test_grid_row_sort_orders_by_distance_then_index(hits: int) -> None:
+    """One row straight through the kernel's sort: packed integer keys (rows under 2**16 hits)
+    and the (distance, index) pair sort (longer rows), with many exact ties and distances
+    closer than the packed keys resolve; the point itself (key -1) first, padding after."""
+    pytest.importorskip("numba", reason="the grid path needs numba (omniad-pointcloud[fast])")
+    from omniad_pointcloud.features import _radius_grid_kernel as kernel
+
+    rng = np.random.default_rng(hits)
+    r2 = 0.25
+    key = np.concatenate([rng.choice([0.01, 0.02, 0.25], hits // 2), rng.uniform(0, r2, hits - hits // 2)])
+    key[hits // 3] = key[hits // 3 + 1] * (1 + 1e-15)  # nearer than 46-bit levels resolve
+    key[7] = -1.0  # the point itself
+    idx = rng.permutation(10 * hits)[:hits].astype(np.int64)
+    k = min(hits + 5, 200)
+    out_sq, out_i = np.zeros((1, k)), np.zeros((1, k), dtype=np.int64)
+    o = np.lexsort((idx, key))[:k]
+    kernel._write_row(
+        key.copy(), idx.copy(), np.empty(hits, np.int64), hits, 3, kernel.LEVELS / r2, out_sq, out_i, 0
+    )
+    want_sq = np.where(key[o] < 0, 0.0, key[o])
+    n = min(hits, k)
+    np.testing.assert_array_equal(out_i[0, :n], idx[o][:n])
+    np.testing.assert_array_equal(out_sq[0, :n], want_sq[:n])
+    assert (out_i[0, n:] == 3).all() and np.isinf(out_sq[0, n:]).all()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from omniad_pointcloud.features import radius_search
+from omniad_pointcloud.features import radius_grid, radius_search
 
 #: distances computed at once: queries x points (x 4 bytes) per block, about 256 MiB
 BLOCK_ELEMENTS = 64 * 1024 * 1024
@@ -37,9 +37,18 @@ def check_cloud(points: torch.Tensor, where: str, dims: int | None = 3) -> None:
         raise ValueError(
             f"{where}: points must be floating point, got {points.dtype}; convert with .double()"
         )
-    if not bool(torch.isfinite(points).all()):
+    if not _all_finite(points):
         bad = int((~torch.isfinite(points)).any(1).sum())
         raise ValueError(f"{where}: {bad} point(s) have NaN or infinite coordinates; drop them first")
+
+
+def _all_finite(points: torch.Tensor) -> bool:
+    """Whether every coordinate is finite; NumPy on a CPU: torch's parallel check wakes its
+    OpenMP pool, whose spinning threads then took a core from the search's threads (30 ms on
+    20,000 points with 2 threads, half the search)."""
+    if points.device.type == "cpu" and points.dtype in (torch.float32, torch.float64):
+        return bool(np.isfinite(points.detach().numpy()).all())
+    return bool(torch.isfinite(points).all())
 
 
 def _check_count(value: int, name: str, where: str) -> int:
@@ -118,9 +127,10 @@ def radius_neighbours(
     first, equal distances by index; when the cloud queries itself, column 0 is the point itself
     (even beside a duplicate). Entries beyond the radius are masked out (their index points at
     the query's nearest; their distance is beyond ``radius`` squared, infinite on the CPU path).
-    On a CPU the rows come from the cloud's pair list, sorted per row (``radius_search``; the
-    same rows as Open3D's hybrid search, about 1.3x its time on one thread,
-    ``tools/bench_pointcloud_fpfh.py``); on CUDA from brute force in blocks.
+    On a CPU the rows come from a compiled grid scan where numba is installed
+    (``omniad-pointcloud[fast]``, ``radius_grid``), else from the cloud's pair list sorted per
+    row (``radius_search``); the same rows as Open3D's hybrid search either way (speeds in
+    docs/features.md, ``tools/bench_pointcloud_fpfh.py``). On CUDA from brute force in blocks.
     """
     check_cloud(points, "radius_neighbours")
     max_nn = check_search(radius, max_nn, "radius_neighbours")
@@ -148,15 +158,19 @@ def hybrid_numpy(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``radius_neighbours`` on float64 numpy arrays (checked by the caller).
 
-    A cloud querying itself gets its rows from the pair list (``radius_search.sorted_rows``);
+    A cloud querying itself gets its rows from the compiled grid scan where numba is installed
+    (``radius_grid``), else from the pair list (``radius_search.sorted_rows``);
     queries of their own, or neighbourhoods many times ``max_nn`` (a long pair list), from a
     bounded nearest query (``radius_search.knn_rows``); both give the same rows. Squared
     distances stay float64 here, so a float32 cloud's FPFH weights are not rounded.
     """
+    limit = radius_search.LIST_LIMIT * max_nn
+    if queries is None:
+        rows = radius_grid.sorted_rows_grid(points, radius, max_nn, _workers(), limit)
+        if rows is not None:
+            return rows
     tree = radius_search.tree_of(points)
-    if queries is None and (
-        radius_search.neighbours_per_point(points, radius, tree) <= radius_search.LIST_LIMIT * max_nn
-    ):
+    if queries is None and radius_search.neighbours_per_point(points, radius, tree) <= limit:
         return radius_search.sorted_rows(points, radius, max_nn, tree, _workers())
     return radius_search.knn_rows(points, radius, max_nn, tree, queries, _workers())
 
