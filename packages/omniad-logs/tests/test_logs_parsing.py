@@ -445,3 +445,22 @@ def test_log_format_fields_and_errors():
     with pytest.raises(DataError, match="must be a str"):
         fmt.parse(b"bytes")
     assert len(LOG_FORMATS) == 16
+
+
+def test_repeat_shortcut_follows_a_route_the_tree_gained():
+    """A message first routed through ``<*>`` (its first word was new beside a digit-bearing one)
+    gets its own branch once a later group founds one: the remembered route must not outlive
+    that, or the live miner and one restored from its JSON would part ways (T1 vs T3 before)."""
+    lines = ["a1 x y z", "foo x y z", "foo p q r", "foo x y z"]
+    live = TemplateMiner()
+    ids = [live.add(line).event_id for line in lines]
+    saved = TemplateMiner()
+    for line in lines[:3]:
+        saved.add(line)
+    restored = TemplateMiner.from_json(saved.to_json())
+    assert ids[3] == restored.add(lines[3]).event_id
+    batch = TemplateMiner().parse_batch(lines)
+    fresh = TemplateMiner()
+    for line in lines[:3]:
+        fresh.add(line)
+    assert batch[3].event_id == TemplateMiner.from_json(fresh.to_json()).add(lines[3]).event_id

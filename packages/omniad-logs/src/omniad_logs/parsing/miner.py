@@ -593,6 +593,10 @@ class TemplateMiner:
                 key = token
             else:
                 key = WILDCARD
+            if key not in kids and key != WILDCARD and WILDCARD in kids:
+                # messages with this token routed through <*> here until now; the repeat
+                # shortcut remembers those routes, and from now on the tree sends them here
+                self._seen.clear()
             kids.add(key)
             prefix = (*prefix, key)
         children.setdefault(prefix, set())
