@@ -250,6 +250,23 @@ def test_cell_knn_finds_a_fast_object_and_where_it_is() -> None:
     assert cells.shape == (48, SIDE // 8, SIDE // 8)
 
 
+def test_cell_knn_distance_blocks_change_no_score(monkeypatch) -> None:
+    """Query frames cut into blocks of one or a few (the memory bound): the same cell distances
+    as one block per chunk of cells, up to float32 rounding: the matrix-product distance
+    sqrt(|x|^2 + |y|^2 - 2 x.y) of near cells loses digits to cancellation, and a product of
+    another shape rounds its dot products differently (seen: 2e-5 on distances of 0.05)."""
+    from omniad_video.detectors.cell_knn import detector as cell_knn
+
+    speed = disc_subset(n_train=3, n_test=2, length=24, seed=3)
+    det = get_registry().get("detector", "video.cell_knn").create({"cell_size": 8, "k": 2}, device="cpu", seed=0)
+    det.fit(speed.train.samples)
+    video = speed.test.samples[0]
+    whole = det.cell_scores(video)
+    for budget in (1, 5 * len(det.bank_) * 25):  # one frame per block; five frames per block
+        monkeypatch.setattr(cell_knn, "BLOCK_ELEMENTS", budget)
+        np.testing.assert_allclose(det.cell_scores(video), whole, rtol=1e-4, atol=1e-4)
+
+
 def test_cell_knn_refuses_another_frame_size() -> None:
     det = get_registry().get("detector", "video.cell_knn").create({"cell_size": 8, "k": 2}, device="cpu")
     det.fit(LEARN.train.samples)

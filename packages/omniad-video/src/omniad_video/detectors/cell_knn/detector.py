@@ -26,6 +26,10 @@ from omniad_video.detectors.cell_knn.params import CellKNNParams
 from omniad_video.detectors.frame_base import FrameDetector, RawScores, frame_level_scores
 from omniad_video.frame_features import check_videos
 
+#: distances held at once (cells x query frames x bank entries): 32 M floats, 128 MiB. Chunking
+#: cells alone left query frames x bank frames in one block: 3.9 GB at 4,000 training frames
+BLOCK_ELEMENTS = 1 << 25
+
 
 class CellKNN(FrameDetector):
     Params = CellKNNParams
@@ -94,7 +98,12 @@ class CellKNN(FrameDetector):
             part = cells[start : start + self.params.chunk_cells]
             q = torch.stack([query[:, i, j] for i, j in part])  # (cells, F, c)
             b = torch.stack([bank[:, i : i + 2 * r + 1, j : j + 2 * r + 1].reshape(-1, c) for i, j in part])
-            out[:, start : start + len(part)] = torch.cdist(q, b).topk(k, dim=-1, largest=False).values[..., -1].T
+            rows = max(1, BLOCK_ELEMENTS // (len(part) * b.shape[1]))  # query frames per distance block
+            for f0 in range(0, len(cues), rows):
+                # the matrix-product form always (torch picks it only above 25 rows): a block's
+                # size then does not change its distances
+                d = torch.cdist(q[:, f0 : f0 + rows], b, compute_mode="use_mm_for_euclid_dist")
+                out[f0 : f0 + rows, start : start + len(part)] = d.topk(k, dim=-1, largest=False).values[..., -1].T
         return out.reshape(len(cues), h, w).numpy().astype(np.float64)
 
     def _score(self, samples: Sequence[Any]) -> Scores:
