@@ -6,6 +6,8 @@ than Open3D there). Both must give the same descriptors, whatever the thread cou
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -345,3 +347,32 @@ def test_grid_row_sort_orders_by_distance_then_index(hits: int) -> None:
     np.testing.assert_array_equal(out_i[0, :n], idx[o][:n])
     np.testing.assert_array_equal(out_sq[0, :n], want_sq[:n])
     assert (out_i[0, n:] == 3).all() and np.isinf(out_sq[0, n:]).all()
+
+
+def test_a_numba_that_does_not_import_warns_once_and_falls_back(monkeypatch) -> None:
+    """numba present but broken (built for another NumPy, say): one warning, the NumPy path's rows."""
+    import builtins
+
+    from omniad_pointcloud.features import radius_grid
+
+    monkeypatch.setattr(radius_grid, "_kernel", None)
+    monkeypatch.setattr(radius_grid, "_broken", None)
+    monkeypatch.setattr(radius_grid, "available", lambda: radius_grid._broken is None)
+    real_import = builtins.__import__
+
+    def fail(name, *args, **kwargs):
+        fromlist = kwargs.get("fromlist") or (args[2] if len(args) > 2 else None) or ()
+        if name.endswith("_radius_grid_kernel") or "_radius_grid_kernel" in fromlist:
+            raise ImportError("numpy.core.multiarray failed to import")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fail)
+    monkeypatch.delitem(sys.modules, "omniad_pointcloud.features._radius_grid_kernel", raising=False)
+    pts = np.random.default_rng(2).uniform(0, 1, (300, 3))
+    with pytest.warns(RuntimeWarning, match="numba is installed but does not import"):
+        d, i, v = radius_neighbours(torch.from_numpy(pts), 0.2, 8)
+    ref_d, ref_i, ref_v = _brute_rows(pts, 0.2, 8)
+    np.testing.assert_array_equal(i.numpy(), ref_i)
+    np.testing.assert_array_equal(v.numpy(), ref_v)
+    np.testing.assert_array_equal(d.numpy()[ref_v], ref_d[ref_v])
+    assert radius_grid._broken and not radius_grid.available()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -31,20 +32,32 @@ SLACK = 1e-9
 MAX_CELLS_PER_AXIS = 1 << 20
 
 
-def available() -> bool:
-    """Whether numba is installed (checked without importing it: the import costs ~0.3 s)."""
-    return importlib.util.find_spec("numba") is not None
-
-
 _kernel = None
+#: why numba could not be used, once it failed to import (then the NumPy path runs)
+_broken: str | None = None
+
+
+def available() -> bool:
+    """Whether numba is installed (checked without importing it: the import costs ~0.6 s)."""
+    return _broken is None and importlib.util.find_spec("numba") is not None
 
 
 def _compiled():
-    """The numba kernel, compiled (or loaded from numba's cache) on first use."""
-    global _kernel
-    if _kernel is None:
-        from omniad_pointcloud.features import _radius_grid_kernel
-
+    """The numba kernel, compiled (or loaded from numba's cache) on first use; None, with one
+    warning, where numba is installed but does not import (e.g. built for another NumPy)."""
+    global _kernel, _broken
+    if _kernel is None and _broken is None:
+        try:
+            from omniad_pointcloud.features import _radius_grid_kernel
+        except Exception as exc:  # any import failure means: use the NumPy path
+            _broken = f"{type(exc).__name__}: {exc}"
+            warnings.warn(
+                f"omniad-pointcloud: numba is installed but does not import ({_broken}); radius_neighbours "
+                "uses the slower NumPy path (same rows). Reinstall numba, or uninstall it to silence this.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return None
         _kernel = _radius_grid_kernel.rows
     return _kernel
 
@@ -102,6 +115,8 @@ def sorted_rows_grid(
     out_sq = np.empty((len(points), k))
     out_i = np.empty((len(points), k), dtype=np.int64)
     kernel = _compiled()
+    if kernel is None:
+        return None
     args = (
         sorted_points,
         order.astype(np.int64),
