@@ -31,9 +31,10 @@ CASES = [
     Case("embedding", 500, "documents", {"what": "embedding", "model": "minilm"}, steps=("cold", "cached"),
          note="MiniLM; base 500, not 1k to 50k: one core embeds ~100 sentences per CPU second, so 50k documents "
               "would be ~8 CPU minutes and far more wall time on the shared machine"),
-    Case("text.knn", 1_000, "documents", {"detector": "text.knn", "model": "tiny-random"},
-         note="embeddings from tiny-random, cached before the clock (see the script's docstring)"),
-    Case("text.pca", 1_000, "documents", {"detector": "text.pca", "model": "tiny-random"}),
+    Case("text.knn", 3_125, "documents", {"detector": "text.knn", "model": "tiny-random"},
+         note="base 3,125 so that 16x is the issue's 50k; embeddings from tiny-random, cached before the clock "
+              "(see the script's docstring)"),
+    Case("text.pca", 3_125, "documents", {"detector": "text.pca", "model": "tiny-random"}),
 ]
 QUICK = [Case(c.name, 100, c.unit, c.payload, steps=c.steps) for c in CASES]
 
