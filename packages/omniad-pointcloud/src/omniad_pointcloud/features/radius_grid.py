@@ -26,8 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-#: the cells are a hair wider than the radius; the exact test is then ``sq <= radius**2``
-SLACK = 1e-9
+from omniad_pointcloud.features.radius_search import SLACK
+
 #: cells per axis beyond which the cell ids would not fit an int64 (the caller falls back)
 MAX_CELLS_PER_AXIS = 1 << 20
 
@@ -70,7 +70,8 @@ REACH = 1
 def cell_layout(points: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """``(order, cell ids of the sorted points, cells per axis)``, or None when the grid is too fine.
 
-    ``order`` sorts the points by cell (stably: by index inside a cell).
+    ``order`` sorts the points by cell (stably: by index inside a cell). The cells are a hair
+    wider than the radius (the tree searches' ``SLACK``); the exact test is ``sq <= radius**2``.
     """
     size = float(radius) * (1.0 + SLACK) / REACH
     low = points.min(axis=0)
@@ -105,18 +106,18 @@ def sorted_rows_grid(
         return None
     order, ids, dims = layout
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    occupancy = np.diff(np.append(starts, len(ids))).astype(np.float64)
+    bounds = np.append(starts, len(ids)).astype(np.int64)
+    occupancy = np.diff(bounds).astype(np.float64)
     if float(occupancy @ occupancy) / len(ids) * BALL_CELLS > limit:
         return None
+    kernel = _compiled()
+    if kernel is None:
+        return None
     cells = ids[starts]
-    bounds = np.append(starts, len(ids)).astype(np.int64)
     k = min(int(max_nn), len(points))
     sorted_points = np.ascontiguousarray(points[order], dtype=np.float64)
     out_sq = np.empty((len(points), k))
     out_i = np.empty((len(points), k), dtype=np.int64)
-    kernel = _compiled()
-    if kernel is None:
-        return None
     args = (
         sorted_points,
         order.astype(np.int64),
