@@ -105,3 +105,34 @@ def test_discovery_and_listing_import_no_torch() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_fit_imports_and_seeds_torch_only_for_detectors_that_use_it() -> None:
+    """A fresh process: a torch-free detector's fit leaves torch unimported; one with ``uses_torch``
+    gets torch seeded with its own seed before ``_fit`` (torch seeds itself at random per process)."""
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "from omniad.detector import Detector\n"
+        "class Plain(Detector):\n"
+        "    def _fit(self, samples):\n"
+        "        self.mean_ = float(np.mean(samples))\n"
+        "    def _score(self, samples):\n"
+        "        return np.abs(np.asarray(samples, float) - self.mean_)\n"
+        "class Torchy(Plain):\n"
+        "    uses_torch = True\n"
+        "    def _fit(self, samples):\n"
+        "        import torch\n"
+        "        self.seen_ = torch.initial_seed()\n"
+        "        super()._fit(samples)\n"
+        "Plain(seed=7).fit([1.0, 2.0])\n"
+        "assert 'torch' not in sys.modules, 'a torch-free fit imported torch'\n"
+        "import importlib.util\n"
+        "if importlib.util.find_spec('torch') is None:\n"
+        "    print('no torch')\n"
+        "    raise SystemExit(0)\n"
+        "print('seen', Torchy(seed=7).fit([1.0, 2.0]).seen_)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() in ("no torch", "seen 7"), proc.stdout

@@ -70,6 +70,9 @@ class Detector(Component, ABC):
     kind: ClassVar[str] = "detector"
     #: attributes (set by ``_fit``) saved by ``save``; numpy arrays go to safetensors.
     state_attributes: ClassVar[tuple[str, ...]] = ()
+    #: the fit draws from torch's random generator (weights, batch order): ``fit`` then imports and seeds
+    #: torch before ``_fit`` even when nothing has imported it yet (see ``seed_everything``)
+    uses_torch: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -139,7 +142,7 @@ class Detector(Component, ABC):
     def fit(self, samples: Samples | str | os.PathLike[str]) -> Detector:
         """Learn from (mostly) normal samples: a sequence, or a file or folder a loader reads."""
         checked = self._as_samples(samples, f"{self.where}.fit", "fit")
-        seed_everything(self.seed)
+        seed_everything(self.seed, torch=self.uses_torch)
         self.adjusted_params = {}
         self._fit(checked)
         self._fitted = True

@@ -61,13 +61,20 @@ def resolve_device(requested: str | None = "auto") -> str:
     raise ConfigError(f"unknown device {requested!r}; use 'auto', 'cpu', 'cuda' or 'cuda:N'")
 
 
-def seed_everything(seed: int | None) -> None:
-    """Seed Python, numpy and (if loaded) torch so that a run with a seed is repeatable."""
+def seed_everything(seed: int | None, *, torch: bool = False) -> None:
+    """Seed Python, numpy and torch so that a run with a seed is repeatable.
+
+    torch is seeded when it is already loaded, or with ``torch=True`` when it is installed: a
+    detector that imports torch inside its fit would otherwise draw its first weights from
+    torch's own seed, which torch picks at random per process, so two fresh processes with one
+    seed gave two models (measured on ``events.ape``). Torch-free detectors leave ``torch`` off
+    and never pay its import.
+    """
     if seed is None:
         return
     random.seed(seed)
     np.random.seed(seed % (2**32))
-    if "torch" in sys.modules:
+    if "torch" in sys.modules or (torch and _torch_available()):
         import torch
 
         torch.manual_seed(seed)

@@ -63,6 +63,7 @@ COMPONENTS = ("order", "rhythm", "content")
 
 
 class CAR(EventDetector):
+    uses_torch = True
     Params = CARParams
     net_: Any  # the content model (APENet), None without the content component
     train_loss_: np.ndarray | None

@@ -36,6 +36,7 @@ NET = "net"
 
 
 class CLAN(NumericTails, EventDetector):
+    uses_torch = True
     Params = CLANParams
     state_spec = declare(
         net=Module(),

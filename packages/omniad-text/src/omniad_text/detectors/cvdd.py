@@ -128,6 +128,7 @@ def saved_token_width(state: dict[str, Any]) -> int:
 
 
 class TextCVDD(TextDetector):
+    uses_torch = True
     Params = CVDDParams
     state_spec = declare(
         model_identity_=Str(),

@@ -39,6 +39,7 @@ def build_net(dims: list[int]) -> Any:
 
 
 class TextDeepSVDD(EmbeddingDetector):
+    uses_torch = True
     Params = DeepSVDDParams
     model_state = ("center_", "train_loss_")
     state_spec = declare(center_=Array("params.rep_dim"), train_loss_=Array("params.epochs"), net=Module())

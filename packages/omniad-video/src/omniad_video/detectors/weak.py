@@ -40,6 +40,7 @@ class WeakDetector(Detector):
     """Subclasses build ``net_`` (``_build_net``), train it in ``_fit`` (setting ``dim_`` and
     ``train_loss_``) and say how it scores segments (``_segment_scores``); scoring, frame
     expansion and persistence are shared."""
+    uses_torch = True
 
     def _build_net(self) -> Any:
         raise NotImplementedError

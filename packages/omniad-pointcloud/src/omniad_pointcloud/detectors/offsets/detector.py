@@ -29,6 +29,7 @@ NET = "net"
 
 
 class CorrectiveOffsets(CloudDetector):
+    uses_torch = True
     Params = OffsetParams
     state_spec = declare(
         k_=Int(ge=1, le="params.k"),

@@ -30,6 +30,7 @@ HEAT_CELLS = 16
 
 
 class FutureFrame(FrameDetector):
+    uses_torch = True
     Params = FutureFrameParams
     params: FutureFrameParams
     #: one mean loss per epoch, the number of training windows, the U-Net (rebuilt from the params, loaded strictly)
