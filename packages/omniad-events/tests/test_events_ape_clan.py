@@ -3,6 +3,9 @@ events.embedded (issue 29: APE and CLAN on NSL-KDD)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -134,3 +137,66 @@ def test_numeric_tails_keep_extremes_apart_that_bins_merge(did: str, extra: dict
             reg.create({**extra, "numeric_tails": False}, device="cpu", seed=0).fit(TRAIN).score(probe).sample
         )
         assert plain[1] == pytest.approx(plain[2])  # both are "above the training range" to the bins
+
+
+def test_ape_n_models_averages_seeded_models_and_round_trips(tmp_path) -> None:
+    """n_models=2: the first model is the single model's (same seed), the second differs, so the averaged
+    scores differ from one model's; the saved folder holds both models and scores identically when loaded."""
+    from omniad.detector import Detector
+    from omniad.errors import ConfigError
+
+    reg = get_registry().get("detector", "events.ape")
+    params = {"dim": 4, "epochs": 5, "n_bins": 4, "validation": 0.3}
+    probe = [
+        {"proto": p, "port": q, "bytes": b}
+        for p, q, b in [("tcp", "80", 20.0), ("tcp", "53", 5.0), ("udp", "80", 39.0), ("udp", "53", 45.0)]
+    ]
+    one = reg.create(params, device="cpu", seed=0).fit(TRAIN)
+    two = reg.create({**params, "n_models": 2}, device="cpu", seed=0).fit(TRAIN)
+    assert one.nets_ is None and len(two.nets_) == 1
+    torch.testing.assert_close(two.net_.emb.weight, one.net_.emb.weight)  # model 0 = the single model
+    assert not torch.allclose(two.nets_[0].emb.weight, two.net_.emb.weight)  # model 1 has its own seed
+    s_one, s_two = one.score(probe).sample, two.score(probe).sample
+    assert not np.allclose(s_one, s_two), (s_one, s_two)
+    loaded = Detector.load(two.save(tmp_path / "ape2"), device="cpu")
+    assert loaded.params.n_models == 2 and len(loaded.nets_) == 1
+    np.testing.assert_allclose(loaded.score(probe).sample, s_two, rtol=0, atol=1e-12)
+    again = reg.create({**params, "n_models": 2}, device="cpu", seed=0).fit(TRAIN)
+    np.testing.assert_allclose(again.score(probe).sample, s_two, rtol=0, atol=1e-12)  # seeded: repeatable
+    for bad in (0, 33, 1.5):
+        with pytest.raises(ConfigError, match="n_models"):
+            reg.create({**params, "n_models": bad}, device="cpu", seed=0)
+
+
+def test_ape_average_epochs_keeps_the_mean_of_the_last_epochs_weights() -> None:
+    """Without held-out events the kept weights are the mean of the last ``average_epochs`` epochs'; the
+    seeded runs of 4, 5 and 6 epochs are prefixes of one trajectory, so that mean is known."""
+    reg = get_registry().get("detector", "events.ape")
+    base = {"dim": 4, "n_bins": 4, "validation": 0.0, "min_steps": 1, "batch_size": 16, "lr": 0.05}
+    ends = [reg.create({**base, "epochs": e}, device="cpu", seed=0).fit(TRAIN).net_ for e in (4, 5, 6)]
+    avg = reg.create({**base, "epochs": 6, "average_epochs": 3}, device="cpu", seed=0).fit(TRAIN).net_
+    for name, want in ends[-1].state_dict().items():
+        mean = torch.stack([net.state_dict()[name] for net in ends]).mean(0)
+        torch.testing.assert_close(avg.state_dict()[name], mean)
+        assert not torch.allclose(mean, want)  # the epochs differ, so the average is not the last epoch
+
+
+def test_torch_fits_repeat_in_fresh_processes() -> None:
+    """torch picks a random seed per process; a detector that imports torch inside its fit got that
+    seed, not the detector's, unless ``Detector.fit`` imports and seeds torch first (``uses_torch``).
+    Only a fresh process shows it: in this one torch is loaded, and fit seeds it anyway."""
+    code = (
+        "import sys\n"
+        "from omniad.plugins import get_registry\n"
+        "rows = [{'proto': p, 'port': q, 'bytes': float(b)} for b in range(30) for p, q in (('tcp', '80'), ('udp', '53'))]\n"
+        "params = {'events.ape': {'dim': 4, 'epochs': 2, 'n_bins': 4}, 'events.clan': {'epochs': 2},\n"
+        "          'events.car': {'epochs': 2}}\n"
+        "for name, p in params.items():\n"
+        "    det = get_registry().get('detector', name).create(p, device='cpu', seed=3)\n"
+        "    assert 'torch' not in sys.modules or name != 'events.ape', 'torch was imported before the fit'\n"
+        "    print(name, det.fit(rows).score(rows[:6]).sample.round(12).tolist())\n"
+    )
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600) for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr[-2000:]
+    assert runs[0].stdout == runs[1].stdout and runs[0].stdout.count("events.") == 3, [r.stdout for r in runs]

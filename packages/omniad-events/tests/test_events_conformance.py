@@ -37,6 +37,12 @@ class TestAPETails(_Events):
     max_tamperings = 12
 
 
+class TestAPEEnsemble(_Events):
+    detector_id = "events.ape"
+    params = {"epochs": 1, "min_steps": 8, "dim": 4, "batch_size": 64, "n_models": 2}
+    max_tamperings = 12
+
+
 class TestCLANTails(_Events):
     detector_id = "events.clan"
     params = {"epochs": 1, "hidden": [16], "rep_dim": 8, "batch_size": 32, "numeric_tails": True}

@@ -4,6 +4,7 @@ pseudo-likelihood) and the loop with early stopping on held-out training events 
 from __future__ import annotations
 
 import copy
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -82,7 +83,8 @@ def train(
     progress: Callable[[int, int], None],
 ) -> list[float]:
     """Adam over ``x``; with held-out events ``val``, the weights of the epoch with the lowest held-out loss
-    are kept and training stops after ``patience`` epochs (and ``min_steps // 4`` updates) without improvement (the held-out NCE loss uses
+    are kept (with ``average_epochs`` > 1, the mean of the weights of that many epochs ending there) and
+    training stops after ``patience`` epochs (and ``min_steps // 4`` updates) without improvement (the held-out NCE loss uses
     a fixed noise seed, so epochs are compared on the same noise). Returns the training loss per epoch."""
     n = len(x)
     opt = torch.optim.Adam(net.parameters(), lr=p.lr, weight_decay=p.weight_decay)
@@ -92,6 +94,7 @@ def train(
     # on small data an epoch is one or two updates: patience also waits for a quarter of min_steps updates,
     # or the noise of the first steps stops training before it has started (measured on events.synthetic)
     min_wait = p.min_steps // 4
+    recent: deque[dict[str, torch.Tensor]] = deque(maxlen=p.average_epochs)  # average_epochs > 1
     for epoch in range(epochs):
         net.train()
         order = torch.randperm(n, generator=g)
@@ -106,17 +109,27 @@ def train(
             total += float(loss.detach())
         losses.append(total / max(n, 1))
         progress(epoch + 1, epochs)
+        if p.average_epochs > 1:
+            recent.append(copy.deepcopy(net.state_dict()))
         if len(val):
             v = _held_out(net, objective, val, p.batch_size)
             if v < best - 1e-4 * abs(best):
-                best, best_state, since, steps_since = v, copy.deepcopy(net.state_dict()), 0, 0
+                state = _mean_state(recent) if recent else copy.deepcopy(net.state_dict())
+                best, best_state, since, steps_since = v, state, 0, 0
             else:
                 since += 1
                 if since >= p.patience and steps_since >= min_wait:
                     break
+    if best_state is None and recent:  # no held-out events: the mean of the last epochs
+        best_state = _mean_state(recent)
     if best_state is not None:
         net.load_state_dict(best_state)
     return losses
+
+
+def _mean_state(states: deque[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The element-wise mean of state dicts (``average_epochs``; APE's entries are all float tensors)."""
+    return {k: torch.stack([s[k] for s in states]).mean(0) for k in states[0]}
 
 
 def _held_out(net: APENet, objective: Objective, val: torch.Tensor, batch_size: int) -> float:
@@ -127,10 +140,17 @@ def _held_out(net: APENet, objective: Objective, val: torch.Tensor, batch_size: 
 
 
 def fit_net(
-    net: APENet, p: APEModelParams, enc: Encoder, codes: np.ndarray, owner: Any
+    net: APENet,
+    p: APEModelParams,
+    enc: Encoder,
+    codes: np.ndarray,
+    owner: Any,
+    train_seed: int | None = None,
 ) -> tuple[APENet, list[float], np.ndarray]:
     """Fit ``net`` on the events' codes (no field offsets) with ``p``'s objective, holding out ``p.validation``
     of them for early stopping; ``owner`` (the detector) gives the device, the seed and progress reports.
+    ``train_seed`` (APE's further models) seeds the batch order (and NCE noise) after the held-out split,
+    which stays the one ``owner.seed`` gives, so every model of an ensemble holds out the same events.
     Returns the net, the training loss per epoch and the indices of the held-out events. Shared by
     ``events.ape`` and ``events.car``'s content model."""
     with torch_cpu_threads(p.cpu_threads, owner.device):
@@ -141,6 +161,8 @@ def fit_net(
         n_val = round(p.validation * len(x)) if len(x) * p.validation >= 2 else 0
         order = torch.randperm(len(x), generator=g)
         fit_x, val_x = x[order[n_val:]], x[order[:n_val]]
+        if train_seed is not None:
+            g = generator(train_seed, "cpu")
         losses = train(net, objective, fit_x, val_x, p, g, owner.report_progress)
     return net.eval(), losses, order[:n_val].numpy()
 

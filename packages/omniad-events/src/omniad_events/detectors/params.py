@@ -84,10 +84,29 @@ class APEModelParams(Params):
         description="add one learned bias per entity (log-frequency-like) to the pairwise interactions; "
         "False is the paper's model exactly",
     )
+    average_epochs: int = Field(
+        default=1,
+        ge=1,
+        le=100,
+        description="keep the mean of the weights of this many consecutive epochs ending at the chosen one (the "
+        "lowest held-out loss; the last epoch without held-out events) instead of that epoch's weights alone "
+        "(averaging the end of the trajectory smooths the last updates' noise, as stochastic weight averaging "
+        "does); 1 = the chosen epoch's weights",
+    )
     cpu_threads: int | None = Field(default=None, ge=1, description=_THREADS)
 
 
 class APEParams(APEModelParams):
+    n_models: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="entity models fitted with different seeds (initialisation and batch order; the same "
+        "held-out events) whose scores are averaged: each model's -S(e) is standardised by its mean and "
+        "standard deviation on the held-out training events, then the mean is taken. One fit's ranking "
+        "varies with its seed; the average lowers that variance. Fit and score time grow n_models-fold; "
+        "1 = one model, scores exactly as before",
+    )
     numeric_tails: bool = Field(
         default=True,
         description="add the numbers' own likelihood to the entity model's: per numeric field the two-sided "
