@@ -43,6 +43,7 @@ CONFIGS: dict[str, tuple[str, dict]] = {
     "knn-mobilenet": ("video.frame_knn", {"features": VISION}),
     "gaussian-mobilenet": ("video.frame_gaussian", {"features": VISION}),
     "cell-knn": ("video.cell_knn", {}),
+    "cell-knn-step2": ("video.cell_knn", {"flow_step": 2, "flow_radius": 3}),  # the defaults before (4x cheaper matching)
     "cell-knn-noflow": ("video.cell_knn", {"flow": False}),  # the detector before the block-matching cues
     "future-frame": ("video.future_frame", {"frame_size": 64, "epochs": 10}),
 }
