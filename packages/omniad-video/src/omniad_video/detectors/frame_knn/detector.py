@@ -128,7 +128,11 @@ class FrameKNN(_FrameScorer):
         out = []
         for i in range(0, len(feats), self.params.chunk_size):
             q = torch.from_numpy(feats[i:i + self.params.chunk_size]).to(self.device)
-            d = torch.cdist(q, bank)
+            # direct differences, not the matrix-product form: that one subtracts squared norms of ~100 to get
+            # squared distances of ~0.08 between near-identical frames, so its float32 rounding (which BLAS
+            # kernel, which alignment) moved frame scores by 1e-4 relative between two processes scoring
+            # the same video (a fresh-clone CI run); direct differences cost 0.7 s per 2,010 x 2,550 frames
+            d = torch.cdist(q, bank, compute_mode="donot_use_mm_for_euclid_dist")
             out.append(d.topk(k, dim=1, largest=False).values[:, -1].cpu().numpy())
         return np.concatenate(out).astype(np.float64)
 
