@@ -16,9 +16,9 @@ was normal at that place. Per cell and lag ``L``:
 
 and with ``appearance``: edge density (mean gradient magnitude), brightness and contrast;
 with ``flow``: the speed of what moves in the cell, from block matching between consecutive
-frames (:mod:`omniad_video.block_flow`), by default at every pixel with shifts up to 4 pixels
-(every second pixel costs a quarter and measured 0.939 against 0.953 on UCSD Ped2), with
-1-pixel shifts: mean speed, 90th-percentile speed (one
+frames (:mod:`omniad_video.block_flow`), in 1-pixel shifts; ``video.cell_knn`` matches every
+pixel with shifts up to 4 pixels (every second pixel costs a quarter and measured 0.939 against
+0.953 on UCSD Ped2; this function's own defaults are that cheaper setting): mean speed, 90th-percentile speed (one
 fast object in a cell of walkers) and the fraction of moving pixels, in decoded pixels per frame. The normal-flow speed
 above is a least-squares guess from one pixel's brightness change; matching follows the texture
 itself, and on UCSD Ped2 it is what lifts the detector (README). Only the speed goes in, not the

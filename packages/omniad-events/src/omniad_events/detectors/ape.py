@@ -99,23 +99,25 @@ class APE(NumericTails, EventDetector):
         self.net_, losses, held = fit_net(self._net(enc), p, enc, codes, self)
         self.train_loss_ = np.asarray(losses, dtype=np.float64)
         self.nets_ = self.ensemble_loc_ = self.ensemble_scale_ = None
+        raw = None  # every model's -S(e) on the training events, once the ensemble needs it
         if p.n_models > 1:
             nets = []
             for k in range(1, p.n_models):
+                seed = self._model_seed(k)
                 with torch.random.fork_rng(devices=[]):  # the init of model k, the global stream untouched
-                    torch.manual_seed(self._model_seed(k))
+                    torch.manual_seed(seed)
                     net = self._net(enc)
-                net, _, held_k = fit_net(net, p, enc, codes, self, train_seed=self._model_seed(k))
+                net, _, held_k = fit_net(net, p, enc, codes, self, train_seed=seed)
                 assert np.array_equal(held_k, held)  # the same held-out events for every model
                 nets.append(net)
             self.nets_ = torch.nn.ModuleList(nets).eval()
-            raw = self._raw_scores(codes + offsets(enc))  # (n_models, n)
+            raw = self._raw_scores(codes + offsets(enc))  # (n_models, n), reused by the tails below
             ref = raw[:, held] if len(held) >= MIN_HELD_OUT else raw
             self.ensemble_loc_ = ref.mean(1)
             self.ensemble_scale_ = np.maximum(ref.std(1), 1e-12)
         main = np.zeros(0)
         if self._uses_tails(enc):  # calibrated on the events the nets did not fit, when there are enough
-            main = self._main(codes + offsets(enc))
+            main = self._combine(self._raw_scores(codes + offsets(enc)) if raw is None else raw)
             main = main[held] if len(held) >= MIN_HELD_OUT else main
         self._fit_tails(table, main)
 
@@ -128,9 +130,9 @@ class APE(NumericTails, EventDetector):
 
         return np.stack([-event_scores(net, codes, self.device) for net in self._nets()])
 
-    def _main(self, codes: np.ndarray) -> np.ndarray:
-        """The entity model's score: -S(e), or with n_models > 1 the mean of the standardised -S_k(e)."""
-        raw = self._raw_scores(codes)
+    def _combine(self, raw: np.ndarray) -> np.ndarray:
+        """The entity model's score from every model's -S(e) (``_raw_scores``): -S(e), or with n_models > 1
+        the mean of the standardised -S_k(e)."""
         if self.nets_ is None:
             return raw[0]
         assert self.ensemble_loc_ is not None and self.ensemble_scale_ is not None
@@ -138,7 +140,7 @@ class APE(NumericTails, EventDetector):
 
     def _score_table(self, table: EventTable, counts: EncodedCounts) -> Scores:
         codes = self.encoder_.codes(table, counts) + offsets(self.encoder_)
-        return self._with_tails(table, self._main(codes))
+        return self._with_tails(table, self._combine(self._raw_scores(codes)))
 
     def model_state(self) -> dict[str, Any]:
         from omniad.torchstate import module_arrays
