@@ -45,6 +45,8 @@ CONFIGS: dict[str, tuple[str, dict]] = {
     "cell-knn": ("video.cell_knn", {}),
     "cell-knn-step2": ("video.cell_knn", {"flow_step": 2, "flow_radius": 3}),  # the defaults before (4x cheaper matching)
     "cell-knn-noflow": ("video.cell_knn", {"flow": False}),  # the detector before the block-matching cues
+    "cell-knn-regions": ("video.cell_knn", {"regions": True}),  # + moving regions' place and size
+    "cell-knn-regions-mobilenet": ("video.cell_knn", {"regions": True, "region_features": VISION}),  # + their crops
     "future-frame": ("video.future_frame", {"frame_size": 64, "epochs": 10}),
 }
 

@@ -62,10 +62,17 @@ def grid_shape(height: int, width: int, cell: int, where: str) -> tuple[int, int
     return h, w
 
 
+def gray_frames(video: FrameVideo) -> np.ndarray:
+    """``(F, H, W)`` float32 grey levels in ``[0, 1]`` of the decoded frames."""
+    return video.frames.astype(np.float32).mean(axis=3) / 255.0
+
+
 def cell_cues(video: FrameVideo, cell: int, lags: tuple[int, ...], appearance: bool, where: str,
-              flow: bool = False, flow_radius: int = 3, flow_step: int = 2) -> np.ndarray:
-    """``(F, h, w, cues)`` float32 for the decoded frames of one video."""
-    gray = video.frames.astype(np.float32).mean(axis=3) / 255.0  # (F, H, W)
+              flow: bool = False, flow_radius: int = 3, flow_step: int = 2,
+              speed: np.ndarray | None = None) -> np.ndarray:
+    """``(F, h, w, cues)`` float32 for the decoded frames of one video; ``speed`` is the video's
+    :func:`flow_speed` when the caller has it already (the moving regions need it too)."""
+    gray = gray_frames(video)
     n, height, width = gray.shape
     h, w = grid_shape(height, width, cell, where)
     gray = gray[:, : h * cell, : w * cell]
@@ -87,7 +94,7 @@ def cell_cues(video: FrameVideo, cell: int, lags: tuple[int, ...], appearance: b
         mean = pool(gray)
         cues += [pool(grad), mean, np.sqrt(np.maximum(pool(gray * gray) - mean * mean, 0.0))]
     if flow:
-        speed = flow_speed(gray, flow_radius, flow_step)
+        speed = flow_speed(gray, flow_radius, flow_step) if speed is None else speed[:, : h * cell, : w * cell]
         blocks = speed.reshape(n, h, cell, w, cell).transpose(0, 1, 3, 2, 4).reshape(n, h, w, cell * cell)
         cues += [pool(speed), np.quantile(blocks, _FAST, axis=-1), pool((speed > 0).astype(np.float32))]
     return np.stack(cues, axis=-1).astype(np.float32)

@@ -26,15 +26,10 @@ from typing import Any
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
-from omniad.errors import ConfigError, DataError
+from omniad.errors import DataError
 from omniad.params import Params
 from omniad_video.samples import FrameVideo
-
-VISION_PREFIX = "vision:"
-#: strides of the backbone levels pooled when ``layers`` is None
-DEFAULT_STRIDES = (8, 16)
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from omniad_video.vision_backbone import VISION_PREFIX, imagenet_normalised, vision_extractor
 
 
 class FrameFeatureParams(Params):
@@ -106,17 +101,6 @@ def check_videos(samples: Sequence[Any], where: str) -> list[FrameVideo]:
     return out
 
 
-def _import_vision(where: str) -> Any:
-    try:
-        from omniad_vision.backbones import extractor
-    except ImportError:
-        raise ConfigError(
-            f"{where}: features='vision:...' needs the optional omniad-vision package; "
-            "`pip install omniad-vision`, or use features='pixels'"
-        ) from None
-    return extractor
-
-
 class FrameFeaturizer:
     """Turns FrameVideos into ``(F_decoded, D)`` float32 arrays, one row per decoded frame."""
 
@@ -133,18 +117,8 @@ class FrameFeaturizer:
 
     def _vision(self) -> Any:
         if self._extractor is None:
-            import torch
-
-            module = _import_vision(self.where)
-            name = self.params.features[len(VISION_PREFIX):]
-            # a random-init backbone must be the same network again after load(): seed it
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(0 if self.seed is None else int(self.seed))
-                layers = None if self.params.layers is None else list(self.params.layers)
-                self._extractor = module.create_feature_extractor(
-                    name, layers, weights=self.params.weights, device=self.device, where=self.where,
-                    default_strides=DEFAULT_STRIDES,
-                )
+            p = self.params
+            self._extractor = vision_extractor(p.features, p.layers, p.weights, self.device, self.seed, self.where)
         return self._extractor
 
     def _chunk_pixels(self, frames: np.ndarray) -> np.ndarray:
@@ -165,10 +139,8 @@ class FrameFeaturizer:
         x = torch.from_numpy(np.ascontiguousarray(frames)).to(self.device).permute(0, 3, 1, 2).float() / 255.0
         size = self.params.image_size
         x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-        mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
-        std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
         with torch.no_grad():
-            maps = extractor((x - mean) / std)
+            maps = extractor(imagenet_normalised(x))
         return torch.cat([m.float().mean(dim=(2, 3)) for m in maps], dim=1).cpu().numpy().astype(np.float32)
 
     def video(self, video: FrameVideo) -> np.ndarray:
