@@ -35,6 +35,7 @@ from omniad_video.detectors.cell_knn.params import CellKNNParams
 from omniad_video.detectors.frame_base import FrameDetector, RawScores, frame_level_scores
 from omniad_video.frame_features import check_videos
 from omniad_video.moving_regions import GEOMETRY, Regions, moving_regions
+from omniad_video.nearest import kth_distance
 from omniad_video.smoothing import smooth_scores
 
 #: distances held at once (cells x query frames x bank entries): 32 M floats, 128 MiB. Chunking
@@ -46,29 +47,20 @@ MAX_REGIONS = 50_000
 CALIBRATION_QUANTILES = (0.5, 0.99)
 #: the kinds of score, in the order of ``stream_loc_`` / ``stream_scale_``
 STREAMS = ("cells", "regions", "looks")
+#: the saved entries that exist only with ``regions`` (and ``region_features``)
+STATE_REGION_KEYS = ("region_bank_", "region_mean_", "region_scale_", "look_bank_", "look_mean_", "look_scale_",
+                     "stream_loc_", "stream_scale_")
 
 
-def _kth_distance(query: np.ndarray, bank: np.ndarray, k: int) -> np.ndarray:
-    """Distance of each query row to its k-th nearest bank row (exact differences, in blocks)."""
-    import torch
-
-    if not len(query):
-        return np.zeros(0)
-    b = torch.from_numpy(np.ascontiguousarray(bank, dtype=np.float32))
-    rows = max(1, BLOCK_ELEMENTS // max(1, len(bank)))
-    out = []
-    for start in range(0, len(query), rows):
-        q = torch.from_numpy(np.ascontiguousarray(query[start:start + rows], dtype=np.float32))
-        d = torch.cdist(q, b, compute_mode="donot_use_mm_for_euclid_dist")
-        out.append(d.topk(min(k, len(bank)), dim=1, largest=False).values[:, -1].double().numpy())
-    return np.concatenate(out)
+def _block_rows(bank: np.ndarray) -> int:
+    """Query regions per distance block against ``bank``: ``BLOCK_ELEMENTS`` distances at once."""
+    return max(1, BLOCK_ELEMENTS // max(1, len(bank)))
 
 
 class CellKNN(FrameDetector):
     Params = CellKNNParams
     params: CellKNNParams
-    state_attributes = ("bank_", "mean_", "scale_", "k_", "region_bank_", "region_mean_", "region_scale_",
-                        "look_bank_", "look_mean_", "look_scale_", "stream_loc_", "stream_scale_")
+    state_attributes = ("bank_", "mean_", "scale_", "k_", *STATE_REGION_KEYS)
     state_spec = declare(
         bank_=Array("n", "h", "w", "c"), mean_=Array("c"), scale_=Array("c"), k_=Int(ge=1, le="n"),
         region_bank_=Array("r", len(GEOMETRY), optional=True), region_mean_=Array(len(GEOMETRY), optional=True),
@@ -140,7 +132,7 @@ class CellKNN(FrameDetector):
         self._extractor = None
         inputs = [self._inputs(v, where) for v in videos]
         per_video = [c for c, _ in inputs]
-        cues = np.concatenate(per_video)
+        all_cues = cues = np.concatenate(per_video)
         if not np.all(np.isfinite(cues)):
             raise DataError(f"{where}: cell cues contain NaN/inf; check the frames")
         group = self._groups([len(c) for c in per_video])
@@ -159,7 +151,7 @@ class CellKNN(FrameDetector):
         for key in STATE_REGION_KEYS:
             setattr(self, key, None)
         if p.regions:
-            self._fit_regions(videos, inputs, group, keep, rng, where)
+            self._fit_regions(videos, inputs, all_cues, group, keep, rng, where)
 
     @staticmethod
     def _groups(lengths: list[int]) -> np.ndarray:
@@ -169,8 +161,8 @@ class CellKNN(FrameDetector):
             return np.concatenate([np.full(n, i) for i, n in enumerate(lengths)])
         return (np.arange(lengths[0]) >= lengths[0] / 2).astype(np.int64)
 
-    def _fit_regions(self, videos: list[Any], inputs: list[tuple[np.ndarray, Regions | None]], group: np.ndarray,
-                     keep: np.ndarray, rng: np.random.Generator, where: str) -> None:
+    def _fit_regions(self, videos: list[Any], inputs: list[tuple[np.ndarray, Regions | None]], all_cues: np.ndarray,
+                     group: np.ndarray, keep: np.ndarray, rng: np.random.Generator, where: str) -> None:
         p = self.params
         offsets = np.cumsum([0] + [len(c) for c, _ in inputs])
         regions = [r for _, r in inputs]
@@ -186,7 +178,7 @@ class CellKNN(FrameDetector):
         # held-out scores of the frames of whole training videos (evenly spread), smoothed as scores are
         runs = self._calibration_runs([len(c) for c, _ in inputs], p.calibration_frames)
         picked = np.concatenate([np.arange(offsets[v], offsets[v + 1]) for v in runs])
-        held = [self._held_out_cells(picked, group, keep, inputs)]
+        held = [self._held_out_cells(picked, group, keep, all_cues)]
         for name, values in streams.items():
             mean = values.mean(axis=0) if len(values) else np.zeros(values.shape[1])
             spread = values.std(axis=0) if len(values) else np.ones(values.shape[1])
@@ -223,9 +215,9 @@ class CellKNN(FrameDetector):
         return list(range(0, len(lengths), step))
 
     def _held_out_cells(self, picked: np.ndarray, group: np.ndarray, keep: np.ndarray,
-                        inputs: list[tuple[np.ndarray, Regions | None]]) -> np.ndarray:
-        """Worst-cell distance of each picked training frame against the bank frames of the other parts."""
-        all_cues = np.concatenate([c for c, _ in inputs])
+                        all_cues: np.ndarray) -> np.ndarray:
+        """Worst-cell distance of each picked training frame (rows of ``all_cues``, every training frame's
+        cues) against the bank frames of the other parts."""
         bank_group = group[keep]
         out = np.full(len(picked), np.nan)
         for g in np.unique(group[picked]):
@@ -249,7 +241,7 @@ class CellKNN(FrameDetector):
             if len(others) < 1:
                 continue
             out[group[picked] == g] = 0.0
-            d = _kth_distance(bank[mine], others, self.params.region_k)
+            d = kth_distance(bank[mine], others, self.params.region_k, _block_rows(others))
             for f, value in zip(frame_of[mine], d, strict=True):
                 i = position[int(f)]
                 out[i] = max(out[i], value)
@@ -310,7 +302,7 @@ class CellKNN(FrameDetector):
         for name, values, prefix in kinds:
             bank = getattr(self, f"{prefix}_bank_")
             query = (values - getattr(self, f"{prefix}_mean_")) / getattr(self, f"{prefix}_scale_")
-            d = _kth_distance(query, bank, self.params.region_k) if len(bank) else np.zeros(len(query))
+            d = kth_distance(query, bank, self.params.region_k, _block_rows(bank)) if len(bank) else np.zeros(len(query))
             out[f"{name}_per_region"] = d
             out[name] = regions.frame_max(d, len(cues))
         return out
@@ -366,7 +358,3 @@ class CellKNN(FrameDetector):
                                    zip(STREAMS, self.stream_loc_, self.stream_scale_, strict=False)}
         return out
 
-
-#: the saved entries that exist only with ``regions`` (and ``region_features``)
-STATE_REGION_KEYS = ("region_bank_", "region_mean_", "region_scale_", "look_bank_", "look_mean_", "look_scale_",
-                     "stream_loc_", "stream_scale_")

@@ -21,6 +21,7 @@ from omniad.state import Array, Float, Int, declare
 from omniad_video.detectors.frame_base import FrameDetector, frame_level_scores
 from omniad_video.detectors.frame_knn.params import FrameGaussianParams, FrameKNNParams, FrameScoreParams
 from omniad_video.frame_features import FrameFeaturizer, check_videos
+from omniad_video.nearest import kth_distance
 
 
 class _FrameScorer(FrameDetector):
@@ -121,20 +122,7 @@ class FrameKNN(_FrameScorer):
         self.k_ = self._limit("k", self.params.k, len(self.bank_), f"only {len(self.bank_)} training frames")
 
     def _frame_scores(self, feats: np.ndarray) -> np.ndarray:
-        import torch
-
-        bank = torch.from_numpy(np.asarray(self.bank_, dtype=np.float32)).to(self.device)
-        k = int(self.k_)
-        out = []
-        for i in range(0, len(feats), self.params.chunk_size):
-            q = torch.from_numpy(feats[i:i + self.params.chunk_size]).to(self.device)
-            # direct differences, not the matrix-product form: that one subtracts squared norms of ~100 to get
-            # squared distances of ~0.08 between near-identical frames, so its float32 rounding (which BLAS
-            # kernel, which alignment) moved frame scores by 1e-4 relative between two processes scoring
-            # the same video (a fresh-clone CI run); direct differences cost 0.7 s per 2,010 x 2,550 frames
-            d = torch.cdist(q, bank, compute_mode="donot_use_mm_for_euclid_dist")
-            out.append(d.topk(k, dim=1, largest=False).values[:, -1].cpu().numpy())
-        return np.concatenate(out).astype(np.float64)
+        return kth_distance(feats, self.bank_, int(self.k_), self.params.chunk_size, self.device)
 
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
