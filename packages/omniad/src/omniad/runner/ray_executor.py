@@ -263,9 +263,13 @@ class RayExecutor:
                     yield result["record"]
             finished = True
         finally:
-            if not finished:  # Ctrl-C, an error, or the consumer stopped: cancel what is in flight
+            if started:
+                # Ending the session we opened ends its job: Ray stops the job's workers itself. No
+                # ray.cancel first: a forced cancel racing a task's own reply can fail a Ray internal
+                # check (TaskManager::CompletePendingTask) that ends the driver with exit code 1, so a
+                # Ctrl-C would not exit 130 (seen once in CI on a busy 2-core machine).
+                ray.shutdown()
+            elif not finished:  # the caller's session lives on: stop what this run left in flight there
                 for ref in pending:
                     with contextlib.suppress(Exception):
                         ray.cancel(ref, force=True)
-            if started:
-                ray.shutdown()
