@@ -54,13 +54,20 @@ def marked(mark: str) -> list[int]:
     return out
 
 
+#: ``omniad run`` as a terminal starts it. A test run started in the background by a non-interactive
+#: shell (``pytest ... &``, ``nohup``) inherits SIGINT ignored, and Python then leaves it ignored: the
+#: driver would never see the Ctrl-C below and finish the grid with exit 0.
+DRIVER = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+          "from omniad.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
 def start_driver(tmp_path: Path, mark: str) -> tuple[subprocess.Popen[bytes], Path]:
     cfg = tmp_path / "grid.json"
     cfg.write_text(__import__("json").dumps(grid(tmp_path / "out")))
     log = tmp_path / "driver.log"
     env = {**os.environ, MARK: mark, "RAY_ADDRESS": ""}  # its own local instance, not the session's
     with log.open("wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "omniad.cli", "run", str(cfg), "--no-progress"],
+        proc = subprocess.Popen([sys.executable, "-c", DRIVER, "run", str(cfg), "--no-progress"],
                                 env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
     return proc, log
 
