@@ -47,7 +47,10 @@ CONFIGS: dict[str, tuple[str, dict]] = {
     "cell-knn-noflow": ("video.cell_knn", {"flow": False}),  # the detector before the block-matching cues
     "cell-knn-regions": ("video.cell_knn", {"regions": True}),  # + moving regions' place and size
     "cell-knn-regions-mobilenet": ("video.cell_knn", {"regions": True, "region_features": VISION}),  # + their crops
+    "cell-knn-regions-mobilenet-64": ("video.cell_knn", {"regions": True, "region_features": VISION,
+                                                         "region_crop_size": 64}),  # the crop size before
     "future-frame": ("video.future_frame", {"frame_size": 64, "epochs": 10}),
+    "future-frame-128": ("video.future_frame", {"frame_size": 128, "epochs": 10}),  # 4x the pixels: ~25 min of fit
 }
 
 

@@ -170,7 +170,7 @@ def test_a_saved_model_without_regions_does_not_load_with_them(tmp_path) -> None
 
 # -- region crops through a backbone (omniad-vision) -------------------------------------------------
 LOOKS = {**REGIONS, "region_features": "vision:mobilenetv2_100", "region_layers": ["blocks.1", "blocks.2"],
-         "region_weights": "random"}
+         "region_weights": "random", "region_crop_size": 32}
 
 
 def test_region_looks_round_trip(tmp_path) -> None:
@@ -184,6 +184,13 @@ def test_region_looks_round_trip(tmp_path) -> None:
     det.save(tmp_path / "m")
     after = Detector.load(tmp_path / "m", device="cpu").score(data.test.samples)
     np.testing.assert_allclose(np.concatenate(after.local), np.concatenate(before.local), rtol=1e-5, atol=1e-6)
+    # the bank holds 32-px crops: scoring 64-px crops against it would compare different things, silently
+    other = get_registry().get("detector", "video.cell_knn").create({**LOOKS, "region_crop_size": 64}, device="cpu")
+    with pytest.raises(DataError, match="crops were 32 px but region_crop_size=64; set region_crop_size=32"):
+        other.check_state(det.get_state())
+    older = {k: v for k, v in det.get_state().items() if k != "look_crop_size_"}  # saved before the crop size was kept
+    with pytest.raises(DataError, match="look_crop_size_.*re-fit"):
+        get_registry().get("detector", "video.cell_knn").create(LOOKS, device="cpu").check_state(older)
 
 
 def test_missing_omniad_vision_for_region_looks_is_a_clear_error(monkeypatch) -> None:

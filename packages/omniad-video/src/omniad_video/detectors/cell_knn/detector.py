@@ -49,7 +49,7 @@ CALIBRATION_QUANTILES = (0.5, 0.99)
 STREAMS = ("cells", "regions", "looks")
 #: the saved entries that exist only with ``regions`` (and ``region_features``)
 STATE_REGION_KEYS = ("region_bank_", "region_mean_", "region_scale_", "look_bank_", "look_mean_", "look_scale_",
-                     "stream_loc_", "stream_scale_")
+                     "look_crop_size_", "stream_loc_", "stream_scale_")
 
 
 def _block_rows(bank: np.ndarray) -> int:
@@ -66,7 +66,7 @@ class CellKNN(FrameDetector):
         region_bank_=Array("r", len(GEOMETRY), optional=True), region_mean_=Array(len(GEOMETRY), optional=True),
         region_scale_=Array(len(GEOMETRY), optional=True),
         look_bank_=Array("l", "d", optional=True), look_mean_=Array("d", optional=True),
-        look_scale_=Array("d", optional=True),
+        look_scale_=Array("d", optional=True), look_crop_size_=Int(ge=16, le=512, optional=True),
         stream_loc_=Array("s", optional=True), stream_scale_=Array("s", optional=True),
     )
 
@@ -96,7 +96,7 @@ class CellKNN(FrameDetector):
             self._extractor = vision_extractor(p.region_features, p.region_layers, p.region_weights, self.device,
                                                self.seed, where, option="region_features",
                                                instead="leave region_features unset")
-        return embed_regions(video.frames, regions, self._extractor, self.device)
+        return embed_regions(video.frames, regions, self._extractor, self.device, side=p.region_crop_size)
 
     def check_state(self, state: dict[str, Any]) -> None:
         p = self.params
@@ -111,11 +111,15 @@ class CellKNN(FrameDetector):
             if state.get(key) is not None and not np.all(np.asarray(state[key]) > 0):
                 raise DataError(f"{self.where}: saved {key} must be positive; re-save the model")
         needed = (["region_bank_", "region_mean_", "region_scale_", "stream_loc_", "stream_scale_"] if p.regions else []) + (
-            ["look_bank_", "look_mean_", "look_scale_"] if p.region_features else [])
+            ["look_bank_", "look_mean_", "look_scale_", "look_crop_size_"] if p.region_features else [])
         missing = [k for k in needed if state.get(k) is None]
         if missing:
             raise DataError(f"{self.where}: regions={p.regions}, region_features={p.region_features!r} need saved "
                             f"{', '.join(missing)}; the model was saved with other settings: re-fit it")
+        if p.region_features and int(state["look_crop_size_"]) != p.region_crop_size:
+            raise DataError(f"{self.where}: the saved region crops were {state['look_crop_size_']} px but "
+                            f"region_crop_size={p.region_crop_size}; set region_crop_size={state['look_crop_size_']} "
+                            "or re-fit the model")
         if p.regions and len(state["stream_loc_"]) != 2 + bool(p.region_features):
             raise DataError(f"{self.where}: saved stream_loc_ has {len(state['stream_loc_'])} entries for "
                             f"{2 + bool(p.region_features)} kinds of score; re-fit the model")
@@ -171,6 +175,7 @@ class CellKNN(FrameDetector):
         streams = {"regions": geometry}
         if p.region_features:
             streams["looks"] = np.concatenate([self._looks(v, r, where) for v, r in zip(videos, regions, strict=True)])
+            self.look_crop_size_ = p.region_crop_size  # the bank holds crops of this size: a model loaded with another fails
         if len(frame_of) > MAX_REGIONS:
             sub = np.sort(rng.choice(len(frame_of), MAX_REGIONS, replace=False))
             frame_of, streams = frame_of[sub], {k: v[sub] for k, v in streams.items()}

@@ -57,6 +57,11 @@ class CellKNNParams(SmoothingParams):
         description="region backbone weights: 'imagenet' (a local file found by omniad-vision), a "
         ".safetensors/.pth path, or 'random' (seeded random init)",
     )
+    region_crop_size: int = Field(
+        default=128, ge=16, le=512,
+        description="side in pixels each region's crop (twice its box) is resized to for the backbone; UCSD Ped2 "
+        "with MobileNetV2: 64 -> 128 raised the crops alone from 0.906 to 0.937 frame AUROC (README)",
+    )
     region_k: int = Field(default=5, ge=1, description="a region scores by its distance to the k-th nearest normal region")
     region_min_area: int = Field(default=12, ge=1, description="moving regions smaller than this many decoded pixels are dropped")
     calibration_frames: int = Field(
