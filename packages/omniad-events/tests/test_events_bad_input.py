@@ -9,6 +9,7 @@ import pytest
 
 from omniad.errors import ConfigError, DataError
 from omniad.plugins import get_registry
+from omniad.runner.notes import subset_counts
 
 
 def _load(path: Path, **params: object):
@@ -31,12 +32,13 @@ def test_missing_cells_text_in_numbers_and_constant_columns_are_counted(tmp_path
         "proto,service,bytes,site,label\n"
         "tcp,http,10,A,0\nudp,,20,A,0\ntcp,dns,oops,A,0\ntcp,http,,A,1\nudp,dns,40,A,0\n",
     )
-    with pytest.warns(UserWarning, match="not numbers"):
+    with pytest.warns(UserWarning, match="not numbers"), pytest.warns(UserWarning, match=r"\['site'\] hold one value"):
         (subset,) = _load(path, split="all")
     counts = subset.meta["counts"]
     assert counts["missing_entities"] == 1
     assert counts["numeric_text_cells"] == 1 and counts["missing_numbers"] == 1
-    assert counts["constant_fields"] == ["site"]
+    assert counts["constant_fields"] == 1 and subset.meta["constant_fields"] == ["site"]
+    assert subset_counts(subset.meta) == {k: v for k, v in counts.items() if v}  # every count reaches the data notes
     assert subset.meta["entities"] == ["proto", "service", "site"] and subset.meta["numeric"] == ["bytes"]
     assert subset.test.labels.tolist() == [0, 0, 0, 1, 0] and len(subset.train) == 4
     det = _detector().fit(subset.train.samples)
@@ -97,3 +99,46 @@ def test_a_bare_csv_path_is_opened_by_events_table(tmp_path: Path) -> None:
     det = _detector().fit(str(path))
     assert det.source_ is not None and "events.table" in str(det.source_)
     assert det.score(str(path)).sample.shape == (30,)
+
+
+def _flows(n: int = 60) -> str:
+    """An intrusion export as UNSW-NB15 / CIC-IDS write them: a row number, a clock, a flow id and an
+    attack name beside the features and the label."""
+    rng = np.random.default_rng(0)
+    lines = ["id,Flow ID,proto,service,sbytes,dur,stime,attack_cat,Label"]
+    for i in range(n):
+        attack = i % 10 == 9
+        lines.append(f"{i + 1},flow-{i:04d},{rng.choice(['tcp', 'udp'])},{rng.choice(['http', 'dns'])},"
+                     f"{int(rng.integers(100, 900)) * (50 if attack else 1)},{rng.uniform(0, 2):.3f},"
+                     f"{1421927414 + 3 * i},{'Exploits' if attack else 'Normal'},{int(attack)}")
+    return "\n".join(lines) + "\n"
+
+
+def test_row_numbers_clocks_identifiers_and_attack_names_are_left_out_and_said(tmp_path: Path) -> None:
+    path = _write(tmp_path, _flows())
+    with pytest.warns(UserWarning, match="left out of the features") as caught:
+        (subset,) = _load(path, split="all")
+    said = " ".join(str(w.message) for w in caught)
+    for column in ("'id'", "'Flow ID'", "'stime'", "'attack_cat'"):
+        assert f"column {column} is left out" in said
+    assert "row number or a clock" in said and "an identifier" in said and "annotates the label" in said
+    assert subset.meta["entities"] == ["proto", "service"] and subset.meta["numeric"] == ["sbytes", "dur"]
+    assert sorted(subset.meta["left_out"]) == ["Flow ID", "attack_cat", "id", "stime"]
+    assert subset.meta["counts"]["left_out_columns"] == 4
+    assert subset.meta["label_column"] == "Label"  # found in any case, as CIC-IDS spells it
+    assert subset.test.labels.sum() == 6
+
+
+def test_named_columns_are_used_as_named_even_when_they_look_like_counters(tmp_path: Path) -> None:
+    path = _write(tmp_path, _flows())
+    (subset,) = _load(path, split="all", numeric_columns=["sbytes", "dur", "stime"], entity_columns=["proto"],
+                      id_column="id")
+    assert subset.meta["numeric"] == ["sbytes", "dur", "stime"] and subset.meta["entities"] == ["proto"]
+    assert subset.meta["left_out"] == {}  # both kinds named: nothing else is typed, so nothing is left out
+
+
+def test_a_short_table_keeps_its_columns(tmp_path: Path) -> None:
+    """Below 20 rows order and distinctness say nothing: a 5-row table's rising column stays a feature."""
+    path = _write(tmp_path, "n,proto,bytes\n1,tcp,10\n2,udp,20\n3,tcp,30\n4,tcp,40\n5,udp,50\n")
+    (subset,) = _load(path, split="all")
+    assert subset.meta["numeric"] == ["n", "bytes"] and subset.meta["left_out"] == {}

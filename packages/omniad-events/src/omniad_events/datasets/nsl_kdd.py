@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -132,7 +133,8 @@ class NSLKDD(EventDataset):
             )
         return root
 
-    def _read(self, path: Path, limit: int | None, normal_only: bool) -> tuple[object, dict[str, object]]:
+    def _read(self, path: Path, limit: int | None,
+              normal_only: bool) -> tuple[tuple[Any, list[str]], dict[str, int], list[str]]:
         import pandas as pd
 
         p = self.params
@@ -155,15 +157,15 @@ class NSLKDD(EventDataset):
         numeric = [f for f in FEATURES if f not in p.entities]
         with warnings.catch_warnings():
             warnings.simplefilter("always")
-            table, counts = frame_to_table(frame, list(p.entities), numeric, f"{self.where}: {path.name}")
-        return (table, frame["label"].tolist()), counts
+            table, counts, constant = frame_to_table(frame, list(p.entities), numeric, f"{self.where}: {path.name}")
+        return (table, frame["label"].tolist()), counts, constant
 
     def iter_subsets(self) -> Iterator[Subset]:
         p = self.params
         root = self._root()
-        (train, _), train_counts = self._read(root / TRAIN, p.max_train, normal_only=True)
+        (train, _), train_counts, train_constant = self._read(root / TRAIN, p.max_train, normal_only=True)
         for name in p.subsets:
-            (test, labels), counts = self._read(root / FILES[name], p.max_test, normal_only=False)
+            (test, labels), counts, constant = self._read(root / FILES[name], p.max_test, normal_only=False)
             cats = [category(label) for label in labels]
             unknown = sorted({lab for lab, c in zip(labels, cats, strict=True) if c == "unknown"})
             if unknown:
@@ -189,7 +191,10 @@ class NSLKDD(EventDataset):
                     meta={"categories": cats, "attacks": labels},
                 ),
                 meta={
-                    "counts": {"train": train_counts, "test": counts, "unknown_attacks": len(unknown)},
+                    # whole numbers, one level (the runner's data notes read them): train_rows, test_missing_numbers...
+                    "counts": {**{f"train_{k}": v for k, v in train_counts.items()},
+                               **{f"test_{k}": v for k, v in counts.items()}, "unknown_attacks": len(unknown)},
+                    "constant_fields": {"train": train_constant, "test": constant},
                     "categories": per_cat,
                     "protocol": "fit on normal rows of KDDTrain+_20Percent",
                 },

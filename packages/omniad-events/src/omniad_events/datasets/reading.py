@@ -4,7 +4,8 @@ One routine for every loader, so repairs are the same and counted the same way
 (``Subset.meta["counts"]``): empty entity cells are missing (``missing_entities``), a numeric
 cell holding text is missing (``numeric_text_cells``, first example named in a warning), empty
 numeric cells are missing (``missing_numbers``), fields with one value in the whole table are
-listed (``constant_fields``: harmless, but they carry no information).
+counted (``constant_fields``: harmless, but they carry no information; their names are returned
+and warned). Counts are whole numbers: the runner's data notes show them.
 """
 
 from __future__ import annotations
@@ -106,9 +107,10 @@ def frame_to_table(
     where: str,
     time: str | None = None,
     key: str | None = None,
-) -> tuple[EventTable, dict[str, Any]]:
-    """The chosen columns of ``frame`` as events, with the counts of what was repaired."""
-    counts: dict[str, Any] = {
+) -> tuple[EventTable, dict[str, int], list[str]]:
+    """The chosen columns of ``frame`` as events, the counts of what was repaired, and the fields that
+    hold one value in every row."""
+    counts: dict[str, int] = {
         "rows": len(frame),
         "missing_entities": 0,
         "missing_numbers": 0,
@@ -125,8 +127,12 @@ def frame_to_table(
         nums[:, j] = _numbers(frame[name].to_numpy(), name, counts, where)
     constant = [n for j, n in enumerate(entities) if len(set(ents[:, j])) == 1]
     constant += [n for j, n in enumerate(numeric) if np.unique(nums[:, j][np.isfinite(nums[:, j])]).size <= 1]
-    if constant and len(frame) > 1:
-        counts["constant_fields"] = constant
+    if len(frame) < 2:
+        constant = []
+    if constant:
+        counts["constant_fields"] = len(constant)
+        warnings.warn(f"{where}: fields {constant[:10]} hold one value in every row: they carry no information",
+                      UserWarning, stacklevel=2)
     times = frame[time].tolist() if time else None
     keys = [entity_text(v) for v in frame[key].tolist()] if key else None
-    return EventTable(schema, ents, nums, times, keys), counts
+    return EventTable(schema, ents, nums, times, keys), counts, constant

@@ -10,6 +10,7 @@ numeric field, anything else an entity type. Repairs are counted in ``Subset.met
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import numpy as np
 from omniad.data import Split, Subset, whole_subset
 from omniad.errors import ConfigError, DataError
 from omniad_events.datasets.base import EventDataset
+from omniad_events.datasets.columns import left_out_reason
 from omniad_events.datasets.params import TableParams
 from omniad_events.datasets.reading import frame_to_table, read_frame, require_columns
 
@@ -40,6 +42,11 @@ def parse_label(value: Any, where: str, row: int) -> int:
     )
 
 
+def _label_column(frame: Any) -> str | None:
+    """The column named ``label`` in any case (``Label`` in CIC-IDS exports), if there is one."""
+    return next((c for c in frame.columns if str(c).strip().lower() == LABEL), None)
+
+
 def _numeric_cells(values: Any) -> bool:
     """Numbers, but for a stray text cell or two (at most 5%, fewer than the numbers): those are read as
     missing and counted (``numeric_text_cells``) rather than turning the column into an entity type."""
@@ -55,7 +62,7 @@ def _numeric_cells(values: Any) -> bool:
 class EventTableDataset(EventDataset):
     Params = TableParams
 
-    def _columns(self, frame: Any, label: str | None, where: str) -> tuple[list[str], list[str]]:
+    def _columns(self, frame: Any, label: str | None, where: str) -> tuple[list[str], list[str], dict[str, str]]:
         p = self.params
         reserved = {c for c in (label, p.time_column, p.key_column, p.id_column) if c}
         named = [*(p.entity_columns or []), *(p.numeric_columns or [])]
@@ -68,18 +75,24 @@ class EventTableDataset(EventDataset):
         rest = [c for c in frame.columns if c not in reserved and c not in named]
         entities = list(p.entity_columns) if p.entity_columns is not None else []
         numeric = list(p.numeric_columns) if p.numeric_columns is not None else []
+        left_out: dict[str, str] = {}
         for c in rest:
-            is_number = _numeric_cells(frame[c].to_numpy())
-            if is_number and p.numeric_columns is None:
-                numeric.append(c)
-            elif not is_number and p.entity_columns is None:
-                entities.append(c)
+            values = frame[c].to_numpy()
+            is_number = _numeric_cells(values)
+            if (p.numeric_columns if is_number else p.entity_columns) is not None:
+                continue  # the user listed that kind of column: the rest of it is not wanted
+            if (why := left_out_reason(c, values, is_number)) is not None:
+                left_out[c] = why
+                warnings.warn(f"{where}: column {c!r} is left out of the features: {why}", UserWarning, stacklevel=3)
+            else:
+                (numeric if is_number else entities).append(c)
         if not entities and not numeric:
+            kept = f"; left out: {sorted(left_out)}" if left_out else ""
             raise DataError(
-                f"{where}: no feature columns left (columns: {list(frame.columns)[:20]}); name "
+                f"{where}: no feature columns left (columns: {list(frame.columns)[:20]}{kept}); name "
                 "entity_columns / numeric_columns"
             )
-        return entities, numeric
+        return entities, numeric, left_out
 
     def iter_subsets(self) -> Iterator[Subset]:
         p = self.params
@@ -94,15 +107,18 @@ class EventTableDataset(EventDataset):
             )
         where = f"{self.where}: {path.name}"
         frame = read_frame(path, p.format, where, p.columns, p.delimiter)
-        label = p.label_column or (LABEL if p.split == "all" and LABEL in frame.columns else None)
-        entities, numeric = self._columns(frame, label, where)
-        table, counts = frame_to_table(frame, entities, numeric, where, p.time_column, p.key_column)
+        label = p.label_column or (_label_column(frame) if p.split == "all" else None)
+        entities, numeric, left_out = self._columns(frame, label, where)
+        table, counts, constant = frame_to_table(frame, entities, numeric, where, p.time_column, p.key_column)
+        if left_out:
+            counts["left_out_columns"] = len(left_out)
         ids = (
             [str(v) for v in frame[p.id_column].tolist()]
             if p.id_column
             else [f"row-{i}" for i in range(len(frame))]
         )
-        meta: dict[str, Any] = {"path": str(path), "entities": entities, "numeric": numeric}
+        meta: dict[str, Any] = {"path": str(path), "entities": entities, "numeric": numeric,
+                                "left_out": left_out, "constant_fields": constant}
         labels = cats = None
         if label is not None:
             raw = frame[label].tolist()
