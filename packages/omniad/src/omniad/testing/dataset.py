@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -66,6 +68,17 @@ class DatasetConformance:
         for subset in self.subsets():
             if subset.train.labels is not None:
                 assert subset.train.labels.sum() == 0, f"{subset.name}: anomalies in train split"
+
+    def test_counts_are_whole_numbers(self) -> None:
+        """``Subset.meta["counts"]`` (what the loader repaired or dropped) is one level of whole numbers:
+        the runner's data notes show exactly those and leave anything else out with a warning."""
+        for subset in self.subsets():
+            counts = subset.meta.get("counts", {})
+            assert isinstance(counts, Mapping), f"{subset.name}: meta['counts'] is {type(counts).__name__}, not a mapping"
+            bad = {k: v for k, v in counts.items() if isinstance(v, bool) or not isinstance(v, numbers.Real)
+                   or not float(v).is_integer()}
+            assert not bad, (f"{subset.name}: meta['counts'] entries {bad} are no whole numbers; record a count "
+                             "there and names or details elsewhere in meta")
 
     def test_localization_targets_match_samples(self) -> None:
         card = self.entry().card
