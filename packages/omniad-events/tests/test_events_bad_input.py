@@ -102,15 +102,16 @@ def test_a_bare_csv_path_is_opened_by_events_table(tmp_path: Path) -> None:
 
 
 def _flows(n: int = 60) -> str:
-    """An intrusion export as UNSW-NB15 / CIC-IDS write them: a row number, a clock, a flow id and an
-    attack name beside the features and the label."""
+    """An intrusion export as UNSW-NB15 / CIC-IDS write them: a row number, a clock as numbers and as
+    text (two rows a second), a flow id and an attack name beside the features and the label."""
     rng = np.random.default_rng(0)
-    lines = ["id,Flow ID,proto,service,sbytes,dur,stime,attack_cat,Label"]
+    lines = ["id,Flow ID,proto,service,sbytes,dur,stime,Timestamp,attack_cat,Label"]
     for i in range(n):
         attack = i % 10 == 9
         lines.append(f"{i + 1},flow-{i:04d},{rng.choice(['tcp', 'udp'])},{rng.choice(['http', 'dns'])},"
                      f"{int(rng.integers(100, 900)) * (50 if attack else 1)},{rng.uniform(0, 2):.3f},"
-                     f"{1421927414 + 3 * i},{'Exploits' if attack else 'Normal'},{int(attack)}")
+                     f"{1421927414 + 3 * i},2017-07-03 08:{i // 2 // 60:02d}:{i // 2 % 60:02d},"
+                     f"{'Exploits' if attack else 'Normal'},{int(attack)}")
     return "\n".join(lines) + "\n"
 
 
@@ -119,12 +120,13 @@ def test_row_numbers_clocks_identifiers_and_attack_names_are_left_out_and_said(t
     with pytest.warns(UserWarning, match="left out of the features") as caught:
         (subset,) = _load(path, split="all")
     said = " ".join(str(w.message) for w in caught)
-    for column in ("'id'", "'Flow ID'", "'stime'", "'attack_cat'"):
+    for column in ("'id'", "'Flow ID'", "'stime'", "'Timestamp'", "'attack_cat'"):
         assert f"column {column} is left out" in said
     assert "row number or a clock" in said and "an identifier" in said and "annotates the label" in said
+    assert "dates and times" in said
     assert subset.meta["entities"] == ["proto", "service"] and subset.meta["numeric"] == ["sbytes", "dur"]
-    assert sorted(subset.meta["left_out"]) == ["Flow ID", "attack_cat", "id", "stime"]
-    assert subset.meta["counts"]["left_out_columns"] == 4
+    assert sorted(subset.meta["left_out"]) == ["Flow ID", "Timestamp", "attack_cat", "id", "stime"]
+    assert subset.meta["counts"]["left_out_columns"] == 5
     assert subset.meta["label_column"] == "Label"  # found in any case, as CIC-IDS spells it
     assert subset.test.labels.sum() == 6
 

@@ -1,7 +1,7 @@
 """Which columns of a bare table are not event features, though their cells would type as such.
 
-Intrusion exports carry more than the events: a row number (``id``), a clock (``stime``,
-``Timestamp``), a flow identifier, the attack's name beside the 0/1 label (UNSW-NB15's
+Intrusion exports carry more than the events: a row number (``id``), a clock (``stime`` as
+numbers, ``Timestamp`` as text), a flow identifier, the attack's name beside the 0/1 label (UNSW-NB15's
 ``attack_cat``). Typed by their cells they would become features, and each breaks a one-class
 model in its own way: a counter or a clock puts every new file beyond the training range (all
 of it anomalous), an identifier gives every row an unseen value, an attack name hands the
@@ -45,7 +45,27 @@ def left_out_reason(name: str, values: Any, is_number: bool) -> str | None:
                         "id_column, or in numeric_columns to use it anyway")
         return None
     text = [str(v).strip() for v in values]
-    if len(set(text)) == len(text):
+    distinct = len(set(text))
+    if distinct == len(text):
         return ("every row has its own value (an identifier), so no event shares it with the training "
                 "events; name it as id_column, or in entity_columns to use it anyway")
+    if distinct >= max(MIN_ROWS, len(text) // 2) and _dates(text[:MAX_DATE_PROBE]):
+        return ("its cells are dates and times (a clock): new events would all hold unseen values; name it "
+                "as time_column, or in entity_columns to use it anyway")
     return None
+
+
+#: cells read to tell a column of dates and times (a clock written as text) from other text
+MAX_DATE_PROBE = 200
+
+
+def _dates(cells: list[str]) -> bool:
+    """Nearly every cell reads as a date and time (``2017-07-03 08:55:58``, ``03/07/2017 8:55``)."""
+    import warnings
+
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas warns when it infers the format cell by cell
+        parsed = pd.to_datetime(pd.Series(cells), errors="coerce", format="mixed")
+    return bool(parsed.notna().mean() >= 0.95)
