@@ -144,3 +144,28 @@ def test_a_short_table_keeps_its_columns(tmp_path: Path) -> None:
     path = _write(tmp_path, "n,proto,bytes\n1,tcp,10\n2,udp,20\n3,tcp,30\n4,tcp,40\n5,udp,50\n")
     (subset,) = _load(path, split="all")
     assert subset.meta["numeric"] == ["n", "bytes"] and subset.meta["left_out"] == {}
+
+
+def test_a_model_reads_new_files_with_its_fit_datas_fields(tmp_path: Path) -> None:
+    """A new file is read with the fields the fit data was read with, not typed again: in these 25 new
+    rows every protocol value differs, so typed afresh it would pass for an identifier and be left out,
+    and the model needs it."""
+    entry = get_registry().get("dataset", "events.table")
+    fit = entry.create({"path": str(_write(tmp_path, _flows(), "fit.csv")), "split": "all"})
+    with pytest.warns(UserWarning, match="left out"):
+        list(fit.subsets())
+    state = fit.export_source_state()
+    assert state == {"entities": ["proto", "service"], "numeric": ["sbytes", "dur"]}
+    lines = _flows(25).splitlines()
+    lines = [lines[0]] + [",".join([*row.split(",")[:2], f"p{i}", *row.split(",")[3:]]) for i, row in enumerate(lines[1:])]
+    new = entry.create({"path": str(_write(tmp_path, "\n".join(lines) + "\n", "new.csv")), "split": "all"})
+    new.import_source_state(state)
+    with pytest.warns(UserWarning, match="not fields of the model's fit data"):
+        (subset,) = list(new.subsets())
+    assert subset.meta["entities"] == ["proto", "service"] and subset.meta["numeric"] == ["sbytes", "dur"]
+    short = entry.create({"path": str(_write(tmp_path, "proto,sbytes\ntcp,5\n", "short.csv")), "split": "all"})
+    short.import_source_state(state)
+    with pytest.raises(DataError, match=r"fitted on fields .* but this file has no \['service', 'dur'\]"):
+        list(short.subsets())
+    with pytest.raises(DataError, match="refit the model"):
+        entry.create({"path": "x.csv", "split": "all"}).import_source_state({"channels": ["a"]})

@@ -62,8 +62,15 @@ def _numeric_cells(values: Any) -> bool:
 class EventTableDataset(EventDataset):
     Params = TableParams
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fitted: dict[str, list[str]] | None = None  # the fit data's fields, from import_source_state
+        self._found: dict[str, list[str]] | None = None  # the fields reading found, for export_source_state
+
     def _columns(self, frame: Any, label: str | None, where: str) -> tuple[list[str], list[str], dict[str, str]]:
         p = self.params
+        if self._fitted is not None:  # a model scores this file: its fit data fixed the fields
+            return self._fitted_columns(frame, label, where)
         reserved = {c for c in (label, p.time_column, p.key_column, p.id_column) if c}
         named = [*(p.entity_columns or []), *(p.numeric_columns or [])]
         require_columns(frame, [*reserved, *named], "the column parameters", where)
@@ -94,6 +101,38 @@ class EventTableDataset(EventDataset):
             )
         return entities, numeric, left_out
 
+    def _fitted_columns(self, frame: Any, label: str | None,
+                        where: str) -> tuple[list[str], list[str], dict[str, str]]:
+        """The model's fields, by name: a new file is not typed again (a 25-row file whose every source
+        address differs would lose a field the model needs)."""
+        assert self._fitted is not None
+        p = self.params
+        entities, numeric = self._fitted["entities"], self._fitted["numeric"]
+        missing = [c for c in (*entities, *numeric) if c not in frame.columns]
+        if missing:
+            raise DataError(f"{where}: the model was fitted on fields {[*entities, *numeric]}, but this file has "
+                            f"no {missing} (columns: {list(frame.columns)[:20]}); give it those columns")
+        used = {*entities, *numeric, label, p.time_column, p.key_column, p.id_column}
+        extra = [c for c in frame.columns if c not in used]
+        if extra:
+            warnings.warn(f"{where}: columns {extra[:10]} were not fields of the model's fit data; not used",
+                          UserWarning, stacklevel=3)
+        return list(entities), list(numeric), {}
+
+    # -- what a model keeps of how its data was read ----------------------------------------
+    def export_source_state(self) -> dict[str, Any] | None:
+        """The fields the fit data was read with (typed by their cells, columns left out), so new files
+        are read with the same ones."""
+        return None if self._found is None else {k: list(v) for k, v in self._found.items()}
+
+    def import_source_state(self, state: dict[str, Any]) -> None:
+        ok = isinstance(state, dict) and all(
+            isinstance(state.get(k), list) and all(isinstance(c, str) for c in state[k]) for k in ("entities", "numeric"))
+        if not ok or not (state["entities"] or state["numeric"]):
+            raise DataError(f"{self.where}: the model's saved source state {state!r} does not name its fields "
+                            "(lists 'entities' and 'numeric' of column names); refit the model")
+        self._fitted = {"entities": list(state["entities"]), "numeric": list(state["numeric"])}
+
     def iter_subsets(self) -> Iterator[Subset]:
         p = self.params
         if p.path is None:
@@ -109,6 +148,7 @@ class EventTableDataset(EventDataset):
         frame = read_frame(path, p.format, where, p.columns, p.delimiter)
         label = p.label_column or (_label_column(frame) if p.split == "all" else None)
         entities, numeric, left_out = self._columns(frame, label, where)
+        self._found = {"entities": list(entities), "numeric": list(numeric)}
         table, counts, constant = frame_to_table(frame, entities, numeric, where, p.time_column, p.key_column)
         if left_out:
             counts["left_out_columns"] = len(left_out)
