@@ -169,3 +169,67 @@ def test_a_model_reads_new_files_with_its_fit_datas_fields(tmp_path: Path) -> No
         list(short.subsets())
     with pytest.raises(DataError, match="refit the model"):
         entry.create({"path": "x.csv", "split": "all"}).import_source_state({"channels": ["a"]})
+
+
+def _cic(n: int = 60, attacks_only: bool = False) -> str:
+    """A CIC-IDS2017 export: names with a leading space, a clock by the minute (few distinct values),
+    ``Infinity`` rates and class names in `` Label``."""
+    rng = np.random.default_rng(1)
+    lines = [" Source IP, Destination Port, Timestamp, Flow Duration,Flow Bytes/s, Label"]
+    for i in range(n):
+        attack = attacks_only or i % 6 == 5
+        duration = 0 if i % 15 == 7 else int(rng.integers(10, 999))
+        rate = "Infinity" if duration == 0 else f"{rng.uniform(1, 99):.2f}"
+        lines.append(f"10.0.0.{i % 7},{rng.choice([80, 443])},7/7/2017 9:{i // 20:02d},{duration},{rate},"
+                     f"{['DDoS', 'PortScan'][i // 6 % 2] if attack else 'BENIGN'}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_cic_ids_export_reads_its_class_names_clock_and_infinite_rates(tmp_path: Path) -> None:
+    path = _write(tmp_path, _cic())
+    with pytest.warns(UserWarning) as caught:
+        (subset,) = _load(path, split="all")
+    said = " ".join(str(w.message) for w in caught)
+    assert "column 'Timestamp' is left out" in said  # 3 distinct minutes in 60 rows: still a clock
+    assert "rows ['BENIGN'] are read as normal, the other 2 classes (DDoS, PortScan)" in said
+    assert "'Flow Bytes/s' holds 4 infinite cells" in said
+    assert subset.meta["entities"] == ["Source IP"]
+    assert subset.meta["numeric"] == ["Destination Port", "Flow Duration", "Flow Bytes/s"]
+    assert subset.meta["counts"]["infinite_numbers"] == 4 and subset_counts(subset.meta)["infinite_numbers"] == 4
+    rates = subset.test.samples.numeric[:, 2]
+    assert np.isfinite(rates).all() and rates[7] == rates.max()  # the largest finite rate of the file
+    assert subset.test.labels.sum() == 10 and subset.test.meta["categories"][11] == "PortScan"
+    (named,) = _load(path, split="all", label_column=" Label", normal_labels=["BENIGN"])  # as the file spells it
+    assert named.test.labels.tolist() == subset.test.labels.tolist()
+
+
+def test_a_model_reads_an_attacks_only_file_with_its_fit_datas_class_names(tmp_path: Path) -> None:
+    entry = get_registry().get("dataset", "events.table")
+    fit = entry.create({"path": str(_write(tmp_path, _cic(), "fit.csv")), "split": "all"})
+    with pytest.warns(UserWarning):
+        list(fit.subsets())
+    state = fit.export_source_state()
+    assert state is not None and state["normal_labels"] == ["BENIGN"]
+    new = entry.create({"path": str(_write(tmp_path, _cic(30, attacks_only=True), "attacks.csv")), "split": "all"})
+    new.import_source_state(state)
+    with pytest.warns(UserWarning, match="not fields of the model's fit data"):
+        (subset,) = list(new.subsets())
+    assert subset.test.labels.tolist() == [1] * 30
+    with pytest.raises(DataError, match="not a list of names"):
+        entry.create({"path": "x.csv", "split": "all"}).import_source_state({**state, "normal_labels": "BENIGN"})
+
+
+def test_dates_are_told_from_versions_addresses_and_mixed_offsets(tmp_path: Path) -> None:
+    rows = [f"1.{i % 3}.{i % 4},192.168.{i % 2}.{i % 5},2017-07-03T08:00:{i:02d}{'Z' if i % 2 else '+02:00'},{i % 7}"
+            for i in range(40)]
+    path = _write(tmp_path, "version,host,when,bytes\n" + "\n".join(rows) + "\n")
+    with pytest.warns(UserWarning, match="'when' is left out") as caught:
+        (subset,) = _load(path, split="all")
+    assert not any("'version'" in str(w.message) or "'host'" in str(w.message) for w in caught)
+    assert subset.meta["entities"] == ["version", "host"]
+
+
+def test_column_names_that_meet_once_spaces_are_dropped_fail_clearly(tmp_path: Path) -> None:
+    path = _write(tmp_path, "proto ,proto,bytes\ntcp,udp,1\n")
+    with pytest.raises(DataError, match=r"columns \['proto'\] appear more than once"):
+        _load(path, split="all")

@@ -25,6 +25,9 @@ ANNOTATION_NAMES = frozenset({
 MIN_ROWS = 20
 #: cells read to tell a column of dates and times (a clock written as text) from other text
 MAX_DATE_PROBE = 200
+#: what a date or a time of day looks like: a four-digit year beside a day and month, or hh:mm (so a
+#: version "1.2.3", an address "10.0.0.1" or a month name, which pandas would also read as dates, is none)
+DATE_SHAPE = r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}|\d{1,2}:\d{2}"
 
 
 def left_out_reason(name: str, values: Any, is_number: bool) -> str | None:
@@ -51,20 +54,25 @@ def left_out_reason(name: str, values: Any, is_number: bool) -> str | None:
     if distinct == len(text):
         return ("every row has its own value (an identifier), so no event shares it with the training "
                 "events; name it as id_column, or in entity_columns to use it anyway")
-    if distinct >= max(MIN_ROWS, len(text) // 2) and _dates(text.iloc[:MAX_DATE_PROBE]):
+    if _dates(text.iloc[:MAX_DATE_PROBE]):  # however few: a clock by the minute, or one day's date
         return ("its cells are dates and times (a clock): new events would all hold unseen values; name it "
                 "as time_column, or in entity_columns to use it anyway")
     return None
 
 
 def _dates(cells: Any) -> bool:
-    """Nearly every cell (a pandas Series of text) reads as a date and time (``2017-07-03 08:55:58``,
-    ``03/07/2017 8:55``)."""
+    """Nearly every cell (a pandas Series of text) looks like and reads as a date and time
+    (``2017-07-03 08:55:58``, ``03/07/2017 8:55``, ``7/7/2017 9:00`` as CIC-IDS2017 writes them)."""
     import warnings
 
     import pandas as pd
 
+    if not cells.str.contains(DATE_SHAPE).mean() >= 0.95:
+        return False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pandas warns when it infers the format cell by cell
-        parsed = pd.to_datetime(cells, errors="coerce", format="mixed")
+        try:  # utc: cells with different offsets would otherwise fail as "mixed timezones"
+            parsed = pd.to_datetime(cells, errors="coerce", format="mixed", utc=True)
+        except (ValueError, TypeError, OverflowError):
+            return False
     return bool(parsed.notna().mean() >= 0.95)

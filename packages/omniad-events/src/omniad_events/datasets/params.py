@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from omniad.params import Params
 
@@ -74,8 +74,9 @@ class TableParams(Params):
     )
     normal_labels: list[str] | None = Field(
         default=None,
-        description="values of label_column that are normal (e.g. ['normal', 'benign']); all others "
-        "are anomalies; kept per row as the category for events.category_recall",
+        description="values of label_column that are normal (e.g. ['BENIGN']); all others are anomalies; kept "
+        "per row as the category for events.category_recall. None: a column of class names with one named "
+        "normal or benign (any case) is read so, and said",
     )
     time_column: str | None = Field(default=None, description="a timestamp per event (kept, not a feature)")
     key_column: str | None = Field(
@@ -97,6 +98,15 @@ class TableParams(Params):
                 "split='random' needs label_column (which rows are anomalous); unlabelled events need "
                 "split='all'"
             )
-        if self.normal_labels is not None and self.label_column is None:
-            raise ValueError("normal_labels goes with label_column; set both, or neither")
         return self
+
+    @field_validator("label_column", "time_column", "key_column", "id_column", mode="after")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        """Column names are read without surrounding spaces (CIC-IDS writes `` Label``), so are these."""
+        return None if value is None else value.strip()
+
+    @field_validator("entity_columns", "numeric_columns", "columns", mode="after")
+    @classmethod
+    def _names(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [v.strip() for v in value]

@@ -3,7 +3,8 @@
 One routine for every loader, so repairs are the same and counted the same way
 (``Subset.meta["counts"]``): empty entity cells are missing (``missing_entities``), a numeric
 cell holding text is missing (``numeric_text_cells``, first example named in a warning), empty
-numeric cells are missing (``missing_numbers``), fields with one value in the whole table are
+numeric cells are missing (``missing_numbers``), infinite ones (CIC-IDS' ``Infinity`` rates) take
+the column's largest or smallest finite value (``infinite_numbers``), fields with one value in the whole table are
 counted (``constant_fields``: harmless, but they carry no information; their names are returned
 and warned). Counts are whole numbers: the runner's data notes show them.
 """
@@ -67,7 +68,12 @@ def read_frame(
         ) from None
     if len(frame) == 0:
         raise DataError(f"{where}: {path.name} has no data rows")
-    frame.columns = [str(c).strip() for c in frame.columns]
+    names = [str(c).strip() for c in frame.columns]
+    twins = sorted({n for n in names if names.count(n) > 1})
+    if twins:
+        raise DataError(f"{where}: columns {twins} appear more than once once surrounding spaces are dropped; "
+                        "rename them in the file")
+    frame.columns = names
     return frame
 
 
@@ -86,7 +92,22 @@ def _numbers(values: Any, name: str, counts: dict[str, int], where: str) -> np.n
     text = raw.astype(str).str.strip()
     empty = raw.isna() | text.eq("") | text.str.lower().isin(("nan", "na", "null", "none", "?"))
     out = pd.to_numeric(raw.where(~empty), errors="coerce").to_numpy(dtype=np.float64, copy=True)
-    bad = np.flatnonzero(~empty.to_numpy() & ~np.isfinite(out))
+    infinite = np.isinf(out)
+    if infinite.any():  # CIC-IDS rates over a zero duration: extreme, not unknown
+        finite = out[np.isfinite(out)]
+        counts["infinite_numbers"] = counts.get("infinite_numbers", 0) + int(infinite.sum())
+        if finite.size:
+            out[infinite & (out > 0)], out[infinite & (out < 0)] = finite.max(), finite.min()
+        else:
+            out[infinite] = np.nan
+        warnings.warn(
+            f"{where}: numeric column {name!r} holds {int(infinite.sum())} infinite cells (first: row "
+            f"{int(np.flatnonzero(infinite)[0]) + 1}); read as the column's largest (smallest) finite value in "
+            "this file" + ("" if finite.size else ", and as missing here: it has none"),
+            UserWarning,
+            stacklevel=3,
+        )
+    bad = np.flatnonzero(~empty.to_numpy() & ~np.isfinite(out) & ~infinite)
     counts["missing_numbers"] += int(empty.sum())
     if bad.size:
         counts["numeric_text_cells"] += int(bad.size)

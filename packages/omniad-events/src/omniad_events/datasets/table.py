@@ -27,19 +27,36 @@ from omniad_events.datasets.reading import frame_to_table, read_frame, require_c
 LABEL = "label"
 _NORMAL = {"0", "false", "normal", "no", "n", "benign"}
 _ANOMALOUS = {"1", "true", "anomaly", "anomalous", "abnormal", "yes", "y", "attack", "malicious"}
+#: in a label column of class names, the names of normal traffic (any case: CIC-IDS ``BENIGN``,
+#: NSL-KDD ``normal``, UNSW-NB15's ``attack_cat`` ``Normal``); every other name is an attack class
+NORMAL_NAMES = frozenset({"normal", "benign"})
+
+
+def _flag(text: str) -> str:
+    text = text.strip().lower()
+    return text[:-2] if text.endswith(".0") else text
 
 
 def parse_label(value: Any, where: str, row: int) -> int:
-    text = str(value).strip().lower()
-    text = text[:-2] if text.endswith(".0") else text
+    text = _flag(str(value))
     if text in _NORMAL:
         return 0
     if text in _ANOMALOUS:
         return 1
     raise DataError(
-        f"{where}: row {row + 1}: label {value!r} is not 0/1, true/false or normal/anomaly; set "
-        "normal_labels to the values that are normal if the column holds names"
+        f"{where}: row {row + 1}: label {value!r} is not 0/1, true/false or normal/anomaly, and no label "
+        "is named normal or benign; set normal_labels to the values that are normal if the column holds names"
     )
+
+
+def class_names(values: list[Any]) -> set[str] | None:
+    """The normal names of a label column of class names (``BENIGN`` beside ``DDoS``, ``PortScan``), or None
+    when it reads as 0/1 flags or names no normal class. A flag column holding ``normal`` and ``attack``
+    stays a flag column."""
+    texts = {str(v).strip() for v in values}
+    if all(_flag(t) in _NORMAL | _ANOMALOUS for t in texts):
+        return None
+    return {t for t in texts if t.lower() in NORMAL_NAMES} or None
 
 
 def _label_column(frame: Any) -> str | None:
@@ -66,6 +83,8 @@ class EventTableDataset(EventDataset):
         super().__init__(*args, **kwargs)
         self._fitted: dict[str, list[str]] | None = None  # the fit data's fields, from import_source_state
         self._found: dict[str, list[str]] | None = None  # the fields reading found, for export_source_state
+        self._normal: set[str] | None = None  # the fit data's normal class names, from import_source_state
+        self._found_normal: list[str] | None = None  # the normal class names reading found
 
     def _columns(self, frame: Any, label: str | None, where: str) -> tuple[list[str], list[str], dict[str, str]]:
         p = self.params
@@ -121,9 +140,14 @@ class EventTableDataset(EventDataset):
 
     # -- what a model keeps of how its data was read ----------------------------------------
     def export_source_state(self) -> dict[str, Any] | None:
-        """The fields the fit data was read with (typed by their cells, columns left out), so new files
-        are read with the same ones."""
-        return None if self._found is None else {k: list(v) for k, v in self._found.items()}
+        """The fields the fit data was read with (typed by their cells, columns left out), and the normal
+        class names its label column was read with, so new files (one of attacks only, too) are read alike."""
+        if self._found is None:
+            return None
+        state: dict[str, Any] = {k: list(v) for k, v in self._found.items()}
+        if self._found_normal is not None:
+            state["normal_labels"] = list(self._found_normal)
+        return state
 
     def import_source_state(self, state: dict[str, Any]) -> None:
         ok = isinstance(state, dict) and all(
@@ -132,6 +156,11 @@ class EventTableDataset(EventDataset):
             raise DataError(f"{self.where}: the model's saved source state {state!r} does not name its fields "
                             "(lists 'entities' and 'numeric' of column names); refit the model")
         self._fitted = {"entities": list(state["entities"]), "numeric": list(state["numeric"])}
+        names = state.get("normal_labels")
+        if names is not None and not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+            raise DataError(f"{self.where}: the model's saved source state has normal_labels {names!r}, not a "
+                            "list of names; refit the model")
+        self._normal = None if names is None else set(names)
 
     def iter_subsets(self) -> Iterator[Subset]:
         p = self.params
@@ -160,13 +189,27 @@ class EventTableDataset(EventDataset):
         meta: dict[str, Any] = {"path": str(path), "entities": entities, "numeric": numeric,
                                 "left_out": left_out, "constant_fields": constant}
         labels = cats = None
+        if p.normal_labels is not None and label is None:
+            raise ConfigError(
+                f"{where}: normal_labels is given but the table has no column named 'label' (columns: "
+                f"{list(frame.columns)[:20]}); set label_column"
+            )
         if label is not None:
             raw = frame[label].tolist()
-            if p.normal_labels is not None:
-                normal = {str(v).strip() for v in p.normal_labels}
+            normal = ({str(v).strip() for v in p.normal_labels} if p.normal_labels is not None
+                      else self._normal or class_names(raw))
+            if normal is not None:
                 cats = [str(v).strip() for v in raw]
+                if p.normal_labels is None and self._normal is None:
+                    self._found_normal = sorted(normal)
+                    others = sorted(set(cats) - normal)
+                    warnings.warn(
+                        f"{where}: label column {label!r} holds class names: rows {sorted(normal)} are read as "
+                        f"normal, the other {'class' if len(others) == 1 else f'{len(others)} classes'} ({', '.join(others[:5])}"
+                        f"{', ...' if len(others) > 5 else ''}) as anomalies and kept as categories; set "
+                        "normal_labels to choose the normal ones", UserWarning, stacklevel=2)
                 labels = np.array([c not in normal for c in cats], dtype=np.int8)
-                if not (labels == 0).any():
+                if p.split == "random" and not (labels == 0).any():  # a file scored may be all attacks
                     raise DataError(
                         f"{where}: no row of {label!r} is one of normal_labels {sorted(normal)} (values: "
                         f"{sorted(set(cats))[:10]})"
