@@ -203,7 +203,7 @@ def test_a_folder_of_files_is_one_subset_named_by_its_files(tmp_path: Path) -> N
 def test_a_new_file_is_read_with_the_fitted_channels(tmp_path: Path) -> None:
     model = omniad.fit("timeseries.sub_knn", write(tmp_path / "fit.csv", series_frame()), device="cpu", say=quiet)
     reordered = series_frame(seed=4)[["mem", "when", "cpu"]].assign(host="db-1", disk=1.0)
-    with pytest.warns(UserWarning, match=r"columns \['host', 'disk'\] were not in the model's fit data; not used"):
+    with pytest.warns(UserWarning, match=r"columns \['host', 'disk'\] were not channels of the model's fit data; not used"):
         results = omniad.score(model, write(tmp_path / "new.csv", reordered), say=quiet)
     same = omniad.score(model, write(tmp_path / "same.csv", series_frame(seed=4)), say=quiet)
     assert results.elements.columns["score"] == same.elements.columns["score"]  # cpu, mem in the fitted order

@@ -207,3 +207,13 @@ def test_fit_keeps_the_methods_own_threshold(files: dict[str, Path]) -> None:
     det._fit = lambda samples, _fit=det._fit: _fit(samples)  # type: ignore[method-assign]
     model = omniad.fit(det, files["normal"], say=lambda _: None)
     assert model.threshold_ == 123.0 and model.thresholds_["sample"].value != 123.0
+
+
+def test_a_new_tables_columns_are_checked_against_the_fitted_ones() -> None:
+    from omniad.sources import check_fitted_columns
+
+    check_fitted_columns(["cpu", "mem", "time"], ["cpu", "mem"], ("time",), "t.csv", "channels")  # nothing to say
+    with pytest.warns(UserWarning, match=r"t.csv: columns \['disk'\] were not channels of the model's fit data"):
+        check_fitted_columns(["cpu", "disk", "mem"], ["cpu", "mem"], (None,), "t.csv", "channels")
+    with pytest.raises(DataError, match=r"fitted on fields \['cpu', 'mem'\], but this file has no \['mem'\]"):
+        check_fitted_columns(["cpu"], ["cpu", "mem"], (), "t.csv", "fields")

@@ -11,7 +11,8 @@ labelled anomalous are fitted on, and labels are used when present, never requir
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+import warnings
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -236,3 +237,21 @@ def detector_kind(detector: Any) -> tuple[str | None, str | None]:
     assert isinstance(card, DetectorCard)
     return card.modality, card.sample_kind
 
+
+
+def check_fitted_columns(
+    columns: Sequence[str], fitted: Sequence[str], other: Collection[str | None], where: str, what: str
+) -> None:
+    """A new table against the columns a model's fit data was read with (its source state): every one must be
+    there, by name (a missing one fails naming it); columns that are neither those nor ``other`` (label,
+    time, ...) are named in a warning and not used. ``what`` names the columns in the messages ("fields",
+    "channels")."""
+    missing = [c for c in fitted if c not in columns]
+    if missing:
+        raise DataError(f"{where}: the model was fitted on {what} {list(fitted)}, but this file has no {missing} "
+                        f"(columns: {list(columns)[:20]}); give it those columns")
+    used = {*fitted, *other}
+    extra = [c for c in columns if c not in used]
+    if extra:
+        warnings.warn(f"{where}: columns {extra[:10]} were not {what} of the model's fit data; not used",
+                      UserWarning, stacklevel=3)

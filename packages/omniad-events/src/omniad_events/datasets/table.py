@@ -19,6 +19,7 @@ import numpy as np
 
 from omniad.data import Split, Subset, whole_subset
 from omniad.errors import ConfigError, DataError
+from omniad.sources import check_fitted_columns
 from omniad_events.datasets.base import EventDataset
 from omniad_events.datasets.columns import left_out_reason
 from omniad_events.datasets.params import TableParams
@@ -127,15 +128,8 @@ class EventTableDataset(EventDataset):
         assert self._fitted is not None
         p = self.params
         entities, numeric = self._fitted["entities"], self._fitted["numeric"]
-        missing = [c for c in (*entities, *numeric) if c not in frame.columns]
-        if missing:
-            raise DataError(f"{where}: the model was fitted on fields {[*entities, *numeric]}, but this file has "
-                            f"no {missing} (columns: {list(frame.columns)[:20]}); give it those columns")
-        used = {*entities, *numeric, label, p.time_column, p.key_column, p.id_column}
-        extra = [c for c in frame.columns if c not in used]
-        if extra:
-            warnings.warn(f"{where}: columns {extra[:10]} were not fields of the model's fit data; not used",
-                          UserWarning, stacklevel=3)
+        check_fitted_columns(list(frame.columns), [*entities, *numeric],
+                             (label, p.time_column, p.key_column, p.id_column), where, "fields")
         return list(entities), list(numeric), {}
 
     # -- what a model keeps of how its data was read ----------------------------------------

@@ -31,6 +31,7 @@ import pandas as pd
 
 from omniad.data import Split, Subset
 from omniad.errors import DataError
+from omniad.sources import check_fitted_columns
 from omniad_timeseries.datasets.base import SeriesDataset, series_subset
 from omniad_timeseries.datasets.params import TableParams
 from omniad_timeseries.datasets.reading import (
@@ -123,13 +124,7 @@ class Table(SeriesDataset):
         elif stamp is not None and stamp not in columns:
             raise DataError(f"{where}: no timestamp column {stamp!r} (columns: {columns})")
         if self._channels is not None:  # a model's fit data fixed them
-            missing = [c for c in self._channels if c not in columns]
-            if missing:
-                raise DataError(f"{where}: the model was fitted on channels {self._channels}, but this file has no "
-                                f"{missing} (columns: {columns}); give it those columns")
-            extra = [c for c in columns if c not in self._channels and c not in (label, stamp)]
-            if extra:
-                warnings.warn(f"{where}: columns {extra} were not in the model's fit data; not used", stacklevel=2)
+            check_fitted_columns(columns, self._channels, (label, stamp), where, "channels")
             return label, stamp, list(self._channels)
         if p.value_columns is not None:
             return label, stamp, list(p.value_columns)
