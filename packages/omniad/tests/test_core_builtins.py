@@ -140,3 +140,22 @@ def test_load_refuses_unregistered_class(tmp_path) -> None:
     (tmp_path / "m" / "omniad.json").write_text(json.dumps(header))
     with pytest.raises(DataError, match="not a registered detector"):
         omniad.load_detector(str(tmp_path / "m"))
+
+
+def test_knn_blocks_are_sized_by_memory_not_only_by_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A block of query rows against every training row is bounded by block_mb (2,048 rows against 128,000
+    training rows took 6.6 GB); a one-row block gives the same scores as one block of every row."""
+    from sklearn.neighbors import NearestNeighbors
+
+    rng = np.random.default_rng(0)
+    train, test = rng.normal(size=(3000, 4)), rng.normal(size=(50, 4))
+    tiny = omniad.create_detector("core.knn", {"block_mb": 1}).fit(train)  # 1 MB / (24 B x 3,000) = 14 rows
+    whole = omniad.create_detector("core.knn", {"chunk_size": 50}).fit(train)
+    ref = NearestNeighbors(n_neighbors=5).fit(train).kneighbors(test)[0][:, -1]
+    np.testing.assert_allclose(tiny.score(test).sample, ref, rtol=1e-9)
+    np.testing.assert_allclose(whole.score(test).sample, ref, rtol=1e-9)
+    blocks: list[tuple[int, ...]] = []
+    partition = np.partition
+    monkeypatch.setattr(np, "partition", lambda a, *args, **kw: blocks.append(a.shape) or partition(a, *args, **kw))
+    tiny.score(test)
+    assert blocks == [(14, 3000)] * 3 + [(8, 3000)]

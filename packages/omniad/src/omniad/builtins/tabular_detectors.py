@@ -19,7 +19,12 @@ from omniad.tabular import as_matrix
 class KNNParams(Params):
     n_neighbors: int = Field(default=5, ge=1)
     method: str = Field(default="largest", pattern="^(largest|mean)$")
-    chunk_size: int = Field(default=2048, ge=1, description="query rows per distance block")
+    chunk_size: int = Field(default=2048, ge=1, description="query rows per distance block, at most")
+    block_mb: int = Field(
+        default=256, ge=1,
+        description="memory of one distance block (query rows x training rows); fewer query rows per block "
+        "when the training set is large",
+    )
 
 
 class KNN(Detector):
@@ -49,8 +54,11 @@ class KNN(Detector):
         k = self._k()
         sq_train = np.einsum("ij,ij->i", self.train_, self.train_)
         out = np.empty(len(x))
-        for start in range(0, len(x), self.params.chunk_size):
-            q = x[start : start + self.params.chunk_size]
+        # a block and its temporaries are ~3 float64 (rows x n_train) arrays: 2,048 rows against 128,000
+        # training rows took 6.6 GB at once
+        rows = max(1, min(self.params.chunk_size, self.params.block_mb * 2**20 // (24 * max(1, len(self.train_)))))
+        for start in range(0, len(x), rows):
+            q = x[start : start + rows]
             d2 = np.einsum("ij,ij->i", q, q)[:, None] + sq_train[None] - 2 * q @ self.train_.T
             part = np.sqrt(np.maximum(np.partition(d2, k - 1, axis=1)[:, :k], 0))
             out[start : start + len(q)] = part.max(1) if self.params.method == "largest" else part.mean(1)
