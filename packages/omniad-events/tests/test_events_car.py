@@ -12,7 +12,7 @@ import pytest
 from omniad.errors import DataError
 from omniad.metrics.ranking import roc_auc
 from omniad.plugins import get_registry
-from omniad_events.detectors.car_time import SequenceCounts, closeness, neighbours, sequence_order
+from omniad_events.detectors.car_time import SequenceCounts, closeness, neighbours, seconds, sequence_order
 from omniad_events.detectors.car_tree import ContextTree
 from omniad_events.detectors.tails import Tail
 from omniad_events.events import EventSchema, EventTable
@@ -254,3 +254,14 @@ def test_a_csv_with_key_and_time_columns_reaches_car(tmp_path: Any) -> None:
     s = det.score(subset.test.samples)
     assert det.provenance()["car"]["sequence_counts"]["missing_times"] == 0
     assert set(np.argsort(-s.sample)[:4].tolist()) == {60, 61, 62, 63}  # the burst ranks first
+
+
+def test_text_clocks_other_than_iso_are_read_with_one_format_per_column() -> None:
+    """CIC-IDS2017 writes ``3/7/2017 8:55`` (day first). Read cell by cell, ``3/7`` would be March and ``13/7``
+    July; one format for the column reads both as July, 60 s apart where the clock says a minute."""
+    t = seconds(["3/7/2017 8:55", "3/7/2017 8:56", "13/7/2017 9:00", "2017-07-03T08:55:00Z", "garbage", None], 6)
+    assert t[1] - t[0] == 60.0 and t[0] == t[3]  # the ISO cell is 3 July 08:55 too
+    assert t[2] - t[0] == 10 * 86400 + 5 * 60
+    assert np.isnan(t[4]) and np.isnan(t[5])
+    am = seconds(["7/7/2017 9:00:01 AM", "7/7/2017 9:00:03 AM"], 2)
+    assert am[1] - am[0] == 2.0

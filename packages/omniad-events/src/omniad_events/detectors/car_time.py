@@ -70,12 +70,37 @@ def _seconds(value: Any) -> float:
         return np.nan
 
 
+def _text_clock(texts: list[str]) -> np.ndarray:
+    """Seconds of text times that are not ISO (CIC-IDS2017's ``3/7/2017 8:55``), one format for the whole
+    column: month first as pandas infers it from the first cell, or day first, whichever reads more cells
+    (cell by cell, ``12/7`` and ``13/7`` would be read in different orders)."""
+    import warnings
+
+    import pandas as pd
+
+    best = np.full(len(texts), np.nan)
+    for dayfirst in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas' "could not infer format" advice
+            try:
+                parsed = pd.to_datetime(pd.Series(texts, dtype=object), errors="coerce", utc=True, dayfirst=dayfirst)
+            except (ValueError, TypeError, OverflowError):
+                continue
+        secs = (parsed - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
+        if np.isfinite(secs).sum() > np.isfinite(best).sum():
+            best = secs
+    return best
+
+
 def seconds(times: Sequence[Any] | None, n: int) -> np.ndarray:
     """Times as float seconds (NaN where missing or unreadable); all NaN when there are none."""
     if times is None:
         return np.full(n, np.nan)
     out = np.array([_seconds(t) for t in times], dtype=np.float64)
     out[~np.isfinite(out)] = np.nan
+    unread = [i for i, t in enumerate(times) if np.isnan(out[i]) and isinstance(t, str) and t.strip()]
+    if unread:  # text in another format than ISO
+        out[unread] = _text_clock([times[i] for i in unread])
     return out
 
 
