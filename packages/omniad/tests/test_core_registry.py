@@ -47,7 +47,7 @@ def test_targets_are_lazy_and_errors_clear() -> None:
 
 def test_parameters_validated_with_allowed_list() -> None:
     entry = omniad.get_registry().get("detector", "core.knn")
-    with pytest.raises(ConfigError, match="unknown parameter 'n_neighbours'.*allowed parameters: chunk_size, method, n_neighbors"):
+    with pytest.raises(ConfigError, match="unknown parameter 'n_neighbours'.*allowed parameters: block_mb, chunk_size, method, n_neighbors"):
         entry.validate_params({"n_neighbours": 3})
     with pytest.raises(ConfigError, match="n_neighbors"):
         entry.validate_params({"n_neighbors": 0})
