@@ -11,7 +11,9 @@ import torch
 from omniad import ConfigError, DataError, Detector
 from omniad.plugins import get_registry
 from omniad_vision.detectors.dinomaly.layers import LinearAttention
-from omniad_vision.detectors.dinomaly.model import default_layers, loose_cosine_loss
+from omniad_vision.detectors.dinomaly.model import default_layers, hard_share, loose_cosine_loss
+from omniad_vision.detectors.dinomaly.params import Params
+from omniad_vision.preprocess import gaussian_blur
 from omniad_vision.testing import VisionDetectorConformance, tiny_subset
 
 DIRS: dict[str, Path] = {}
@@ -131,3 +133,29 @@ def test_saved_model_reloads_from_weights_dir(tmp_path: Path) -> None:
     det.save(tmp_path / "m")
     loaded = Detector.load(tmp_path / "m", device="cpu")
     np.testing.assert_allclose(loaded.score(subset.test.samples).sample, det.score(subset.test.samples).sample, rtol=1e-5)
+
+
+def test_hard_share_ramps_linearly_over_hard_ramp_steps() -> None:
+    """The reference's p = min(0.9 * it / 1000, 0.9); a shorter ramp is one parameter away."""
+    p = Params(weights_dir="x", train_steps=500)
+    assert [hard_share(s, p) for s in (0, 250, 499)] == pytest.approx([0.0, 0.225, 0.4491])
+    short = Params(weights_dir="x", train_steps=500, hard_ramp_steps=50)
+    assert [hard_share(s, short) for s in (0, 25, 50, 499)] == pytest.approx([0.0, 0.45, 0.9, 0.9])
+    with pytest.raises(ValueError, match="blur_taps must be odd"):
+        Params(weights_dir="x", blur_taps=4)
+    with pytest.raises(ValueError, match="blur_taps must be odd"):
+        Params(weights_dir="x", blur_taps=4)
+
+
+def test_the_map_blur_is_the_references_five_tap_gaussian() -> None:
+    """Dinomaly's evaluation blurs with get_gaussian_kernel(kernel_size=5, sigma=4): an impulse spreads two
+    pixels each way, weighted exp(-x^2 / 32), normalised."""
+    impulse = torch.zeros(1, 1, 11, 11)
+    impulse[0, 0, 5, 5] = 1.0
+    out = gaussian_blur(impulse, 4.0, taps=5)[0, 0]
+    k = np.exp(-np.arange(-2, 3) ** 2 / 32.0)
+    k /= k.sum()
+    np.testing.assert_allclose(out[3:8, 3:8].numpy(), np.outer(k, k), rtol=1e-5)
+    assert float(out.sum()) == pytest.approx(1.0) and float(out[5, :3].abs().sum()) == 0.0
+    whole = gaussian_blur(impulse, 4.0)[0, 0]  # the whole bell reaches the border
+    assert float(whole[5, 0]) > 0

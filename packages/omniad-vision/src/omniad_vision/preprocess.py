@@ -6,8 +6,8 @@ resized back to each input's own resolution, so ``Scores.local`` always matches 
 Images are decoded and validated batch by batch so memory stays bounded; detectors that
 train on augmented images resize them once and keep them in ``[0, 1]``
 (``load_unit_images``), so augmentations act before ``normalize``.
-The Gaussian blur uses the kernel size ``2 * int(4 * sigma + 0.5) + 1`` and reflect
-padding (as anomalib / kornia do), applied as two 1-D passes: same result, far fewer
+The Gaussian blur uses the kernel size ``2 * int(4 * sigma + 0.5) + 1`` (or fewer taps where a
+method's reference code cuts it) and reflect padding (as anomalib / kornia do), applied as two 1-D passes: same result, far fewer
 multiplies than a 2-D kernel.
 """
 
@@ -135,18 +135,20 @@ def score_images(
     return Scores(sample=np.concatenate(scores), local=maps)
 
 
-def gaussian_kernel1d(sigma: float, device: torch.device | str = "cpu") -> torch.Tensor:
-    radius = int(4.0 * sigma + 0.5)
+def gaussian_kernel1d(sigma: float, device: torch.device | str = "cpu", taps: int | None = None) -> torch.Tensor:
+    """``taps`` values (odd; default ``2 * int(4 * sigma + 0.5) + 1``, the whole bell)."""
+    radius = int(4.0 * sigma + 0.5) if taps is None else (taps - 1) // 2
     x = torch.arange(-radius, radius + 1, dtype=torch.float32, device=device)
     k = torch.exp(-(x**2) / (2.0 * sigma**2))
     return k / k.sum()
 
 
-def gaussian_blur(maps: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur of ``(B, 1, H, W)`` maps with reflect padding; sigma 0 = identity."""
+def gaussian_blur(maps: torch.Tensor, sigma: float, taps: int | None = None) -> torch.Tensor:
+    """Separable Gaussian blur of ``(B, 1, H, W)`` maps with reflect padding; sigma 0 = identity. ``taps``: a
+    kernel cut to that many values (Dinomaly's evaluation blurs with 5 taps of sigma 4)."""
     if sigma <= 0:
         return maps
-    k = gaussian_kernel1d(sigma, maps.device).to(maps.dtype)
+    k = gaussian_kernel1d(sigma, maps.device, taps).to(maps.dtype)
     r = (k.numel() - 1) // 2
     h, w = maps.shape[-2:]
     # reflect padding needs pad < size; fall back to replicate for tiny maps
@@ -156,13 +158,14 @@ def gaussian_blur(maps: torch.Tensor, sigma: float) -> torch.Tensor:
 
 
 def patch_scores_to_maps(
-    patch_scores: torch.Tensor, size: tuple[int, int], sigma: float, mode: str = "bilinear"
+    patch_scores: torch.Tensor, size: tuple[int, int], sigma: float, mode: str = "bilinear",
+    taps: int | None = None, align_corners: bool = False,
 ) -> torch.Tensor:
     """``(B, h, w)`` patch scores -> blurred ``(B, *size)`` maps at model input resolution."""
     x = patch_scores[:, None]
-    kwargs = {"align_corners": False} if mode == "bilinear" else {}
+    kwargs = {"align_corners": align_corners} if mode == "bilinear" else {}
     x = F.interpolate(x, size=size, mode=mode, **kwargs)
-    return gaussian_blur(x, sigma)[:, 0]
+    return gaussian_blur(x, sigma, taps)[:, 0]
 
 
 def to_input_resolution(maps: torch.Tensor, shapes: Sequence[tuple[int, int]]) -> list[np.ndarray]:

@@ -102,7 +102,8 @@ class DinomalyNet(nn.Module):
             raise ConfigError(f"{where}: groups {self.groups} index past the {len(self.layers)} target_layers")
         self.size = input_size(params)
         self.grid = patch_grid(self.size, self.patch, where, "DINOv2", self.patch * round(self.size[0] / self.patch))
-        self.sigma, self.top_fraction = params.sigma, params.top_fraction
+        self.sigma, self.taps, self.top_fraction = params.sigma, params.blur_taps, params.top_fraction
+        self.align_corners = params.align_corners
         self.bottleneck = NoisyMLP(dim, int(dim * params.mlp_ratio), params.bottleneck_dropout)
         self.decoder = nn.ModuleList(DecoderBlock(dim, heads, params.mlp_ratio) for _ in self.layers)
 
@@ -129,7 +130,8 @@ class DinomalyNet(nn.Module):
         """``(image scores (B,), maps (B, H, W) at model input size)`` of a normalised batch."""
         enc, dec = self.reconstruct(self.encode(x))
         dist = torch.stack([1.0 - F.cosine_similarity(e, d, dim=-1) for e, d in zip(enc, dec, strict=True)]).mean(dim=0)
-        maps = patch_scores_to_maps(dist.reshape(-1, *self.grid), self.size, self.sigma)
+        maps = patch_scores_to_maps(dist.reshape(-1, *self.grid), self.size, self.sigma, taps=self.taps,
+                                    align_corners=self.align_corners)
         return top_fraction_mean(maps, self.top_fraction), maps
 
 
@@ -147,6 +149,12 @@ def loose_cosine_loss(enc: list[torch.Tensor], dec: list[torch.Tensor], hard: fl
             d = d * weight + d.detach() * (1.0 - weight)  # same value, damped gradient
         total = total + (1.0 - F.cosine_similarity(e.flatten(1), d.flatten(1), dim=-1)).mean()
     return total / len(enc)
+
+
+def hard_share(step: int, p: Params) -> float:
+    """The share of best-reconstructed points whose gradient is damped at ``step``: linear from 0 to
+    ``hard_fraction`` over ``hard_ramp_steps``, as the reference's ``p = min(0.9 * it / 1000, 0.9)``."""
+    return p.hard_fraction * min(1.0, step / p.hard_ramp_steps)
 
 
 class Dinomaly(VisionDetector):
@@ -178,8 +186,7 @@ class Dinomaly(VisionDetector):
         for step, idx in enumerate(step_batches(images.shape[0], p.train_batch_size, p.train_steps, generator)):
             feats = [f[idx].to(self.device) for f in cache] if cache else net.encode(self._normalised(images[idx]))
             enc, dec = net.reconstruct(feats)
-            hard = p.hard_fraction * min(1.0, step / 1000)
-            loss = loose_cosine_loss(enc, dec, hard, p.easy_factor)
+            loss = loose_cosine_loss(enc, dec, hard_share(step, p), p.easy_factor)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 0.1)

@@ -37,7 +37,12 @@ class Params(ImageParams, LocalWeightsParams):
     hard_fraction: float = Field(
         default=0.9, ge=0, lt=1,
         description="loose loss: gradients of the best-reconstructed share of points are scaled by easy_factor; "
-        "the share ramps from 0 to this over the first 1,000 steps",
+        "the share ramps from 0 to this over the first hard_ramp_steps steps",
+    )
+    hard_ramp_steps: int = Field(
+        default=1000, ge=1,
+        description="steps over which the hard share ramps up (1,000 as the reference's MVTec AD script); a fit "
+        "shorter than this never reaches hard_fraction. A 50-step ramp in a 500-step fit measured no better",
     )
     easy_factor: float = Field(default=0.1, ge=0, le=1)
     feature_cache_mb: int = Field(
@@ -47,12 +52,30 @@ class Params(ImageParams, LocalWeightsParams):
     )
     top_fraction: float = Field(default=0.01, gt=0, le=1, description="image score = mean of this top share of the map")
     sigma: float = Field(default=4.0, ge=0, description="Gaussian blur of the map at model input size (0 = none)")
+    blur_taps: int | None = Field(
+        default=None, ge=1,
+        description="length of that Gaussian kernel (odd); None = the whole bell (2 * int(4 * sigma + 0.5) + 1). "
+        "The reference evaluation cuts it to 5 (get_gaussian_kernel(kernel_size=5, sigma=4)), "
+        "which measured no better here (vision README)",
+    )
+    align_corners: bool = Field(
+        default=False,
+        description="bilinear upsampling of the patch map with aligned corners, as the reference's "
+        "cal_anomaly_maps; False (pixel centres, as the other detectors here) measured better on MPDD",
+    )
 
     @field_validator("target_layers")
     @classmethod
     def _check_layers(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
         if value is not None and (not value or any(v < 0 for v in value) or list(value) != sorted(set(value))):
             raise ValueError(f"target_layers must be distinct, increasing block indices >= 0, got {value}")
+        return value
+
+    @field_validator("blur_taps")
+    @classmethod
+    def _check_taps(cls, value: int | None) -> int | None:
+        if value is not None and value % 2 == 0:
+            raise ValueError(f"blur_taps must be odd (a kernel centred on each pixel), got {value}")
         return value
 
     @field_validator("weights")
