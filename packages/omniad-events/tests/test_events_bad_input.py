@@ -203,6 +203,17 @@ def test_a_cic_ids_export_reads_its_class_names_clock_and_infinite_rates(tmp_pat
     assert named.test.labels.tolist() == subset.test.labels.tolist()
 
 
+def test_a_headerless_kdd_cup_99_file_reads_its_full_stop_class_names(tmp_path: Path) -> None:
+    """KDD Cup 1999 has no header and ends each class name with a full stop (``normal.``, ``smurf.``)."""
+    rows = [f"{i % 5},{['tcp', 'udp'][i % 2]},{['http', 'smtp', 'ftp'][i % 3]},{100 + i},"
+            f"{'smurf.' if i % 7 == 6 else 'normal.'}" for i in range(42)]
+    path = _write(tmp_path, "\n".join(rows) + "\n", "kddcup.data")
+    with pytest.warns(UserWarning, match=r"rows \['normal.'\] are read as normal, the other class \(smurf.\)"):
+        (subset,) = _load(path, format="csv", split="all",
+                          columns=["duration", "protocol_type", "service", "src_bytes", "label"])
+    assert subset.test.labels.sum() == 6 and subset.meta["entities"] == ["protocol_type", "service"]
+
+
 def test_a_model_reads_an_attacks_only_file_with_its_fit_datas_class_names(tmp_path: Path) -> None:
     entry = get_registry().get("dataset", "events.table")
     fit = entry.create({"path": str(_write(tmp_path, _cic(), "fit.csv")), "split": "all"})

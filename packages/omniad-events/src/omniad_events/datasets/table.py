@@ -29,7 +29,8 @@ LABEL = "label"
 _NORMAL = {"0", "false", "normal", "no", "n", "benign"}
 _ANOMALOUS = {"1", "true", "anomaly", "anomalous", "abnormal", "yes", "y", "attack", "malicious"}
 #: in a label column of class names, the names of normal traffic (any case: CIC-IDS ``BENIGN``,
-#: NSL-KDD ``normal``, UNSW-NB15's ``attack_cat`` ``Normal``); every other name is an attack class
+#: NSL-KDD ``normal``, UNSW-NB15's ``attack_cat`` ``Normal``, KDD Cup 1999's ``normal.`` with its full
+#: stop); every other name is an attack class
 NORMAL_NAMES = frozenset({"normal", "benign"})
 
 
@@ -57,7 +58,7 @@ def class_names(values: list[Any]) -> set[str] | None:
     texts = {str(v).strip() for v in values}
     if all(_flag(t) in _NORMAL | _ANOMALOUS for t in texts):
         return None
-    return {t for t in texts if t.lower() in NORMAL_NAMES} or None
+    return {t for t in texts if t.lower().rstrip(".") in NORMAL_NAMES} or None
 
 
 def _label_column(frame: Any) -> str | None:
