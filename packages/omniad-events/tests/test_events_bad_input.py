@@ -214,6 +214,21 @@ def test_a_headerless_kdd_cup_99_file_reads_its_full_stop_class_names(tmp_path: 
     assert subset.test.labels.sum() == 6 and subset.meta["entities"] == ["protocol_type", "service"]
 
 
+def test_rows_repeating_the_header_are_dropped_and_counted(tmp_path: Path) -> None:
+    """CSE-CIC-IDS2018's daily CSVs repeat their header line inside the data."""
+    lines = _cic(40).splitlines()
+    text = "\n".join([*lines[:11], lines[0], *lines[11:30], lines[0], *lines[30:]]) + "\n"
+    with pytest.warns(UserWarning) as caught:
+        (subset,) = _load(_write(tmp_path, text), split="all")
+    said = " ".join(str(w.message) for w in caught)
+    assert "2 row(s) repeat the header line (first: data row 11); dropped" in said
+    assert "Label" not in subset.test.meta["categories"] and "numeric_text_cells" not in said
+    assert subset.meta["counts"]["repeated_header_rows"] == 2 and len(subset.test.ids) == 40
+    assert subset.test.ids[9:11] == ["row-9", "row-11"] and subset.test.ids[-1] == "row-41"  # the file's numbers
+    with pytest.raises(DataError, match="every data row repeats the header"):
+        _load(_write(tmp_path, "\n".join([lines[0]] * 3) + "\n", "headers.csv"), split="all")
+
+
 def test_a_model_reads_an_attacks_only_file_with_its_fit_datas_class_names(tmp_path: Path) -> None:
     entry = get_registry().get("dataset", "events.table")
     fit = entry.create({"path": str(_write(tmp_path, _cic(), "fit.csv")), "split": "all"})

@@ -6,7 +6,7 @@ cell holding text is missing (``numeric_text_cells``, first example named in a w
 numeric cells are missing (``missing_numbers``), infinite ones (CIC-IDS' ``Infinity`` rates) take
 the column's largest or smallest finite value (``infinite_numbers``), fields with one value in the whole table are
 counted (``constant_fields``: harmless, but they carry no information; their names are returned
-and warned). Counts are whole numbers: the runner's data notes show them.
+and warned), rows repeating the header line are dropped (``repeated_header_rows``). Counts are whole numbers: the runner's data notes show them.
 """
 
 from __future__ import annotations
@@ -74,6 +74,31 @@ def read_frame(
         raise DataError(f"{where}: columns {twins} appear more than once once surrounding spaces are dropped; "
                         "rename them in the file")
     frame.columns = names
+    if fmt != "parquet" and columns is None:
+        frame = _drop_repeated_headers(frame, where)
+    return frame
+
+
+def _drop_repeated_headers(frame: Any, where: str) -> Any:
+    """Rows that repeat the header line, as CSE-CIC-IDS2018's daily CSVs hold where files were
+    concatenated, are dropped and named in a warning: read as data, each would add a text cell to every
+    numeric column and a class named ``Label``. ``frame.attrs["row_numbers"]`` keeps the file's data-row
+    numbers of the rows left, so rows are still named as in the file."""
+    repeated = np.ones(len(frame), dtype=bool)
+    for name in frame.columns:
+        repeated &= (frame[name].astype(str).str.strip() == name).to_numpy()
+    n = int(repeated.sum())
+    if n == 0:
+        return frame
+    if n == len(frame):
+        raise DataError(f"{where}: every data row repeats the header line; the file holds no events")
+    first = int(np.flatnonzero(repeated)[0])
+    warnings.warn(f"{where}: {n} row(s) repeat the header line (first: data row {first + 1}); dropped, "
+                  "counted as repeated_header_rows", UserWarning, stacklevel=3)
+    rows = np.flatnonzero(~repeated)
+    frame = frame.iloc[rows].reset_index(drop=True)
+    frame.attrs["row_numbers"] = rows.tolist()
+    frame.attrs["repeated_header_rows"] = n
     return frame
 
 

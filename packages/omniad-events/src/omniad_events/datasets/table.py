@@ -176,10 +176,12 @@ class EventTableDataset(EventDataset):
         table, counts, constant = frame_to_table(frame, entities, numeric, where, p.time_column, p.key_column)
         if left_out:
             counts["left_out_columns"] = len(left_out)
+        if frame.attrs.get("repeated_header_rows"):
+            counts["repeated_header_rows"] = int(frame.attrs["repeated_header_rows"])
         ids = (
             [str(v) for v in frame[p.id_column].tolist()]
             if p.id_column
-            else [f"row-{i}" for i in range(len(frame))]
+            else [f"row-{i}" for i in frame.attrs.get("row_numbers", range(len(frame)))]
         )
         meta: dict[str, Any] = {"path": str(path), "entities": entities, "numeric": numeric,
                                 "left_out": left_out, "constant_fields": constant}
