@@ -118,3 +118,25 @@ def test_subset_counts_keeps_whole_numbers_of_any_type() -> None:
     assert len(said) == 4 and all("is not a whole number" in m for m in said)
     assert any("['f'] = 2.5" in m for m in said) and any("['g'] = '7'" in m for m in said)
     assert subset_counts({"counts": [1]}) == {} and subset_counts({}) == {}
+
+
+def test_loader_counts_reach_fit_and_score_on_own_data(tmp_path: Path, make_plugin) -> None:
+    """`omniad fit` says them, `omniad score` keeps them in results.notes and summary.json."""
+    import json
+
+    import omniad
+
+    make_plugin("repaired", REPAIRED)
+    said: list[str] = []
+    model = omniad.fit("core.knn", "repaired.blobs", source_params=SMALL, say=said.append)
+    assert "note: a as read by repaired.blobs: dropped_rows 2, replaced_chars 300" in said
+    assert "note: b as read by repaired.blobs: replaced_chars 16" in said
+    results = omniad.score(model, "repaired.blobs", source_params=SMALL, output_dir=tmp_path / "out",
+                           say=said.append)
+    assert results.notes[:2] == ["a as read by repaired.blobs: dropped_rows 2, replaced_chars 300",
+                                 "b as read by repaired.blobs: replaced_chars 16"]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["notes"][:2] == results.notes[:2]
+    clean = omniad.score(omniad.fit("core.knn", "core.blobs", source_params=SMALL, say=said.append), "core.blobs",
+                         source_params=SMALL, say=said.append)
+    assert not any("as read by" in n for n in clean.notes)

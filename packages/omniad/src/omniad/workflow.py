@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,8 @@ class Read:
     dataset: Dataset | None
     resolved: ResolvedSource | None
     localization: str | None
+    #: what the loader repaired or dropped (``Subset.meta["counts"]``), one line per subset that has any
+    notes: list[str] = field(default_factory=list)
 
     def source_json(self) -> dict[str, Any] | None:
         if self.resolved is None or self.dataset is None:
@@ -101,13 +103,18 @@ def read_source(
         resolved = resolve(spec, registry, modality=modality, sample_kind=kind)
     say(resolved.note)
     dataset = open_dataset(resolved, state)
-    parts = []
+    from omniad.runner.notes import subset_counts
+
+    parts, notes = [], []
     for subset in subsets(dataset):
         split = subset.train if role == "fit" else subset.test
         parts.append((subset.name, split))
+        if counts := subset_counts(subset.meta):  # the whole file's, whichever split is used
+            notes.append(f"{subset.name or 'the source'} as read by {resolved.id}: "
+                         + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     if not parts:
         raise DataError(f"{spec.describe()}: the loader {resolved.id} found no data; check the path and its parameters")
-    return Read(parts, dataset, resolved, resolved.card.localization or _localization_of(detector))
+    return Read(parts, dataset, resolved, resolved.card.localization or _localization_of(detector), notes)
 
 
 def _detector(detector: str | Detector, params: dict[str, Any] | None, seed: int | None, device: str) -> Detector:
@@ -141,6 +148,8 @@ def fit(
     det = _detector(detector, params, seed, device)
     rule = threshold if isinstance(threshold, DecisionRule) else DecisionRule.parse(threshold, holdout)
     read = read_source(source, det, "fit", loader=loader, source_params=source_params, say=say)
+    for note in read.notes:
+        say(f"note: {note}")
     samples = [s for _, split in read.parts for s in samples_of(split)]
     if not samples:
         raise DataError(f"{det.where}: the source has no samples to fit on (every sample is labelled anomalous?)")
@@ -215,6 +224,7 @@ def score(
     read = read_source(source, det, "score", loader=loader, source_params=source_params, say=say)
     out = Path(output_dir) if output_dir is not None else None
     results = SourceResults()
+    results.notes.extend(read.notes)
     labelled = []
     for name, split in read.parts:
         raw = det.score(split.samples)
