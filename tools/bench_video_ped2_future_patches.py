@@ -28,17 +28,12 @@ from omniad.scores import Scores
 
 
 def errors(det, videos) -> list[torch.Tensor]:
-    """``(F, 1, S, S)`` squared prediction errors per video; the first n_context frames take the first."""
+    """``(F, 1, S, S)`` squared prediction errors per video (``FutureFrame.predictions``, the detector's own
+    scoring path); the first n_context frames take the first, as the detector's scores do."""
     t, out = det.params.n_context, []
-    with torch.no_grad():
-        for video in videos:
-            clip, parts = det._frames(video), []
-            for s in range(t, len(clip), 64):
-                idx = list(range(s, min(s + 64, len(clip))))
-                pred = det.module_(torch.stack([clip[j - t:j] for j in idx]))
-                parts.append(((pred - clip[idx].unsqueeze(1)) / 2) ** 2)
-            e = torch.cat(parts)
-            out.append(torch.cat([e[:1].repeat(t, 1, 1, 1), e]))
+    for video in videos:
+        e = torch.cat([((pred - target) / 2) ** 2 for pred, target in det.predictions(video)])
+        out.append(torch.cat([e[:1].repeat(t, 1, 1, 1), e]))
     return out
 
 

@@ -143,8 +143,6 @@ def test_hard_share_ramps_linearly_over_hard_ramp_steps() -> None:
     assert [hard_share(s, short) for s in (0, 25, 50, 499)] == pytest.approx([0.0, 0.45, 0.9, 0.9])
     with pytest.raises(ValueError, match="blur_taps must be odd"):
         Params(weights_dir="x", blur_taps=4)
-    with pytest.raises(ValueError, match="blur_taps must be odd"):
-        Params(weights_dir="x", blur_taps=4)
 
 
 def test_the_map_blur_is_the_references_five_tap_gaussian() -> None:

@@ -10,7 +10,7 @@ error pooled to a coarse grid) goes with the scores as a heat map for the report
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -103,13 +103,10 @@ class FutureFrame(FrameDetector):
         self.train_losses_ = [float(v) for v in losses]
         self.n_windows_ = len(windows)
 
-    def _psnr(self, video: FrameVideo) -> tuple[np.ndarray, np.ndarray]:
-        """PSNR of each decoded frame's prediction, and where it erred: the squared error pooled to a
-        grid of about 16 x 16 cells (the report's heat map; full-size maps would be 16x the memory)."""
+    def predictions(self, video: FrameVideo) -> Iterator[tuple[Any, Any]]:
+        """``(predicted, true)`` frames, ``(B, 1, S, S)`` in ``[-1, 1]``, for every decoded frame after the first
+        ``n_context``, ``score_batch_size`` at a time (no gradients): what scores and error maps are made of."""
         import torch
-        import torch.nn.functional as F
-
-        from omniad_video.detectors.future_frame.model import psnr
 
         t = self.params.n_context
         clip = self._frames(video)
@@ -118,15 +115,24 @@ class FutureFrame(FrameDetector):
                 f"{self.where}.score: video {video.name!r} has {len(clip)} decoded frames, but predicting a frame "
                 f"needs n_context={t} before it; pass longer videos or lower n_context"
             )
-        pool = max(1, self.params.frame_size // HEAT_CELLS)
-        values, maps = [], []
         with torch.no_grad():
             for s in range(t, len(clip), self.params.score_batch_size):
-                idx = range(s, min(s + self.params.score_batch_size, len(clip)))
-                inputs = torch.stack([clip[j - t:j] for j in idx])
-                pred, target = self.module_(inputs), clip[list(idx)].unsqueeze(1)
-                values.append(psnr(pred, target).cpu().numpy())
-                maps.append(F.avg_pool2d(((pred - target) / 2.0) ** 2, pool)[:, 0].cpu().numpy())
+                idx = list(range(s, min(s + self.params.score_batch_size, len(clip))))
+                yield self.module_(torch.stack([clip[j - t:j] for j in idx])), clip[idx].unsqueeze(1)
+
+    def _psnr(self, video: FrameVideo) -> tuple[np.ndarray, np.ndarray]:
+        """PSNR of each decoded frame's prediction, and where it erred: the squared error pooled to a
+        grid of about 16 x 16 cells (the report's heat map; full-size maps would be 16x the memory)."""
+        import torch.nn.functional as F
+
+        from omniad_video.detectors.future_frame.model import psnr
+
+        t = self.params.n_context
+        pool = max(1, self.params.frame_size // HEAT_CELLS)
+        values, maps = [], []
+        for pred, target in self.predictions(video):
+            values.append(psnr(pred, target).cpu().numpy())
+            maps.append(F.avg_pool2d(((pred - target) / 2.0) ** 2, pool)[:, 0].cpu().numpy())
         scores = np.concatenate(values).astype(np.float64)
         heat = np.concatenate(maps)
         return np.concatenate([np.full(t, scores[0]), scores]), np.concatenate([np.repeat(heat[:1], t, axis=0), heat])
